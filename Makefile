@@ -1,0 +1,62 @@
+# Leadbridge: `make run` starts the whole stack, `make test` runs the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# Local use: DEBUG on (generated secrets under var/). Production sets DEBUG=false and SECRET_KEY.
+DEBUG ?= true
+WEB_PORT ?= 8000
+SANDBOX_PORT ?= 8443
+export DEBUG WEB_PORT SANDBOX_PORT
+
+# Python >= 3.12: pyenv (reads .python-version), else python3.13 / python3.12 / python3 on PATH.
+PYTHON := $(shell for c in python3.13 python3.12 python3 python; do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+.PHONY: help install run test bench lint format demo clean
+
+help:
+	@echo "make run    - install, migrate, load the demo and start web, worker, cron, sandbox org"
+	@echo "make test   - install and run the whole test suite"
+	@echo "make bench  - run the benchmarks in tests/bench/"
+	@echo "make lint   - ruff check and format check"
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Leadbridge needs Python 3.12 or newer: install it (pyenv install 3.12, or your OS's python3.12) and retry." >&2; \
+	  exit 1; fi
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput --database sandbox
+	$(PY) -m portal.embedded_redis $(PY) manage.py loaddemo
+	@$(PY) manage.py demologins
+	$(PY) -m portal.embedded_redis $(VENV)/bin/honcho start -f Procfile
+
+test: install
+	$(PY) -m portal.embedded_redis --socket test $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m portal.embedded_redis --socket bench $(PY) -m pytest tests/bench -p no:randomly -s $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf var staticfiles

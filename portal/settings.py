@@ -1,0 +1,211 @@
+"""Leadbridge settings, driven by environment variables.
+
+Every variable is listed in the README with its default. With nothing set, the portal runs on
+SQLite and an embedded Redis under ``var/`` (the zero-config path of ``make run``/``make test``);
+``DATABASE_URL`` and ``REDIS_URL`` switch to real services.
+"""
+
+import secrets
+import sys
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+env = environ.Env()
+
+
+def _fail(variable: str, problem: str) -> None:
+    """Stop start-up with one line naming the variable at fault."""
+    sys.stderr.write(f"Leadbridge cannot start: {variable} {problem}\n")
+    raise SystemExit(2)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(variable: str, default: bool) -> bool:
+    raw = env.str(variable, default=str(default)).strip().lower()
+    if raw not in _TRUE | _FALSE:
+        _fail(variable, f"must be true or false, not {raw!r}.")
+    return raw in _TRUE
+
+
+def _db(variable: str, default: str) -> dict:
+    raw = env.str(variable, default=default)
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in environ.Env.DB_SCHEMES:
+        known = ", ".join(sorted({"postgres", "postgresql", "sqlite", "mysql"}))
+        _fail(variable, f"must be a URL starting with one of {known}, not {raw!r}.")
+    try:
+        config = environ.Env.db_url_config(raw)
+    except (ValueError, ImproperlyConfigured, KeyError) as exc:
+        _fail(variable, f"is not a database URL Leadbridge understands ({exc}).")
+    if not config.get("ENGINE") or not config.get("NAME"):
+        _fail(variable, f"is not a database URL Leadbridge understands: {raw!r}.")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the web process read while a worker writes; IMMEDIATE avoids lock upgrades.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    else:
+        config.setdefault("CONN_MAX_AGE", 60)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def _local_secret(filename: str, make) -> str:
+    """A secret generated once into var/ for local use (never for production)."""
+    path = VAR_DIR / filename
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG = _bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        _fail("SECRET_KEY", "must be set when DEBUG is off (production).")
+    SECRET_KEY = _local_secret("secret_key", lambda: secrets.token_urlsafe(50))
+
+# Key that encrypts connector secrets at rest (Fernet, urlsafe base64 of 32 bytes).
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+if not FIELD_ENCRYPTION_KEY:
+    if not DEBUG:
+        _fail("FIELD_ENCRYPTION_KEY", "must be set when DEBUG is off (production).")
+    from cryptography.fernet import Fernet
+
+    FIELD_ENCRYPTION_KEY = _local_secret("field_encryption_key", lambda: Fernet.generate_key().decode())
+
+try:
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+except ImproperlyConfigured:
+    _fail("ALLOWED_HOSTS", "must be a comma-separated list of host names.")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_rq",
+    "django_tables2",
+    "django_filters",
+    "portal",
+    "prospects",
+    "sync",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": _db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}"),
+    # The sandbox org is a separate system with its own database (see sandbox/router.py).
+    "sandbox": _db("SANDBOX_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"),
+}
+DATABASE_ROUTERS = ["sandbox.router.SandboxRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis carries only wake-ups; the database is the source of truth for what must sync.
+# Unset, it is the embedded server that `make run` / `make test` start (portal/embedded_redis.py).
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis" / "redis.sock"
+REDIS_URL = env.str("REDIS_URL", default=f"unix://{EMBEDDED_REDIS_SOCKET}")
+if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    _fail("REDIS_URL", f"must start with redis://, rediss:// or unix://, not {REDIS_URL!r}.")
+
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
+    for name, timeout in (("default", 360), ("sync", 1800), ("imports", 3600))
+}
+RQ_SHOW_ADMIN_LINK = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "portal:dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Serve straight from the app folders when collectstatic has not run (local use).
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
+WHITENOISE_MANIFEST_STRICT = False
+
+DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

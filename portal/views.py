@@ -1,0 +1,54 @@
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from portal.models import Heartbeat
+from portal.roles import marketer_required, sync_admin_required
+from prospects.models import Prospect
+
+
+@marketer_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    counts = Prospect.objects.active().aggregate(
+        total=Count("id"),
+        in_crm=Count("id", filter=~Q(crm_lead_id="") | ~Q(crm_contact_id="")),
+        assigned=Count("id", filter=Q(assigned_user__isnull=False)),
+        do_not_sync=Count("id", filter=Q(do_not_sync=True)),
+    )
+    return render(
+        request,
+        "portal/dashboard.html",
+        {"counts": counts, "heartbeats": Heartbeat.objects.order_by("name")},
+    )
+
+
+def _coming(request: HttpRequest, title: str, what: str) -> HttpResponse:
+    return render(request, "portal/coming.html", {"title": title, "what": what})
+
+
+@marketer_required
+def sync_errors(request: HttpRequest) -> HttpResponse:
+    return _coming(request, "Sync Errors", "Records Salesforce rejected, with the cause and a fix.")
+
+
+@marketer_required
+def imports(request: HttpRequest) -> HttpResponse:
+    return _coming(request, "Imports", "CSV imports of prospects, with a line-by-line report.")
+
+
+@sync_admin_required
+def connector(request: HttpRequest) -> HttpResponse:
+    return _coming(request, "Connector", "The Salesforce connector's settings and verification.")
+
+
+@sync_admin_required
+def field_sync(request: HttpRequest) -> HttpResponse:
+    return _coming(request, "Field sync", "Which system wins, field by field.")
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

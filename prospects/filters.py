@@ -1,0 +1,48 @@
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+
+from prospects.models import CrmStatus, Prospect
+
+
+def _users(request):
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class ProspectFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_search",
+        widget=forms.TextInput(attrs={"placeholder": "Name, email or company"}),
+    )
+    assigned_user = django_filters.ModelChoiceFilter(
+        label="Assigned to", queryset=_users, empty_label="Anyone"
+    )
+    crm_status = django_filters.ChoiceFilter(
+        label="CRM status", choices=CrmStatus.choices, method="filter_crm_status", empty_label="Any"
+    )
+    score = django_filters.RangeFilter(label="Score")
+    created_at = django_filters.DateFromToRangeFilter(
+        label="Created",
+        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Prospect
+        fields = ["q", "assigned_user", "crm_status", "score", "created_at"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_crm_status(self, queryset, name, value):
+        return queryset.with_crm_status(value)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            widgets = getattr(field.widget, "widgets", [field.widget])
+            for widget in widgets:
+                css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+                widget.attrs.setdefault("class", css)
+        self.form.fields["score"].widget.widgets[0].attrs["placeholder"] = "min"
+        self.form.fields["score"].widget.widgets[1].attrs["placeholder"] = "max"

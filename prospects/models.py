@@ -1,0 +1,188 @@
+"""Prospects: the people marketers capture and work, kept in step with Salesforce."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class CrmStatus(models.TextChoices):
+    """Where a prospect stands with Salesforce, derived from its CRM ids (see ``crm_status``)."""
+
+    NOT_SYNCED = "not_synced", "Not in CRM"
+    LEAD = "lead", "Lead"
+    CONTACT = "contact", "Contact"
+
+
+class Grade(models.TextChoices):
+    A_PLUS = "A+", "A+"
+    A = "A", "A"
+    A_MINUS = "A-", "A-"
+    B_PLUS = "B+", "B+"
+    B = "B", "B"
+    B_MINUS = "B-", "B-"
+    C_PLUS = "C+", "C+"
+    C = "C", "C"
+    C_MINUS = "C-", "C-"
+    D_PLUS = "D+", "D+"
+    D = "D", "D"
+    D_MINUS = "D-", "D-"
+    F = "F", "F"
+
+
+class ProspectQuerySet(models.QuerySet):
+    def active(self) -> "ProspectQuerySet":
+        return self.filter(archived_at__isnull=True)
+
+    def with_crm_status(self, status: str) -> "ProspectQuerySet":
+        if status == CrmStatus.CONTACT:
+            return self.exclude(crm_contact_id="")
+        if status == CrmStatus.LEAD:
+            return self.filter(crm_contact_id="").exclude(crm_lead_id="")
+        if status == CrmStatus.NOT_SYNCED:
+            return self.filter(crm_contact_id="", crm_lead_id="")
+        return self
+
+    def search(self, text: str) -> "ProspectQuerySet":
+        text = text.strip()
+        if not text:
+            return self
+        query = Q()
+        for word in text.split()[:5]:
+            query &= (
+                Q(email__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(company__icontains=word)
+            )
+        return self.filter(query)
+
+
+class Campaign(models.Model):
+    """A Leadbridge campaign (the prospect's first-touch source, synced as ``pi__campaign__c``)."""
+
+    name = models.CharField(max_length=255, unique=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Prospect(models.Model):
+    """A person in the marketing database, with Pardot's standard fields and CRM bookkeeping.
+
+    Several prospects may share an email (Pardot's AMPSEA): each is matched to its own Lead or
+    Contact by CRM id, so email is indexed but not unique.
+    """
+
+    # Identity
+    salutation = models.CharField(max_length=40, blank=True)
+    first_name = models.CharField(max_length=40, blank=True)
+    last_name = models.CharField(max_length=80, blank=True)
+    email = models.EmailField(max_length=255, db_index=True)
+    # Company
+    company = models.CharField(max_length=255, blank=True)
+    website = models.URLField(max_length=255, blank=True)
+    job_title = models.CharField(max_length=128, blank=True)
+    department = models.CharField(max_length=80, blank=True)
+    industry = models.CharField(max_length=80, blank=True)
+    annual_revenue = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    years_in_business = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Contact details
+    phone = models.CharField(max_length=40, blank=True)
+    fax = models.CharField(max_length=40, blank=True)
+    address_one = models.CharField("address line 1", max_length=255, blank=True)
+    address_two = models.CharField("address line 2", max_length=255, blank=True)
+    city = models.CharField(max_length=40, blank=True)
+    state = models.CharField(max_length=80, blank=True)
+    zip = models.CharField("ZIP / postal code", max_length=20, blank=True)
+    country = models.CharField(max_length=80, blank=True)
+    territory = models.CharField(max_length=80, blank=True)
+    # Marketing
+    source = models.CharField(max_length=40, blank=True)
+    comments = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    score = models.IntegerField(default=0)
+    grade = models.CharField(max_length=2, choices=Grade.choices, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="prospects"
+    )
+    opted_out = models.BooleanField(default=False)
+    do_not_email = models.BooleanField(default=False)
+    do_not_call = models.BooleanField(default=False)
+    do_not_sync = models.BooleanField(
+        default=False, help_text="Never send this prospect to Salesforce."
+    )
+    assigned_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_prospects",
+    )
+    # Admin-defined custom fields, keyed by the custom field's API name.
+    custom_fields = models.JSONField(default=dict, blank=True)
+    # Timestamps
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # CRM bookkeeping (18-character Salesforce ids)
+    crm_lead_id = models.CharField("CRM lead id", max_length=18, blank=True, db_index=True)
+    crm_contact_id = models.CharField("CRM contact id", max_length=18, blank=True, db_index=True)
+    crm_account_id = models.CharField("CRM account id", max_length=18, blank=True)
+    crm_owner_id = models.CharField("CRM owner id", max_length=18, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProspectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="prospect_name_idx"),
+            models.Index(fields=["company"], name="prospect_company_idx"),
+            models.Index(fields=["score"], name="prospect_score_idx"),
+            models.Index(fields=["assigned_user", "-created_at"], name="prospect_assigned_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=-100000) & Q(score__lte=1000000), name="score_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_absolute_url(self) -> str:
+        return reverse("prospects:detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def crm_status(self) -> str:
+        if self.crm_contact_id:
+            return CrmStatus.CONTACT
+        if self.crm_lead_id:
+            return CrmStatus.LEAD
+        return CrmStatus.NOT_SYNCED
+
+    @property
+    def crm_id(self) -> str:
+        """The record this prospect syncs with: its contact once converted, else its lead."""
+        return self.crm_contact_id or self.crm_lead_id
+
+    def get_crm_status_display(self) -> str:
+        return CrmStatus(self.crm_status).label
+
+
+SCORE_VALIDATORS = [MinValueValidator(-100000), MaxValueValidator(1000000)]

@@ -1,0 +1,47 @@
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from prospects.models import Prospect
+
+
+class ProspectTable(tables.Table):
+    name = tables.Column(
+        verbose_name="Name",
+        linkify=True,
+        accessor="full_name",
+        order_by=("last_name", "first_name"),
+        empty_values=(),
+    )
+    email = tables.EmailColumn()
+    company = tables.Column()
+    score = tables.Column(attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    grade = tables.Column()
+    assigned_user = tables.Column(verbose_name="Assigned to", order_by=("assigned_user__username",))
+    crm_status = tables.Column(verbose_name="CRM", orderable=False, empty_values=())
+    created_at = tables.DateTimeColumn(verbose_name="Created", format="M j, Y")
+
+    class Meta:
+        model = Prospect
+        fields = (
+            "name",
+            "email",
+            "company",
+            "score",
+            "grade",
+            "assigned_user",
+            "crm_status",
+            "created_at",
+        )
+        attrs = {"class": "table table-hover align-middle mb-0"}
+        empty_text = "No prospects match these filters."
+
+    def render_name(self, record: Prospect, value: str) -> str:
+        return value or "(no name)"
+
+    def render_crm_status(self, record: Prospect) -> str:
+        badge = {"contact": "text-bg-success", "lead": "text-bg-primary"}.get(
+            record.crm_status, "text-bg-light border"
+        )
+        return format_html(
+            '<span class="badge {}">{}</span>', badge, record.get_crm_status_display()
+        )

@@ -1,0 +1,100 @@
+"""Salesforce record ids: key prefixes, the 18-character case-safe form, and new ids.
+
+An id is ``prefix (3) + pod "5g" + 10 base-36 digits``; the digits come from a monotonic
+microsecond clock, so ids sort in creation order (as Salesforce's do) and never repeat in a
+process. Only upper-case letters and digits follow the prefix, so every collation sorts them alike.
+"""
+
+import re
+import threading
+import time
+
+CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+POD = "5g"
+
+KEY_PREFIXES: dict[str, str] = {
+    "Account": "001",
+    "Contact": "003",
+    "Lead": "00Q",
+    "Opportunity": "006",
+    "OpportunityContactRole": "00K",
+    "Campaign": "701",
+    "CampaignMember": "00v",
+    "User": "005",
+    "Group": "00G",
+    "Profile": "00e",
+    "UserRole": "00E",
+    "Organization": "00D",
+    "Task": "00T",
+    "Event": "00U",
+    "BulkJob": "750",
+    "QueryLocator": "01g",
+}
+
+ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
+
+_lock = threading.Lock()
+_last = 0
+
+
+def checksum(id15: str) -> str:
+    """The three-character case-safe suffix of a 15-character id."""
+    out = []
+    for start in (0, 5, 10):
+        chunk = id15[start : start + 5]
+        out.append(CHECKSUM_ALPHABET[sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")])
+    return "".join(out)
+
+
+def to18(id15: str) -> str:
+    """The 18-character form of a 15-character id."""
+    return id15 + checksum(id15)
+
+
+def _base36(number: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        number, rest = divmod(number, 36)
+        digits.append(BASE36[rest])
+    return "".join(reversed(digits))
+
+
+def _tick() -> int:
+    global _last
+    with _lock:
+        _last = max(_last + 1, time.time_ns() // 1000)
+        return _last
+
+
+def new_id(prefix: str) -> str:
+    """A fresh 18-character id with the given key prefix."""
+    return to18(prefix + POD + _base36(_tick(), 10))
+
+
+def normalize(value: object) -> str | None:
+    """The 18-character id for a 15- or 18-character id string, or None if it is not one."""
+    if not isinstance(value, str) or not ID_RE.match(value):
+        return None
+    if len(value) == 15:
+        return to18(value)
+    if checksum(value[:15]) == value[15:]:
+        return value
+    return _recase(value)
+
+
+def _recase(value: str) -> str | None:
+    """Recover the case of an 18-character id typed in the wrong case (the suffix encodes it)."""
+    chars = list(value[:15].lower())
+    for block, code in enumerate(value[15:].upper()):
+        bits = CHECKSUM_ALPHABET.index(code)
+        for i in range(5):
+            if bits & (1 << i):
+                chars[block * 5 + i] = chars[block * 5 + i].upper()
+    id15 = "".join(chars)
+    return to18(id15) if to18(id15).upper() == value.upper() else None
+
+
+def prefix_of(record_id: str) -> str:
+    """The key prefix (first three characters) of an id."""
+    return record_id[:3]

@@ -1,0 +1,34 @@
+"""The RQ plumbing works against a real Redis: a job enqueued on a queue is run by a worker."""
+
+import django_rq
+import pytest
+from rq import SimpleWorker
+
+from portal.jobs import record_heartbeat
+from portal.models import Heartbeat
+
+
+@pytest.mark.django_db(transaction=True)
+def test_heartbeat_job_runs_on_a_real_worker():
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    queue.enqueue(record_heartbeat, name="test")
+    queue.enqueue(record_heartbeat, name="test")
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    beat = Heartbeat.objects.get(name="test")
+    assert beat.count == 2
+
+
+def test_cron_config_registers_the_heartbeat():
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=django_rq.get_connection("default"))
+    scheduler.load_config_from_file("portal.cron")
+    jobs = scheduler.get_jobs()
+    assert [job.func_name for job in jobs] == ["portal.jobs.record_heartbeat"]
+    assert jobs[0].interval == 60
+
+
+def test_queues_are_configured():
+    for name in ("default", "sync", "imports"):
+        assert django_rq.get_queue(name).connection.ping()
