@@ -6,10 +6,10 @@ from portal.roles import is_marketer, is_sync_admin
 NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
-    ("Sync Errors", "portal:sync_errors", False),
+    ("Sync Errors", "sync:errors", False),
     ("Imports", "portal:imports", False),
-    ("Connector", "portal:connector", True),
-    ("Field sync", "portal:field_sync", True),
+    ("Connector", "sync:connector", True),
+    ("Field sync", "sync:field_rules", True),
 ]
 
 
@@ -19,6 +19,8 @@ def navigation(request: HttpRequest) -> dict:
         return {"nav_items": []}
     admin = is_sync_admin(user)
     return {
-        "nav_items": [(label, name) for label, name, admin_only in NAVIGATION if admin or not admin_only],
+        "nav_items": [
+            (label, name) for label, name, admin_only in NAVIGATION if admin or not admin_only
+        ],
         "user_is_sync_admin": admin,
     }

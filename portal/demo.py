@@ -28,7 +28,12 @@ DEMO_LOGINS = [
     DemoLogin("marketer", "leadbridge-marketer", MARKETER, staff=False),
 ]
 DEMO_PROSPECTS = 300
-DEMO_CAMPAIGNS = ["Spring webinar series", "Trade show 2026", "Website sign-ups", "Partner referrals"]
+DEMO_CAMPAIGNS = [
+    "Spring webinar series",
+    "Trade show 2026",
+    "Website sign-ups",
+    "Partner referrals",
+]
 
 
 def load_demo_users() -> list:

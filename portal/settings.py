@@ -85,7 +85,9 @@ if not FIELD_ENCRYPTION_KEY:
         _fail("FIELD_ENCRYPTION_KEY", "must be set when DEBUG is off (production).")
     from cryptography.fernet import Fernet
 
-    FIELD_ENCRYPTION_KEY = _local_secret("field_encryption_key", lambda: Fernet.generate_key().decode())
+    FIELD_ENCRYPTION_KEY = _local_secret(
+        "field_encryption_key", lambda: Fernet.generate_key().decode()
+    )
 
 try:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from portal.models import Heartbeat
-from portal.roles import marketer_required, sync_admin_required
+from portal.roles import marketer_required
 from prospects.models import Prospect
 
 
@@ -28,23 +28,8 @@ def _coming(request: HttpRequest, title: str, what: str) -> HttpResponse:
 
 
 @marketer_required
-def sync_errors(request: HttpRequest) -> HttpResponse:
-    return _coming(request, "Sync Errors", "Records Salesforce rejected, with the cause and a fix.")
-
-
-@marketer_required
 def imports(request: HttpRequest) -> HttpResponse:
     return _coming(request, "Imports", "CSV imports of prospects, with a line-by-line report.")
-
-
-@sync_admin_required
-def connector(request: HttpRequest) -> HttpResponse:
-    return _coming(request, "Connector", "The Salesforce connector's settings and verification.")
-
-
-@sync_admin_required
-def field_sync(request: HttpRequest) -> HttpResponse:
-    return _coming(request, "Field sync", "Which system wins, field by field.")
 
 
 def health(request: HttpRequest) -> JsonResponse:

@@ -17,6 +17,17 @@ class CrmStatus(models.TextChoices):
     CONTACT = "contact", "Contact"
 
 
+class SyncStatus(models.TextChoices):
+    """The prospect's sync state as the UI shows it (the queue row is the source of truth)."""
+
+    NOT_SYNCED = "not_synced", "Not synced"
+    PENDING = "pending", "Pending"
+    SYNCED = "synced", "Synced"
+    WAITING_ASSIGNMENT = "waiting_assignment", "Not synced: waiting for assignment"
+    ERROR = "error", "Sync error"
+    DO_NOT_SYNC = "do_not_sync", "Do not sync"
+
+
 class Grade(models.TextChoices):
     A_PLUS = "A+", "A+"
     A = "A", "A"
@@ -141,6 +152,16 @@ class Prospect(models.Model):
     crm_account_id = models.CharField("CRM account id", max_length=18, blank=True)
     crm_owner_id = models.CharField("CRM owner id", max_length=18, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    sync_status = models.CharField(
+        max_length=20, choices=SyncStatus.choices, default=SyncStatus.NOT_SYNCED, db_index=True
+    )
+    # What Salesforce held at the last sync (API name -> value) and when it last changed there;
+    # the payload sends only what differs.
+    crm_values = models.JSONField(default=dict, blank=True)
+    crm_modified_at = models.DateTimeField(null=True, blank=True)
+    # When each prospect field last changed here (field name -> ISO timestamp), for the
+    # "most recently updated value wins" rule.
+    field_changed_at = models.JSONField(default=dict, blank=True)
 
     objects = ProspectQuerySet.as_manager()
 
@@ -183,6 +204,38 @@ class Prospect(models.Model):
 
     def get_crm_status_display(self) -> str:
         return CrmStatus(self.crm_status).label
+
+
+class CustomField(models.Model):
+    """A prospect field defined by a Sync admin; values live in ``Prospect.custom_fields``."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", "Text"
+        TEXTAREA = "textarea", "Text area"
+        NUMBER = "number", "Number"
+        DATE = "date", "Date"
+        CHECKBOX = "checkbox", "Checkbox"
+        DROPDOWN = "dropdown", "Dropdown"
+        MULTI_SELECT = "multi_select", "Multi-select"
+
+    label = models.CharField(max_length=100)
+    api_name = models.SlugField(
+        "API name", max_length=100, unique=True, help_text="Letters, digits and underscores."
+    )
+    type = models.CharField(max_length=20, choices=Type.choices, default=Type.TEXT)
+    choices = models.JSONField(
+        default=list, blank=True, help_text="Predefined values (dropdown, multi-select)."
+    )
+    validate_on_import = models.BooleanField(
+        default=False, help_text="Refuse imported values that are not among the predefined ones."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 SCORE_VALIDATORS = [MinValueValidator(-100000), MaxValueValidator(1000000)]

@@ -9,10 +9,10 @@ MARKETER_PAGES = [
     "portal:dashboard",
     "prospects:list",
     "prospects:create",
-    "portal:sync_errors",
+    "sync:errors",
     "portal:imports",
 ]
-ADMIN_PAGES = ["portal:connector", "portal:field_sync"]
+ADMIN_PAGES = ["sync:connector", "sync:field_rules"]
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_user_without_a_role_gets_403(client):
 def test_marketer_nav_hides_admin_pages(marketer_client):
     html = marketer_client.get(reverse("portal:dashboard")).content.decode()
     assert "Prospects" in html and "Sync Errors" in html
-    assert reverse("portal:connector") not in html
+    assert reverse("sync:connector") not in html
 
 
 @pytest.mark.django_db

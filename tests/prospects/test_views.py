@@ -32,8 +32,12 @@ def test_filtered_page_stays_within_the_query_budget(
 
 @pytest.mark.django_db
 def test_search_matches_name_email_and_company(marketer_client):
-    ProspectFactory(first_name="Ada", last_name="Lovelace", company="Engines", email="ada@x.example")
-    ProspectFactory(first_name="Alan", last_name="Turing", company="Bletchley", email="at@y.example")
+    ProspectFactory(
+        first_name="Ada", last_name="Lovelace", company="Engines", email="ada@x.example"
+    )
+    ProspectFactory(
+        first_name="Alan", last_name="Turing", company="Bletchley", email="at@y.example"
+    )
     for term in ("lovelace", "ADA@x", "engines"):
         response = marketer_client.get(reverse("prospects:list"), {"q": term})
         emails = [row.record.email for row in response.context["table"].page.object_list]
@@ -51,7 +55,9 @@ def test_crm_status_filter(marketer_client):
         ("not_synced", "none@x.example"),
     ]:
         response = marketer_client.get(reverse("prospects:list"), {"crm_status": status})
-        assert [row.record.email for row in response.context["table"].page.object_list] == [expected]
+        assert [row.record.email for row in response.context["table"].page.object_list] == [
+            expected
+        ]
 
 
 @pytest.mark.django_db
