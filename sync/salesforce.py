@@ -1,0 +1,390 @@
+"""The only module that talks to Salesforce.
+
+It obtains tokens from the connector's login URL, hands simple-salesforce an ``instance_url``,
+a session id and a ``requests.Session`` that trusts the connector's CA bundle, and turns every
+library or transport failure into one exception of ours, :class:`SalesforceError`, carrying
+Salesforce's ``errorCode``, message, fields and whether it is transient — so the engine decides
+retry or record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import requests
+import simple_salesforce
+from django.conf import settings
+from simple_salesforce import exceptions as sf_exceptions
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+TIMEOUT = (10, 120)  # connect, read (seconds)
+COLLECTION_SIZE = 200  # sObject Collections accept at most 200 records per call
+
+# Failures that go away on their own: retried with backoff, recorded only when retries run out.
+TRANSIENT_CODES = frozenset(
+    {
+        "UNABLE_TO_LOCK_ROW",
+        "SERVER_UNAVAILABLE",
+        "REQUEST_LIMIT_EXCEEDED",
+        "REQUEST_RUNNING_TOO_LONG",
+        "QUERY_TIMEOUT",
+        "CONNECTION_ERROR",
+        "TIMEOUT",
+        "SERVER_ERROR",
+    }
+)
+
+
+class SalesforceError(Exception):
+    """Any failure talking to Salesforce, in Salesforce's terms."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        fields: Sequence[str] = (),
+        status: int | None = None,
+        transient: bool | None = None,
+        extra: dict | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.fields = list(fields)
+        self.status = status
+        self.transient = code in TRANSIENT_CODES if transient is None else transient
+        self.extra = extra or {}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What it takes to get a token; secrets are never part of ``repr``."""
+
+    login_url: str
+    grant_type: str
+    client_id: str
+    client_secret: str = field(repr=False, default="")
+    username: str = ""
+    password: str = field(repr=False, default="")
+    api_version: str = "62.0"
+    ca_bundle: str = field(repr=False, default="")
+
+    @classmethod
+    def from_connector(cls, connector) -> Credentials:
+        return cls(
+            login_url=connector.login_url,
+            grant_type=connector.grant_type,
+            client_id=connector.client_id,
+            client_secret=connector.client_secret,
+            username=connector.username,
+            password=connector.password,
+            api_version=connector.api_version,
+            ca_bundle=connector.ca_bundle,
+        )
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str = field(repr=False)
+    instance_url: str
+    identity_url: str
+    issued_at: str = ""
+
+
+@dataclass
+class ConnectionCheck:
+    instance_url: str
+    user_id: str
+    username: str
+    organization_id: str
+    api_version: str
+
+
+class _TimeoutSession(requests.Session):
+    """A session whose calls always time out (simple-salesforce passes none)."""
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("timeout", TIMEOUT)
+        return super().request(method, url, **kwargs)
+
+
+def _ca_file(pem: str) -> str:
+    """Write a PEM bundle once to var/ca/ and return its path (requests wants a file)."""
+    folder = Path(settings.VAR_DIR) / "ca"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(pem.encode()).hexdigest()[:16]}.pem"
+    if not path.exists():
+        path.write_text(pem)
+    return str(path)
+
+
+def make_session(ca_bundle: str = "") -> requests.Session:
+    """A session that verifies certificates against ``ca_bundle`` (PEM text) when given.
+
+    requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override ``verify``; ``trust_env = False``
+    makes the configured bundle win.
+    """
+    session = _TimeoutSession()
+    if ca_bundle.strip():
+        session.trust_env = False
+        session.verify = _ca_file(ca_bundle) if "-----BEGIN" in ca_bundle else ca_bundle.strip()
+    return session
+
+
+def _transport_error(exc: requests.RequestException) -> SalesforceError:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return SalesforceError(
+            "TLS_ERROR",
+            "The server's certificate could not be verified (check the CA bundle).",
+            transient=False,
+        )
+    if isinstance(exc, requests.Timeout):
+        return SalesforceError("TIMEOUT", "Salesforce did not answer in time.")
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return SalesforceError("INVALID_URL", f"Not a usable URL: {exc}", transient=False)
+    return SalesforceError("CONNECTION_ERROR", "Could not reach Salesforce (connection failed).")
+
+
+def obtain_token(credentials: Credentials, session: requests.Session) -> Token:
+    """POST the OAuth grant to ``{login_url}/services/oauth2/token``."""
+    data = {"grant_type": credentials.grant_type, "client_id": credentials.client_id}
+    data["client_secret"] = credentials.client_secret
+    if credentials.grant_type == "password":
+        data.update(username=credentials.username, password=credentials.password)
+    url = credentials.login_url.rstrip("/") + "/services/oauth2/token"
+    try:
+        response = session.post(url, data=data, headers={"Accept": "application/json"})
+    except requests.RequestException as exc:
+        raise _transport_error(exc) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200 or "access_token" not in body:
+        raise SalesforceError(
+            body.get("error") or f"HTTP_{response.status_code}",
+            body.get("error_description")
+            or f"The login URL answered {response.status_code} without a token.",
+            status=response.status_code,
+            transient=response.status_code >= 500,
+        )
+    return Token(
+        access_token=body["access_token"],
+        instance_url=body["instance_url"],
+        identity_url=body.get("id", ""),
+        issued_at=body.get("issued_at", ""),
+    )
+
+
+def _error_from_library(exc: sf_exceptions.SalesforceError) -> SalesforceError:
+    content = exc.content
+    if isinstance(content, bytes | str):
+        try:
+            content = json.loads(content)
+        except ValueError:
+            content = [{"errorCode": f"HTTP_{exc.status}", "message": str(content)[:500]}]
+    first = content[0] if isinstance(content, list) and content else content
+    if not isinstance(first, dict):
+        first = {}
+    code = first.get("errorCode") or first.get("error") or f"HTTP_{exc.status}"
+    if exc.status >= 500 and code.startswith("HTTP_"):
+        code = "SERVER_ERROR"
+    return SalesforceError(
+        code,
+        first.get("message") or first.get("error_description") or str(exc),
+        fields=first.get("fields") or [],
+        status=exc.status,
+        extra={"content": content},
+    )
+
+
+def with_retries[T](
+    call: Callable[[], T], *, attempts: int = 4, base_delay: float = 0.2, max_delay: float = 5.0
+) -> T:
+    """Run ``call``, retrying transient SalesforceErrors with exponential backoff and jitter."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except SalesforceError as exc:
+            if not exc.transient or attempt == attempts:
+                raise
+            delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+            log.info("Salesforce %s, retry %d in %.2fs", exc.code, attempt, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+class Client:
+    """A logged-in connection to one org. Cheap to build; authenticates on first use."""
+
+    def __init__(self, credentials: Credentials, *, retry_attempts: int = 4) -> None:
+        self.credentials = credentials
+        self.session = make_session(credentials.ca_bundle)
+        self.retry_attempts = retry_attempts
+        self._sf: simple_salesforce.Salesforce | None = None
+        self._token: Token | None = None
+        self._describes: dict[str, dict] = {}
+        self.api_calls = 0
+
+    @classmethod
+    def for_connector(cls, connector, **kwargs) -> Client:
+        return cls(Credentials.from_connector(connector), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Client {self.credentials.login_url} {self.credentials.username}>"
+
+    # -- authentication -------------------------------------------------------------------
+    def authenticate(self) -> Token:
+        self._token = with_retries(
+            lambda: obtain_token(self.credentials, self.session), attempts=self.retry_attempts
+        )
+        self._sf = simple_salesforce.Salesforce(
+            instance_url=self._token.instance_url,
+            session_id=self._token.access_token,
+            session=self.session,
+            version=self.credentials.api_version,
+        )
+        return self._token
+
+    @property
+    def sf(self) -> simple_salesforce.Salesforce:
+        if self._sf is None:
+            self.authenticate()
+        return self._sf  # type: ignore[return-value]
+
+    @property
+    def instance_url(self) -> str:
+        if self._token is None:
+            self.authenticate()
+        return self._token.instance_url  # type: ignore[union-attr]
+
+    def call(self, operation: Callable[[simple_salesforce.Salesforce], T]) -> T:
+        """Run one API operation: library errors become SalesforceError; an expired session
+        re-authenticates once; transient failures are retried with backoff."""
+
+        def once() -> T:
+            try:
+                self.api_calls += 1
+                return operation(self.sf)
+            except sf_exceptions.SalesforceError as exc:
+                raise _error_from_library(exc) from None
+            except requests.RequestException as exc:
+                raise _transport_error(exc) from None
+
+        def with_reauth() -> T:
+            try:
+                return once()
+            except SalesforceError as exc:
+                if exc.code != "INVALID_SESSION_ID":
+                    raise
+                self.authenticate()
+                return once()
+
+        return with_retries(with_reauth, attempts=self.retry_attempts)
+
+    @property
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, max) from the last Sforce-Limit-Info header, if any."""
+        usage = getattr(self._sf, "api_usage", {}).get("api-usage") if self._sf else None
+        return (usage.used, usage.total) if usage else None
+
+    # -- metadata -------------------------------------------------------------------------
+    def identity(self) -> dict:
+        token = self._token or self.authenticate()
+        user_id = token.identity_url.rstrip("/").rsplit("/", 1)[-1]
+        org_id = token.identity_url.rstrip("/").rsplit("/", 2)[-2] if token.identity_url else ""
+        user = self.call(lambda sf: sf.User.get(user_id)) if user_id else {}
+        return {"user_id": user_id, "organization_id": org_id, **(user or {})}
+
+    def describe_global(self) -> dict:
+        return self.call(lambda sf: sf.describe())
+
+    def describe(self, sobject: str, *, refresh: bool = False) -> dict:
+        if refresh or sobject not in self._describes:
+            self._describes[sobject] = self.call(lambda sf: getattr(sf, sobject).describe())
+        return self._describes[sobject]
+
+    def fields_by_name(self, sobject: str) -> dict[str, dict]:
+        return {f["name"]: f for f in self.describe(sobject)["fields"]}
+
+    def limits(self) -> dict:
+        return self.call(lambda sf: sf.limits())
+
+    # -- reading --------------------------------------------------------------------------
+    def query_all(self, soql: str, *, include_deleted: bool = False) -> list[dict]:
+        return list(self.query_iter(soql, include_deleted=include_deleted))
+
+    def query_iter(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict]:
+        """Every record of ``soql``, page by page (``nextRecordsUrl``), without the attributes."""
+        result = self.call(lambda sf: sf.query(soql, include_deleted=include_deleted))
+        while True:
+            for record in result["records"]:
+                record.pop("attributes", None)
+                yield record
+            if result.get("done", True) or not result.get("nextRecordsUrl"):
+                return
+            next_url = result["nextRecordsUrl"]
+            result = self.call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
+
+    def query_count(self, soql: str) -> int:
+        return self.call(lambda sf: sf.query(soql))["totalSize"]
+
+    def get(self, sobject: str, record_id: str) -> dict:
+        record = self.call(lambda sf: getattr(sf, sobject).get(record_id))
+        record.pop("attributes", None)
+        return record
+
+    # -- writing --------------------------------------------------------------------------
+    def collection(
+        self, method: str, sobject: str, records: Sequence[dict], *, external_id: str = ""
+    ) -> list[dict]:
+        """One sObject Collections call (≤ 200 records, allOrNone false).
+
+        ``method`` is ``create``, ``update`` or ``upsert`` (on ``external_id``). Returns
+        Salesforce's per-record results: ``{"id", "success", "created"?, "errors": [...]}``.
+        """
+        if not records:
+            return []
+        if len(records) > COLLECTION_SIZE:
+            raise ValueError("sObject Collections take at most 200 records")
+        body = {
+            "allOrNone": False,
+            "records": [{"attributes": {"type": sobject}, **record} for record in records],
+        }
+        if method == "create":
+            path, http = "composite/sobjects", "POST"
+        elif method == "update":
+            path, http = "composite/sobjects", "PATCH"
+        elif method == "upsert":
+            path, http = f"composite/sobjects/{sobject}/{external_id}", "PATCH"
+        else:
+            raise ValueError(f"unknown collection method {method!r}")
+        return self.call(lambda sf: sf.restful(path, method=http, json=body)) or []
+
+    def delete(self, sobject: str, record_id: str) -> None:
+        self.call(lambda sf: getattr(sf, sobject).delete(record_id))
+
+
+def test_connection(credentials: Credentials) -> ConnectionCheck:
+    """Authenticate and read the connector user's identity (the settings form's "test")."""
+    client = Client(credentials, retry_attempts=1)
+    token = client.authenticate()
+    who = client.identity()
+    return ConnectionCheck(
+        instance_url=token.instance_url,
+        user_id=who.get("user_id", ""),
+        username=who.get("Username", credentials.username),
+        organization_id=who.get("organization_id", ""),
+        api_version=credentials.api_version,
+    )
