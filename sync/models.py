@@ -428,3 +428,23 @@ class SyncHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.operation} {self.result}"
+
+
+class SObjectDescribe(models.Model):
+    """A cached ``sobjects/{name}/describe`` result, as the connector user sees it.
+
+    Shared by web and worker processes; verification refreshes it (see ``sync/describe.py``).
+    """
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="describes")
+    sobject = models.CharField("object", max_length=100)
+    data = models.JSONField()
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "sobject"], name="one_describe_per_object")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sobject} describe @ {self.fetched_at}"
