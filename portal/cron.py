@@ -6,5 +6,10 @@ Each ``register`` enqueues a job on an RQ queue at its interval; workers run it.
 from rq import cron
 
 from portal.jobs import record_heartbeat
+from sync.jobs import tick
 
 cron.register(record_heartbeat, queue_name="default", kwargs={"name": "cron"}, interval=60)
+
+# The sync tick runs every 10 s (the shortest connector interval) and itself waits for each
+# connector's own interval before pushing and pulling.
+cron.register(tick, queue_name="sync", interval=10)

@@ -7,6 +7,7 @@ Ctrl-C included. ``make run`` uses the default socket (the one settings.py falls
 ``make test`` and ``make bench`` use their own, so they never touch the demo's queues.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -23,10 +24,8 @@ VAR_REDIS = Path(__file__).resolve().parent.parent / "var" / "redis"
 
 def _die_with_parent() -> None:
     """Linux: have the kernel stop the child if this wrapper is killed outright."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def _alive(socket_path: Path) -> bool:

@@ -1,5 +1,7 @@
 """Prospects: the people marketers capture and work, kept in step with Salesforce."""
 
+import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 
 class CrmStatus(models.TextChoices):
@@ -204,6 +207,11 @@ class Prospect(models.Model):
 
     def get_crm_status_display(self) -> str:
         return CrmStatus(self.crm_status).label
+
+    def stamp_changes(self, fields: Iterable[str], at: datetime.datetime | None = None) -> None:
+        """Record when these fields last changed here (the "most recent value wins" rule)."""
+        stamp = (at or timezone.now()).isoformat()
+        self.field_changed_at = {**(self.field_changed_at or {}), **dict.fromkeys(fields, stamp)}
 
 
 class CustomField(models.Model):

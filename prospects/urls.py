@@ -8,4 +8,6 @@ urlpatterns = [
     path("new/", views.ProspectCreateView.as_view(), name="create"),
     path("<int:pk>/", views.ProspectDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.ProspectUpdateView.as_view(), name="edit"),
+    path("<int:pk>/sync/", views.sync_now, name="sync"),
+    path("<int:pk>/sync-status/", views.sync_status, name="sync_status"),
 ]

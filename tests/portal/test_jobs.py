@@ -24,9 +24,10 @@ def test_cron_config_registers_the_heartbeat():
 
     scheduler = CronScheduler(connection=django_rq.get_connection("default"))
     scheduler.load_config_from_file("portal.cron")
-    jobs = scheduler.get_jobs()
-    assert [job.func_name for job in jobs] == ["portal.jobs.record_heartbeat"]
-    assert jobs[0].interval == 60
+    jobs = {job.func_name: job for job in scheduler.get_jobs()}
+    assert jobs["portal.jobs.record_heartbeat"].interval == 60
+    assert jobs["sync.jobs.tick"].interval == 10
+    assert jobs["sync.jobs.tick"].queue_name == "sync"
 
 
 def test_queues_are_configured():

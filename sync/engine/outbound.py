@@ -1,0 +1,537 @@
+"""Outbound: push prospects to Salesforce Leads and Contacts.
+
+Routing (the README draws it):
+1. "Do not sync" prospects never go.
+2. CRM id known → that record (a converted lead is followed to its contact).
+3. No CRM id and "match by email" on → an existing visible lead/contact with the email, chosen by
+   the connector's precedence setting.
+4. No match and the prospect is assigned → create the configured record type, owner mapped from
+   the assigned user (the connector user when unmapped), upserting on the package's external-id
+   field so a retried create never duplicates.
+5. Otherwise the prospect waits ("not synced: waiting for assignment"), which is not an error.
+
+Only fields whose value should flow to Salesforce and differs from what it holds are sent;
+nothing to send means no API call. Writes go through sObject Collections, 200 records a call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from prospects.models import Prospect, SyncStatus
+from sync import errors as error_log
+from sync.engine import package
+from sync.engine.rules import Change, create_payload, reconcile
+from sync.engine.values import normal, parse_sf_datetime, to_salesforce, write_prospect
+from sync.models import Connector, Direction, FieldRule, SyncHistory
+from sync.salesforce import COLLECTION_SIZE, Client, SalesforceError
+
+log = logging.getLogger(__name__)
+
+UNKNOWN = "[[Unknown]]"  # what Pardot sends for a required field it has no value for
+REQUIRED_ON_CREATE = {"Lead": ("LastName", "Company"), "Contact": ("LastName",)}
+PARTNER_USER_TYPES = {"PowerPartner", "CspLitePortal", "CustomerSuccess", "PowerCustomerSuccess"}
+
+
+class Result:
+    SYNCED = "synced"
+    NOTHING = "nothing"
+    ERROR = "error"
+    RETRY = "retry"
+    WAITING = "waiting"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class Outcome:
+    prospect_id: int
+    result: str
+    sobject: str = ""
+    record_id: str = ""
+    message: str = ""
+
+
+@dataclass
+class PushReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    api_calls: int = 0
+
+    def count(self, result: str) -> int:
+        return sum(1 for o in self.outcomes if o.result == result)
+
+    @property
+    def synced(self) -> int:
+        return self.count(Result.SYNCED) + self.count(Result.NOTHING)
+
+    @property
+    def failed(self) -> int:
+        return self.count(Result.ERROR)
+
+    @property
+    def waiting(self) -> int:
+        return self.count(Result.WAITING)
+
+    @property
+    def retry_ids(self) -> set[int]:
+        return {o.prospect_id for o in self.outcomes if o.result == Result.RETRY}
+
+    def by_prospect(self) -> dict[int, Outcome]:
+        return {o.prospect_id: o for o in self.outcomes}
+
+
+@dataclass
+class Target:
+    """A prospect and the Salesforce record it syncs with (``record`` is None for a create)."""
+
+    prospect: Prospect
+    sobject: str
+    record: dict | None = None
+    matched_by_email: bool = False
+
+
+class Pusher:
+    """One push of a batch of prospects; holds the describe and lookups it needs."""
+
+    def __init__(self, connector: Connector, client: Client) -> None:
+        self.connector = connector
+        self.client = client
+        self.rules = list(FieldRule.objects.filter(connector=connector))
+        self.report = PushReport()
+        self._owner_ids: dict[str, str | None] = {}
+
+    # -- reading Salesforce -------------------------------------------------------------------
+    def mapped_fields(self, sobject: str) -> list[str]:
+        available = self.client.fields_by_name(sobject)
+        names = {rule.target_field(sobject) for rule in self.rules} - {""}
+        names |= {"Id", "Email", "OwnerId", "LastModifiedDate", "SystemModstamp"}
+        if sobject == "Lead":
+            names |= {"IsConverted", "ConvertedContactId", "ConvertedAccountId"}
+        if sobject == "Contact":
+            names |= {"AccountId"}
+        return sorted(n for n in names if n in available)
+
+    def fetch(self, sobject: str, where: str, values: Iterable[str]) -> list[dict]:
+        """SELECT the mapped fields of ``sobject`` WHERE ``where`` IN values (chunked)."""
+        values = sorted(set(values))
+        records: list[dict] = []
+        select = ", ".join(self.mapped_fields(sobject))
+        for start in range(0, len(values), COLLECTION_SIZE):
+            chunk = values[start : start + COLLECTION_SIZE]
+            quoted = ", ".join(
+                "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'" for v in chunk
+            )
+            extra = " AND IsConverted = false" if sobject == "Lead" and where == "Email" else ""
+            records += self.client.query_all(
+                f"SELECT {select} FROM {sobject} WHERE {where} IN ({quoted}){extra}"
+            )
+        return records
+
+    def owner_id(self, prospect: Prospect) -> str | None:
+        """The Salesforce user for the prospect's assigned user, matched by email."""
+        user = prospect.assigned_user
+        if user is None or not user.email:
+            return None
+        email = user.email.lower()
+        if email not in self._owner_ids:
+            fields = self.client.fields_by_name("User")
+            select = "Id, Email" + (", UserType" if "UserType" in fields else "")
+            active = " AND IsActive = true" if "IsActive" in fields else ""
+            quoted = email.replace("\\", "\\\\").replace("'", "\\'")
+            rows = self.client.query_all(
+                f"SELECT {select} FROM User WHERE Email = '{quoted}'{active}"
+            )
+            if self.connector.exclude_partner_users:
+                rows = [r for r in rows if r.get("UserType") not in PARTNER_USER_TYPES]
+            self._owner_ids[email] = rows[0]["Id"] if rows else None
+        return self._owner_ids[email]
+
+    # -- routing -------------------------------------------------------------------------------
+    def route(self, prospects: Sequence[Prospect]) -> list[Target]:
+        """Pair each prospect with its record, or a record to create; note the rest."""
+        targets: list[Target] = []
+        linked: dict[str, dict[str, Prospect]] = {"Lead": {}, "Contact": {}}
+        unlinked: list[Prospect] = []
+        for prospect in prospects:
+            if prospect.do_not_sync:
+                self.note(prospect, Result.SKIPPED, "Do not sync")
+            elif prospect.crm_contact_id:
+                linked["Contact"][prospect.crm_contact_id] = prospect
+            elif prospect.crm_lead_id:
+                linked["Lead"][prospect.crm_lead_id] = prospect
+            else:
+                unlinked.append(prospect)
+        converted: dict[str, Prospect] = {}
+        for sobject, by_id in linked.items():
+            if not by_id:
+                continue
+            found = {r["Id"]: r for r in self.fetch(sobject, "Id", by_id)}
+            for record_id, prospect in by_id.items():
+                record = found.get(record_id)
+                if record is None:
+                    self.fail(
+                        prospect,
+                        sobject,
+                        "update",
+                        record_id,
+                        SalesforceError(
+                            "ENTITY_IS_DELETED",
+                            f"The {sobject} {record_id} no longer exists or the connector user "
+                            "cannot see it.",
+                        ),
+                        payload={},
+                    )
+                elif record.get("IsConverted") and record.get("ConvertedContactId"):
+                    converted[record["ConvertedContactId"]] = prospect
+                else:
+                    targets.append(Target(prospect, sobject, record))
+        if converted:  # follow converted leads to their contact
+            found = {r["Id"]: r for r in self.fetch("Contact", "Id", converted)}
+            for contact_id, prospect in converted.items():
+                prospect.crm_contact_id = contact_id
+                if contact_id in found:
+                    targets.append(Target(prospect, "Contact", found[contact_id]))
+        targets += self.match_or_create(unlinked)
+        return targets
+
+    def match_or_create(self, prospects: list[Prospect]) -> list[Target]:
+        matches: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+        if prospects and self.connector.match_by_email:
+            emails = [p.email.lower() for p in prospects if p.email]
+            for sobject in ("Contact", "Lead"):
+                for record in self.fetch(sobject, "Email", emails):
+                    matches[(record.get("Email") or "").lower()].append((sobject, record))
+        targets = []
+        for prospect in prospects:
+            candidates = matches.get(prospect.email.lower(), [])
+            if candidates:
+                sobject, record = self.choose(candidates)
+                targets.append(Target(prospect, sobject, record, matched_by_email=True))
+            elif prospect.assigned_user_id:
+                targets.append(Target(prospect, self.create_type()))
+            else:
+                self.note(
+                    prospect,
+                    Result.WAITING,
+                    "Not synced: waiting for assignment",
+                    status=SyncStatus.WAITING_ASSIGNMENT,
+                )
+        return targets
+
+    def choose(self, candidates: list[tuple[str, dict]]) -> tuple[str, dict]:
+        precedence = self.connector.email_precedence
+        if precedence == Connector.EmailPrecedence.MOST_RECENT:
+            return max(candidates, key=lambda c: c[1].get("LastModifiedDate") or "")
+        first = "Lead" if precedence == Connector.EmailPrecedence.LEAD_FIRST else "Contact"
+        ordered = sorted(
+            candidates,
+            key=lambda c: (c[0] != first, c[1].get("LastModifiedDate") or ""),
+        )
+        # Within the preferred object, the most recently modified record.
+        best = [c for c in ordered if c[0] == ordered[0][0]]
+        return max(best, key=lambda c: c[1].get("LastModifiedDate") or "")
+
+    def create_type(self) -> str:
+        record_type = self.connector.new_record_type
+        return "Contact" if record_type == Connector.RecordType.CONTACT else "Lead"
+
+    # -- payloads -----------------------------------------------------------------------------
+    def update_payload(self, target: Target) -> tuple[dict, list[Change]]:
+        modified = parse_sf_datetime(target.record.get("LastModifiedDate"))
+        changes = reconcile(
+            target.prospect,
+            target.record,
+            self.rules,
+            sobject=target.sobject,
+            record_modified_at=modified,
+        )
+        if not self.connector.auto_change_email:
+            changes = [c for c in changes if c.to_salesforce or c.prospect_field != "email"]
+        fields = self.client.fields_by_name(target.sobject)
+        payload = {
+            c.sf_field: to_salesforce(c.new, fields.get(c.sf_field))
+            for c in changes
+            if c.to_salesforce and fields.get(c.sf_field, {}).get("updateable", True)
+        }
+        return payload, changes
+
+    def new_payload(self, target: Target) -> dict:
+        fields = self.client.fields_by_name(target.sobject)
+        payload = {
+            name: to_salesforce(value, fields.get(name))
+            for name, value in create_payload(
+                target.prospect, self.rules, sobject=target.sobject
+            ).items()
+            if fields.get(name, {}).get("createable", True)
+        }
+        for required in REQUIRED_ON_CREATE.get(target.sobject, ()):
+            if not payload.get(required):
+                payload[required] = UNKNOWN
+        owner = self.owner_id(target.prospect)
+        if owner:
+            payload["OwnerId"] = owner
+        payload.update(
+            package.package_values(
+                self.client,
+                target.sobject,
+                prospect=target.prospect,
+                portal_url=getattr(settings, "PORTAL_URL", ""),
+            )
+        )
+        return payload
+
+    # -- outcomes -----------------------------------------------------------------------------
+    def note(self, prospect: Prospect, result: str, message: str = "", *, status: str = "") -> None:
+        self.report.outcomes.append(Outcome(prospect.pk, result, message=message))
+        if status:
+            Prospect.objects.filter(pk=prospect.pk).update(sync_status=status)
+            SyncHistory.objects.create(
+                prospect=prospect,
+                at=timezone.now(),
+                direction=Direction.OUTBOUND,
+                operation="route",
+                result=SyncHistory.Result.WAITING
+                if result == Result.WAITING
+                else SyncHistory.Result.SKIPPED,
+                message=message,
+            )
+        elif result == Result.SKIPPED:
+            Prospect.objects.filter(pk=prospect.pk).update(sync_status=SyncStatus.DO_NOT_SYNC)
+
+    def fail(
+        self,
+        prospect: Prospect,
+        sobject: str,
+        operation: str,
+        record_id: str,
+        error: SalesforceError,
+        *,
+        payload: dict,
+    ) -> None:
+        if error.transient:
+            self.report.outcomes.append(
+                Outcome(prospect.pk, Result.RETRY, sobject, record_id, error.message)
+            )
+            return
+        fields = error.fields or []
+        first = fields[0] if fields else ""
+        value = payload.get(first)
+        describe_field = (
+            self.client.fields_by_name(sobject).get(first) if sobject and first else None
+        )
+        with transaction.atomic():
+            error_log.record_sync_error(
+                connector=self.connector,
+                prospect=prospect,
+                direction=Direction.OUTBOUND,
+                operation=operation,
+                sobject=sobject,
+                record_id=record_id or "",
+                error_code=error.code,
+                message=error.message,
+                fields=fields,
+                value_sent="" if value is None else str(value),
+                constraint=error_log.describe_constraint(describe_field, value)
+                if describe_field
+                else "",
+            )
+            SyncHistory.objects.create(
+                prospect=prospect,
+                at=timezone.now(),
+                direction=Direction.OUTBOUND,
+                operation=operation,
+                sobject=sobject,
+                record_id=record_id or "",
+                changes=[{"field": k, "new": v} for k, v in payload.items()],
+                result=SyncHistory.Result.ERROR,
+                message=f"{error.code}: {error.message}",
+            )
+        self.report.outcomes.append(
+            Outcome(prospect.pk, Result.ERROR, sobject, record_id, error.message)
+        )
+
+    def succeed(
+        self, target: Target, record_id: str, operation: str, payload: dict, changes: list[Change]
+    ) -> None:
+        prospect = target.prospect
+        now = timezone.now()
+        with transaction.atomic():
+            fresh = Prospect.objects.select_for_update().get(pk=prospect.pk)
+            inbound = [c for c in changes if not c.to_salesforce]
+            for change in inbound:
+                write_prospect(fresh, change.prospect_field, change.new)
+            if inbound:
+                modified = parse_sf_datetime((target.record or {}).get("LastModifiedDate"))
+                fresh.stamp_changes([c.prospect_field for c in inbound], modified)
+            if target.sobject == "Contact":
+                fresh.crm_contact_id = record_id
+                if target.record and target.record.get("AccountId"):
+                    fresh.crm_account_id = target.record["AccountId"]
+                fresh.crm_lead_id = fresh.crm_lead_id or ""
+            else:
+                fresh.crm_lead_id = record_id
+            if prospect.crm_contact_id and not fresh.crm_contact_id:
+                fresh.crm_contact_id = prospect.crm_contact_id  # followed a conversion
+            snapshot = {k: v for k, v in (target.record or {}).items() if k != "attributes"}
+            snapshot.update(payload)
+            fresh.crm_values = {k: _plain(v) for k, v in snapshot.items()}
+            fresh.crm_owner_id = snapshot.get("OwnerId") or fresh.crm_owner_id
+            fresh.last_synced_at = now
+            fresh.sync_status = SyncStatus.SYNCED
+            fresh.save()
+            error_log.resolve_errors(prospect=fresh)
+            SyncHistory.objects.create(
+                prospect=fresh,
+                at=now,
+                direction=Direction.OUTBOUND,
+                operation=operation,
+                sobject=target.sobject,
+                record_id=record_id,
+                changes=[c.as_history() for c in changes]
+                or [
+                    {"field": k, "new": _plain(v), "direction": "outbound"}
+                    for k, v in payload.items()
+                ],
+                result=SyncHistory.Result.OK
+                if payload or operation == "link" or changes
+                else SyncHistory.Result.NOTHING,
+                message="matched by email" if target.matched_by_email else "",
+            )
+        result = Result.SYNCED if payload or changes or operation != "update" else Result.NOTHING
+        self.report.outcomes.append(Outcome(prospect.pk, result, target.sobject, record_id))
+
+    # -- writing ------------------------------------------------------------------------------
+    def push(self, targets: list[Target]) -> None:
+        updates: dict[str, list[tuple[Target, dict, list[Change]]]] = defaultdict(list)
+        creates: dict[str, list[tuple[Target, dict]]] = defaultdict(list)
+        for target in targets:
+            if target.record is None:
+                creates[target.sobject].append((target, self.new_payload(target)))
+                continue
+            payload, changes = self.update_payload(target)
+            if payload:
+                updates[target.sobject].append((target, payload, changes))
+            else:
+                self.succeed(
+                    target,
+                    target.record["Id"],
+                    "link" if target.matched_by_email else "update",
+                    {},
+                    changes,
+                )
+        for sobject, items in updates.items():
+            for chunk in _chunks(items, COLLECTION_SIZE):
+                records = [{"Id": t.record["Id"], **payload} for t, payload, _ in chunk]
+                results = self.write(sobject, "update", records, [t.prospect for t, _, _ in chunk])
+                for (target, payload, changes), result in zip(chunk, results, strict=True):
+                    self.settle(target, "update", payload, changes, result)
+        for sobject, items in creates.items():
+            external_id = package.external_id_field(self.client, sobject)
+            for chunk in _chunks(items, COLLECTION_SIZE):
+                records = []
+                for target, payload in chunk:
+                    if external_id:
+                        payload[external_id] = str(target.prospect.pk)
+                    records.append(payload)
+                method = "upsert" if external_id else "create"
+                results = self.write(
+                    sobject,
+                    method,
+                    records,
+                    [t.prospect for t, _ in chunk],
+                    external_id=external_id,
+                )
+                for (target, payload), result in zip(chunk, results, strict=True):
+                    self.settle(target, "create", payload, [], result)
+
+    def write(
+        self,
+        sobject: str,
+        method: str,
+        records: list[dict],
+        prospects: list[Prospect],
+        external_id: str | None = None,
+    ) -> list[dict]:
+        """One Collections call; a whole-call failure becomes the same error for every record."""
+        try:
+            results = self.client.collection(
+                method, sobject, records, external_id=external_id or ""
+            )
+        except SalesforceError as exc:
+            results = [
+                {
+                    "success": False,
+                    "errors": [
+                        {"statusCode": exc.code, "message": exc.message, "fields": exc.fields}
+                    ],
+                    "_transient": exc.transient,
+                }
+                for _ in records
+            ]
+        return results
+
+    def settle(
+        self, target: Target, operation: str, payload: dict, changes: list, result: dict
+    ) -> None:
+        if result.get("success"):
+            self.succeed(target, result["id"], operation, payload, changes)
+            return
+        first = (result.get("errors") or [{}])[0]
+        error = SalesforceError(
+            first.get("statusCode") or first.get("errorCode") or "UNKNOWN_EXCEPTION",
+            first.get("message") or "Salesforce refused the record.",
+            fields=first.get("fields") or [],
+            transient=result.get("_transient"),
+        )
+        record_id = (target.record or {}).get("Id", "")
+        self.fail(target.prospect, target.sobject, operation, record_id, error, payload=payload)
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _plain(value):
+    return (
+        value
+        if value is None or isinstance(value, str | bool | int | float)
+        else str(normal(value))
+    )
+
+
+def push_prospects(
+    *, connector: Connector, prospect_ids: Sequence[int], client: Client | None = None
+) -> PushReport:
+    """Push these prospects to Salesforce now; every outcome is saved on a row.
+
+    A failure that affects the whole call (auth, network after retries) marks every prospect for
+    retry; per-record refusals become Sync Error rows; transient per-record failures are retried
+    by the caller's queue with backoff.
+    """
+    client = client or Client.for_connector(connector)
+    pusher = Pusher(connector, client)
+    prospects = list(
+        Prospect.objects.filter(pk__in=prospect_ids).select_related("assigned_user", "campaign")
+    )
+    try:
+        targets = pusher.route(prospects)
+        pusher.push(targets)
+    except SalesforceError as exc:
+        if not exc.transient:
+            log.warning("push failed: %s", exc.code)
+        done = {o.prospect_id for o in pusher.report.outcomes if o.result != Result.RETRY}
+        for prospect in prospects:
+            if prospect.pk not in done:
+                pusher.report.outcomes.append(
+                    Outcome(prospect.pk, Result.RETRY, message=f"{exc.code}: {exc.message}")
+                )
+    pusher.report.api_calls = client.api_calls
+    Connector.objects.filter(pk=connector.pk).update(last_push_at=timezone.now())
+    return pusher.report

@@ -1,0 +1,59 @@
+"""The managed package's fields (``pi__`` namespace) as the org describes them.
+
+Names are found in describe rather than hard-coded, so an org whose package spells a field
+differently still works: matching is case-insensitive on the API name.
+"""
+
+from __future__ import annotations
+
+from sync.salesforce import Client
+
+NAMESPACE = "pi__"
+# Our name -> candidate API names in the package (first one present wins).
+FIELDS = {
+    "score": ["pi__score__c"],
+    "grade": ["pi__grade__c"],
+    "campaign": ["pi__campaign__c"],
+    "url": ["pi__url__c"],
+    "created_date": ["pi__created_date__c"],
+    "last_activity": ["pi__last_activity__c"],
+    "first_touch_url": ["pi__first_touch_url__c"],
+    "conversion_date": ["pi__conversion_date__c"],
+}
+
+
+def find_field(fields: dict[str, dict], candidates: list[str]) -> str | None:
+    lowered = {name.lower(): name for name in fields}
+    for candidate in candidates:
+        if candidate.lower() in lowered:
+            return lowered[candidate.lower()]
+    return None
+
+
+def external_id_field(client: Client, sobject: str) -> str | None:
+    """The package's external-id field on ``sobject`` (creates upsert on it: no duplicates)."""
+    fields = client.fields_by_name(sobject)
+    package = [
+        f["name"]
+        for f in fields.values()
+        if f.get("externalId") and f["name"].lower().startswith(NAMESPACE)
+    ]
+    return sorted(package)[0] if package else None
+
+
+def package_values(client: Client, sobject: str, *, prospect, portal_url: str = "") -> dict:
+    """The package fields Leadbridge fills on every record it writes (only those that exist)."""
+    fields = client.fields_by_name(sobject)
+    wanted = {
+        "url": f"{portal_url.rstrip('/')}{prospect.get_absolute_url()}" if portal_url else None,
+        "created_date": prospect.created_at.isoformat() if prospect.created_at else None,
+        "last_activity": prospect.last_activity_at.isoformat()
+        if prospect.last_activity_at
+        else None,
+    }
+    values = {}
+    for ours, value in wanted.items():
+        name = find_field(fields, FIELDS[ours])
+        if name and value is not None and fields[name].get("updateable"):
+            values[name] = value
+    return values

@@ -1,0 +1,90 @@
+"""Claiming pending prospects from the database queue, and settling them after a push.
+
+Claims are short transactions (``select_for_update(skip_locked=True)`` on PostgreSQL) committed
+before any HTTP call, so several workers on several machines share the queue and a killed worker's
+claim simply expires (``CLAIM_TIMEOUT``) and is taken again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import socket
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from sync.models import SyncQueueItem
+
+
+def claim_timeout() -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, "SYNC_CLAIM_TIMEOUT", 300))
+
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    item_id: int
+    prospect_id: int
+    generation: int
+    attempts: int
+
+
+def claimable(now: dt.datetime | None = None):
+    now = now or timezone.now()
+    return SyncQueueItem.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_timeout()),
+        Q(not_before__isnull=True) | Q(not_before__lte=now),
+    )
+
+
+def claim_batch(*, limit: int, worker: str = WORKER_ID) -> list[Claim]:
+    """Take up to ``limit`` pending prospects, oldest request first, and commit the claim."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            claimable(now)
+            .select_for_update(skip_locked=True)
+            .order_by("requested_at", "pk")
+            .values("pk", "prospect_id", "generation", "attempts")[:limit]
+        )
+        if rows:
+            SyncQueueItem.objects.filter(pk__in=[r["pk"] for r in rows]).update(
+                claimed_at=now, claimed_by=worker[:100]
+            )
+    return [Claim(r["pk"], r["prospect_id"], r["generation"], r["attempts"]) for r in rows]
+
+
+def settle_done(claims: list[Claim]) -> None:
+    """Remove pushed rows — unless a newer request arrived meanwhile (then release them)."""
+    for claim in claims:
+        deleted, _ = SyncQueueItem.objects.filter(
+            pk=claim.item_id, generation=claim.generation
+        ).delete()
+        if not deleted:
+            SyncQueueItem.objects.filter(pk=claim.item_id).update(claimed_at=None, claimed_by="")
+
+
+def settle_retry(claims: list[Claim], *, base_seconds: float = 2.0) -> None:
+    """Put rows back with exponential backoff and jitter (a transient failure)."""
+    now = timezone.now()
+    for claim in claims:
+        delay = min(600.0, base_seconds * 2**claim.attempts) * random.uniform(0.5, 1.5)
+        SyncQueueItem.objects.filter(pk=claim.item_id).update(
+            claimed_at=None,
+            claimed_by="",
+            attempts=F("attempts") + 1,
+            not_before=now + dt.timedelta(seconds=delay),
+        )
+
+
+def release(claims: list[Claim]) -> None:
+    SyncQueueItem.objects.filter(pk__in=[c.item_id for c in claims]).update(
+        claimed_at=None, claimed_by=""
+    )

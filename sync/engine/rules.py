@@ -1,0 +1,143 @@
+"""Field sync behaviour: for each mapped field, which value wins and where it must go.
+
+``reconcile`` is the single place the four behaviours live; outbound pushes and inbound pulls
+both call it, so the two directions can never disagree about a field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from prospects.models import Prospect
+from sync.engine.values import normal, read_prospect
+from sync.models import FieldRule
+
+Behaviour = FieldRule.Behaviour
+
+# Fields Leadbridge handles itself rather than through a FieldRule's behaviour.
+OWNER_FIELD = "assigned_user"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field's decision: send ``value`` to Salesforce (``to_salesforce``) or apply it here."""
+
+    prospect_field: str
+    sf_field: str
+    old: Any
+    new: Any
+    to_salesforce: bool
+    rule: str
+
+    def as_history(self) -> dict:
+        return {
+            "field": self.prospect_field,
+            "sf_field": self.sf_field,
+            "old": _jsonable(self.old),
+            "new": _jsonable(self.new),
+            "direction": "outbound" if self.to_salesforce else "inbound",
+            "rule": self.rule,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | bool | int | float) else str(value)
+
+
+def _changed_at(prospect: Prospect, field: str) -> dt.datetime | None:
+    stamp = (prospect.field_changed_at or {}).get(field)
+    return parse_datetime(stamp) if stamp else prospect.created_at
+
+
+def decide(
+    rule: FieldRule,
+    *,
+    ours: Any,
+    theirs: Any,
+    ours_changed_at: dt.datetime | None,
+    theirs_changed_at: dt.datetime | None,
+) -> tuple[str, Any] | None:
+    """Which side gets which value for one field; ``None`` when nothing should move.
+
+    Returns ``("salesforce", value)`` to send ours, or ``("leadbridge", value)`` to take theirs.
+    1. Equal values, or *Don't sync*: nothing moves.
+    2. *Use Leadbridge's value*: ours wins; if ours is blank, theirs fills it (a value beats an
+       empty field).
+    3. *Use Salesforce's value*: theirs wins; a Salesforce blank fills ours only when the rule
+       lets Salesforce blanks overwrite, otherwise our value fills Salesforce's blank.
+    4. *Most recently updated*: the newer side wins; a newer blank is filled by the older value.
+    """
+    if rule.behaviour == Behaviour.DONT_SYNC or ours == theirs:
+        return None
+    if rule.behaviour == Behaviour.LEADBRIDGE:
+        return ("salesforce", ours) if ours is not None else ("leadbridge", theirs)
+    if rule.behaviour == Behaviour.SALESFORCE:
+        if theirs is not None or rule.salesforce_blanks_overwrite:
+            return ("leadbridge", theirs)
+        return ("salesforce", ours)
+    # Most recently updated value.
+    ours_newer = (ours_changed_at or dt.datetime.min.replace(tzinfo=dt.UTC)) >= (
+        theirs_changed_at or dt.datetime.min.replace(tzinfo=dt.UTC)
+    )
+    if ours_newer:
+        return ("salesforce", ours) if ours is not None else ("leadbridge", theirs)
+    return ("leadbridge", theirs) if theirs is not None else ("salesforce", ours)
+
+
+def reconcile(
+    prospect: Prospect,
+    record: dict,
+    rules: Iterable[FieldRule],
+    *,
+    sobject: str,
+    record_modified_at: dt.datetime | None,
+) -> list[Change]:
+    """Every field that must move between ``prospect`` and Salesforce ``record``."""
+    changes = []
+    for rule in rules:
+        sf_field = rule.target_field(sobject)
+        if not sf_field or rule.prospect_field == OWNER_FIELD or sf_field not in record:
+            continue
+        ours = read_prospect(prospect, rule.prospect_field)
+        theirs = normal(record.get(sf_field))
+        decision = decide(
+            rule,
+            ours=ours,
+            theirs=theirs,
+            ours_changed_at=_changed_at(prospect, rule.prospect_field),
+            theirs_changed_at=record_modified_at,
+        )
+        if decision is None:
+            continue
+        side, value = decision
+        changes.append(
+            Change(
+                prospect_field=rule.prospect_field,
+                sf_field=sf_field,
+                old=theirs if side == "salesforce" else ours,
+                new=value,
+                to_salesforce=side == "salesforce",
+                rule=rule.behaviour,
+            )
+        )
+    return changes
+
+
+def create_payload(prospect: Prospect, rules: Iterable[FieldRule], *, sobject: str) -> dict:
+    """Every mapped, non-blank prospect value for a record Salesforce does not have yet."""
+    payload = {}
+    for rule in rules:
+        sf_field = rule.target_field(sobject)
+        if not sf_field or rule.behaviour == Behaviour.DONT_SYNC:
+            continue
+        if rule.prospect_field == OWNER_FIELD:
+            continue
+        value = read_prospect(prospect, rule.prospect_field)
+        if value is not None:
+            payload[sf_field] = value
+    return payload

@@ -1,0 +1,118 @@
+"""Converting values between a prospect's fields and Salesforce's JSON, and comparing them.
+
+Both sides are brought to one *normal form* before any comparison: ``None`` for every kind of
+blank, ``str`` for text, ``Decimal`` for numbers, ``bool``, ISO strings for dates — so "" and
+null, 5 and 5.0, never look like a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from prospects.models import Prospect
+
+CUSTOM_PREFIX = "custom:"
+
+_NUMERIC_SF_TYPES = {"double", "currency", "percent", "int", "long"}
+
+
+def normal(value: Any) -> Any:
+    """The comparable form of a value from either side."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        try:
+            number = Decimal(str(value)).normalize()
+        except InvalidOperation:
+            return None
+        return number
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value) or None
+    return str(value)
+
+
+def read_prospect(prospect: Prospect, field: str) -> Any:
+    """The value of a prospect field (or ``custom:<api_name>``) in normal form."""
+    if field.startswith(CUSTOM_PREFIX):
+        return normal(prospect.custom_fields.get(field[len(CUSTOM_PREFIX) :]))
+    if field == "campaign":
+        return normal(prospect.campaign.name if prospect.campaign_id else None)
+    if field == "assigned_user":
+        return normal(prospect.assigned_user_id)
+    return normal(getattr(prospect, field))
+
+
+def write_prospect(prospect: Prospect, field: str, value: Any) -> None:
+    """Set a prospect field from a Salesforce value, coerced to the model field's type."""
+    if field.startswith(CUSTOM_PREFIX):
+        key = field[len(CUSTOM_PREFIX) :]
+        if value is None:
+            prospect.custom_fields.pop(key, None)
+        else:
+            prospect.custom_fields[key] = value if not isinstance(value, Decimal) else str(value)
+        return
+    model_field = Prospect._meta.get_field(field)
+    if value is None:
+        value = (
+            None
+            if model_field.null
+            else (
+                ""
+                if model_field.get_internal_type()
+                in {"CharField", "TextField", "EmailField", "URLField"}
+                else model_field.get_default()
+            )
+        )
+    elif model_field.get_internal_type() in {"CharField", "TextField", "EmailField", "URLField"}:
+        value = str(value)
+        max_length = getattr(model_field, "max_length", None)
+        if max_length:
+            value = value[:max_length]
+    elif model_field.get_internal_type() == "BooleanField":
+        value = bool(value)
+    else:
+        try:
+            value = model_field.to_python(value)
+        except Exception:  # noqa: BLE001 - an unparseable value from Salesforce is skipped
+            return
+    setattr(prospect, field, value)
+
+
+def to_salesforce(value: Any, sf_field: dict | None = None) -> Any:
+    """A normal-form value as Salesforce's JSON wants it (numbers as numbers, blanks as null)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        if sf_field and sf_field.get("type") in {"int", "long"}:
+            return int(value)
+        return float(value) if value != value.to_integral() else int(value)
+    if sf_field and sf_field.get("type") in _NUMERIC_SF_TYPES and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if sf_field and sf_field.get("type") == "boolean":
+        return bool(value)
+    return value
+
+
+def parse_sf_datetime(value: str | None) -> dt.datetime | None:
+    """Salesforce writes ``2026-11-27T10:00:00.000+0000``; Python wants ``+00:00``."""
+    if not value:
+        return None
+    if len(value) >= 5 and value[-5] in "+-" and value[-3] != ":":
+        value = value[:-2] + ":" + value[-2:]
+    return parse_datetime(value)

@@ -1,0 +1,88 @@
+"""RQ jobs of the sync engine. Each takes ids, loads rows, calls the engine, stores the outcome."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from sync.engine import budget, queue
+from sync.engine.inbound import pull_changes
+from sync.engine.outbound import PushReport, push_prospects
+from sync.models import Connector
+from sync.salesforce import Client, SalesforceError
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+def _active(connector_id: int | None) -> Connector | None:
+    connectors = Connector.objects.filter(state=Connector.State.ACTIVE)
+    if connector_id:
+        connectors = connectors.filter(pk=connector_id)
+    return connectors.first()
+
+
+def push_pending(connector_id: int | None = None, *, max_batches: int | None = None) -> PushReport:
+    """Push every claimable pending prospect, a batch at a time, until none are left.
+
+    Transient failures go back to the queue with backoff; rows changed while in flight stay.
+    """
+    total = PushReport()
+    connector = _active(connector_id)
+    if connector is None:
+        return total
+    client = Client.for_connector(connector)
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        if not budget.may_run(connector, client):
+            log.info("API budget spent; pushing resumes at %s", connector.paused_until)
+            break
+        claims = queue.claim_batch(limit=BATCH)
+        if not claims:
+            break
+        batches += 1
+        report = push_prospects(
+            connector=connector, prospect_ids=[c.prospect_id for c in claims], client=client
+        )
+        retry = report.retry_ids
+        queue.settle_retry([c for c in claims if c.prospect_id in retry])
+        queue.settle_done([c for c in claims if c.prospect_id not in retry])
+        total.outcomes += report.outcomes
+        budget.record_usage(connector, client)
+        if budget.over_budget(connector):
+            break
+    total.api_calls = client.api_calls
+    return total
+
+
+def pull(connector_id: int | None = None) -> None:
+    connector = _active(connector_id)
+    if connector is None:
+        return
+    client = Client.for_connector(connector)
+    if not budget.may_run(connector, client):
+        return
+    report = pull_changes(connector=connector, client=client)
+    budget.record_usage(connector, client)
+    log.info("pull: %s", report)
+
+
+def tick() -> None:
+    """The cron's sync tick: at each connector's interval, push what is pending and pull changes.
+
+    This is also what recovers from a lost wake-up, a flushed Redis or a killed worker: the
+    pending rows are in the database and expired claims are taken again.
+    """
+    now = timezone.now()
+    for connector in Connector.objects.filter(state=Connector.State.ACTIVE):
+        last = connector.last_pull_at
+        if last and (now - last).total_seconds() < connector.sync_interval - 1:
+            continue
+        Connector.objects.filter(pk=connector.pk).update(last_pull_at=now)
+        try:
+            push_pending(connector.pk)
+            pull(connector.pk)
+        except SalesforceError as exc:
+            log.warning("sync tick for %s failed: %s", connector, exc.code)

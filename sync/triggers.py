@@ -1,0 +1,105 @@
+"""``request_sync``: the one way anything asks for a prospect to be synced.
+
+The pending row in the database is the source of truth; Redis only carries a wake-up so a worker
+starts at once. While the pending queue is at or under the connector's batch threshold (400 by
+default, as in the guide) each request wakes a worker immediately; above it, the RQ cron pushes
+the queue in batches at the connector's interval.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import django_rq
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from prospects.models import Prospect, SyncStatus
+from sync.models import Connector, SyncQueueItem, SyncReason
+
+log = logging.getLogger(__name__)
+
+SYNC_QUEUE = "sync"
+MAX_WAITING_WAKEUPS = 2
+
+
+def request_sync(prospect: Prospect, reason: SyncReason | str) -> None:
+    """Mark ``prospect`` pending and wake a worker (after the current transaction commits).
+
+    1. "Do not sync" prospects never go: they are marked so, and nothing is queued.
+    2. The queue row is created, or its generation bumped so an in-flight push of an older
+       version does not clear it.
+    3. After commit, a worker is woken unless the queue is above the batch threshold.
+    """
+    reason = SyncReason(reason)
+    if prospect.do_not_sync:
+        Prospect.objects.filter(pk=prospect.pk).update(sync_status=SyncStatus.DO_NOT_SYNC)
+        SyncQueueItem.objects.filter(prospect_id=prospect.pk).delete()
+        return
+    _mark_pending(prospect.pk, reason)
+    transaction.on_commit(wake_workers)
+
+
+def request_sync_many(prospect_ids: list[int], reason: SyncReason | str) -> int:
+    """``request_sync`` for many prospects at once (imports, bulk resync); returns how many."""
+    reason = SyncReason(reason)
+    ids = list(
+        Prospect.objects.filter(pk__in=prospect_ids, do_not_sync=False).values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    existing = set(
+        SyncQueueItem.objects.filter(prospect_id__in=ids).values_list("prospect_id", flat=True)
+    )
+    SyncQueueItem.objects.filter(prospect_id__in=existing).update(
+        generation=F("generation") + 1, reason=reason, requested_at=now, not_before=None
+    )
+    SyncQueueItem.objects.bulk_create(
+        [
+            SyncQueueItem(prospect_id=pk, reason=reason, requested_at=now)
+            for pk in ids
+            if pk not in existing
+        ],
+        ignore_conflicts=True,
+    )
+    Prospect.objects.filter(pk__in=ids).update(sync_status=SyncStatus.PENDING)
+    transaction.on_commit(wake_workers)
+    return len(ids)
+
+
+def _mark_pending(prospect_id: int, reason: SyncReason) -> None:
+    now = timezone.now()
+    updated = SyncQueueItem.objects.filter(prospect_id=prospect_id).update(
+        generation=F("generation") + 1, reason=reason, requested_at=now, not_before=None
+    )
+    if not updated:
+        try:
+            with transaction.atomic():
+                SyncQueueItem.objects.create(
+                    prospect_id=prospect_id, reason=reason, requested_at=now
+                )
+        except IntegrityError:  # another request created it a moment ago
+            SyncQueueItem.objects.filter(prospect_id=prospect_id).update(
+                generation=F("generation") + 1, reason=reason, requested_at=now
+            )
+    Prospect.objects.filter(pk=prospect_id).update(sync_status=SyncStatus.PENDING)
+
+
+def wake_workers() -> None:
+    """Enqueue a push job unless the queue is in batch mode or workers are already woken.
+
+    A failure to reach Redis loses nothing: the cron finds the pending rows.
+    """
+    connector = Connector.objects.filter(state=Connector.State.ACTIVE).first()
+    if connector is None:
+        return  # paused: changes queue and go out after resume
+    pending = SyncQueueItem.objects.count()
+    if pending > connector.batch_threshold:
+        return
+    try:
+        queue = django_rq.get_queue(SYNC_QUEUE)
+        if queue.count >= MAX_WAITING_WAKEUPS:
+            return
+        queue.enqueue("sync.jobs.push_pending", connector.pk, job_timeout=1800)
+    except Exception:  # noqa: BLE001 - Redis down: the cron recovers from the DB
+        log.warning("could not wake a sync worker; the next cron tick will push", exc_info=True)

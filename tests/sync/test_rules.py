@@ -1,0 +1,62 @@
+"""The four field behaviours, both ways, with the guide's blank handling."""
+
+import datetime as dt
+
+import pytest
+
+from sync.engine.rules import decide
+from sync.models import FieldRule
+
+B = FieldRule.Behaviour
+OLD = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+NEW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+
+
+def rule(behaviour, blanks=False):
+    return FieldRule(prospect_field="company", lead_field="Company", behaviour=behaviour,
+                     salesforce_blanks_overwrite=blanks)
+
+
+def run(behaviour, ours, theirs, *, ours_at=OLD, theirs_at=OLD, blanks=False):
+    return decide(rule(behaviour, blanks), ours=ours, theirs=theirs,
+                  ours_changed_at=ours_at, theirs_changed_at=theirs_at)
+
+
+@pytest.mark.parametrize("behaviour", list(B))
+def test_equal_values_move_nothing(behaviour):
+    assert run(behaviour, "Acme", "Acme") is None
+
+
+def test_dont_sync_moves_nothing():
+    assert run(B.DONT_SYNC, "Acme", "Globex") is None
+    assert run(B.DONT_SYNC, None, "Globex") is None
+
+
+def test_leadbridge_value_wins_a_conflict():
+    assert run(B.LEADBRIDGE, "Acme", "Globex") == ("salesforce", "Acme")
+
+
+def test_leadbridge_blank_is_filled_from_salesforce():
+    assert run(B.LEADBRIDGE, None, "Globex") == ("leadbridge", "Globex")
+
+
+def test_salesforce_value_wins_a_conflict():
+    assert run(B.SALESFORCE, "Acme", "Globex") == ("leadbridge", "Globex")
+
+
+def test_salesforce_blank_is_filled_from_leadbridge_by_default():
+    assert run(B.SALESFORCE, "Acme", None) == ("salesforce", "Acme")
+
+
+def test_salesforce_blank_overwrites_when_the_rule_says_so():
+    assert run(B.SALESFORCE, "Acme", None, blanks=True) == ("leadbridge", None)
+
+
+def test_most_recent_value_wins_either_way():
+    assert run(B.MOST_RECENT, "Acme", "Globex", ours_at=NEW, theirs_at=OLD) == ("salesforce", "Acme")
+    assert run(B.MOST_RECENT, "Acme", "Globex", ours_at=OLD, theirs_at=NEW) == ("leadbridge", "Globex")
+
+
+def test_most_recent_blank_is_filled_by_the_older_value():
+    assert run(B.MOST_RECENT, None, "Globex", ours_at=NEW, theirs_at=OLD) == ("leadbridge", "Globex")
+    assert run(B.MOST_RECENT, "Acme", None, ours_at=OLD, theirs_at=NEW) == ("salesforce", "Acme")

@@ -1,0 +1,103 @@
+"""request_sync marks prospects pending in the database; the queue never loses a change."""
+
+import django_rq
+import pytest
+
+from prospects.factories import ProspectFactory
+from prospects.models import SyncStatus
+from sync.engine import queue
+from sync.models import Connector, SyncQueueItem, SyncReason
+from sync.triggers import request_sync, request_sync_many
+
+
+@pytest.fixture
+def active_connector(db):
+    return Connector.objects.create(
+        login_url="https://127.0.0.1:1", client_id="x", state=Connector.State.ACTIVE
+    )
+
+
+@pytest.mark.django_db
+def test_request_marks_pending_and_queues_once():
+    prospect = ProspectFactory()
+    request_sync(prospect, SyncReason.FIELD_UPDATE)
+    request_sync(prospect, SyncReason.MANUAL)
+    item = SyncQueueItem.objects.get()
+    assert (item.prospect_id, item.generation, item.reason) == (prospect.pk, 2, "manual")
+    prospect.refresh_from_db()
+    assert prospect.sync_status == SyncStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_do_not_sync_prospects_never_queue():
+    prospect = ProspectFactory(do_not_sync=True)
+    request_sync(prospect, SyncReason.FIELD_UPDATE)
+    assert not SyncQueueItem.objects.exists()
+    prospect.refresh_from_db()
+    assert prospect.sync_status == SyncStatus.DO_NOT_SYNC
+
+
+@pytest.mark.django_db
+def test_unknown_reasons_are_refused():
+    with pytest.raises(ValueError):
+        request_sync(ProspectFactory(), "because")
+
+
+@pytest.mark.django_db
+def test_a_change_during_a_push_is_not_lost():
+    prospect = ProspectFactory()
+    request_sync(prospect, SyncReason.FIELD_UPDATE)
+    [claim] = queue.claim_batch(limit=10)
+    request_sync(prospect, SyncReason.FIELD_UPDATE)  # edited while the push is in flight
+    queue.settle_done([claim])
+    item = SyncQueueItem.objects.get()
+    assert item.claimed_at is None and item.generation == 2
+
+
+@pytest.mark.django_db
+def test_claimed_rows_are_not_claimed_twice_until_the_claim_expires(settings):
+    ProspectFactory.create_batch(3)
+    request_sync_many(list(SyncQueueItem.objects.none()), SyncReason.MANUAL)
+    from prospects.models import Prospect
+
+    request_sync_many(list(Prospect.objects.values_list("pk", flat=True)), SyncReason.CSV_IMPORT)
+    first = queue.claim_batch(limit=2)
+    second = queue.claim_batch(limit=10)
+    assert len(first) == 2 and len(second) == 1
+    assert queue.claim_batch(limit=10) == []
+    settings.SYNC_CLAIM_TIMEOUT = -1  # a killed worker's claims expire
+    assert len(queue.claim_batch(limit=10)) == 3
+
+
+@pytest.mark.django_db
+def test_transient_failure_backs_off():
+    prospect = ProspectFactory()
+    request_sync(prospect, SyncReason.FIELD_UPDATE)
+    claims = queue.claim_batch(limit=10)
+    queue.settle_retry(claims)
+    item = SyncQueueItem.objects.get()
+    assert item.attempts == 1 and item.not_before is not None
+    assert queue.claim_batch(limit=10) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wake_up_is_enqueued_after_commit_and_only_under_the_threshold(active_connector):
+    q = django_rq.get_queue("sync")
+    q.empty()
+    request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)
+    assert q.count == 1
+    q.empty()
+    active_connector.batch_threshold = 1
+    active_connector.save()
+    request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)  # 2 pending > threshold 1
+    assert q.count == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paused_connector_queues_without_waking(active_connector):
+    active_connector.state = Connector.State.PAUSED
+    active_connector.save()
+    q = django_rq.get_queue("sync")
+    q.empty()
+    request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)
+    assert q.count == 0 and SyncQueueItem.objects.count() == 1
