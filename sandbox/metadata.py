@@ -11,34 +11,99 @@ from sandbox import ids
 from sandbox.models import Field, Org, SObject
 
 COUNTRIES: dict[str, str] = {
-    "US": "United States", "CA": "Canada", "GB": "United Kingdom", "DE": "Germany",
-    "FR": "France", "ES": "Spain", "IT": "Italy", "NL": "Netherlands", "BE": "Belgium",
-    "IE": "Ireland", "AU": "Australia", "NZ": "New Zealand", "JP": "Japan", "IN": "India",
-    "BR": "Brazil", "MX": "Mexico", "SE": "Sweden", "CH": "Switzerland", "SG": "Singapore",
+    "US": "United States",
+    "CA": "Canada",
+    "GB": "United Kingdom",
+    "DE": "Germany",
+    "FR": "France",
+    "ES": "Spain",
+    "IT": "Italy",
+    "NL": "Netherlands",
+    "BE": "Belgium",
+    "IE": "Ireland",
+    "AU": "Australia",
+    "NZ": "New Zealand",
+    "JP": "Japan",
+    "IN": "India",
+    "BR": "Brazil",
+    "MX": "Mexico",
+    "SE": "Sweden",
+    "CH": "Switzerland",
+    "SG": "Singapore",
     "ZA": "South Africa",
 }
 STATES: dict[str, dict[str, str]] = {
     "US": {
-        "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "CA": "California", "CO": "Colorado",
-        "CT": "Connecticut", "FL": "Florida", "GA": "Georgia", "IL": "Illinois", "MA": "Massachusetts",
-        "MI": "Michigan", "MN": "Minnesota", "NJ": "New Jersey", "NY": "New York",
-        "NC": "North Carolina", "OH": "Ohio", "OR": "Oregon", "PA": "Pennsylvania", "TX": "Texas",
-        "VA": "Virginia", "WA": "Washington", "WI": "Wisconsin",
+        "AL": "Alabama",
+        "AK": "Alaska",
+        "AZ": "Arizona",
+        "CA": "California",
+        "CO": "Colorado",
+        "CT": "Connecticut",
+        "FL": "Florida",
+        "GA": "Georgia",
+        "IL": "Illinois",
+        "MA": "Massachusetts",
+        "MI": "Michigan",
+        "MN": "Minnesota",
+        "NJ": "New Jersey",
+        "NY": "New York",
+        "NC": "North Carolina",
+        "OH": "Ohio",
+        "OR": "Oregon",
+        "PA": "Pennsylvania",
+        "TX": "Texas",
+        "VA": "Virginia",
+        "WA": "Washington",
+        "WI": "Wisconsin",
     },
     "CA": {
-        "AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "ON": "Ontario",
-        "QC": "Quebec", "NS": "Nova Scotia",
+        "AB": "Alberta",
+        "BC": "British Columbia",
+        "MB": "Manitoba",
+        "ON": "Ontario",
+        "QC": "Quebec",
+        "NS": "Nova Scotia",
     },
-    "AU": {"NSW": "New South Wales", "VIC": "Victoria", "QLD": "Queensland", "WA": "Western Australia"},
+    "AU": {
+        "NSW": "New South Wales",
+        "VIC": "Victoria",
+        "QLD": "Queensland",
+        "WA": "Western Australia",
+    },
 }
 
-LEAD_STATUS = ["Open - Not Contacted", "Working - Contacted", "Closed - Converted",
-               "Closed - Not Converted"]
+LEAD_STATUS = [
+    "Open - Not Contacted",
+    "Working - Contacted",
+    "Closed - Converted",
+    "Closed - Not Converted",
+]
 LEAD_SOURCE = ["Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"]
-INDUSTRY = ["Agriculture", "Banking", "Consulting", "Education", "Energy", "Finance",
-            "Healthcare", "Manufacturing", "Media", "Retail", "Technology", "Other"]
-STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Value Proposition",
-          "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"]
+INDUSTRY = [
+    "Agriculture",
+    "Banking",
+    "Consulting",
+    "Education",
+    "Energy",
+    "Finance",
+    "Healthcare",
+    "Manufacturing",
+    "Media",
+    "Retail",
+    "Technology",
+    "Other",
+]
+STAGES = [
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+]
 SALUTATIONS = ["Mr.", "Ms.", "Mrs.", "Dr.", "Prof."]
 
 Spec = tuple  # (name, type, length, label, flags, extra)
@@ -72,10 +137,23 @@ def ref(name: str, to: list[str], rel: str, flags: str = "", label: str = "") ->
     return spec(name, "reference", 18, label, flags, reference_to=to, relationship_name=rel)
 
 
-def pick(name: str, values: list[str], flags: str = "", default: str | None = None,
-         length: int = 255, label: str = "") -> Spec:
-    return spec(name, "picklist", length, label, flags, picklist_values=picklist(values, default),
-                default_value=default)
+def pick(
+    name: str,
+    values: list[str],
+    flags: str = "",
+    default: str | None = None,
+    length: int = 255,
+    label: str = "",
+) -> Spec:
+    return spec(
+        name,
+        "picklist",
+        length,
+        label,
+        flags,
+        picklist_values=picklist(values, default),
+        default_value=default,
+    )
 
 
 def system_fields(owner_to: list[str] | None) -> list[Spec]:
@@ -140,8 +218,11 @@ LEAD_ADDRESS = [
 
 OBJECTS: dict[str, dict] = {
     "Lead": {
-        "label": ("Lead", "Leads"), "owner": ["Group", "User"],
-        "fields": person_fields() + LEAD_ADDRESS + [
+        "label": ("Lead", "Leads"),
+        "owner": ["Group", "User"],
+        "fields": person_fields()
+        + LEAD_ADDRESS
+        + [
             spec("Company", "string", 255, "Company", "req"),
             spec("Website", "url", 255),
             pick("Status", LEAD_STATUS, "def", default=LEAD_STATUS[0], label="Lead Status"),
@@ -151,17 +232,29 @@ OBJECTS: dict[str, dict] = {
             spec("NumberOfEmployees", "int", 0, "Employees", precision=8),
             spec("IsConverted", "boolean", 0, "Converted", "ro def"),
             spec("ConvertedDate", "date", 0, "Converted Date", "ro"),
-            ref("ConvertedAccountId", ["Account"], "ConvertedAccount", "ro", "Converted Account ID"),
-            ref("ConvertedContactId", ["Contact"], "ConvertedContact", "ro", "Converted Contact ID"),
-            ref("ConvertedOpportunityId", ["Opportunity"], "ConvertedOpportunity", "ro",
-                "Converted Opportunity ID"),
+            ref(
+                "ConvertedAccountId", ["Account"], "ConvertedAccount", "ro", "Converted Account ID"
+            ),
+            ref(
+                "ConvertedContactId", ["Contact"], "ConvertedContact", "ro", "Converted Contact ID"
+            ),
+            ref(
+                "ConvertedOpportunityId",
+                ["Opportunity"],
+                "ConvertedOpportunity",
+                "ro",
+                "Converted Opportunity ID",
+            ),
             spec("IsUnreadByOwner", "boolean", 0, "Unread By Owner", "def"),
             ref("MasterRecordId", ["Lead"], "MasterRecord", "ro", "Master Record ID"),
         ],
     },
     "Contact": {
-        "label": ("Contact", "Contacts"), "owner": ["User"],
-        "fields": person_fields() + address("Mailing", "Mailing") + [
+        "label": ("Contact", "Contacts"),
+        "owner": ["User"],
+        "fields": person_fields()
+        + address("Mailing", "Mailing")
+        + [
             ref("AccountId", ["Account"], "Account", label="Account ID"),
             ref("ReportsToId", ["Contact"], "ReportsTo", label="Reports To ID"),
             spec("Department", "string", 80),
@@ -171,11 +264,15 @@ OBJECTS: dict[str, dict] = {
         ],
     },
     "Account": {
-        "label": ("Account", "Accounts"), "owner": ["User"],
+        "label": ("Account", "Accounts"),
+        "owner": ["User"],
         "fields": [
             spec("Name", "string", 255, "Account Name", "req", name_field=True),
-            pick("Type", ["Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other"],
-                 label="Account Type"),
+            pick(
+                "Type",
+                ["Prospect", "Customer - Direct", "Customer - Channel", "Partner", "Other"],
+                label="Account Type",
+            ),
             pick("Industry", INDUSTRY),
             pick("AccountSource", LEAD_SOURCE, label="Account Source"),
             spec("AnnualRevenue", "currency", 0, "Annual Revenue", precision=18, scale=0),
@@ -186,10 +283,13 @@ OBJECTS: dict[str, dict] = {
             spec("Description", "textarea", 32000, "Account Description"),
             ref("ParentId", ["Account"], "Parent", label="Parent Account ID"),
             ref("MasterRecordId", ["Account"], "MasterRecord", "ro", "Master Record ID"),
-        ] + address("Billing", "Billing") + address("Shipping", "Shipping"),
+        ]
+        + address("Billing", "Billing")
+        + address("Shipping", "Shipping"),
     },
     "Opportunity": {
-        "label": ("Opportunity", "Opportunities"), "owner": ["User"],
+        "label": ("Opportunity", "Opportunities"),
+        "owner": ["User"],
         "fields": [
             spec("Name", "string", 120, "Name", "req", name_field=True),
             ref("AccountId", ["Account"], "Account", label="Account ID"),
@@ -197,8 +297,11 @@ OBJECTS: dict[str, dict] = {
             spec("CloseDate", "date", 0, "Close Date", "req"),
             spec("Amount", "currency", 0, precision=18, scale=2),
             spec("Probability", "percent", 0, "Probability (%)", precision=3, scale=0),
-            pick("Type", ["New Customer", "Existing Customer - Upgrade", "Existing Customer - Renewal"],
-                 label="Opportunity Type"),
+            pick(
+                "Type",
+                ["New Customer", "Existing Customer - Upgrade", "Existing Customer - Renewal"],
+                label="Opportunity Type",
+            ),
             pick("LeadSource", LEAD_SOURCE, label="Lead Source"),
             ref("CampaignId", ["Campaign"], "Campaign", label="Campaign ID"),
             spec("IsClosed", "boolean", 0, "Closed", "ro def"),
@@ -207,17 +310,29 @@ OBJECTS: dict[str, dict] = {
         ],
     },
     "OpportunityContactRole": {
-        "label": ("Opportunity Contact Role", "Opportunity Contact Role"), "owner": None,
+        "label": ("Opportunity Contact Role", "Opportunity Contact Role"),
+        "owner": None,
         "fields": [
             ref("OpportunityId", ["Opportunity"], "Opportunity", "req", "Opportunity ID"),
             ref("ContactId", ["Contact"], "Contact", "req", "Contact ID"),
-            pick("Role", ["Business User", "Decision Maker", "Economic Buyer", "Evaluator",
-                          "Influencer", "Other"], length=40),
+            pick(
+                "Role",
+                [
+                    "Business User",
+                    "Decision Maker",
+                    "Economic Buyer",
+                    "Evaluator",
+                    "Influencer",
+                    "Other",
+                ],
+                length=40,
+            ),
             spec("IsPrimary", "boolean", 0, "Primary", "def"),
         ],
     },
     "Campaign": {
-        "label": ("Campaign", "Campaigns"), "owner": ["User"],
+        "label": ("Campaign", "Campaigns"),
+        "owner": ["User"],
         "fields": [
             spec("Name", "string", 80, "Campaign Name", "req", name_field=True),
             pick("Type", ["Conference", "Webinar", "Email", "Advertisement", "Other"]),
@@ -232,7 +347,8 @@ OBJECTS: dict[str, dict] = {
         ],
     },
     "CampaignMemberStatus": {
-        "label": ("Campaign Member Status", "Campaign Member Statuses"), "owner": None,
+        "label": ("Campaign Member Status", "Campaign Member Statuses"),
+        "owner": None,
         "prefix": "01Y",
         "fields": [
             ref("CampaignId", ["Campaign"], "Campaign", "req create", "Campaign ID"),
@@ -243,7 +359,8 @@ OBJECTS: dict[str, dict] = {
         ],
     },
     "CampaignMember": {
-        "label": ("Campaign Member", "Campaign Members"), "owner": None,
+        "label": ("Campaign Member", "Campaign Members"),
+        "owner": None,
         "fields": [
             ref("CampaignId", ["Campaign"], "Campaign", "req create", "Campaign ID"),
             ref("LeadId", ["Lead"], "Lead", "create", "Lead ID"),
@@ -254,7 +371,8 @@ OBJECTS: dict[str, dict] = {
         ],
     },
     "User": {
-        "label": ("User", "Users"), "owner": None,
+        "label": ("User", "Users"),
+        "owner": None,
         "fields": [
             spec("Username", "string", 80, "Username", "req uniq"),
             spec("LastName", "string", 80, "Last Name", "req"),
@@ -268,17 +386,29 @@ OBJECTS: dict[str, dict] = {
             spec("Department", "string", 80),
             spec("Division", "string", 80),
             spec("CompanyName", "string", 80, "Company Name"),
-            pick("TimeZoneSidKey", ["America/Los_Angeles", "America/New_York", "Europe/London"],
-                 "def", default="America/Los_Angeles", length=40, label="Time Zone"),
-            pick("LanguageLocaleKey", ["en_US"], "def", default="en_US", length=40, label="Language"),
+            pick(
+                "TimeZoneSidKey",
+                ["America/Los_Angeles", "America/New_York", "Europe/London"],
+                "def",
+                default="America/Los_Angeles",
+                length=40,
+                label="Time Zone",
+            ),
+            pick(
+                "LanguageLocaleKey", ["en_US"], "def", default="en_US", length=40, label="Language"
+            ),
         ],
     },
     "Profile": {
-        "label": ("Profile", "Profiles"), "owner": None, "readonly": True,
+        "label": ("Profile", "Profiles"),
+        "owner": None,
+        "readonly": True,
         "fields": [spec("Name", "string", 255, "Name", "req", name_field=True)],
     },
     "Group": {
-        "label": ("Group", "Groups"), "owner": None, "readonly": True,
+        "label": ("Group", "Groups"),
+        "owner": None,
+        "readonly": True,
         "fields": [
             spec("Name", "string", 40, "Name", "req", name_field=True),
             spec("DeveloperName", "string", 80, "Developer Name"),
@@ -287,7 +417,9 @@ OBJECTS: dict[str, dict] = {
         ],
     },
     "Organization": {
-        "label": ("Organization", "Organizations"), "owner": None, "readonly": True,
+        "label": ("Organization", "Organizations"),
+        "owner": None,
+        "readonly": True,
         "fields": [
             spec("Name", "string", 80, "Name", name_field=True),
             spec("IsSandbox", "boolean", 0, "Is Sandbox", "def"),
@@ -295,11 +427,17 @@ OBJECTS: dict[str, dict] = {
         ],
     },
     "Task": {
-        "label": ("Task", "Tasks"), "owner": ["Group", "User"],
+        "label": ("Task", "Tasks"),
+        "owner": ["Group", "User"],
         "fields": [
             spec("Subject", "string", 255, "Subject", name_field=True),
-            pick("Status", ["Not Started", "In Progress", "Completed"], "def",
-                 default="Not Started", length=40),
+            pick(
+                "Status",
+                ["Not Started", "In Progress", "Completed"],
+                "def",
+                default="Not Started",
+                length=40,
+            ),
             pick("Priority", ["High", "Normal", "Low"], "def", default="Normal", length=40),
             pick("Type", ["Call", "Email", "Meeting", "Other"], length=40),
             ref("WhoId", ["Contact", "Lead"], "Who", label="Name ID"),
@@ -309,15 +447,18 @@ OBJECTS: dict[str, dict] = {
         ],
     },
     "Subscription__c": {
-        "label": ("Subscription", "Subscriptions"), "owner": ["User"], "prefix": "a00",
+        "label": ("Subscription", "Subscriptions"),
+        "owner": ["User"],
+        "prefix": "a00",
         "custom": True,
         "fields": [
             spec("Name", "string", 80, "Subscription Name", "req", name_field=True),
             ref("Contact__c", ["Contact"], "Contact__r", label="Contact"),
             ref("Account__c", ["Account"], "Account__r", label="Account"),
             pick("Plan__c", ["Starter", "Growth", "Enterprise"], "restricted", label="Plan"),
-            pick("Features__c", ["API", "SSO", "Audit Log", "Sandbox"], length=4099,
-                 label="Features"),
+            pick(
+                "Features__c", ["API", "SSO", "Audit Log", "Sandbox"], length=4099, label="Features"
+            ),
             spec("Seats__c", "double", 0, "Seats", precision=18, scale=0),
             spec("Monthly_Fee__c", "currency", 0, "Monthly Fee", precision=16, scale=2),
             spec("Discount__c", "percent", 0, "Discount", precision=5, scale=2),
@@ -340,14 +481,23 @@ def _field_row(sobject: SObject, item: Spec) -> Field:
     if type_ == "multipicklist" or name == "Features__c":
         type_ = "multipicklist"
     return Field(
-        sobject=sobject, name=name, label=label, type=type_, length=length,
-        precision=extra.get("precision", 0), scale=extra.get("scale", 0),
+        sobject=sobject,
+        name=name,
+        label=label,
+        type=type_,
+        length=length,
+        precision=extra.get("precision", 0),
+        scale=extra.get("scale", 0),
         nillable="req" not in flags and type_ != "boolean" and name != "Id",
-        createable=writable, updateable=writable and "create" not in flags,
+        createable=writable,
+        updateable=writable and "create" not in flags,
         defaulted_on_create="def" in flags or type_ == "boolean",
         default_value=extra.get("default_value"),
-        calculated="calc" in flags, unique="uniq" in flags, external_id="ext" in flags,
-        custom=name.endswith("__c"), restricted_picklist="restricted" in flags,
+        calculated="calc" in flags,
+        unique="uniq" in flags,
+        external_id="ext" in flags,
+        custom=name.endswith("__c"),
+        restricted_picklist="restricted" in flags,
         picklist_values=extra.get("picklist_values", []),
         reference_to=extra.get("reference_to", []),
         relationship_name=extra.get("relationship_name", ""),
@@ -366,7 +516,10 @@ def install_standard_objects(org: Org) -> dict[str, SObject]:
     for name, definition in OBJECTS.items():
         label, plural = definition["label"]
         sobject = SObject.objects.create(
-            org=org, name=name, label=label, label_plural=plural,
+            org=org,
+            name=name,
+            label=label,
+            label_plural=plural,
             key_prefix=definition.get("prefix") or ids.KEY_PREFIXES[name],
             custom=definition.get("custom", False),
             queryable_only=definition.get("readonly", False),

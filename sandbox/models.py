@@ -269,7 +269,10 @@ class ConnectedApp(models.Model):
     client_id = models.CharField(max_length=255, unique=True)
     client_secret = models.CharField(max_length=255)
     run_as = models.ForeignKey(
-        OrgUser, null=True, blank=True, on_delete=models.SET_NULL,
+        OrgUser,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         help_text="User for the client_credentials flow.",
     )
 

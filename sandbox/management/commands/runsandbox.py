@@ -1,0 +1,27 @@
+"""``manage.py runsandbox [addr:port]``: serve the sandbox org over HTTPS."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sandbox.server import certificate_dir, make_server
+from sandbox.tls import ensure_certificates
+
+
+class Command(BaseCommand):
+    help = "Serve the sandbox Salesforce org over HTTPS (default 127.0.0.1:8443)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8443")
+        parser.add_argument("--threads", type=int, default=16)
+
+    def handle(self, *args, addrport: str, threads: int, **options) -> None:
+        host, _, port = addrport.rpartition(":")
+        if not port.isdigit():
+            raise CommandError(f"{addrport!r} is not addr:port")
+        certs = ensure_certificates(certificate_dir())
+        server = make_server(host or "127.0.0.1", int(port), certs, threads)
+        self.stdout.write(f"Sandbox org on https://{host or '127.0.0.1'}:{port} "
+                          f"(trust {certs.ca})")
+        try:
+            server.safe_start()
+        except KeyboardInterrupt:
+            server.stop()

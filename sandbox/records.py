@@ -1,0 +1,403 @@
+"""Record reads and writes: every write path (single, collections, composite, bulk) calls
+``write_records``, so each rule is applied, and answered, the same way everywhere.
+
+A write runs in two phases: (1) each operation is checked and turned into an unsaved ``Record``
+— rules from ``sandbox/rules.py``, then references, duplicate rules and unique fields against
+the database and the batch itself; (2) the good ones are inserted and updated in bulk, in one
+transaction. With ``all_or_none`` a single failure rolls every record back.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+
+from sandbox import ids, rules
+from sandbox.errors import ApiError, not_found
+from sandbox.models import OrgUser, Record
+from sandbox.schema import Actor, FieldMeta, ObjectMeta
+from sandbox.values import format_datetime, now
+
+DB = "sandbox"
+ROLLED_BACK = ApiError(
+    "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "Record rolled back because not all records were valid and the request was using AllOrNone "
+    "header", 400, [],
+)
+UPDATE_COLUMNS = ["data", "owner_id", "email", "ext_id", "is_deleted", "system_modstamp",
+                  "deleted_at"]
+
+
+@dataclass
+class Op:
+    """One record operation: ``create``, ``update``, ``upsert`` or ``delete``."""
+
+    kind: str
+    obj: ObjectMeta
+    body: dict = field(default_factory=dict)
+    record_id: str | None = None
+    ext_field: str | None = None
+    ext_value: str | None = None
+
+
+@dataclass
+class Result:
+    """The outcome of one ``Op``: an id (and whether it was created) or an error."""
+
+    id: str | None = None
+    created: bool = False
+    error: ApiError | None = None
+    matches: list[str] = field(default_factory=list)
+
+    def as_dict(self, *, with_created: bool = False) -> dict:
+        if self.error:
+            return {"success": False, "errors": [self.error.as_result()]}
+        body = {"id": self.id, "success": True, "errors": []}
+        if with_created:
+            body["created"] = self.created
+        return body
+
+
+@dataclass
+class Batch:
+    """What a batch has already claimed: unique values and duplicate-rule keys."""
+
+    claimed: dict[tuple, str] = field(default_factory=dict)
+    allow_duplicates: bool = False
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+def record_url(version: str, obj_name: str, record_id: str) -> str:
+    return f"/services/data/v{version}/sobjects/{obj_name}/{record_id}"
+
+
+def serialize(actor: Actor, obj: ObjectMeta, data: dict, version: str,
+              fields: Iterable[FieldMeta] | None = None) -> dict:
+    """A record as REST returns it: ``attributes`` then each readable field (null when empty)."""
+    out = {"attributes": {"type": obj.name, "url": record_url(version, obj.name, data["Id"])}}
+    for fmeta in fields if fields is not None else actor.readable_fields(obj):
+        out[fmeta.name] = data.get(fmeta.name)
+    return out
+
+
+def fetch(actor: Actor, obj: ObjectMeta, record_id: str, *, for_write: bool = False) -> Record:
+    """A live record the actor may see (and, ``for_write``, edit), or the matching error."""
+    normalized = ids.normalize(record_id)
+    if normalized is None or normalized[:3] != obj.key_prefix:
+        if for_write:
+            raise ApiError("MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: "
+                           f"{record_id}", 400, ["Id"])
+        raise not_found()
+    record = Record.objects.using(DB).filter(pk=normalized, org_id=actor.org.pk).first()
+    if record is None:
+        raise not_found() if not for_write else ApiError(
+            "NOT_FOUND", "The requested resource does not exist", 404, None)
+    if record.is_deleted:
+        raise ApiError("ENTITY_IS_DELETED", "entity is deleted", 404, [])
+    if not actor.can_see_record(obj, record.owner_id):
+        if for_write:
+            raise insufficient_access()
+        raise not_found()
+    if for_write and not actor.can_edit_record(obj, record.owner_id):
+        raise insufficient_access()
+    return record
+
+
+def insufficient_access() -> ApiError:
+    return ApiError("INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id",
+                    400, [])
+
+
+def find_by_field(actor: Actor, obj: ObjectMeta, fmeta: FieldMeta, value: str) -> list[Record]:
+    """Live, visible records whose field equals ``value`` (an indexed lookup when possible)."""
+    query = Record.objects.using(DB).filter(org_id=actor.org.pk, sobject=obj.name,
+                                            is_deleted=False)
+    if fmeta.name == "Id":
+        normalized = ids.normalize(value)
+        query = query.filter(pk=normalized or "")
+    elif fmeta.name == obj.indexed_ext_field:
+        query = query.filter(ext_id=value.lower())
+    elif fmeta.type == "email":
+        query = query.filter(email=value.lower())
+    else:
+        query = query.filter(**{f"data__{fmeta.name}__iexact": value})
+    return [r for r in query[:50] if actor.can_see_record(obj, r.owner_id)]
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+def write_records(actor: Actor, ops: list[Op], *, all_or_none: bool = False,
+                  allow_duplicates: bool = False, others_failed: bool = False) -> list[Result]:
+    """Apply operations in order; see the module docstring for the two phases."""
+    batch = Batch(allow_duplicates=allow_duplicates)
+    results: list[Result] = []
+    staged: list[tuple[Record, bool]] = []
+    for op in ops:
+        try:
+            record, created = _stage(actor, op, batch)
+        except ApiError as error:
+            results.append(Result(error=error, matches=error.extra.pop("_matches", [])))
+            continue
+        staged.append((record, created))
+        results.append(Result(id=record.pk, created=created))
+    if all_or_none and (others_failed or any(r.error for r in results)):
+        return [r if r.error else Result(error=ROLLED_BACK) for r in results]
+    _commit(staged)
+    return results
+
+
+def _commit(staged: list[tuple[Record, bool]]) -> None:
+    with transaction.atomic(using=DB):
+        new = [record for record, created in staged if created]
+        if new:
+            Record.objects.using(DB).bulk_create(new)
+        old = [record for record, created in staged if not created]
+        if old:
+            Record.objects.using(DB).bulk_update(old, UPDATE_COLUMNS, batch_size=500)
+
+
+def _stage(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
+    if op.obj.readonly:
+        raise insufficient_access()
+    if op.kind == "create":
+        return _stage_create(actor, op.obj, op.body, batch), True
+    if op.kind == "delete":
+        return _stage_delete(actor, op.obj, op.record_id), False
+    if op.kind == "update":
+        record = fetch(actor, op.obj, op.record_id or "", for_write=True)
+        return _stage_update(actor, op.obj, record, op.body, batch), False
+    return _stage_upsert(actor, op, batch)
+
+
+def _stage_upsert(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
+    fmeta = actor.visible_field(op.obj, op.ext_field or "")
+    if fmeta is None or not (fmeta.external_id or fmeta.name == "Id"):
+        raise ApiError("NOT_FOUND", "Provided external ID field does not exist or is not "
+                       f"accessible: {op.ext_field}", 404, None)
+    body = {k: v for k, v in op.body.items() if k.lower() != fmeta.name.lower()}
+    matches = find_by_field(actor, op.obj, fmeta, op.ext_value) if op.ext_value else []
+    if len(matches) > 1:
+        error = ApiError("MULTIPLE_RECORDS", "more than one record found for external id field",
+                         300, [fmeta.name])
+        error.extra["_matches"] = [m.pk for m in matches]
+        raise error
+    if matches:
+        record = fetch(actor, op.obj, matches[0].pk, for_write=True)
+        return _stage_update(actor, op.obj, record, body, batch), False
+    if fmeta.name != "Id" and op.ext_value:
+        body[fmeta.name] = op.ext_value
+    return _stage_create(actor, op.obj, body, batch), True
+
+
+def _stage_delete(actor: Actor, obj: ObjectMeta, record_id: str | None) -> Record:
+    if not actor.object_perm(obj)[3]:
+        raise insufficient_access()
+    record = fetch(actor, obj, record_id or "", for_write=True)
+    stamp = now()
+    record.is_deleted, record.deleted_at, record.system_modstamp = True, stamp, stamp
+    record.data = {**record.data, "IsDeleted": True, "SystemModstamp": format_datetime(stamp)}
+    return record
+
+
+def _stage_create(actor: Actor, obj: ObjectMeta, body: dict, batch: Batch) -> Record:
+    if not actor.object_perm(obj)[1]:
+        raise insufficient_access()
+    changes = _changes(actor, obj, body, creating=True)
+    stamp = now()
+    text = format_datetime(stamp)
+    record_id = ids.new_id(obj.key_prefix)
+    merged = {"Id": record_id, "IsDeleted": False, "CreatedDate": text,
+              "CreatedById": actor.user_id, "LastModifiedDate": text,
+              "LastModifiedById": actor.user_id, "SystemModstamp": text}
+    if obj.has_owner:
+        merged["OwnerId"] = actor.user_id
+    merged.update(changes)
+    rules.apply_defaults(obj, merged)
+    _check_merged(actor, obj, merged, set(changes), creating=True, batch=batch)
+    return _to_record(actor, obj, Record(pk=record_id, org_id=actor.org.pk, sobject=obj.name),
+                      merged, stamp)
+
+
+def _stage_update(actor: Actor, obj: ObjectMeta, record: Record, body: dict,
+                  batch: Batch) -> Record:
+    if not actor.object_perm(obj)[2]:
+        raise insufficient_access()
+    if obj.name == "Lead" and record.data.get("IsConverted") and \
+            not actor.profile.edit_converted_leads:
+        raise ApiError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", 400, [])
+    changes = _changes(actor, obj, body, creating=False)
+    stamp = now()
+    merged = {**record.data, **changes, "LastModifiedDate": format_datetime(stamp),
+              "LastModifiedById": actor.user_id, "SystemModstamp": format_datetime(stamp)}
+    _check_merged(actor, obj, merged, set(changes), creating=False, batch=batch)
+    return _to_record(actor, obj, record, merged, stamp)
+
+
+def _changes(actor: Actor, obj: ObjectMeta, body: dict, *, creating: bool) -> dict:
+    """Field rules on the sent values; returns ``{FieldName: stored value}``."""
+    if not isinstance(body, dict):
+        raise ApiError("JSON_PARSER_ERROR", "Cannot deserialize instance of sObject from "
+                       "START_ARRAY value [ or request may be missing a required field at "
+                       "[line:1, column:1]", 400, None)
+    changes = {}
+    from_csv = bool(body.get("attributes", {}).get("_csv")) if isinstance(
+        body.get("attributes"), dict) else False
+    for fmeta, raw in rules.resolve_fields(actor, obj, body, creating=creating):
+        value = rules.coerce_value(fmeta, raw, from_csv=from_csv)
+        if value is not None:
+            if fmeta.type == "reference":
+                value = rules.check_reference_format(fmeta, str(value), actor.schema.by_prefix)
+            rules.check_value(obj, fmeta, value)
+        changes[fmeta.name] = value
+    return changes
+
+
+def _check_merged(actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str], *,
+                  creating: bool, batch: Batch) -> None:
+    rules.check_required(obj, merged, creating=creating, touched=touched)
+    if actor.org.state_country_picklists:
+        rules.apply_state_country(obj, merged, touched)
+    _check_references(actor, obj, merged, touched)
+    if obj.name == "CampaignMember" and creating:
+        _check_campaign_member(actor, merged, batch)
+    rules.derive_fields(obj, merged)
+    rules.check_validation_rules(obj, merged, creating=creating)
+    _check_duplicates(actor, obj, merged, batch)
+    _check_unique(actor, obj, merged, touched, batch)
+
+
+def _check_references(actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str]) -> None:
+    for name in touched:
+        fmeta = obj.field(name)
+        value = merged.get(name)
+        if fmeta is None or fmeta.type != "reference" or not value:
+            continue
+        if value.startswith("005"):
+            _check_user_reference(actor, fmeta, value)
+            continue
+        target = Record.objects.using(DB).filter(pk=value, org_id=actor.org.pk).values(
+            "sobject", "owner_id", "is_deleted", "data__Type").first()
+        if target is None:
+            raise ApiError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400,
+                           [fmeta.name])
+        if target["is_deleted"]:
+            raise ApiError("ENTITY_IS_DELETED", "entity is deleted", 400, [fmeta.name])
+        target_obj = actor.schema.sobject(target["sobject"])
+        visible = (actor.can_see_queue(value) if target["sobject"] == "Group"
+                   else actor.can_see_record(target_obj, target["owner_id"]))
+        if not visible:
+            raise ApiError("INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
+                           f"insufficient access rights on cross-reference id: {value}", 400, [])
+
+
+def _check_user_reference(actor: Actor, fmeta: FieldMeta, value: str) -> None:
+    user = OrgUser.objects.using(DB).filter(pk=value, org_id=actor.org.pk).first()
+    if user is None:
+        raise ApiError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400,
+                       [fmeta.name])
+    if not user.is_active and fmeta.name == "OwnerId":
+        raise ApiError("INACTIVE_OWNER_OR_USER", "operation performed with inactive user "
+                       f"[{value}] as owner of {fmeta.label}", 400, [])
+
+
+def _check_campaign_member(actor: Actor, merged: dict, batch: Batch) -> None:
+    person = merged.get("ContactId") or merged.get("LeadId")
+    if not person:
+        raise ApiError("REQUIRED_FIELD_MISSING", "Required fields are missing: [LeadId, "
+                       "ContactId]", 400, ["LeadId", "ContactId"])
+    if merged.get("ContactId"):
+        merged["LeadId"] = None
+    key = ("CampaignMember", merged["CampaignId"], person)
+    exists = Record.objects.using(DB).filter(
+        org_id=actor.org.pk, sobject="CampaignMember", is_deleted=False,
+        data__CampaignId=merged["CampaignId"],
+    ).filter(Q(data__ContactId=person) | Q(data__LeadId=person)).exists()
+    if exists or key in batch.claimed:
+        raise ApiError("DUPLICATE_VALUE", "Already a campaign member.", 400, [])
+    batch.claimed[key] = merged["Id"]
+
+
+def _check_duplicates(actor: Actor, obj: ObjectMeta, merged: dict, batch: Batch) -> None:
+    for rule in obj.duplicate_rules:
+        values = [merged.get(name) for name in rule.match_fields]
+        if not values or any(v in (None, "") for v in values):
+            continue
+        key = ("dup", rule.pk, *(str(v).lower() for v in values))
+        matches = _duplicate_matches(actor, obj, rule.match_fields, values, merged["Id"])
+        if key in batch.claimed and batch.claimed[key] != merged["Id"]:
+            matches.append(batch.claimed[key])
+        if matches and (rule.action == "block" or not batch.allow_duplicates):
+            raise duplicates_detected(obj, rule, matches)
+        batch.claimed[key] = merged["Id"]
+
+
+def _duplicate_matches(actor: Actor, obj: ObjectMeta, names: list[str], values: list,
+                       own_id: str) -> list[str]:
+    query = Record.objects.using(DB).filter(org_id=actor.org.pk, sobject=obj.name,
+                                            is_deleted=False).exclude(pk=own_id)
+    for name, value in zip(names, values, strict=True):
+        if obj.field(name) and obj.field(name).type == "email":
+            query = query.filter(email=str(value).lower())
+        else:
+            query = query.filter(**{f"data__{name}__iexact": str(value)})
+    return list(query.values_list("id", flat=True)[:10])
+
+
+def duplicates_detected(obj: ObjectMeta, rule, matches: list[str]) -> ApiError:
+    """DUPLICATES_DETECTED with Salesforce's ``duplicateResult`` payload."""
+    records = [{"additionalInformation": [], "fieldDiffs": [], "matchConfidence": 100.0,
+                "record": {"attributes": {"type": obj.name,
+                                          "url": record_url("59.0", obj.name, match)},
+                           "Id": match}} for match in matches]
+    result = {
+        "allowSave": rule.action == "allow", "duplicateRule": rule.name,
+        "duplicateRuleEntityType": obj.name, "errorMessage": rule.alert_text,
+        "matchResults": [{"entityType": obj.name, "errors": [], "matchEngine": "ExactMatchEngine",
+                          "matchRecords": records, "rule": rule.match_rule, "size": len(records),
+                          "success": True}],
+    }
+    return ApiError("DUPLICATES_DETECTED", rule.alert_text, 400, [], {"duplicateResult": result})
+
+
+def _check_unique(actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str],
+                  batch: Batch) -> None:
+    for fmeta in obj.fields.values():
+        value = merged.get(fmeta.name)
+        if not fmeta.unique or fmeta.name not in touched or value in (None, ""):
+            continue
+        key = ("unique", obj.name, fmeta.name, str(value).lower())
+        holders = [r.pk for r in find_by_field(actor, obj, fmeta, str(value))
+                   if r.pk != merged["Id"]]
+        if key in batch.claimed and batch.claimed[key] != merged["Id"]:
+            holders.append(batch.claimed[key])
+        if holders:
+            raise ApiError("DUPLICATE_VALUE", f"duplicate value found: {fmeta.name} duplicates "
+                           f"value on record with id: {holders[0][:15]}", 400, [])
+        batch.claimed[key] = merged["Id"]
+
+
+def _to_record(actor: Actor, obj: ObjectMeta, record: Record, merged: dict, stamp) -> Record:
+    """Fill the indexed columns from the merged field values."""
+    data = {k: v for k, v in merged.items() if v is not None}
+    record.data = data
+    record.owner_id = data.get("OwnerId", "")
+    record.email = str(data.get("Email", "")).lower()
+    ext = obj.indexed_ext_field
+    record.ext_id = str(data.get(ext, "")).lower() if ext else ""
+    record.is_deleted = bool(data.get("IsDeleted"))
+    record.system_modstamp = stamp
+    return record
+
+
+def store_system_record(org_id: str, obj: ObjectMeta, data: dict, *, owner: str = "") -> Record:
+    """A record built by the org itself (users, queues, demo data) without user rules."""
+    stamp = now()
+    text = format_datetime(stamp)
+    data = {"IsDeleted": False, "CreatedDate": text, "LastModifiedDate": text,
+            "SystemModstamp": text, **data}
+    if owner and obj.has_owner:
+        data.setdefault("OwnerId", owner)
+    record = Record(pk=data["Id"], org_id=org_id, sobject=obj.name)
+    return _to_record(None, obj, record, data, stamp)  # type: ignore[arg-type]
