@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sync.views import connector, errors
+from sync.views import connector, custom_fields, data_sharing, errors
 
 app_name = "sync"
 urlpatterns = [
@@ -9,4 +9,18 @@ urlpatterns = [
     # Connector, settings, wizard, field rules (Sync admins)
     path("connector/", connector.connector_detail, name="connector"),
     path("field-sync/", connector.field_rules, name="field_rules"),
+    path("connector/edit/", connector.connector_edit, name="connector_edit"),
+    path("connector/settings/", connector.connector_settings, name="connector_settings"),
+    path("connector/verify/", connector.connector_verify, name="connector_verify"),
+    path("connector/state/", connector.connector_state, name="connector_state"),
+    path("connector/setup/", connector.wizard, name="wizard_start"),
+    path("connector/setup/<int:step>/", connector.wizard, name="wizard"),
+    path("field-sync/<int:pk>/edit/", connector.field_rule_edit, name="field_rule_edit"),
+    path("field-sync/<int:pk>/check/", connector.field_rule_check, name="field_rule_check"),
+    path("custom-fields/", custom_fields.custom_field_list, name="custom_fields"),
+    path("custom-fields/new/", custom_fields.custom_field_edit, name="custom_field_create"),
+    path("custom-fields/<int:pk>/", custom_fields.custom_field_edit, name="custom_field_edit"),
+    path("data-sharing/", data_sharing.sharing_rules, name="data_sharing"),
+    path("data-sharing/count/", data_sharing.sharing_count, name="data_sharing_count"),
+    path("data-sharing/<int:pk>/delete/", data_sharing.sharing_delete, name="data_sharing_delete"),
 ]
