@@ -32,7 +32,7 @@ KEY_PREFIXES: dict[str, str] = {
     "QueryLocator": "01g",
 }
 
-ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
+ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Za-z0-5]{3})?$")
 
 _lock = threading.Lock()
 _last = 0

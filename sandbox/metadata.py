@@ -470,6 +470,7 @@ OBJECTS: dict[str, dict] = {
             spec("Portal_Url__c", "url", 255, "Portal URL"),
             spec("Notes__c", "textarea", 1000, "Notes"),
             spec("External_Key__c", "string", 40, "External Key", "ext uniq"),
+            spec("Legacy_Id__c", "string", 40, "Legacy Id", "ext"),
         ],
     },
 }

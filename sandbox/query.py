@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from sandbox import ids
 from sandbox.errors import ApiError
 from sandbox.models import Record
-from sandbox.records import DB, record_url
+from sandbox.records import DB, record_url, where_field
 from sandbox.schema import Actor, FieldMeta, ObjectMeta
 from sandbox.soql import BoolOp, Comparison, DateLiteral, FieldPath, Query, malformed, parse
 from sandbox.values import format_datetime, now
@@ -653,9 +653,9 @@ def _load_children(actor: Actor, select: list, rows: list[dict], version: str) -
     parent_ids = [row["Id"] for row in rows]
     for item in [s for s in select if isinstance(s, Child)]:
         found: dict[str, list[dict]] = {}
-        queryset = Record.objects.using(DB).filter(
-            org_id=actor.org.pk, sobject=item.obj.name, is_deleted=False,
-            **{f"data__{item.via.name}__in": parent_ids})
+        queryset = where_field(Record.objects.using(DB).filter(
+            org_id=actor.org.pk, sobject=item.obj.name, is_deleted=False),
+            item.via.name, "in", parent_ids)
         if not actor.sees_all(item.obj):
             queryset = queryset.filter(owner_id__in=actor.visible_owner_ids())
         for data in queryset.order_by("id").values_list("data", flat=True):

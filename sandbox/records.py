@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 
 from sandbox import ids, rules
 from sandbox.errors import ApiError, not_found
@@ -65,6 +66,13 @@ class Batch:
 
     claimed: dict[tuple, str] = field(default_factory=dict)
     allow_duplicates: bool = False
+
+
+def where_field(queryset: QuerySet, name: str, lookup: str, value: object) -> QuerySet:
+    """Filter on one JSON field value (names like ``pi__x__c`` contain Django's ``__``)."""
+    alias = f"f_{name.lower()}"
+    return queryset.annotate(**{alias: KeyTextTransform(name, "data")}).filter(
+        **{f"{alias}__{lookup}": value})
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -122,7 +130,7 @@ def find_by_field(actor: Actor, obj: ObjectMeta, fmeta: FieldMeta, value: str) -
     elif fmeta.type == "email":
         query = query.filter(email=value.lower())
     else:
-        query = query.filter(**{f"data__{fmeta.name}__iexact": value})
+        query = where_field(query, fmeta.name, "iexact", value)
     return [r for r in query[:50] if actor.can_see_record(obj, r.owner_id)]
 
 
@@ -278,7 +286,7 @@ def _check_references(actor: Actor, obj: ObjectMeta, merged: dict, touched: set[
             _check_user_reference(actor, fmeta, value)
             continue
         target = Record.objects.using(DB).filter(pk=value, org_id=actor.org.pk).values(
-            "sobject", "owner_id", "is_deleted", "data__Type").first()
+            "sobject", "owner_id", "is_deleted").first()
         if target is None:
             raise ApiError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400,
                            [fmeta.name])
@@ -341,7 +349,7 @@ def _duplicate_matches(actor: Actor, obj: ObjectMeta, names: list[str], values: 
         if obj.field(name) and obj.field(name).type == "email":
             query = query.filter(email=str(value).lower())
         else:
-            query = query.filter(**{f"data__{name}__iexact": str(value)})
+            query = where_field(query, name, "iexact", str(value))
     return list(query.values_list("id", flat=True)[:10])
 
 

@@ -5,6 +5,8 @@ Paths are matched with and without trailing slashes; ``dispatch`` is also called
 """
 
 import datetime as dt
+import hmac
+import os
 import re
 
 from sandbox import auth, describe, limits, query, records
@@ -59,10 +61,26 @@ def dispatch(request: Request) -> Response:
     if segs[:1] == ["id"] and len(segs) == 3:
         _authenticate(request)
         return identity(request, segs[1], segs[2])
+    if segs == ["_sandbox", "control"]:
+        return control_endpoint(request)
     if segs[:2] == ["services", "async"]:
         raise ApiError("InvalidVersion", "Bulk API 1.0 is not supported by the sandbox org; use "
                        "Bulk API 2.0", 404, None)
     raise not_found()
+
+
+def control_endpoint(request: Request) -> Response:
+    """Test hook: run a ``sandbox/control.py`` action, only when SANDBOX_CONTROL_KEY is set."""
+    key = os.environ.get("SANDBOX_CONTROL_KEY", "")
+    if not key or not hmac.compare_digest(request.header("x-sandbox-control-key"), key):
+        raise not_found()
+    require(request, "POST")
+    from sandbox import control
+
+    body = request.json()
+    if not isinstance(body, dict):
+        raise ApiError("INVALID_INPUT", "Expected a JSON object", 400, None)
+    return Response(200, control.run(str(body.pop("action", "")), body))
 
 
 def _authenticate(request: Request) -> None:
@@ -289,7 +307,7 @@ def _window(request: Request) -> tuple[dt.datetime, dt.datetime]:
     if start >= end:
         raise ApiError("INVALID_REPLICATION_DATE", "startDate must chronologically precede "
                        "endDate by more than one minute", 400, None)
-    return start, min(end, now().replace(second=0, microsecond=0))
+    return start, min(end, now())
 
 
 def changed_ids(request: Request, obj: ObjectMeta, *, deleted: bool) -> Response:

@@ -1,0 +1,127 @@
+"""Org administration as plain functions: the admin, ``manage.py sandboxctl`` and the test
+fixture's control endpoint all call these (revoke a permission, hide records, age sessions …).
+"""
+
+from sandbox import auth, demo, limits
+from sandbox.errors import ApiError
+from sandbox.models import (
+    Field,
+    FieldPermission,
+    ObjectPermission,
+    Org,
+    OrgUser,
+    Profile,
+    SObject,
+    bump_meta_version,
+)
+
+DB = "sandbox"
+FIELD_PROPS = {"length", "label", "nillable", "restricted_picklist", "picklist_values",
+               "createable", "updateable", "unique", "external_id"}
+ORG_PROPS = {"daily_api_limit", "session_idle_seconds", "state_country_picklists"}
+
+
+def _org(name: str = demo.ORG_NAME) -> Org:
+    org = Org.objects.using(DB).filter(name=name).first()
+    if org is None:
+        raise ApiError("NOT_FOUND", f"No org named {name}", 404, None)
+    return org
+
+
+def _profile(org: Org, name: str) -> Profile:
+    return Profile.objects.using(DB).get(org=org, name=name)
+
+
+def _sobject(org: Org, name: str) -> SObject:
+    return SObject.objects.using(DB).get(org=org, name=name)
+
+
+def reset() -> dict:
+    """Drop and reload the demo org; forget API usage."""
+    org = demo.load_demo_org(reset=True)
+    limits.reset(org.pk)
+    return {"org": org.pk}
+
+
+def set_field_permission(*, profile: str, sobject: str, field: str, readable: bool = True,
+                         editable: bool = True) -> dict:
+    org = _org()
+    target = Field.objects.using(DB).get(sobject=_sobject(org, sobject), name=field)
+    perm, _ = FieldPermission.objects.using(DB).get_or_create(
+        profile=_profile(org, profile), field=target)
+    perm.readable, perm.editable = readable, editable
+    perm.save(using=DB)
+    return {"ok": True}
+
+
+def set_object_permission(*, profile: str, sobject: str, **flags: bool) -> dict:
+    org = _org()
+    perm, _ = ObjectPermission.objects.using(DB).get_or_create(
+        profile=_profile(org, profile), sobject=_sobject(org, sobject))
+    for key in ("can_read", "can_create", "can_edit", "can_delete"):
+        if key in flags:
+            setattr(perm, key, bool(flags[key]))
+    perm.save(using=DB)
+    return {"ok": True}
+
+
+def set_sharing(*, sobject: str, model: str) -> dict:
+    target = _sobject(_org(), sobject)
+    target.sharing_model = model
+    target.save(using=DB)
+    return {"ok": True}
+
+
+def set_field(*, sobject: str, field: str, **props) -> dict:
+    target = Field.objects.using(DB).get(sobject=_sobject(_org(), sobject), name=field)
+    for key, value in props.items():
+        if key not in FIELD_PROPS:
+            raise ApiError("INVALID_INPUT", f"Unknown field property {key}", 400, None)
+        setattr(target, key, value)
+    target.save(using=DB)
+    return {"ok": True}
+
+
+def set_org(**props) -> dict:
+    org = _org()
+    for key, value in props.items():
+        if key not in ORG_PROPS:
+            raise ApiError("INVALID_INPUT", f"Unknown org property {key}", 400, None)
+        setattr(org, key, value)
+    org.save(using=DB)
+    bump_meta_version(org.pk)
+    return {"ok": True}
+
+
+def revoke_sessions(*, username: str) -> dict:
+    user = OrgUser.objects.using(DB).get(username=username)
+    return {"revoked": auth.revoke_sessions(user.pk)}
+
+
+def age_sessions(*, username: str, seconds: int) -> dict:
+    user = OrgUser.objects.using(DB).get(username=username)
+    return {"aged": auth.expire_sessions(user.pk, seconds)}
+
+
+def reset_api_usage() -> dict:
+    limits.reset(_org().pk)
+    return {"ok": True}
+
+
+ACTIONS = {
+    "reset": reset, "set_field_permission": set_field_permission,
+    "set_object_permission": set_object_permission, "set_sharing": set_sharing,
+    "set_field": set_field, "set_org": set_org, "revoke_sessions": revoke_sessions,
+    "age_sessions": age_sessions, "reset_api_usage": reset_api_usage,
+}
+
+
+def run(action: str, params: dict) -> dict:
+    """Run one named action with keyword parameters."""
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise ApiError("INVALID_INPUT", f"Unknown action {action}", 400, None)
+    try:
+        return handler(**params)
+    except (TypeError, ValueError, LookupError) as exc:
+        raise ApiError("INVALID_INPUT", str(exc), 400, None) from exc

@@ -1,0 +1,48 @@
+"""``python -m sandbox.testserver``: a throw-away sandbox org for test sessions and benchmarks.
+
+Migrates the ``sandbox`` alias (``SANDBOX_DATABASE_URL``), loads the demo org, serves HTTPS on
+a free port with certificates in ``--cert-dir`` and prints ``READY <port>`` once it accepts
+connections. The pytest plugin ``tests/fixtures/sandbox.py`` runs it as a subprocess, so the
+org's data is committed, visible to every thread, and untouched by pytest-django's transactions.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cert-dir", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=16)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from sandbox.demo import load_demo_org
+    from sandbox.server import make_server
+    from sandbox.tls import ensure_certificates
+
+    call_command("migrate", database="sandbox", verbosity=0, interactive=False)
+    load_demo_org()
+    certs = ensure_certificates(Path(args.cert_dir))
+    server = make_server(args.host, args.port, certs, args.threads)
+    server.prepare()
+    import sandbox.routes  # noqa: F401 - import before the first request, not during it
+
+    sys.stdout.write(f"READY {server.bind_addr[1]}\n")
+    sys.stdout.flush()
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
