@@ -1,0 +1,38 @@
+"""factory-boy factories for Sync Errors tests."""
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from prospects.factories import ProspectFactory
+from sync.models import Connector, ErrorCategory, SyncError
+
+
+class ConnectorFactory(DjangoModelFactory):
+    class Meta:
+        model = Connector
+        django_get_or_create = ("name",)
+
+    name = "Salesforce"
+    login_url = "https://127.0.0.1:1"
+    client_id = "test-client"
+
+
+class SyncErrorFactory(DjangoModelFactory):
+    class Meta:
+        model = SyncError
+
+    prospect = factory.SubFactory(ProspectFactory)
+    prospect_email = factory.LazyAttribute(lambda e: e.prospect.email if e.prospect else "")
+    operation = "update"
+    sobject = "Lead"
+    record_id = factory.Sequence(lambda n: f"00Q{n:015d}")
+    error_code = "STRING_TOO_LONG"
+    category = ErrorCategory.DATA_FORMATTING
+    message = "Customer Comment: data value too large: ... (max length=100)"
+    field = "Customer_Comment__c"
+    fields = factory.LazyAttribute(lambda e: [e.field] if e.field else [])
+    value_sent = "x" * 143
+    constraint = "Customer_Comment__c allows 100 characters; this value has 143"
+    first_seen_at = factory.LazyFunction(timezone.now)
+    last_seen_at = factory.LazyAttribute(lambda e: e.first_seen_at)
