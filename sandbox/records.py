@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTransform
 
 from sandbox import ids, rules
 from sandbox.errors import ApiError, not_found
@@ -71,7 +71,7 @@ class Batch:
 def where_field(queryset: QuerySet, name: str, lookup: str, value: object) -> QuerySet:
     """Filter on one JSON field value (names like ``pi__x__c`` contain Django's ``__``)."""
     alias = f"f_{name.lower()}"
-    return queryset.annotate(**{alias: KeyTextTransform(name, "data")}).filter(
+    return queryset.annotate(**{alias: KeyTransform(name, "data")}).filter(
         **{f"{alias}__{lookup}": value})
 
 
