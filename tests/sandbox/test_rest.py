@@ -203,7 +203,7 @@ def test_oversized_body_is_refused_in_salesforce_shape(sandbox_org):
 
 def test_unknown_record_id_is_not_found_and_a_bad_id_is_malformed(sf):
     with pytest.raises(SalesforceResourceNotFound):
-        sf.Lead.get("00Q000000000000AAA")
+        sf.Lead.get("00Q5g00000ZZZZZEA5")
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.Lead.update("bogus", {"LastName": "x"})
     assert caught.value.content == [{"message": "Lead ID: id value of incorrect type: bogus",
