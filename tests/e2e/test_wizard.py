@@ -1,0 +1,144 @@
+"""A Sync admin connects Leadbridge to the sandbox org in a real browser (Playwright + Chromium).
+
+From no connector to an active one through the three wizard steps, then edits a field's
+behaviour on the Field sync page. Screenshots go to /tmp/leadbridge-e2e/.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from prospects.factories import UserFactory
+from sync.models import Connector, ConnectorChange, FieldRule
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the thread
+playwright = pytest.importorskip("playwright.sync_api")
+
+SHOTS = Path("/tmp/leadbridge-e2e")
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(live_server):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed")
+    SHOTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        yield page
+        browser.close()
+
+
+def log_in(page, live_server) -> None:
+    # transaction=True flushes the roles the data migration made; grant them again.
+    group, _ = Group.objects.get_or_create(name="Sync admin")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="portal", codename__in=["use_portal", "administer_sync"]
+        )
+    )
+    user = UserFactory(username="sync-admin-e2e", is_staff=True)
+    user.groups.add(group)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", "sync-admin-e2e")
+    page.fill("input[name=password]", "leadbridge-test")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def fill_connection(page, sandbox_org, password: str) -> None:
+    page.fill("#id_login_url", sandbox_org.login_url)
+    page.select_option("#id_grant_type", "password")
+    page.fill("#id_client_id", sandbox_org.client_id)
+    page.fill("#id_client_secret", sandbox_org.client_secret)
+    page.fill("#id_username", sandbox_org.username)
+    page.fill("#id_password", password)
+    page.fill("#id_api_version", sandbox_org.api_version)
+    page.fill("#id_ca_bundle", Path(sandbox_org.ca_bundle).read_text())
+
+
+def test_a_sync_admin_goes_from_no_connector_to_an_active_one(page, live_server, sandbox_org):
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sync/connector/")
+    page.click("text=Start setup")
+
+    # Step 1: a wrong password is refused in plain words and nothing is saved.
+    fill_connection(page, sandbox_org, "not-the-password")
+    page.click("button[name=connect]")
+    page.wait_for_selector("#form-errors")
+    assert "authentication failure" in page.inner_text("#form-errors")
+    assert not Connector.objects.exists()
+    page.screenshot(path=SHOTS / "wizard-1-refused.png", full_page=True)
+
+    fill_connection(page, sandbox_org, sandbox_org.password)
+    page.click("button[name=connect]")
+    page.wait_for_selector("#package-check .checklist")
+    assert page.locator("#package-check [data-ok=false]").count() == 0
+    assert page.locator("#package-check [data-ok=true]").count() == 6
+    assert Connector.objects.get().state == Connector.State.PAUSED
+    page.screenshot(path=SHOTS / "wizard-1-package.png", full_page=True)
+
+    # Step 2: the connector user's checklist is all green.
+    page.click("#next-step")
+    page.wait_for_selector("#verification")
+    assert "All green" in page.inner_text("#verification .card-header")
+    assert (
+        page.locator("#verification [data-check='Lead.Title']").get_attribute("data-ok") == "true"
+    )
+    page.screenshot(path=SHOTS / "wizard-2-verify.png", full_page=True)
+
+    # Step 3: defaults are pre-filled; choose a behaviour, save and unpause.
+    page.click("#next-step")
+    page.wait_for_selector("#mapping-form")
+    row = page.locator("#field-rules tr[data-field=job_title]")
+    assert row.locator("code", has_text="Title").count() == 2
+    row.locator("select").select_option("most_recent")
+    page.screenshot(path=SHOTS / "wizard-3-map.png", full_page=True)
+    page.click("#unpause")
+    page.wait_for_url(f"{live_server.url}/sync/connector/")
+    assert page.locator(".page-header [data-state=active]").count() == 1
+    page.screenshot(path=SHOTS / "connector-active.png", full_page=True)
+
+    connector = Connector.objects.get()
+    assert connector.state == Connector.State.ACTIVE
+    assert connector.field_rules.get(prospect_field="job_title").behaviour == "most_recent"
+
+
+def test_a_sync_admin_edits_a_fields_behaviour(page, live_server, sandbox_org):
+    from sync.verification import verify_connector
+    from tests.sync.factories import sandbox_connector
+
+    connector = sandbox_connector(sandbox_org, state=Connector.State.ACTIVE)
+    verify_connector(connector=connector)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sync/field-sync/")
+    page.screenshot(path=SHOTS / "field-rules.png", full_page=True)
+    page.locator("#field-rules tr[data-field=phone] a", has_text="Edit").click()
+    page.wait_for_selector("#rule-form")
+
+    page.check("input[name=behaviour][value=salesforce]")
+    page.fill("#id_lead_field", "Nope__c")
+    page.wait_for_selector("#compatibility [data-level=error]")
+    assert "Lead.Nope__c does not exist" in page.inner_text("#compatibility")
+    page.screenshot(path=SHOTS / "field-rule-edit-refused.png", full_page=True)
+    page.fill("#id_lead_field", "Phone")
+    page.wait_for_selector("#compatibility [data-level=ok]")
+    page.screenshot(path=SHOTS / "field-rule-edit.png", full_page=True)
+    page.click("text=Save rule")
+    page.wait_for_url(f"{live_server.url}/sync/field-sync/")
+
+    assert "Use Salesforce's value" in page.inner_text(
+        "#field-rules tr[data-field=phone] .behaviour"
+    )
+    assert FieldRule.objects.get(prospect_field="phone").behaviour == "salesforce"
+    assert ConnectorChange.objects.filter(subject="phone", field="behaviour").exists()
+    assert "Use Salesforce's value" in page.inner_text("#history")
