@@ -41,18 +41,28 @@ class Request:
     def json(self) -> object:
         """The body as JSON, or JSON_PARSER_ERROR as Salesforce words it."""
         if len(self.body) > MAX_JSON_BODY:
-            raise ApiError("JSON_PARSER_ERROR", "Request body exceeds the maximum size of "
-                           f"{MAX_JSON_BODY} bytes", 413, None)
+            raise ApiError(
+                "JSON_PARSER_ERROR",
+                f"Request body exceeds the maximum size of {MAX_JSON_BODY} bytes",
+                413,
+                None,
+            )
         if not self.body.strip():
-            raise ApiError("JSON_PARSER_ERROR", "The request body is either invalid or "
-                           "incomplete.", 400, None)
+            raise ApiError(
+                "JSON_PARSER_ERROR", "The request body is either invalid or incomplete.", 400, None
+            )
         try:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             line, column = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
-            raise ApiError("JSON_PARSER_ERROR", f"Unexpected character ('{_char_at(exc)}' (code "
-                           f"{ord(_char_at(exc) or ' ')})): was expecting double-quote to start "
-                           f"field name at [line:{line}, column:{column}]", 400, None) from exc
+            raise ApiError(
+                "JSON_PARSER_ERROR",
+                f"Unexpected character ('{_char_at(exc)}' (code "
+                f"{ord(_char_at(exc) or ' ')})): was expecting double-quote to start "
+                f"field name at [line:{line}, column:{column}]",
+                400,
+                None,
+            ) from exc
 
 
 def _char_at(exc: Exception) -> str:
@@ -92,8 +102,12 @@ def _read_body(environ: dict) -> bytes:
     except ValueError:
         length = 0
     if length > MAX_BODY:
-        raise ApiError("REQUEST_ENTITY_TOO_LARGE", f"Request body of {length} bytes exceeds the "
-                       f"limit of {MAX_BODY} bytes", 413, None)
+        raise ApiError(
+            "REQUEST_ENTITY_TOO_LARGE",
+            f"Request body of {length} bytes exceeds the limit of {MAX_BODY} bytes",
+            413,
+            None,
+        )
     return environ["wsgi.input"].read(length) if length else b""
 
 
@@ -106,13 +120,19 @@ def build_request(environ: dict) -> Request:
     while segments and segments[-1] == "":
         segments.pop()
     query = {k: v[0] for k, v in parse_qs(query_text, keep_blank_values=True).items()}
-    headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
-               if k.startswith("HTTP_")}
+    headers = {
+        k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+    }
     if environ.get("CONTENT_TYPE"):
         headers["content-type"] = environ["CONTENT_TYPE"]
-    return Request(method=environ["REQUEST_METHOD"].upper(), segments=segments[1:], query=query,
-                   headers=headers, body=_read_body(environ),
-                   instance_url=_instance_url(environ))
+    return Request(
+        method=environ["REQUEST_METHOD"].upper(),
+        segments=segments[1:],
+        query=query,
+        headers=headers,
+        body=_read_body(environ),
+        instance_url=_instance_url(environ),
+    )
 
 
 def _handle(environ: dict) -> Response:
@@ -134,9 +154,15 @@ def _handle(environ: dict) -> Response:
 
 def _unknown_exception() -> Response:
     error_id = f"{secrets.randbelow(10**9)}-{secrets.randbelow(10**5)}"
-    return error_response(ApiError(
-        "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you "
-        f"contact support: {error_id} ({error_id})", 500, None))
+    return error_response(
+        ApiError(
+            "UNKNOWN_EXCEPTION",
+            "An unexpected error occurred. Please include this ErrorId if you "
+            f"contact support: {error_id} ({error_id})",
+            500,
+            None,
+        )
+    )
 
 
 def application(environ: dict, start_response) -> list[bytes]:
@@ -147,7 +173,10 @@ def application(environ: dict, start_response) -> list[bytes]:
     headers = [("Content-Type", response.content_type)] if body else []
     headers += list(response.headers.items())
     headers.append(("Content-Length", str(len(body))))
-    phrase = HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ \
+    phrase = (
+        HTTPStatus(response.status).phrase
+        if response.status in HTTPStatus._value2member_map_
         else "Status"
+    )
     start_response(f"{response.status} {phrase}", headers)
     return [body]

@@ -87,39 +87,68 @@ def issue_token(*, form: dict, authorization: str, instance_url: str) -> dict:
 
 
 def _password_user(app: ConnectedApp, form: dict) -> OrgUser:
-    user = OrgUser.objects.using(DB).filter(org_id=app.org_id,
-                                            username=form.get("username", "")).first()
-    if user is None or not user.is_active or not check_password(form.get("password", ""),
-                                                                 user.password):
+    user = (
+        OrgUser.objects.using(DB)
+        .filter(org_id=app.org_id, username=form.get("username", ""))
+        .first()
+    )
+    if (
+        user is None
+        or not user.is_active
+        or not check_password(form.get("password", ""), user.password)
+    ):
         raise OAuthError("invalid_grant", "authentication failure")
     return user
 
 
 def _refresh(form: dict, authorization: str, instance_url: str) -> dict:
     app, _ = _client(form, authorization)
-    old = AccessToken.objects.using(DB).filter(
-        refresh_token=form.get("refresh_token") or "-", app=app, revoked=False
-    ).select_related("user").first()
+    old = (
+        AccessToken.objects.using(DB)
+        .filter(refresh_token=form.get("refresh_token") or "-", app=app, revoked=False)
+        .select_related("user")
+        .first()
+    )
     if old is None or not old.user.is_active:
         raise OAuthError("invalid_grant", "expired access/refresh token")
     return _token_response(app, old.user, instance_url, refresh=old.refresh_token)
 
 
-def _token_response(app: ConnectedApp, user: OrgUser, instance_url: str, *,
-                    with_refresh: bool = False, refresh: str = "") -> dict:
+def _token_response(
+    app: ConnectedApp,
+    user: OrgUser,
+    instance_url: str,
+    *,
+    with_refresh: bool = False,
+    refresh: str = "",
+) -> dict:
     token = f"{user.org_id[:15]}!{secrets.token_urlsafe(72)}"
     refresh = refresh or (secrets.token_urlsafe(64) if with_refresh else "")
     moment = now()
-    AccessToken.objects.using(DB).create(token=token, user=user, app=app, refresh_token=refresh,
-                                         issued_at=moment, last_used_at=moment)
+    AccessToken.objects.using(DB).create(
+        token=token,
+        user=user,
+        app=app,
+        refresh_token=refresh,
+        issued_at=moment,
+        last_used_at=moment,
+    )
     identity = f"{instance_url}/id/{user.org_id}/{user.pk}"
     issued_at = str(int(time.time() * 1000))
-    signature = base64.b64encode(hmac.new(app.client_secret.encode(),
-                                          (identity + issued_at).encode(),
-                                          hashlib.sha256).digest()).decode()
-    body = {"access_token": token, "instance_url": instance_url, "id": identity,
-            "token_type": "Bearer", "issued_at": issued_at, "signature": signature,
-            "scope": "api refresh_token" if refresh else "api"}
+    signature = base64.b64encode(
+        hmac.new(
+            app.client_secret.encode(), (identity + issued_at).encode(), hashlib.sha256
+        ).digest()
+    ).decode()
+    body = {
+        "access_token": token,
+        "instance_url": instance_url,
+        "id": identity,
+        "token_type": "Bearer",
+        "issued_at": issued_at,
+        "signature": signature,
+        "scope": "api refresh_token" if refresh else "api",
+    }
     if refresh:
         body["refresh_token"] = refresh
     return body
@@ -130,8 +159,12 @@ def authenticate(authorization: str) -> tuple[Actor, AccessToken]:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() not in ("bearer", "oauth") or not token.strip():
         raise invalid_session()
-    session = AccessToken.objects.using(DB).select_related("user__org").filter(
-        token=token.strip()).first()
+    session = (
+        AccessToken.objects.using(DB)
+        .select_related("user__org")
+        .filter(token=token.strip())
+        .first()
+    )
     if session is None or session.revoked or not session.user.is_active:
         raise invalid_session()
     moment = now()
@@ -151,5 +184,9 @@ def revoke_sessions(user_id: str) -> int:
 def expire_sessions(user_id: str, seconds: int) -> int:
     """Age a user's sessions (tests: make idle expiry happen now)."""
     from datetime import timedelta
-    return AccessToken.objects.using(DB).filter(user_id=user_id).update(
-        last_used_at=F("last_used_at") - timedelta(seconds=seconds))
+
+    return (
+        AccessToken.objects.using(DB)
+        .filter(user_id=user_id)
+        .update(last_used_at=F("last_used_at") - timedelta(seconds=seconds))
+    )

@@ -36,15 +36,21 @@ def route(request: Request, rest: list[str]) -> Response:
 
 # -- collections -----------------------------------------------------------------------------
 
+
 def _records_body(request: Request) -> tuple[list, bool]:
     body = request.json()
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-        raise ApiError("JSON_PARSER_ERROR", "The request body must contain a 'records' array.",
-                       400, None)
+        raise ApiError(
+            "JSON_PARSER_ERROR", "The request body must contain a 'records' array.", 400, None
+        )
     items = body["records"]
     if len(items) > MAX_RECORDS:
-        raise ApiError("EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 "
-                       "records into this call", 400, None)
+        raise ApiError(
+            "EXCEEDED_ID_LIMIT",
+            "record limit reached. cannot submit more than 200 records into this call",
+            400,
+            None,
+        )
     return items, bool(body.get("allOrNone", False))
 
 
@@ -72,8 +78,9 @@ def _ops(request: Request, items: list, kind: str, obj=None, ext_field: str = ""
             if kind == "update":
                 record_id = item.get("Id") or item.get("id")
                 if not record_id:
-                    raise ApiError("MISSING_ARGUMENT", "Id not specified in an update call", 400,
-                                   [])
+                    raise ApiError(
+                        "MISSING_ARGUMENT", "Id not specified in an update call", 400, []
+                    )
                 body = {k: v for k, v in item.items() if k.lower() != "id"}
                 ops.append(Op("update", target, body, record_id=str(record_id)))
             elif kind == "upsert":
@@ -96,9 +103,15 @@ def _ext_value(item: dict, ext_field: str) -> str | None:
 def _run(request: Request, ops: list, all_or_none: bool, *, with_created: bool) -> Response:
     prefailed = any(isinstance(op, ApiError) for op in ops)
     good = [op for op in ops if isinstance(op, Op)]
-    results = iter(write_records(request.actor, good, all_or_none=all_or_none,
-                                 allow_duplicates=_allow_duplicates(request),
-                                 others_failed=prefailed))
+    results = iter(
+        write_records(
+            request.actor,
+            good,
+            all_or_none=all_or_none,
+            allow_duplicates=_allow_duplicates(request),
+            others_failed=prefailed,
+        )
+    )
     out = []
     for op in ops:
         if isinstance(op, ApiError):
@@ -111,8 +124,13 @@ def _run(request: Request, ops: list, all_or_none: bool, *, with_created: bool) 
 def _result_body(result: records.Result, with_created: bool) -> dict:
     body = result.as_dict(with_created=with_created)
     if result.error and result.error.status == 300:
-        body["errors"] = [{"statusCode": "DUPLICATE_EXTERNAL_ID", "message": "Duplicate external "
-                           "id specified", "fields": result.error.fields}]
+        body["errors"] = [
+            {
+                "statusCode": "DUPLICATE_EXTERNAL_ID",
+                "message": "Duplicate external id specified",
+                "fields": result.error.fields,
+            }
+        ]
     return body
 
 
@@ -135,10 +153,15 @@ def collections(request: Request, rest: list[str]) -> Response:
         items, all_or_none = _records_body(request)
         fmeta = request.actor.visible_field(obj, rest[1])
         if fmeta is None or not fmeta.external_id:
-            raise ApiError("NOT_FOUND", "Provided external ID field does not exist or is not "
-                           f"accessible: {rest[1]}", 404, None)
-        return _run(request, _ops(request, items, "upsert", obj, fmeta.name), all_or_none,
-                    with_created=True)
+            raise ApiError(
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {rest[1]}",
+                404,
+                None,
+            )
+        return _run(
+            request, _ops(request, items, "upsert", obj, fmeta.name), all_or_none, with_created=True
+        )
     raise not_found()
 
 
@@ -147,14 +170,21 @@ def _delete(request: Request) -> Response:
     if not raw:
         raise ApiError("MISSING_ARGUMENT", "ids parameter is required", 400, None)
     if len(raw) > MAX_RECORDS:
-        raise ApiError("EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 "
-                       "records into this call", 400, None)
+        raise ApiError(
+            "EXCEEDED_ID_LIMIT",
+            "record limit reached. cannot submit more than 200 records into this call",
+            400,
+            None,
+        )
     schema = request.actor.schema
     ops = []
     for record_id in raw:
         obj = schema.by_prefix.get(record_id[:3]) if ids.normalize(record_id) else None
-        ops.append(Op("delete", obj, record_id=record_id) if obj else ApiError(
-            "MALFORMED_ID", f"malformed id {record_id}", 400, []))
+        ops.append(
+            Op("delete", obj, record_id=record_id)
+            if obj
+            else ApiError("MALFORMED_ID", f"malformed id {record_id}", 400, [])
+        )
     all_or_none = request.query.get("allOrNone", "false").lower() == "true"
     response = _run(request, ops, all_or_none, with_created=False)
     for body, record_id in zip(response.payload, raw, strict=True):
@@ -175,8 +205,9 @@ def _retrieve(request: Request, obj) -> Response:
     for name in names:
         fmeta = actor.visible_field(obj, name)
         if fmeta is None:
-            raise ApiError("INVALID_FIELD", f"No such column '{name}' on sobject of type "
-                           f"{obj.name}", 400, [])
+            raise ApiError(
+                "INVALID_FIELD", f"No such column '{name}' on sobject of type {obj.name}", 400, []
+            )
         fields.append(fmeta)
     out = []
     for record_id in wanted:
@@ -191,18 +222,28 @@ def _retrieve(request: Request, obj) -> Response:
 
 # -- composite -------------------------------------------------------------------------------
 
+
 def _lookup(results: dict, ref: str, path: str) -> object:
     if ref not in results:
-        raise ApiError("INVALID_REFERENCE", f"Invalid reference specified. No value for {ref}"
-                       f"{path} found in {ref}. Provided referenceId ('{ref}') must be declared "
-                       "before it is used.", 400, None)
+        raise ApiError(
+            "INVALID_REFERENCE",
+            f"Invalid reference specified. No value for {ref}"
+            f"{path} found in {ref}. Provided referenceId ('{ref}') must be declared "
+            "before it is used.",
+            400,
+            None,
+        )
     value = results[ref]
     for key, index in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", path):
         try:
             value = value[int(index)] if index else value[key]
         except (KeyError, IndexError, TypeError) as exc:
-            raise ApiError("INVALID_REFERENCE", f"Invalid reference specified. No value for "
-                           f"{ref}{path} found in {ref}.", 400, None) from exc
+            raise ApiError(
+                "INVALID_REFERENCE",
+                f"Invalid reference specified. No value for {ref}{path} found in {ref}.",
+                400,
+                None,
+            ) from exc
     return value
 
 
@@ -229,19 +270,25 @@ def _subrequest(request: Request, sub: dict, results: dict) -> Response:
     path, _, query_text = str(url).partition("?")
     parts = [p for p in path.split("/") if p]
     if parts[:2] != ["services", "data"] or len(parts) < 3:
-        raise ApiError("INVALID_INPUT", f"The URL {url} is not valid for a subrequest", 400,
-                       None)
+        raise ApiError("INVALID_INPUT", f"The URL {url} is not valid for a subrequest", 400, None)
     from urllib.parse import parse_qs, unquote
 
     body = sub.get("body")
     inner = Request(
-        method=method, segments=[unquote(p) for p in parts], query={
-            k: v[0] for k, v in parse_qs(query_text, keep_blank_values=True).items()},
-        headers={**request.headers, **{k.lower(): v for k, v in
-                                       (sub.get("httpHeaders") or {}).items()}},
+        method=method,
+        segments=[unquote(p) for p in parts],
+        query={k: v[0] for k, v in parse_qs(query_text, keep_blank_values=True).items()},
+        headers={
+            **request.headers,
+            **{k.lower(): v for k, v in (sub.get("httpHeaders") or {}).items()},
+        },
         body=json.dumps(_substitute(body, results)).encode() if body is not None else b"",
-        instance_url=request.instance_url, version=parts[2][1:], actor=request.actor,
-        token=request.token, internal=True)
+        instance_url=request.instance_url,
+        version=parts[2][1:],
+        actor=request.actor,
+        token=request.token,
+        internal=True,
+    )
     return data_resource(inner, parts[3:])
 
 
@@ -276,8 +323,14 @@ def _run_subrequests(request: Request, subs: list, all_or_none: bool) -> tuple[l
         except ApiError as error:
             response = error_response(error)
         headers = {k: v for k, v in response.headers.items() if k == "Location"}
-        out.append({"body": response.payload, "httpHeaders": headers,
-                    "httpStatusCode": response.status, "referenceId": ref})
+        out.append(
+            {
+                "body": response.payload,
+                "httpHeaders": headers,
+                "httpStatusCode": response.status,
+                "referenceId": ref,
+            }
+        )
         results[ref] = response.payload
         failed = failed or response.status >= 400
     if all_or_none and failed:
@@ -288,9 +341,18 @@ def _run_subrequests(request: Request, subs: list, all_or_none: bool) -> tuple[l
 
 
 def _halted(ref: str) -> dict:
-    return {"body": [{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled "
-                      "back since another operation in the same transaction failed."}],
-            "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref}
+    return {
+        "body": [
+            {
+                "errorCode": "PROCESSING_HALTED",
+                "message": "The transaction was rolled "
+                "back since another operation in the same transaction failed.",
+            }
+        ],
+        "httpHeaders": {},
+        "httpStatusCode": 400,
+        "referenceId": ref,
+    }
 
 
 def _rolled_back(ref: str) -> dict:
@@ -302,15 +364,24 @@ def batch(request: Request) -> Response:
     body = request.json()
     subs = body.get("batchRequests") if isinstance(body, dict) else None
     if not isinstance(subs, list) or len(subs) > MAX_SUBREQUESTS:
-        raise ApiError("INVALID_BATCH_REQUEST", "batchRequests must hold 1 to 25 requests", 400,
-                       None)
+        raise ApiError(
+            "INVALID_BATCH_REQUEST", "batchRequests must hold 1 to 25 requests", 400, None
+        )
     halt = bool(body.get("haltOnError"))
     out, has_errors = [], False
     for sub in subs:
         if halt and has_errors:
-            out.append({"statusCode": 412, "result": [{"errorCode": "BATCH_PROCESSING_HALTED",
-                                                       "message": "Batch processing halted per "
-                                                       "request"}]})
+            out.append(
+                {
+                    "statusCode": 412,
+                    "result": [
+                        {
+                            "errorCode": "BATCH_PROCESSING_HALTED",
+                            "message": "Batch processing halted per request",
+                        }
+                    ],
+                }
+            )
             continue
         url = "/services/data/" + str(sub.get("url", "")).lstrip("/")
         item = {"method": sub.get("method"), "url": url, "body": sub.get("richInput")}

@@ -16,8 +16,17 @@ from sandbox.models import (
 )
 
 DB = "sandbox"
-FIELD_PROPS = {"length", "label", "nillable", "restricted_picklist", "picklist_values",
-               "createable", "updateable", "unique", "external_id"}
+FIELD_PROPS = {
+    "length",
+    "label",
+    "nillable",
+    "restricted_picklist",
+    "picklist_values",
+    "createable",
+    "updateable",
+    "unique",
+    "external_id",
+}
 ORG_PROPS = {"daily_api_limit", "session_idle_seconds", "state_country_picklists"}
 
 
@@ -43,12 +52,14 @@ def reset() -> dict:
     return {"org": org.pk}
 
 
-def set_field_permission(*, profile: str, sobject: str, field: str, readable: bool = True,
-                         editable: bool = True) -> dict:
+def set_field_permission(
+    *, profile: str, sobject: str, field: str, readable: bool = True, editable: bool = True
+) -> dict:
     org = _org()
     target = Field.objects.using(DB).get(sobject=_sobject(org, sobject), name=field)
     perm, _ = FieldPermission.objects.using(DB).get_or_create(
-        profile=_profile(org, profile), field=target)
+        profile=_profile(org, profile), field=target
+    )
     perm.readable, perm.editable = readable, editable
     perm.save(using=DB)
     return {"ok": True}
@@ -57,7 +68,8 @@ def set_field_permission(*, profile: str, sobject: str, field: str, readable: bo
 def set_object_permission(*, profile: str, sobject: str, **flags: bool) -> dict:
     org = _org()
     perm, _ = ObjectPermission.objects.using(DB).get_or_create(
-        profile=_profile(org, profile), sobject=_sobject(org, sobject))
+        profile=_profile(org, profile), sobject=_sobject(org, sobject)
+    )
     for key in ("can_read", "can_create", "can_edit", "can_delete"):
         if key in flags:
             setattr(perm, key, bool(flags[key]))
@@ -109,10 +121,15 @@ def reset_api_usage() -> dict:
 
 
 ACTIONS = {
-    "reset": reset, "set_field_permission": set_field_permission,
-    "set_object_permission": set_object_permission, "set_sharing": set_sharing,
-    "set_field": set_field, "set_org": set_org, "revoke_sessions": revoke_sessions,
-    "age_sessions": age_sessions, "reset_api_usage": reset_api_usage,
+    "reset": reset,
+    "set_field_permission": set_field_permission,
+    "set_object_permission": set_object_permission,
+    "set_sharing": set_sharing,
+    "set_field": set_field,
+    "set_org": set_org,
+    "revoke_sessions": revoke_sessions,
+    "age_sessions": age_sessions,
+    "reset_api_usage": reset_api_usage,
 }
 
 

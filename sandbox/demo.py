@@ -70,11 +70,20 @@ EXTERNAL_ID_FIELD = "pi__Pardot_Prospect_Id__c"
 
 PERSON_CUSTOM_FIELDS: list[Spec] = [
     spec("Customer_Comment__c", "string", 100, "Customer Comment"),
-    metadata.pick("Product_Interest__c", ["Widgets", "Gadgets", "Services"], "restricted",
-                  label="Product Interest"),
+    metadata.pick(
+        "Product_Interest__c",
+        ["Widgets", "Gadgets", "Services"],
+        "restricted",
+        label="Product Interest",
+    ),
     metadata.pick("Region__c", ["AMER", "EMEA", "APAC"], label="Region"),
-    spec("Interests__c", "multipicklist", 4099, "Interests",
-         picklist_values=picklist(["Analytics", "Automation", "Email", "Events", "Social"])),
+    spec(
+        "Interests__c",
+        "multipicklist",
+        4099,
+        "Interests",
+        picklist_values=picklist(["Analytics", "Automation", "Email", "Events", "Social"]),
+    ),
     spec("Budget__c", "currency", 0, "Budget", precision=16, scale=2),
     spec("Seats__c", "double", 0, "Seats", precision=18, scale=0),
     spec("Win_Probability__c", "percent", 0, "Win Probability", precision=5, scale=2),
@@ -108,15 +117,75 @@ PARDOT_FIELDS: list[Spec] = [
     spec(EXTERNAL_ID_FIELD, "string", 40, "Pardot Prospect Id", "ext uniq"),
 ]
 
-FIRST = ["Ada", "Ben", "Cleo", "Dev", "Eve", "Finn", "Gia", "Hal", "Ivy", "Jon", "Kai", "Lea",
-         "Max", "Nia", "Oto", "Pia", "Quinn", "Rae", "Sam", "Tia"]
-LAST = ["Lovelace", "Okafor", "Nguyen", "Patel", "Schmidt", "Garcia", "Rossi", "Kim", "Silva",
-        "Dubois", "Novak", "Haddad", "Jensen", "Moreau", "Tanaka", "Walsh", "Costa", "Berg"]
-COMPANIES = ["Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell",
-             "Cyberdyne", "Soylent", "Wonka", "Gringotts", "Oscorp", "Aperture", "Monarch"]
-PLACES = [("United States", "California"), ("United States", "New York"),
-          ("United States", "Texas"), ("Canada", "Ontario"), ("United Kingdom", None),
-          ("Germany", None), ("France", None), ("Australia", "Victoria")]
+FIRST = [
+    "Ada",
+    "Ben",
+    "Cleo",
+    "Dev",
+    "Eve",
+    "Finn",
+    "Gia",
+    "Hal",
+    "Ivy",
+    "Jon",
+    "Kai",
+    "Lea",
+    "Max",
+    "Nia",
+    "Oto",
+    "Pia",
+    "Quinn",
+    "Rae",
+    "Sam",
+    "Tia",
+]
+LAST = [
+    "Lovelace",
+    "Okafor",
+    "Nguyen",
+    "Patel",
+    "Schmidt",
+    "Garcia",
+    "Rossi",
+    "Kim",
+    "Silva",
+    "Dubois",
+    "Novak",
+    "Haddad",
+    "Jensen",
+    "Moreau",
+    "Tanaka",
+    "Walsh",
+    "Costa",
+    "Berg",
+]
+COMPANIES = [
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Aperture",
+    "Monarch",
+]
+PLACES = [
+    ("United States", "California"),
+    ("United States", "New York"),
+    ("United States", "Texas"),
+    ("Canada", "Ontario"),
+    ("United Kingdom", None),
+    ("Germany", None),
+    ("France", None),
+    ("Australia", "Victoria"),
+]
 
 
 def load_demo_org(*, reset: bool = False) -> Org:
@@ -146,9 +215,13 @@ def _build() -> Org:
     _security(objects, profiles)
     _rules(objects)
     queues = _queues(org, objects, users)
-    ConnectedApp.objects.using(DB).create(org=org, name="Leadbridge demo", client_id=CLIENT_ID,
-                                          client_secret=CLIENT_SECRET,
-                                          run_as=users["connector"])
+    ConnectedApp.objects.using(DB).create(
+        org=org,
+        name="Leadbridge demo",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        run_as=users["connector"],
+    )
     _records(org, objects, users, queues)
     return org
 
@@ -158,8 +231,13 @@ def _profiles(org: Org) -> dict[str, Profile]:
         return Profile.objects.using(DB).create(id=ids.new_id("00e"), org=org, name=name, **flags)
 
     return {
-        "admin": make("admin", "System Administrator", view_all_data=True,
-                      modify_all_data=True, edit_converted_leads=True),
+        "admin": make(
+            "admin",
+            "System Administrator",
+            view_all_data=True,
+            modify_all_data=True,
+            edit_converted_leads=True,
+        ),
         "connector": make("connector", "Leadbridge Connector"),
         "sales": make("sales", "Standard User"),
     }
@@ -168,18 +246,37 @@ def _profiles(org: Org) -> dict[str, Profile]:
 def _system_record(org: Org, sobject: str, record_id: str, data: dict) -> Record:
     stamp = now()
     text = format_datetime(stamp)
-    full = {"Id": record_id, "IsDeleted": False, "CreatedDate": text, "LastModifiedDate": text,
-            "SystemModstamp": text, **data}
-    return Record(pk=record_id, org=org, sobject=sobject, data=full,
-                  owner_id=full.get("OwnerId", ""), email=str(full.get("Email", "")).lower(),
-                  system_modstamp=stamp)
+    full = {
+        "Id": record_id,
+        "IsDeleted": False,
+        "CreatedDate": text,
+        "LastModifiedDate": text,
+        "SystemModstamp": text,
+        **data,
+    }
+    return Record(
+        pk=record_id,
+        org=org,
+        sobject=sobject,
+        data=full,
+        owner_id=full.get("OwnerId", ""),
+        email=str(full.get("Email", "")).lower(),
+        system_modstamp=stamp,
+    )
 
 
 def _users(org: Org, objects: dict, profiles: dict) -> dict[str, OrgUser]:
     people = [
         ("admin", ADMIN_USERNAME, ADMIN_PASSWORD, "Avery", "Admin", "admin", "A"),
-        ("connector", CONNECTOR_USERNAME, CONNECTOR_PASSWORD, "Leadbridge", "Connector",
-         "connector", "A"),
+        (
+            "connector",
+            CONNECTOR_USERNAME,
+            CONNECTOR_PASSWORD,
+            "Leadbridge",
+            "Connector",
+            "connector",
+            "A",
+        ),
         ("alice", "alice@acme.example", SALES_PASSWORD, "Alice", "Ames", "sales", "A"),
         ("arthur", "arthur@acme.example", SALES_PASSWORD, "Arthur", "Abbott", "sales", "A"),
         ("bella", "bella@acme.example", SALES_PASSWORD, "Bella", "Brandt", "sales", "B"),
@@ -188,18 +285,44 @@ def _users(org: Org, objects: dict, profiles: dict) -> dict[str, OrgUser]:
     users, rows = {}, []
     for key, username, password, first, last, profile, unit in people:
         user = OrgUser.objects.using(DB).create(
-            id=ids.new_id("005"), org=org, username=username,
-            password=auth.hash_password(password), profile=profiles[profile], business_unit=unit)
+            id=ids.new_id("005"),
+            org=org,
+            username=username,
+            password=auth.hash_password(password),
+            profile=profiles[profile],
+            business_unit=unit,
+        )
         users[key] = user
-        rows.append(_system_record(org, "User", user.pk, {
-            "Username": username, "FirstName": first, "LastName": last,
-            "Name": f"{first} {last}", "Email": username, "Alias": (first[:4] + last[:4])[:8],
-            "ProfileId": profiles[profile].pk, "IsActive": True, "Division": f"Unit {unit}",
-            "CompanyName": ORG_NAME, "TimeZoneSidKey": "America/Los_Angeles",
-            "LanguageLocaleKey": "en_US"}))
+        rows.append(
+            _system_record(
+                org,
+                "User",
+                user.pk,
+                {
+                    "Username": username,
+                    "FirstName": first,
+                    "LastName": last,
+                    "Name": f"{first} {last}",
+                    "Email": username,
+                    "Alias": (first[:4] + last[:4])[:8],
+                    "ProfileId": profiles[profile].pk,
+                    "IsActive": True,
+                    "Division": f"Unit {unit}",
+                    "CompanyName": ORG_NAME,
+                    "TimeZoneSidKey": "America/Los_Angeles",
+                    "LanguageLocaleKey": "en_US",
+                },
+            )
+        )
     rows += [_system_record(org, "Profile", p.pk, {"Name": p.name}) for p in profiles.values()]
-    rows.append(_system_record(org, "Organization", org.pk, {
-        "Name": ORG_NAME, "IsSandbox": True, "OrganizationType": "Enterprise Edition"}))
+    rows.append(
+        _system_record(
+            org,
+            "Organization",
+            org.pk,
+            {"Name": ORG_NAME, "IsSandbox": True, "OrganizationType": "Enterprise Edition"},
+        )
+    )
     admin = users["admin"].pk
     for row in rows:
         row.data.update({"CreatedById": admin, "LastModifiedById": admin})
@@ -208,15 +331,28 @@ def _users(org: Org, objects: dict, profiles: dict) -> dict[str, OrgUser]:
 
 
 def _queues(org: Org, objects: dict, users: dict) -> dict[str, str]:
-    queues = {"inbound": ("Inbound Leads", "Inbound_Leads"),
-              "enterprise": ("Enterprise Leads", "Enterprise_Leads")}
+    queues = {
+        "inbound": ("Inbound Leads", "Inbound_Leads"),
+        "enterprise": ("Enterprise Leads", "Enterprise_Leads"),
+    }
     made, rows = {}, []
     for key, (name, developer_name) in queues.items():
         queue_id = ids.new_id("00G")
         made[key] = queue_id
-        rows.append(_system_record(org, "Group", queue_id, {
-            "Name": name, "DeveloperName": developer_name, "Type": "Queue",
-            "CreatedById": users["admin"].pk, "LastModifiedById": users["admin"].pk}))
+        rows.append(
+            _system_record(
+                org,
+                "Group",
+                queue_id,
+                {
+                    "Name": name,
+                    "DeveloperName": developer_name,
+                    "Type": "Queue",
+                    "CreatedById": users["admin"].pk,
+                    "LastModifiedById": users["admin"].pk,
+                },
+            )
+        )
     Record.objects.using(DB).bulk_create(rows)
     QueueMember.objects.using(DB).create(queue_id=made["inbound"], user=users["connector"])
     QueueMember.objects.using(DB).create(queue_id=made["inbound"], user=users["alice"])
@@ -228,48 +364,74 @@ def _security(objects: dict, profiles: dict) -> None:
     connector = profiles["connector"]
     for name in ("Lead", "Contact"):
         fields = {f.name: f for f in Field.objects.using(DB).filter(sobject=objects[name])}
-        FieldPermission.objects.using(DB).create(profile=connector, field=fields["Sales_Notes__c"],
-                                                 readable=True, editable=False)
-        FieldPermission.objects.using(DB).create(profile=connector,
-                                                 field=fields["Credit_Limit__c"],
-                                                 readable=False, editable=False)
-    ObjectPermission.objects.using(DB).create(profile=connector, sobject=objects["Account"],
-                                              can_delete=False)
+        FieldPermission.objects.using(DB).create(
+            profile=connector, field=fields["Sales_Notes__c"], readable=True, editable=False
+        )
+        FieldPermission.objects.using(DB).create(
+            profile=connector, field=fields["Credit_Limit__c"], readable=False, editable=False
+        )
+    ObjectPermission.objects.using(DB).create(
+        profile=connector, sobject=objects["Account"], can_delete=False
+    )
     for name in ("User", "Profile", "Group", "Organization"):
-        ObjectPermission.objects.using(DB).create(profile=connector, sobject=objects[name],
-                                                  can_create=False, can_edit=False,
-                                                  can_delete=False)
+        ObjectPermission.objects.using(DB).create(
+            profile=connector,
+            sobject=objects[name],
+            can_create=False,
+            can_edit=False,
+            can_delete=False,
+        )
     SObject.objects.using(DB).filter(pk=objects["Opportunity"].pk).update(
-        sharing_model=SharingModel.READ)
+        sharing_model=SharingModel.READ
+    )
     SObject.objects.using(DB).filter(pk=objects["Subscription__c"].pk).update(
-        sharing_model=SharingModel.PRIVATE)
+        sharing_model=SharingModel.PRIVATE
+    )
 
 
 def _rules(objects: dict) -> None:
     lead, contact = objects["Lead"], objects["Contact"]
     ValidationRule.objects.using(DB).create(
-        sobject=lead, name="Phone_Format",
+        sobject=lead,
+        name="Phone_Format",
         conditions=[{"field": "Phone", "op": "not_matching", "value": r"[0-9+()\-. ]*"}],
         error_message="Phone numbers may only contain digits, spaces and + ( ) - .",
-        error_field="Phone")
+        error_field="Phone",
+    )
     ValidationRule.objects.using(DB).create(
-        sobject=lead, name="Working_Leads_Need_Source",
-        conditions=[{"field": "Status", "op": "equals", "value": "Working - Contacted"},
-                    {"field": "LeadSource", "op": "blank"}],
-        error_message="Working leads need a Lead Source.", error_field="LeadSource")
+        sobject=lead,
+        name="Working_Leads_Need_Source",
+        conditions=[
+            {"field": "Status", "op": "equals", "value": "Working - Contacted"},
+            {"field": "LeadSource", "op": "blank"},
+        ],
+        error_message="Working leads need a Lead Source.",
+        error_field="LeadSource",
+    )
     ValidationRule.objects.using(DB).create(
-        sobject=contact, name="Email_Or_Phone",
+        sobject=contact,
+        name="Email_Or_Phone",
         conditions=[{"field": "Email", "op": "blank"}, {"field": "Phone", "op": "blank"}],
-        error_message="Enter an email address or a phone number.", error_field="")
+        error_message="Enter an email address or a phone number.",
+        error_field="",
+    )
     DuplicateRule.objects.using(DB).create(
-        sobject=lead, name="Standard_Lead_Duplicate_Rule",
-        match_rule="Standard_Lead_Match_Rule_v1_0", match_fields=["Email"], action="block",
+        sobject=lead,
+        name="Standard_Lead_Duplicate_Rule",
+        match_rule="Standard_Lead_Match_Rule_v1_0",
+        match_fields=["Email"],
+        action="block",
         alert_text="You're creating a duplicate record. We recommend you use an existing record "
-                   "instead.")
+        "instead.",
+    )
     DuplicateRule.objects.using(DB).create(
-        sobject=contact, name="Standard_Contact_Duplicate_Rule",
-        match_rule="Standard_Contact_Match_Rule_v1_1", match_fields=["Email"], action="allow",
-        alert_text="Use one of these records?")
+        sobject=contact,
+        name="Standard_Contact_Duplicate_Rule",
+        match_rule="Standard_Contact_Match_Rule_v1_1",
+        match_fields=["Email"],
+        action="allow",
+        alert_text="Use one of these records?",
+    )
 
 
 class _Maker:
@@ -286,24 +448,42 @@ class _Maker:
         record_id = ids.new_id(self.objects[sobject].key_prefix)
         stamp = self.start + timedelta(minutes=len(self.rows) * 30)
         text = format_datetime(stamp)
-        full = {"Id": record_id, "IsDeleted": False, "CreatedDate": text,
-                "CreatedById": self.creator, "LastModifiedDate": text,
-                "LastModifiedById": self.creator, "SystemModstamp": text}
+        full = {
+            "Id": record_id,
+            "IsDeleted": False,
+            "CreatedDate": text,
+            "CreatedById": self.creator,
+            "LastModifiedDate": text,
+            "LastModifiedById": self.creator,
+            "SystemModstamp": text,
+        }
         if owner:
             full["OwnerId"] = owner
         full.update({k: v for k, v in data.items() if v is not None})
         ext = self._ext_field(sobject)
-        self.rows.append(Record(
-            pk=record_id, org=self.org, sobject=sobject, data=full, owner_id=owner,
-            email=str(full.get("Email", "")).lower(),
-            ext_id=str(full.get(ext, "")).lower() if ext else "", system_modstamp=stamp))
+        self.rows.append(
+            Record(
+                pk=record_id,
+                org=self.org,
+                sobject=sobject,
+                data=full,
+                owner_id=owner,
+                email=str(full.get("Email", "")).lower(),
+                ext_id=str(full.get(ext, "")).lower() if ext else "",
+                system_modstamp=stamp,
+            )
+        )
         return record_id
 
     def _ext_field(self, sobject: str) -> str | None:
         if sobject not in self.ext_fields:
             self.ext_fields[sobject] = (
-                Field.objects.using(DB).filter(sobject=self.objects[sobject], external_id=True)
-                .order_by("name").values_list("name", flat=True).first())
+                Field.objects.using(DB)
+                .filter(sobject=self.objects[sobject], external_id=True)
+                .order_by("name")
+                .values_list("name", flat=True)
+                .first()
+            )
         return self.ext_fields[sobject]
 
 
@@ -314,22 +494,34 @@ def _person(rng: random.Random, index: int) -> dict:
     state_code = None
     if state:
         state_code = {v: k for k, v in metadata.STATES[codes[country]].items()}[state]
-    return {"FirstName": first, "LastName": last, "Name": f"{first} {last}",
-            "Title": rng.choice(["CTO", "VP Marketing", "Engineer", "Analyst", None]),
-            "Phone": f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
-            "LeadSource": rng.choice(metadata.LEAD_SOURCE), "HasOptedOutOfEmail": False,
-            "DoNotCall": False, "Newsletter_Opt_In__c": rng.random() < 0.3,
-            "pi__score__c": rng.randint(0, 300), "pi__grade__c": rng.choice(["A", "B", "C", "D"]),
-            "pi__pardot_hard_bounced__c": False, "pi__Needs_Score_Synced__c": False,
-            "Region__c": rng.choice(["AMER", "EMEA", "APAC"]),
-            "_country": (country, codes[country], state, state_code),
-            "_email": f"{first}.{last}.{index}@example.com".lower()}
+    return {
+        "FirstName": first,
+        "LastName": last,
+        "Name": f"{first} {last}",
+        "Title": rng.choice(["CTO", "VP Marketing", "Engineer", "Analyst", None]),
+        "Phone": f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+        "LeadSource": rng.choice(metadata.LEAD_SOURCE),
+        "HasOptedOutOfEmail": False,
+        "DoNotCall": False,
+        "Newsletter_Opt_In__c": rng.random() < 0.3,
+        "pi__score__c": rng.randint(0, 300),
+        "pi__grade__c": rng.choice(["A", "B", "C", "D"]),
+        "pi__pardot_hard_bounced__c": False,
+        "pi__Needs_Score_Synced__c": False,
+        "Region__c": rng.choice(["AMER", "EMEA", "APAC"]),
+        "_country": (country, codes[country], state, state_code),
+        "_email": f"{first}.{last}.{index}@example.com".lower(),
+    }
 
 
 def _address(data: dict, prefix: str) -> dict:
     country, code, state, state_code = data.pop("_country")
-    return {f"{prefix}Country": country, f"{prefix}CountryCode": code,
-            f"{prefix}State": state, f"{prefix}StateCode": state_code}
+    return {
+        f"{prefix}Country": country,
+        f"{prefix}CountryCode": code,
+        f"{prefix}State": state,
+        f"{prefix}StateCode": state_code,
+    }
 
 
 def _records(org: Org, objects: dict, users: dict, queues: dict) -> None:
@@ -343,32 +535,65 @@ def _records(org: Org, objects: dict, users: dict, queues: dict) -> None:
     _opportunities(maker, accounts, contacts, owners, campaigns)
     leads = _leads(maker, owners + [queues["inbound"], queues["enterprise"]], accounts, contacts)
     _members(maker, campaigns, leads, contacts)
-    for index in range(200):
-        maker.add("Task", {"Subject": rng.choice(["Call", "Email", "Follow up"]),
-                           "Status": "Not Started", "Priority": "Normal",
-                           "WhoId": rng.choice(contacts)}, owner=rng.choice(owners))
+    for _ in range(200):
+        maker.add(
+            "Task",
+            {
+                "Subject": rng.choice(["Call", "Email", "Follow up"]),
+                "Status": "Not Started",
+                "Priority": "Normal",
+                "WhoId": rng.choice(contacts),
+            },
+            owner=rng.choice(owners),
+        )
     for index in range(200):
         account = rng.choice(accounts)
-        maker.add("Subscription__c", {
-            "Name": f"SUB-{index:04d}", "Account__c": account,
-            "Plan__c": rng.choice(["Starter", "Growth", "Enterprise"]), "Active__c": True,
-            "Seats__c": rng.randint(1, 500), "External_Key__c": f"SUB-{index:04d}"},
-            owner=rng.choice(owners))
+        maker.add(
+            "Subscription__c",
+            {
+                "Name": f"SUB-{index:04d}",
+                "Account__c": account,
+                "Plan__c": rng.choice(["Starter", "Growth", "Enterprise"]),
+                "Active__c": True,
+                "Seats__c": rng.randint(1, 500),
+                "External_Key__c": f"SUB-{index:04d}",
+            },
+            owner=rng.choice(owners),
+        )
     Record.objects.using(DB).bulk_create(maker.rows, batch_size=1000)
 
 
 def _campaigns(maker: _Maker, users: dict) -> list[str]:
-    names = ["Spring Webinar", "Summer Conference", "Newsletter Q3", "Product Launch",
-             "Partner Summit", "Holiday Promo", "Retargeting Ads", "Customer Awards"]
+    names = [
+        "Spring Webinar",
+        "Summer Conference",
+        "Newsletter Q3",
+        "Product Launch",
+        "Partner Summit",
+        "Holiday Promo",
+        "Retargeting Ads",
+        "Customer Awards",
+    ]
     out = []
     for name in names:
-        campaign = maker.add("Campaign", {"Name": name, "Type": "Webinar", "Status": "In Progress",
-                                          "IsActive": True}, owner=users["alice"].pk)
-        for order, (label, responded) in enumerate([("Sent", False), ("Responded", True),
-                                                    ("Registered", True)]):
-            maker.add("CampaignMemberStatus", {"CampaignId": campaign, "Label": label,
-                                               "IsDefault": order == 0,
-                                               "HasResponded": responded, "SortOrder": order})
+        campaign = maker.add(
+            "Campaign",
+            {"Name": name, "Type": "Webinar", "Status": "In Progress", "IsActive": True},
+            owner=users["alice"].pk,
+        )
+        for order, (label, responded) in enumerate(
+            [("Sent", False), ("Responded", True), ("Registered", True)]
+        ):
+            maker.add(
+                "CampaignMemberStatus",
+                {
+                    "CampaignId": campaign,
+                    "Label": label,
+                    "IsDefault": order == 0,
+                    "HasResponded": responded,
+                    "SortOrder": order,
+                },
+            )
         out.append(campaign)
     return out
 
@@ -380,34 +605,66 @@ def _accounts_and_contacts(maker: _Maker, owners: list[str]) -> tuple[list[str],
         owner = owners[index % len(owners)]
         name = f"{rng.choice(COMPANIES)} {index:03d}"
         place = _person(rng, index)
-        account = maker.add("Account", {"Name": name, "Industry": rng.choice(metadata.INDUSTRY),
-                                        "Type": "Prospect", **_address(place, "Billing")},
-                            owner=owner)
+        account = maker.add(
+            "Account",
+            {
+                "Name": name,
+                "Industry": rng.choice(metadata.INDUSTRY),
+                "Type": "Prospect",
+                **_address(place, "Billing"),
+            },
+            owner=owner,
+        )
         accounts.append(account)
         for seat in range(4):
             person = _person(rng, index * 10 + seat)
             email = person.pop("_email")
-            contacts.append(maker.add("Contact", {
-                **person, **_address(person, "Mailing"), "Email": email, "AccountId": account,
-                EXTERNAL_ID_FIELD: f"c-{index * 10 + seat}"}, owner=owner))
+            contacts.append(
+                maker.add(
+                    "Contact",
+                    {
+                        **person,
+                        **_address(person, "Mailing"),
+                        "Email": email,
+                        "AccountId": account,
+                        EXTERNAL_ID_FIELD: f"c-{index * 10 + seat}",
+                    },
+                    owner=owner,
+                )
+            )
     return accounts, contacts
 
 
-def _opportunities(maker: _Maker, accounts: list, contacts: list, owners: list,
-                   campaigns: list) -> None:
+def _opportunities(
+    maker: _Maker, accounts: list, contacts: list, owners: list, campaigns: list
+) -> None:
     rng = maker.rng
     for index, account in enumerate(accounts):
         stage = rng.choice(metadata.STAGES)
-        opp = maker.add("Opportunity", {
-            "Name": f"Deal {index:03d}", "AccountId": account, "StageName": stage,
-            "CloseDate": (now().date() + timedelta(days=rng.randint(-60, 90))).isoformat(),
-            "Amount": rng.randint(5, 500) * 1000, "IsClosed": stage.startswith("Closed"),
-            "IsWon": stage == "Closed Won", "CampaignId": rng.choice(campaigns)},
-            owner=owners[index % len(owners)])
+        opp = maker.add(
+            "Opportunity",
+            {
+                "Name": f"Deal {index:03d}",
+                "AccountId": account,
+                "StageName": stage,
+                "CloseDate": (now().date() + timedelta(days=rng.randint(-60, 90))).isoformat(),
+                "Amount": rng.randint(5, 500) * 1000,
+                "IsClosed": stage.startswith("Closed"),
+                "IsWon": stage == "Closed Won",
+                "CampaignId": rng.choice(campaigns),
+            },
+            owner=owners[index % len(owners)],
+        )
         for seat, role in enumerate(["Decision Maker", "Evaluator"][: rng.randint(1, 2)]):
-            maker.add("OpportunityContactRole", {"OpportunityId": opp,
-                                                 "ContactId": contacts[index * 4 + seat],
-                                                 "Role": role, "IsPrimary": seat == 0})
+            maker.add(
+                "OpportunityContactRole",
+                {
+                    "OpportunityId": opp,
+                    "ContactId": contacts[index * 4 + seat],
+                    "Role": role,
+                    "IsPrimary": seat == 0,
+                },
+            )
 
 
 def _leads(maker: _Maker, owners: list, accounts: list, contacts: list) -> list[str]:
@@ -417,15 +674,25 @@ def _leads(maker: _Maker, owners: list, accounts: list, contacts: list) -> list[
         person = _person(rng, 100_000 + index)
         email = person.pop("_email")
         converted = index < 60
-        data = {**person, **_address(person, ""), "Email": email,
-                "Company": f"{rng.choice(COMPANIES)} {rng.randint(1, 999)}",
-                "Status": "Closed - Converted" if converted else "Open - Not Contacted",
-                "IsConverted": converted, "IsUnreadByOwner": False,
-                EXTERNAL_ID_FIELD: f"l-{index}",
-                "Customer_Comment__c": rng.choice([None, "Asked for a demo", "Met at expo"])}
+        data = {
+            **person,
+            **_address(person, ""),
+            "Email": email,
+            "Company": f"{rng.choice(COMPANIES)} {rng.randint(1, 999)}",
+            "Status": "Closed - Converted" if converted else "Open - Not Contacted",
+            "IsConverted": converted,
+            "IsUnreadByOwner": False,
+            EXTERNAL_ID_FIELD: f"l-{index}",
+            "Customer_Comment__c": rng.choice([None, "Asked for a demo", "Met at expo"]),
+        }
         if converted:
-            data.update({"ConvertedAccountId": accounts[index], "ConvertedContactId":
-                         contacts[index * 4], "ConvertedDate": now().date().isoformat()})
+            data.update(
+                {
+                    "ConvertedAccountId": accounts[index],
+                    "ConvertedContactId": contacts[index * 4],
+                    "ConvertedDate": now().date().isoformat(),
+                }
+            )
         leads.append(maker.add("Lead", data, owner=owners[index % len(owners)]))
     return leads
 
@@ -433,8 +700,17 @@ def _leads(maker: _Maker, owners: list, accounts: list, contacts: list) -> list[
 def _members(maker: _Maker, campaigns: list, leads: list, contacts: list) -> None:
     for index, campaign in enumerate(campaigns):
         for lead in leads[60 + index * 60 : 60 + index * 60 + 60]:
-            maker.add("CampaignMember", {"CampaignId": campaign, "LeadId": lead,
-                                         "Status": "Sent", "HasResponded": False})
+            maker.add(
+                "CampaignMember",
+                {"CampaignId": campaign, "LeadId": lead, "Status": "Sent", "HasResponded": False},
+            )
         for contact in contacts[index * 60 : index * 60 + 60]:
-            maker.add("CampaignMember", {"CampaignId": campaign, "ContactId": contact,
-                                         "Status": "Responded", "HasResponded": True})
+            maker.add(
+                "CampaignMember",
+                {
+                    "CampaignId": campaign,
+                    "ContactId": contact,
+                    "Status": "Responded",
+                    "HasResponded": True,
+                },
+            )

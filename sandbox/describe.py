@@ -4,41 +4,74 @@ from sandbox.query import child_relationship_name
 from sandbox.schema import Actor, FieldMeta, ObjectMeta
 
 SOAP_TYPES = {
-    "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
-    "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
-    "date": "xsd:date", "datetime": "xsd:dateTime", "time": "xsd:time",
+    "id": "tns:ID",
+    "reference": "tns:ID",
+    "boolean": "xsd:boolean",
+    "int": "xsd:int",
+    "double": "xsd:double",
+    "currency": "xsd:double",
+    "percent": "xsd:double",
+    "date": "xsd:date",
+    "datetime": "xsd:dateTime",
+    "time": "xsd:time",
     "address": "urn:address",
 }
 
 
 def _urls(version: str, name: str) -> dict:
     base = f"/services/data/v{version}/sobjects/{name}"
-    return {"compactLayouts": f"{base}/describe/compactLayouts", "rowTemplate": f"{base}/{{ID}}",
-            "defaultValues": f"{base}/defaultValues?recordTypeId&fields", "describe":
-            f"{base}/describe", "sobject": base}
+    return {
+        "compactLayouts": f"{base}/describe/compactLayouts",
+        "rowTemplate": f"{base}/{{ID}}",
+        "defaultValues": f"{base}/defaultValues?recordTypeId&fields",
+        "describe": f"{base}/describe",
+        "sobject": base,
+    }
 
 
 def global_entry(actor: Actor, obj: ObjectMeta, version: str) -> dict:
     """One object's entry in describeGlobal (and the top of its describe)."""
     read, create, edit, delete = actor.object_perm(obj)
     return {
-        "activateable": False, "createable": create, "custom": obj.custom,
-        "customSetting": False, "deepCloneable": False, "deletable": delete,
-        "deprecatedAndHidden": False, "feedEnabled": False, "hasSubtypes": False,
-        "idEnabled": True, "isInterface": False, "isSubtype": False,
-        "keyPrefix": obj.key_prefix, "label": obj.label, "labelPlural": obj.label_plural,
-        "layoutable": True, "mergeable": obj.name in ("Lead", "Contact", "Account"),
-        "mruEnabled": True, "name": obj.name, "queryable": read, "replicateable": True,
-        "retrieveable": read, "searchable": True, "triggerable": True, "undeletable": delete,
-        "updateable": edit, "urls": _urls(version, obj.name),
+        "activateable": False,
+        "createable": create,
+        "custom": obj.custom,
+        "customSetting": False,
+        "deepCloneable": False,
+        "deletable": delete,
+        "deprecatedAndHidden": False,
+        "feedEnabled": False,
+        "hasSubtypes": False,
+        "idEnabled": True,
+        "isInterface": False,
+        "isSubtype": False,
+        "keyPrefix": obj.key_prefix,
+        "label": obj.label,
+        "labelPlural": obj.label_plural,
+        "layoutable": True,
+        "mergeable": obj.name in ("Lead", "Contact", "Account"),
+        "mruEnabled": True,
+        "name": obj.name,
+        "queryable": read,
+        "replicateable": True,
+        "retrieveable": read,
+        "searchable": True,
+        "triggerable": True,
+        "undeletable": delete,
+        "updateable": edit,
+        "urls": _urls(version, obj.name),
     }
 
 
 def describe_global(actor: Actor, version: str) -> dict:
     objects = [o for o in actor.schema.objects.values() if actor.object_perm(o)[0]]
-    return {"encoding": "UTF-8", "maxBatchSize": 200,
-            "sobjects": [global_entry(actor, o, version) for o in sorted(objects,
-                                                                         key=lambda o: o.name)]}
+    return {
+        "encoding": "UTF-8",
+        "maxBatchSize": 200,
+        "sobjects": [
+            global_entry(actor, o, version) for o in sorted(objects, key=lambda o: o.name)
+        ],
+    }
 
 
 def field_describe(actor: Actor, obj: ObjectMeta, fmeta: FieldMeta) -> dict:
@@ -46,34 +79,58 @@ def field_describe(actor: Actor, obj: ObjectMeta, fmeta: FieldMeta) -> dict:
     editable = actor.can_edit_field(obj, fmeta)
     string_like = fmeta.type not in SOAP_TYPES
     return {
-        "aggregatable": fmeta.type not in ("textarea", "multipicklist"), "autoNumber": False,
+        "aggregatable": fmeta.type not in ("textarea", "multipicklist"),
+        "autoNumber": False,
         "byteLength": fmeta.length * 3 if string_like or fmeta.type in ("id", "reference") else 0,
-        "calculated": fmeta.calculated, "calculatedFormula": None, "cascadeDelete": False,
-        "caseSensitive": False, "compoundFieldName": None, "controllerName": None,
+        "calculated": fmeta.calculated,
+        "calculatedFormula": None,
+        "cascadeDelete": False,
+        "caseSensitive": False,
+        "compoundFieldName": None,
+        "controllerName": None,
         "createable": fmeta.createable and editable and not fmeta.calculated,
-        "custom": fmeta.custom, "defaultValue": fmeta.default_value,
-        "defaultValueFormula": None, "defaultedOnCreate": fmeta.defaulted_on_create,
-        "dependentPicklist": False, "deprecatedAndHidden": False,
+        "custom": fmeta.custom,
+        "defaultValue": fmeta.default_value,
+        "defaultValueFormula": None,
+        "defaultedOnCreate": fmeta.defaulted_on_create,
+        "dependentPicklist": False,
+        "deprecatedAndHidden": False,
         "digits": fmeta.precision if fmeta.type == "int" else 0,
-        "displayLocationInDecimal": False, "encrypted": False, "externalId": fmeta.external_id,
-        "extraTypeInfo": None, "filterable": fmeta.type != "textarea" or fmeta.length <= 255,
-        "filteredLookupInfo": None, "groupable": fmeta.type not in ("textarea", "double"),
-        "highScaleNumber": False, "htmlFormatted": False,
+        "displayLocationInDecimal": False,
+        "encrypted": False,
+        "externalId": fmeta.external_id,
+        "extraTypeInfo": None,
+        "filterable": fmeta.type != "textarea" or fmeta.length <= 255,
+        "filteredLookupInfo": None,
+        "groupable": fmeta.type not in ("textarea", "double"),
+        "highScaleNumber": False,
+        "htmlFormatted": False,
         "idLookup": fmeta.name == "Id" or fmeta.external_id or fmeta.name == "Email",
-        "inlineHelpText": None, "label": fmeta.label,
+        "inlineHelpText": None,
+        "label": fmeta.label,
         "length": fmeta.length if string_like or fmeta.type in ("id", "reference") else 0,
-        "mask": None, "maskType": None, "name": fmeta.name, "nameField": fmeta.name_field,
-        "namePointing": len(fmeta.reference_to) > 1, "nillable": fmeta.nillable,
+        "mask": None,
+        "maskType": None,
+        "name": fmeta.name,
+        "nameField": fmeta.name_field,
+        "namePointing": len(fmeta.reference_to) > 1,
+        "nillable": fmeta.nillable,
         "permissionable": fmeta.nillable and not fmeta.calculated,
         "picklistValues": fmeta.picklist_values,
         "polymorphicForeignKey": len(fmeta.reference_to) > 1,
         "precision": fmeta.precision if fmeta.type not in ("int",) else 0,
-        "queryByDistance": False, "referenceTargetField": None,
-        "referenceTo": fmeta.reference_to, "relationshipName": fmeta.relationship_name or None,
-        "relationshipOrder": None, "restrictedDelete": False,
-        "restrictedPicklist": fmeta.restricted_picklist, "scale": fmeta.scale,
-        "searchPrefilterable": False, "soapType": SOAP_TYPES.get(fmeta.type, "xsd:string"),
-        "sortable": fmeta.type not in ("textarea", "multipicklist"), "type": fmeta.type,
+        "queryByDistance": False,
+        "referenceTargetField": None,
+        "referenceTo": fmeta.reference_to,
+        "relationshipName": fmeta.relationship_name or None,
+        "relationshipOrder": None,
+        "restrictedDelete": False,
+        "restrictedPicklist": fmeta.restricted_picklist,
+        "scale": fmeta.scale,
+        "searchPrefilterable": False,
+        "soapType": SOAP_TYPES.get(fmeta.type, "xsd:string"),
+        "sortable": fmeta.type not in ("textarea", "multipicklist"),
+        "type": fmeta.type,
         "unique": fmeta.unique,
         "updateable": fmeta.updateable and editable and not fmeta.calculated,
         "writeRequiresMasterRead": False,
@@ -86,34 +143,56 @@ def _child_relationships(actor: Actor, obj: ObjectMeta) -> list[dict]:
         for fmeta in child.fields.values():
             if fmeta.type != "reference" or obj.name not in fmeta.reference_to:
                 continue
-            out.append({
-                "cascadeDelete": False, "childSObject": child.name, "deprecatedAndHidden": False,
-                "field": fmeta.name, "junctionIdListNames": [], "junctionReferenceTo": [],
-                "relationshipName": child_relationship_name(child, fmeta)
-                if fmeta.name not in ("CreatedById", "LastModifiedById", "OwnerId",
-                                      "MasterRecordId") else None,
-                "restrictedDelete": False,
-            })
+            out.append(
+                {
+                    "cascadeDelete": False,
+                    "childSObject": child.name,
+                    "deprecatedAndHidden": False,
+                    "field": fmeta.name,
+                    "junctionIdListNames": [],
+                    "junctionReferenceTo": [],
+                    "relationshipName": child_relationship_name(child, fmeta)
+                    if fmeta.name
+                    not in ("CreatedById", "LastModifiedById", "OwnerId", "MasterRecordId")
+                    else None,
+                    "restrictedDelete": False,
+                }
+            )
     return out
 
 
 def describe(actor: Actor, obj: ObjectMeta, version: str) -> dict:
     """``GET /sobjects/{Type}/describe``: fields the caller can read, with its access."""
     body = global_entry(actor, obj, version)
-    body.update({
-        "actionOverrides": [], "childRelationships": _child_relationships(actor, obj),
-        "compactLayoutable": True, "fields": [field_describe(actor, obj, f)
-                                              for f in actor.readable_fields(obj)],
-        "listviewable": None, "lookupLayoutable": None, "namedLayoutInfos": [],
-        "networkScopeFieldName": None,
-        "recordTypeInfos": [{
-            "active": True, "available": True, "defaultRecordTypeMapping": True,
-            "developerName": "Master", "master": True, "name": "Master",
-            "recordTypeId": "012000000000000AAA",
-            "urls": {"layout": f"/services/data/v{version}/sobjects/{obj.name}/describe/layouts/"
-                               "012000000000000AAA"}}],
-        "searchLayoutable": True, "supportedScopes": [{"label": "All records", "name": "everything"}],
-    })
+    body.update(
+        {
+            "actionOverrides": [],
+            "childRelationships": _child_relationships(actor, obj),
+            "compactLayoutable": True,
+            "fields": [field_describe(actor, obj, f) for f in actor.readable_fields(obj)],
+            "listviewable": None,
+            "lookupLayoutable": None,
+            "namedLayoutInfos": [],
+            "networkScopeFieldName": None,
+            "recordTypeInfos": [
+                {
+                    "active": True,
+                    "available": True,
+                    "defaultRecordTypeMapping": True,
+                    "developerName": "Master",
+                    "master": True,
+                    "name": "Master",
+                    "recordTypeId": "012000000000000AAA",
+                    "urls": {
+                        "layout": f"/services/data/v{version}/sobjects/{obj.name}/describe/layouts/"
+                        "012000000000000AAA"
+                    },
+                }
+            ],
+            "searchLayoutable": True,
+            "supportedScopes": [{"label": "All records", "name": "everything"}],
+        }
+    )
     return body
 
 

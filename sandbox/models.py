@@ -36,9 +36,6 @@ class MetadataModel(models.Model):
     class Meta:
         abstract = True
 
-    def org_id_for_cache(self) -> str:
-        raise NotImplementedError
-
     def save(self, *args, **kwargs) -> None:
         super().save(*args, **kwargs)
         bump_meta_version(self.org_id_for_cache())
@@ -48,6 +45,9 @@ class MetadataModel(models.Model):
         result = super().delete(*args, **kwargs)
         bump_meta_version(org_id)
         return result
+
+    def org_id_for_cache(self) -> str:
+        raise NotImplementedError
 
 
 class SharingModel(models.TextChoices):

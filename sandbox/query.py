@@ -10,10 +10,10 @@
 """
 
 import datetime as dt
-from collections.abc import Callable
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -28,8 +28,18 @@ from sandbox.values import format_datetime, now
 
 DEFAULT_BATCH = 2000
 CURSOR_TTL = 15 * 60
-STRINGY = {"string", "textarea", "email", "phone", "url", "picklist", "multipicklist", "id",
-           "reference", "combobox"}
+STRINGY = {
+    "string",
+    "textarea",
+    "email",
+    "phone",
+    "url",
+    "picklist",
+    "multipicklist",
+    "id",
+    "reference",
+    "combobox",
+}
 NUMERIC = {"int", "double", "currency", "percent"}
 
 
@@ -82,14 +92,18 @@ _cursor_lock = threading.Lock()
 
 # -- resolution ------------------------------------------------------------------------------
 
+
 def resolve_object(actor: Actor, query: Query) -> ObjectMeta:
     obj = actor.schema.sobject(query.sobject)
     if obj is None or not actor.object_perm(obj)[0]:
         raise malformed(
-            query.text, query.sobject_column,
+            query.text,
+            query.sobject_column,
             f"sObject type '{query.sobject}' is not supported. If you are attempting to use a "
             "custom object, be sure to append the '__c' after the entity name. Please reference "
-            "your WSDL or the describe call for the appropriate names.", "INVALID_TYPE")
+            "your WSDL or the describe call for the appropriate names.",
+            "INVALID_TYPE",
+        )
     return obj
 
 
@@ -99,22 +113,27 @@ def resolve_path(actor: Actor, obj: ObjectMeta, path: FieldPath, text: str) -> R
         rel = current.relationships.get(part.lower())
         if rel is None or not actor.can_read_field(current, rel):
             raise malformed(
-                text, path.column,
+                text,
+                path.column,
                 f"Didn't understand relationship '{part}' in field path. If you are attempting to "
                 "use a custom relationship, be sure to append the '__r' after the custom "
                 "relationship name. Please reference your WSDL or the describe call for the "
-                "appropriate names.", "INVALID_FIELD")
+                "appropriate names.",
+                "INVALID_FIELD",
+            )
         target_name = "User" if "User" in rel.reference_to else rel.reference_to[0]
         current = actor.schema.sobject(target_name)
         chain.append((rel, current))
     leaf = actor.visible_field(current, path.parts[-1])
     if leaf is None:
         raise malformed(
-            text, path.column,
+            text,
+            path.column,
             f"No such column '{path.parts[-1]}' on entity '{current.name}'. If you are attempting "
             "to use a custom field, be sure to append the '__c' after the custom field name. "
             "Please reference your WSDL or the describe call for the appropriate names.",
-            "INVALID_FIELD")
+            "INVALID_FIELD",
+        )
     return Resolved(path, chain, leaf)
 
 
@@ -133,8 +152,11 @@ def child_relationships(actor: Actor, obj: ObjectMeta) -> dict[str, tuple[Object
 
 def child_relationship_name(child: ObjectMeta, fmeta: FieldMeta) -> str:
     if fmeta.custom:
-        return child.name.removesuffix("__c") + "s__r" if child.custom else \
-            fmeta.name.removesuffix("__c") + "s__r"
+        return (
+            child.name.removesuffix("__c") + "s__r"
+            if child.custom
+            else fmeta.name.removesuffix("__c") + "s__r"
+        )
     return child.label_plural.replace(" ", "")
 
 
@@ -146,8 +168,9 @@ def resolve_select(actor: Actor, obj: ObjectMeta, query: Query) -> list:
         elif isinstance(item, Query):
             out.append(_resolve_child(actor, obj, item, query.text))
         elif not query.is_count:
-            raise ApiError("MALFORMED_QUERY", "COUNT() must be the only element in the SELECT "
-                           "list.", 400, None)
+            raise ApiError(
+                "MALFORMED_QUERY", "COUNT() must be the only element in the SELECT list.", 400, None
+            )
     return out
 
 
@@ -155,11 +178,14 @@ def _resolve_child(actor: Actor, obj: ObjectMeta, sub: Query, text: str) -> Chil
     found = child_relationships(actor, obj).get(sub.sobject.lower())
     if found is None:
         raise malformed(
-            text, sub.sobject_column,
+            text,
+            sub.sobject_column,
             f"Didn't understand relationship '{sub.sobject}' in FROM part of query call. If you "
             "are attempting to use a custom relationship, be sure to append the '__r' after the "
             "custom relationship name. Please reference your WSDL or the describe call for the "
-            "appropriate names.", "INVALID_TYPE")
+            "appropriate names.",
+            "INVALID_TYPE",
+        )
     child, via = found
     sub.text = text
     fields = [resolve_path(actor, child, f, text) for f in sub.fields if isinstance(f, FieldPath)]
@@ -167,6 +193,7 @@ def _resolve_child(actor: Actor, obj: ObjectMeta, sub: Query, text: str) -> Chil
 
 
 # -- values and predicates -------------------------------------------------------------------
+
 
 def date_range(literal: DateLiteral, today: dt.date) -> tuple[dt.date, dt.date]:
     """[start, end) of a SOQL date literal, in UTC days."""
@@ -177,7 +204,8 @@ def date_range(literal: DateLiteral, today: dt.date) -> tuple[dt.date, dt.date]:
     month_start = today.replace(day=1)
     quarter_start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     fixed = {
-        "TODAY": (today, today + day), "YESTERDAY": (today - day, today),
+        "TODAY": (today, today + day),
+        "YESTERDAY": (today - day, today),
         "TOMORROW": (today + day, today + 2 * day),
         "THIS_WEEK": (week_start, week_start + 7 * day),
         "LAST_WEEK": (week_start - 7 * day, week_start),
@@ -227,22 +255,36 @@ def normalize_literal(fmeta: FieldMeta, value: object, text: str, path: FieldPat
     if fmeta.type == "datetime":
         if isinstance(value, dt.datetime):
             return format_datetime(value)
-        raise malformed(text, path.column, f"value of filter criterion for field "
-                        f"'{fmeta.name}' must be of type dateTime and should not be enclosed in "
-                        "quotes", "INVALID_FIELD")
+        raise malformed(
+            text,
+            path.column,
+            f"value of filter criterion for field "
+            f"'{fmeta.name}' must be of type dateTime and should not be enclosed in "
+            "quotes",
+            "INVALID_FIELD",
+        )
     if fmeta.type == "date":
         if isinstance(value, dt.datetime):
             return value.date().isoformat()
         if isinstance(value, dt.date):
             return value.isoformat()
-        raise malformed(text, path.column, f"value of filter criterion for field "
-                        f"'{fmeta.name}' must be of type date and should not be enclosed in "
-                        "quotes", "INVALID_FIELD")
+        raise malformed(
+            text,
+            path.column,
+            f"value of filter criterion for field "
+            f"'{fmeta.name}' must be of type date and should not be enclosed in "
+            "quotes",
+            "INVALID_FIELD",
+        )
     if fmeta.type in ("id", "reference") and isinstance(value, str):
         normalized = ids.normalize(value)
         if normalized is None and fmeta.type == "id":
-            raise ApiError("INVALID_QUERY_FILTER_OPERATOR", f"\n{text}\n\nERROR at Row:1:Column:"
-                           f"{path.column}\ninvalid ID field: {value}", 400, None)
+            raise ApiError(
+                "INVALID_QUERY_FILTER_OPERATOR",
+                f"\n{text}\n\nERROR at Row:1:Column:{path.column}\ninvalid ID field: {value}",
+                400,
+                None,
+            )
         return (normalized or value).lower()
     if fmeta.type in STRINGY and isinstance(value, str):
         return value.lower()
@@ -276,8 +318,12 @@ def _compare(op: str, value: object, literal: object) -> bool:
     if value is None or literal is None:
         return False
     try:
-        return {"<": value < literal, ">": value > literal, "<=": value <= literal,
-                ">=": value >= literal}[op]
+        return {
+            "<": value < literal,
+            ">": value > literal,
+            "<=": value <= literal,
+            ">=": value >= literal,
+        }[op]
     except TypeError:
         return False
 
@@ -288,8 +334,14 @@ def _date_test(fmeta: FieldMeta, op: str, value: object, literal: DateLiteral) -
     if value is None:
         return op == "!="
     inside = low <= value < high
-    return {"=": inside, "!=": not inside, "<": value < low, "<=": value < high,
-            ">": value >= high, ">=": value >= low}.get(op, False)
+    return {
+        "=": inside,
+        "!=": not inside,
+        "<": value < low,
+        "<=": value < high,
+        ">": value >= high,
+        ">=": value >= low,
+    }.get(op, False)
 
 
 class Evaluator:
@@ -325,6 +377,7 @@ class Evaluator:
     def _test(self, resolved: Resolved, fmeta: FieldMeta, op: str, literal) -> Callable:
         def value_of(get):
             return _fold(fmeta, get(resolved))
+
         if isinstance(literal, DateLiteral):
             return lambda get: _date_test(fmeta, op, value_of(get), literal)
         if op == "like":
@@ -335,10 +388,12 @@ class Evaluator:
             return lambda get: (value_of(get) in literal) == inside
         if op in ("includes", "excludes"):
             wanted = [set(str(v).split(";")) for v in literal]
+
             def test(get):
                 chosen = set(str(value_of(get) or "").split(";")) - {""}
                 hit = any(w <= chosen for w in wanted)
                 return hit if op == "includes" else not hit
+
             return test
         return lambda get: _compare(op, value_of(get), literal)
 
@@ -354,6 +409,7 @@ def _fold_any(value: object) -> object:
 
 
 # -- SQL pushdown ----------------------------------------------------------------------------
+
 
 def _conjuncts(node) -> list:
     if node is None:
@@ -387,15 +443,20 @@ def _column_for(obj: ObjectMeta, fmeta: FieldMeta) -> str | None:
         return "email"
     if fmeta.name == obj.indexed_ext_field:
         return "ext_id"
-    return {"OwnerId": "owner_id", "IsDeleted": "is_deleted",
-            "SystemModstamp": "system_modstamp"}.get(fmeta.name)
+    return {
+        "OwnerId": "owner_id",
+        "IsDeleted": "is_deleted",
+        "SystemModstamp": "system_modstamp",
+    }.get(fmeta.name)
 
 
-def _column_value(fmeta: FieldMeta, column: str, value: object, text: str,
-                  path: FieldPath) -> object:
+def _column_value(
+    fmeta: FieldMeta, column: str, value: object, text: str, path: FieldPath
+) -> object:
     if column == "system_modstamp":
-        return value if isinstance(value, dt.datetime) else normalize_literal(
-            fmeta, value, text, path)
+        return (
+            value if isinstance(value, dt.datetime) else normalize_literal(fmeta, value, text, path)
+        )
     if column == "is_deleted":
         return value if isinstance(value, bool) else None
     if column in ("id", "owner_id"):
@@ -416,6 +477,7 @@ def _column_q(column: str, op: str, values: list) -> tuple[Q | None, bool]:
 
 
 # -- running ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Prepared:
@@ -479,8 +541,11 @@ class ParentCache:
         missing = [i for i in record_ids if i and i not in self.data]
         for start in range(0, len(missing), 500):
             chunk = missing[start : start + 500]
-            for record_id, data in Record.objects.using(DB).filter(
-                    org_id=self.org_id, pk__in=chunk).values_list("id", "data"):
+            for record_id, data in (
+                Record.objects.using(DB)
+                .filter(org_id=self.org_id, pk__in=chunk)
+                .values_list("id", "data")
+            ):
                 self.data[record_id] = data
             for record_id in chunk:
                 self.data.setdefault(record_id, None)
@@ -528,17 +593,28 @@ def _sort(rows: list[dict], item, resolved: Resolved, parents: ParentCache) -> l
     return empty + present if nulls_first else present + empty
 
 
-def start_query(actor: Actor, text: str, *, all_rows: bool, version: str,
-                batch: int = DEFAULT_BATCH) -> dict:
+def start_query(
+    actor: Actor, text: str, *, all_rows: bool, version: str, batch: int = DEFAULT_BATCH
+) -> dict:
     """Run a query and return its first page."""
     query = parse(text)
     prepared = prepare(actor, query, all_rows=all_rows)
     if query.is_count:
-        count = (prepared.queryset.count() if prepared.predicate is None
-                 else len(run_rows(actor, query, all_rows=all_rows)))
+        count = (
+            prepared.queryset.count()
+            if prepared.predicate is None
+            else len(run_rows(actor, query, all_rows=all_rows))
+        )
         return {"totalSize": count, "done": True, "records": []}
-    cursor = Cursor(locator=_locator(), user_id=actor.user_id, obj=prepared.obj,
-                    select=prepared.select, version=version, total=0, batch=batch)
+    cursor = Cursor(
+        locator=_locator(),
+        user_id=actor.user_id,
+        obj=prepared.obj,
+        select=prepared.select,
+        version=version,
+        total=0,
+        batch=batch,
+    )
     streamed = _stream_order(actor, prepared)
     if streamed is not None and not any(isinstance(s, Child) for s in prepared.select):
         cursor.order_key, cursor.descending = streamed
@@ -574,8 +650,10 @@ def _fetch_stream(cursor: Cursor, size: int) -> list[dict]:
         else:
             op = "lt" if desc else "gt"
             stamp, last_id = cursor.last_key
-            queryset = queryset.filter(Q(**{f"system_modstamp__{op}": stamp})
-                                       | Q(system_modstamp=stamp, **{f"id__{op}": last_id}))
+            queryset = queryset.filter(
+                Q(**{f"system_modstamp__{op}": stamp})
+                | Q(system_modstamp=stamp, **{f"id__{op}": last_id})
+            )
     ordering = [f"-{key}" if desc else key] + (["-id" if desc else "id"] if key != "id" else [])
     rows = list(queryset.order_by(*ordering).values_list("system_modstamp", "id", "data")[:size])
     if rows:
@@ -598,8 +676,9 @@ def next_page(actor: Actor, cursor: Cursor) -> dict:
         with _cursor_lock:
             _expire_cursors()
             _cursors[cursor.locator] = cursor
-        body["nextRecordsUrl"] = (f"/services/data/v{cursor.version}/query/"
-                                  f"{cursor.locator}-{cursor.position}")
+        body["nextRecordsUrl"] = (
+            f"/services/data/v{cursor.version}/query/{cursor.locator}-{cursor.position}"
+        )
     else:
         with _cursor_lock:
             _cursors.pop(cursor.locator, None)
@@ -620,8 +699,7 @@ def render(actor: Actor, obj: ObjectMeta, select: list, rows: list[dict], versio
     children = _load_children(actor, select, rows, version)
     out = []
     for row in rows:
-        record = {"attributes": {"type": obj.name, "url": record_url(version, obj.name,
-                                                                      row["Id"])}}
+        record = {"attributes": {"type": obj.name, "url": record_url(version, obj.name, row["Id"])}}
         for item in select:
             if isinstance(item, Child):
                 record[item.name] = children.get((item.name, row["Id"]))
@@ -642,8 +720,12 @@ def _nest(record: dict, row: dict, item: Resolved, parents: ParentCache, version
             holder.setdefault(key, None)
             return
         if holder.get(key) is None:
-            holder[key] = {"attributes": {"type": target.name,
-                                          "url": record_url(version, target.name, current["Id"])}}
+            holder[key] = {
+                "attributes": {
+                    "type": target.name,
+                    "url": record_url(version, target.name, current["Id"]),
+                }
+            }
         holder = holder[key]
     holder[item.leaf.name] = current.get(item.leaf.name) if current else None
 
@@ -653,16 +735,27 @@ def _load_children(actor: Actor, select: list, rows: list[dict], version: str) -
     parent_ids = [row["Id"] for row in rows]
     for item in [s for s in select if isinstance(s, Child)]:
         found: dict[str, list[dict]] = {}
-        queryset = where_field(Record.objects.using(DB).filter(
-            org_id=actor.org.pk, sobject=item.obj.name, is_deleted=False),
-            item.via.name, "in", parent_ids)
+        queryset = where_field(
+            Record.objects.using(DB).filter(
+                org_id=actor.org.pk, sobject=item.obj.name, is_deleted=False
+            ),
+            item.via.name,
+            "in",
+            parent_ids,
+        )
         if not actor.sees_all(item.obj):
             queryset = queryset.filter(owner_id__in=actor.visible_owner_ids())
         for data in queryset.order_by("id").values_list("data", flat=True):
             found.setdefault(data.get(item.via.name), []).append(data)
         for parent_id in parent_ids:
             kids = found.get(parent_id)
-            out[(item.name, parent_id)] = None if not kids else {
-                "totalSize": len(kids), "done": True,
-                "records": render(actor, item.obj, item.fields, kids, version)}
+            out[(item.name, parent_id)] = (
+                None
+                if not kids
+                else {
+                    "totalSize": len(kids),
+                    "done": True,
+                    "records": render(actor, item.obj, item.fields, kids, version),
+                }
+            )
     return out

@@ -24,10 +24,19 @@ DB = "sandbox"
 ROLLED_BACK = ApiError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "Record rolled back because not all records were valid and the request was using AllOrNone "
-    "header", 400, [],
+    "header",
+    400,
+    [],
 )
-UPDATE_COLUMNS = ["data", "owner_id", "email", "ext_id", "is_deleted", "system_modstamp",
-                  "deleted_at"]
+UPDATE_COLUMNS = [
+    "data",
+    "owner_id",
+    "email",
+    "ext_id",
+    "is_deleted",
+    "system_modstamp",
+    "deleted_at",
+]
 
 
 @dataclass
@@ -72,17 +81,24 @@ def where_field(queryset: QuerySet, name: str, lookup: str, value: object) -> Qu
     """Filter on one JSON field value (names like ``pi__x__c`` contain Django's ``__``)."""
     alias = f"f_{name.lower()}"
     return queryset.annotate(**{alias: KeyTransform(name, "data")}).filter(
-        **{f"{alias}__{lookup}": value})
+        **{f"{alias}__{lookup}": value}
+    )
 
 
 # -- reading ---------------------------------------------------------------------------------
+
 
 def record_url(version: str, obj_name: str, record_id: str) -> str:
     return f"/services/data/v{version}/sobjects/{obj_name}/{record_id}"
 
 
-def serialize(actor: Actor, obj: ObjectMeta, data: dict, version: str,
-              fields: Iterable[FieldMeta] | None = None) -> dict:
+def serialize(
+    actor: Actor,
+    obj: ObjectMeta,
+    data: dict,
+    version: str,
+    fields: Iterable[FieldMeta] | None = None,
+) -> dict:
     """A record as REST returns it: ``attributes`` then each readable field (null when empty)."""
     out = {"attributes": {"type": obj.name, "url": record_url(version, obj.name, data["Id"])}}
     for fmeta in fields if fields is not None else actor.readable_fields(obj):
@@ -95,13 +111,20 @@ def fetch(actor: Actor, obj: ObjectMeta, record_id: str, *, for_write: bool = Fa
     normalized = ids.normalize(record_id)
     if normalized is None or normalized[:3] != obj.key_prefix:
         if for_write:
-            raise ApiError("MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: "
-                           f"{record_id}", 400, ["Id"])
+            raise ApiError(
+                "MALFORMED_ID",
+                f"{obj.label} ID: id value of incorrect type: {record_id}",
+                400,
+                ["Id"],
+            )
         raise not_found()
     record = Record.objects.using(DB).filter(pk=normalized, org_id=actor.org.pk).first()
     if record is None:
-        raise not_found() if not for_write else ApiError(
-            "NOT_FOUND", "The requested resource does not exist", 404, None)
+        raise (
+            not_found()
+            if not for_write
+            else ApiError("NOT_FOUND", "The requested resource does not exist", 404, None)
+        )
     if record.is_deleted:
         raise ApiError("ENTITY_IS_DELETED", "entity is deleted", 404, [])
     if not actor.can_see_record(obj, record.owner_id):
@@ -114,14 +137,14 @@ def fetch(actor: Actor, obj: ObjectMeta, record_id: str, *, for_write: bool = Fa
 
 
 def insufficient_access() -> ApiError:
-    return ApiError("INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id",
-                    400, [])
+    return ApiError(
+        "INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id", 400, []
+    )
 
 
 def find_by_field(actor: Actor, obj: ObjectMeta, fmeta: FieldMeta, value: str) -> list[Record]:
     """Live, visible records whose field equals ``value`` (an indexed lookup when possible)."""
-    query = Record.objects.using(DB).filter(org_id=actor.org.pk, sobject=obj.name,
-                                            is_deleted=False)
+    query = Record.objects.using(DB).filter(org_id=actor.org.pk, sobject=obj.name, is_deleted=False)
     if fmeta.name == "Id":
         normalized = ids.normalize(value)
         query = query.filter(pk=normalized or "")
@@ -136,8 +159,15 @@ def find_by_field(actor: Actor, obj: ObjectMeta, fmeta: FieldMeta, value: str) -
 
 # -- writing ---------------------------------------------------------------------------------
 
-def write_records(actor: Actor, ops: list[Op], *, all_or_none: bool = False,
-                  allow_duplicates: bool = False, others_failed: bool = False) -> list[Result]:
+
+def write_records(
+    actor: Actor,
+    ops: list[Op],
+    *,
+    all_or_none: bool = False,
+    allow_duplicates: bool = False,
+    others_failed: bool = False,
+) -> list[Result]:
     """Apply operations in order; see the module docstring for the two phases."""
     batch = Batch(allow_duplicates=allow_duplicates)
     results: list[Result] = []
@@ -182,13 +212,21 @@ def _stage(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
 def _stage_upsert(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
     fmeta = actor.visible_field(op.obj, op.ext_field or "")
     if fmeta is None or not (fmeta.external_id or fmeta.name == "Id"):
-        raise ApiError("NOT_FOUND", "Provided external ID field does not exist or is not "
-                       f"accessible: {op.ext_field}", 404, None)
+        raise ApiError(
+            "NOT_FOUND",
+            f"Provided external ID field does not exist or is not accessible: {op.ext_field}",
+            404,
+            None,
+        )
     body = {k: v for k, v in op.body.items() if k.lower() != fmeta.name.lower()}
     matches = find_by_field(actor, op.obj, fmeta, op.ext_value) if op.ext_value else []
     if len(matches) > 1:
-        error = ApiError("MULTIPLE_RECORDS", "more than one record found for external id field",
-                         300, [fmeta.name])
+        error = ApiError(
+            "MULTIPLE_RECORDS",
+            "more than one record found for external id field",
+            300,
+            [fmeta.name],
+        )
         error.extra["_matches"] = [m.pk for m in matches]
         raise error
     if matches:
@@ -216,29 +254,45 @@ def _stage_create(actor: Actor, obj: ObjectMeta, body: dict, batch: Batch) -> Re
     stamp = now()
     text = format_datetime(stamp)
     record_id = ids.new_id(obj.key_prefix)
-    merged = {"Id": record_id, "IsDeleted": False, "CreatedDate": text,
-              "CreatedById": actor.user_id, "LastModifiedDate": text,
-              "LastModifiedById": actor.user_id, "SystemModstamp": text}
+    merged = {
+        "Id": record_id,
+        "IsDeleted": False,
+        "CreatedDate": text,
+        "CreatedById": actor.user_id,
+        "LastModifiedDate": text,
+        "LastModifiedById": actor.user_id,
+        "SystemModstamp": text,
+    }
     if obj.has_owner:
         merged["OwnerId"] = actor.user_id
     merged.update(changes)
     rules.apply_defaults(obj, merged)
     _check_merged(actor, obj, merged, set(changes), creating=True, batch=batch)
-    return _to_record(actor, obj, Record(pk=record_id, org_id=actor.org.pk, sobject=obj.name),
-                      merged, stamp)
+    return _to_record(
+        actor, obj, Record(pk=record_id, org_id=actor.org.pk, sobject=obj.name), merged, stamp
+    )
 
 
-def _stage_update(actor: Actor, obj: ObjectMeta, record: Record, body: dict,
-                  batch: Batch) -> Record:
+def _stage_update(
+    actor: Actor, obj: ObjectMeta, record: Record, body: dict, batch: Batch
+) -> Record:
     if not actor.object_perm(obj)[2]:
         raise insufficient_access()
-    if obj.name == "Lead" and record.data.get("IsConverted") and \
-            not actor.profile.edit_converted_leads:
+    if (
+        obj.name == "Lead"
+        and record.data.get("IsConverted")
+        and not actor.profile.edit_converted_leads
+    ):
         raise ApiError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", 400, [])
     changes = _changes(actor, obj, body, creating=False)
     stamp = now()
-    merged = {**record.data, **changes, "LastModifiedDate": format_datetime(stamp),
-              "LastModifiedById": actor.user_id, "SystemModstamp": format_datetime(stamp)}
+    merged = {
+        **record.data,
+        **changes,
+        "LastModifiedDate": format_datetime(stamp),
+        "LastModifiedById": actor.user_id,
+        "SystemModstamp": format_datetime(stamp),
+    }
     _check_merged(actor, obj, merged, set(changes), creating=False, batch=batch)
     return _to_record(actor, obj, record, merged, stamp)
 
@@ -246,12 +300,20 @@ def _stage_update(actor: Actor, obj: ObjectMeta, record: Record, body: dict,
 def _changes(actor: Actor, obj: ObjectMeta, body: dict, *, creating: bool) -> dict:
     """Field rules on the sent values; returns ``{FieldName: stored value}``."""
     if not isinstance(body, dict):
-        raise ApiError("JSON_PARSER_ERROR", "Cannot deserialize instance of sObject from "
-                       "START_ARRAY value [ or request may be missing a required field at "
-                       "[line:1, column:1]", 400, None)
+        raise ApiError(
+            "JSON_PARSER_ERROR",
+            "Cannot deserialize instance of sObject from "
+            "START_ARRAY value [ or request may be missing a required field at "
+            "[line:1, column:1]",
+            400,
+            None,
+        )
     changes = {}
-    from_csv = bool(body.get("attributes", {}).get("_csv")) if isinstance(
-        body.get("attributes"), dict) else False
+    from_csv = (
+        bool(body.get("attributes", {}).get("_csv"))
+        if isinstance(body.get("attributes"), dict)
+        else False
+    )
     for fmeta, raw in rules.resolve_fields(actor, obj, body, creating=creating):
         value = rules.coerce_value(fmeta, raw, from_csv=from_csv)
         if value is not None:
@@ -262,8 +324,9 @@ def _changes(actor: Actor, obj: ObjectMeta, body: dict, *, creating: bool) -> di
     return changes
 
 
-def _check_merged(actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str], *,
-                  creating: bool, batch: Batch) -> None:
+def _check_merged(
+    actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str], *, creating: bool, batch: Batch
+) -> None:
     rules.check_required(obj, merged, creating=creating, touched=touched)
     if actor.org.state_country_picklists:
         rules.apply_state_country(obj, merged, touched)
@@ -285,43 +348,71 @@ def _check_references(actor: Actor, obj: ObjectMeta, merged: dict, touched: set[
         if value.startswith("005"):
             _check_user_reference(actor, fmeta, value)
             continue
-        target = Record.objects.using(DB).filter(pk=value, org_id=actor.org.pk).values(
-            "sobject", "owner_id", "is_deleted").first()
+        target = (
+            Record.objects.using(DB)
+            .filter(pk=value, org_id=actor.org.pk)
+            .values("sobject", "owner_id", "is_deleted")
+            .first()
+        )
         if target is None:
-            raise ApiError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400,
-                           [fmeta.name])
+            raise ApiError(
+                "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400, [fmeta.name]
+            )
         if target["is_deleted"]:
             raise ApiError("ENTITY_IS_DELETED", "entity is deleted", 400, [fmeta.name])
         target_obj = actor.schema.sobject(target["sobject"])
-        visible = (actor.can_see_queue(value) if target["sobject"] == "Group"
-                   else actor.can_see_record(target_obj, target["owner_id"]))
+        visible = (
+            actor.can_see_queue(value)
+            if target["sobject"] == "Group"
+            else actor.can_see_record(target_obj, target["owner_id"])
+        )
         if not visible:
-            raise ApiError("INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
-                           f"insufficient access rights on cross-reference id: {value}", 400, [])
+            raise ApiError(
+                "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
+                f"insufficient access rights on cross-reference id: {value}",
+                400,
+                [],
+            )
 
 
 def _check_user_reference(actor: Actor, fmeta: FieldMeta, value: str) -> None:
     user = OrgUser.objects.using(DB).filter(pk=value, org_id=actor.org.pk).first()
     if user is None:
-        raise ApiError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400,
-                       [fmeta.name])
+        raise ApiError(
+            "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400, [fmeta.name]
+        )
     if not user.is_active and fmeta.name == "OwnerId":
-        raise ApiError("INACTIVE_OWNER_OR_USER", "operation performed with inactive user "
-                       f"[{value}] as owner of {fmeta.label}", 400, [])
+        raise ApiError(
+            "INACTIVE_OWNER_OR_USER",
+            f"operation performed with inactive user [{value}] as owner of {fmeta.label}",
+            400,
+            [],
+        )
 
 
 def _check_campaign_member(actor: Actor, merged: dict, batch: Batch) -> None:
     person = merged.get("ContactId") or merged.get("LeadId")
     if not person:
-        raise ApiError("REQUIRED_FIELD_MISSING", "Required fields are missing: [LeadId, "
-                       "ContactId]", 400, ["LeadId", "ContactId"])
+        raise ApiError(
+            "REQUIRED_FIELD_MISSING",
+            "Required fields are missing: [LeadId, ContactId]",
+            400,
+            ["LeadId", "ContactId"],
+        )
     if merged.get("ContactId"):
         merged["LeadId"] = None
     key = ("CampaignMember", merged["CampaignId"], person)
-    exists = Record.objects.using(DB).filter(
-        org_id=actor.org.pk, sobject="CampaignMember", is_deleted=False,
-        data__CampaignId=merged["CampaignId"],
-    ).filter(Q(data__ContactId=person) | Q(data__LeadId=person)).exists()
+    exists = (
+        Record.objects.using(DB)
+        .filter(
+            org_id=actor.org.pk,
+            sobject="CampaignMember",
+            is_deleted=False,
+            data__CampaignId=merged["CampaignId"],
+        )
+        .filter(Q(data__ContactId=person) | Q(data__LeadId=person))
+        .exists()
+    )
     if exists or key in batch.claimed:
         raise ApiError("DUPLICATE_VALUE", "Already a campaign member.", 400, [])
     batch.claimed[key] = merged["Id"]
@@ -341,10 +432,14 @@ def _check_duplicates(actor: Actor, obj: ObjectMeta, merged: dict, batch: Batch)
         batch.claimed[key] = merged["Id"]
 
 
-def _duplicate_matches(actor: Actor, obj: ObjectMeta, names: list[str], values: list,
-                       own_id: str) -> list[str]:
-    query = Record.objects.using(DB).filter(org_id=actor.org.pk, sobject=obj.name,
-                                            is_deleted=False).exclude(pk=own_id)
+def _duplicate_matches(
+    actor: Actor, obj: ObjectMeta, names: list[str], values: list, own_id: str
+) -> list[str]:
+    query = (
+        Record.objects.using(DB)
+        .filter(org_id=actor.org.pk, sobject=obj.name, is_deleted=False)
+        .exclude(pk=own_id)
+    )
     for name, value in zip(names, values, strict=True):
         if obj.field(name) and obj.field(name).type == "email":
             query = query.filter(email=str(value).lower())
@@ -355,34 +450,59 @@ def _duplicate_matches(actor: Actor, obj: ObjectMeta, names: list[str], values: 
 
 def duplicates_detected(obj: ObjectMeta, rule, matches: list[str]) -> ApiError:
     """DUPLICATES_DETECTED with Salesforce's ``duplicateResult`` payload."""
-    records = [{"additionalInformation": [], "fieldDiffs": [], "matchConfidence": 100.0,
-                "record": {"attributes": {"type": obj.name,
-                                          "url": record_url("59.0", obj.name, match)},
-                           "Id": match}} for match in matches]
+    records = [
+        {
+            "additionalInformation": [],
+            "fieldDiffs": [],
+            "matchConfidence": 100.0,
+            "record": {
+                "attributes": {"type": obj.name, "url": record_url("59.0", obj.name, match)},
+                "Id": match,
+            },
+        }
+        for match in matches
+    ]
     result = {
-        "allowSave": rule.action == "allow", "duplicateRule": rule.name,
-        "duplicateRuleEntityType": obj.name, "errorMessage": rule.alert_text,
-        "matchResults": [{"entityType": obj.name, "errors": [], "matchEngine": "ExactMatchEngine",
-                          "matchRecords": records, "rule": rule.match_rule, "size": len(records),
-                          "success": True}],
+        "allowSave": rule.action == "allow",
+        "duplicateRule": rule.name,
+        "duplicateRuleEntityType": obj.name,
+        "errorMessage": rule.alert_text,
+        "matchResults": [
+            {
+                "entityType": obj.name,
+                "errors": [],
+                "matchEngine": "ExactMatchEngine",
+                "matchRecords": records,
+                "rule": rule.match_rule,
+                "size": len(records),
+                "success": True,
+            }
+        ],
     }
     return ApiError("DUPLICATES_DETECTED", rule.alert_text, 400, [], {"duplicateResult": result})
 
 
-def _check_unique(actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str],
-                  batch: Batch) -> None:
+def _check_unique(
+    actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str], batch: Batch
+) -> None:
     for fmeta in obj.fields.values():
         value = merged.get(fmeta.name)
         if not fmeta.unique or fmeta.name not in touched or value in (None, ""):
             continue
         key = ("unique", obj.name, fmeta.name, str(value).lower())
-        holders = [r.pk for r in find_by_field(actor, obj, fmeta, str(value))
-                   if r.pk != merged["Id"]]
+        holders = [
+            r.pk for r in find_by_field(actor, obj, fmeta, str(value)) if r.pk != merged["Id"]
+        ]
         if key in batch.claimed and batch.claimed[key] != merged["Id"]:
             holders.append(batch.claimed[key])
         if holders:
-            raise ApiError("DUPLICATE_VALUE", f"duplicate value found: {fmeta.name} duplicates "
-                           f"value on record with id: {holders[0][:15]}", 400, [])
+            raise ApiError(
+                "DUPLICATE_VALUE",
+                f"duplicate value found: {fmeta.name} duplicates "
+                f"value on record with id: {holders[0][:15]}",
+                400,
+                [],
+            )
         batch.claimed[key] = merged["Id"]
 
 
@@ -403,8 +523,13 @@ def store_system_record(org_id: str, obj: ObjectMeta, data: dict, *, owner: str 
     """A record built by the org itself (users, queues, demo data) without user rules."""
     stamp = now()
     text = format_datetime(stamp)
-    data = {"IsDeleted": False, "CreatedDate": text, "LastModifiedDate": text,
-            "SystemModstamp": text, **data}
+    data = {
+        "IsDeleted": False,
+        "CreatedDate": text,
+        "LastModifiedDate": text,
+        "SystemModstamp": text,
+        **data,
+    }
     if owner and obj.has_owner:
         data.setdefault("OwnerId", owner)
     record = Record(pk=data["Id"], org_id=org_id, sobject=obj.name)

@@ -31,8 +31,9 @@ def versions() -> list[dict]:
     out = []
     version = MIN_VERSION
     while version <= MAX_VERSION:
-        out.append({"label": _label(version), "url": f"/services/data/v{version}",
-                    "version": f"{version}"})
+        out.append(
+            {"label": _label(version), "url": f"/services/data/v{version}", "version": f"{version}"}
+        )
         version += 1.0
     return out
 
@@ -64,8 +65,12 @@ def dispatch(request: Request) -> Response:
     if segs == ["_sandbox", "control"]:
         return control_endpoint(request)
     if segs[:2] == ["services", "async"]:
-        raise ApiError("InvalidVersion", "Bulk API 1.0 is not supported by the sandbox org; use "
-                       "Bulk API 2.0", 404, None)
+        raise ApiError(
+            "InvalidVersion",
+            "Bulk API 1.0 is not supported by the sandbox org; use Bulk API 2.0",
+            404,
+            None,
+        )
     raise not_found()
 
 
@@ -87,7 +92,8 @@ def _authenticate(request: Request) -> None:
     if request.actor is not None:
         return
     header = request.header("authorization") or (
-        f"Bearer {request.header('x-sfdc-session')}" if request.header("x-sfdc-session") else "")
+        f"Bearer {request.header('x-sfdc-session')}" if request.header("x-sfdc-session") else ""
+    )
     request.actor, request.token = auth.authenticate(header)
     used, maximum = limits.count_call(request.actor.org)
     request.headers["x-limit-info"] = f"api-usage={used}/{maximum}"
@@ -97,12 +103,19 @@ def oauth_token(request: Request) -> Response:
     require(request, "POST")
     from urllib.parse import parse_qs
 
-    form = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8", "replace"),
-                                         keep_blank_values=True).items()}
+    form = {
+        k: v[0]
+        for k, v in parse_qs(
+            request.body.decode("utf-8", "replace"), keep_blank_values=True
+        ).items()
+    }
     form.update({k: v for k, v in request.query.items() if k not in form})
     try:
-        body = auth.issue_token(form=form, authorization=request.header("authorization"),
-                                instance_url=request.instance_url)
+        body = auth.issue_token(
+            form=form,
+            authorization=request.header("authorization"),
+            instance_url=request.instance_url,
+        )
     except auth.OAuthError as error:
         return Response(error.status, error.as_body())
     return Response(200, body)
@@ -114,15 +127,30 @@ def identity(request: Request, org_id: str, user_id: str) -> Response:
         raise ApiError("Bad_Id", "Bad_Id", 403, None)
     data = Record.objects.using(DB).filter(pk=user_id).values_list("data", flat=True).first() or {}
     base = f"{request.instance_url}/services/data/v{{version}}/"
-    return Response(200, {
-        "id": f"{request.instance_url}/id/{org_id}/{user_id}", "asserted_user": True,
-        "user_id": user_id, "organization_id": org_id, "username": actor.username,
-        "nick_name": data.get("Alias"), "display_name": data.get("Name"),
-        "email": data.get("Email"), "active": True, "user_type": "STANDARD",
-        "language": "en_US", "locale": "en_US", "utcOffset": 0,
-        "urls": {"rest": base, "sobjects": base + "sobjects/", "query": base + "query/",
-                 "limits": base + "limits/"},
-    })
+    return Response(
+        200,
+        {
+            "id": f"{request.instance_url}/id/{org_id}/{user_id}",
+            "asserted_user": True,
+            "user_id": user_id,
+            "organization_id": org_id,
+            "username": actor.username,
+            "nick_name": data.get("Alias"),
+            "display_name": data.get("Name"),
+            "email": data.get("Email"),
+            "active": True,
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": 0,
+            "urls": {
+                "rest": base,
+                "sobjects": base + "sobjects/",
+                "query": base + "query/",
+                "limits": base + "limits/",
+            },
+        },
+    )
 
 
 def _with_limit_header(request: Request, response: Response) -> Response:
@@ -167,15 +195,34 @@ def _data_resource(request: Request, rest: list[str]) -> Response:
 
 def resources(version: str) -> dict:
     base = f"/services/data/v{version}"
-    names = ["tooling", "metadata", "eclair", "folders", "prechatForms", "jobs", "sobjects",
-             "connect", "query", "queryAll", "search", "composite", "limits", "recent",
-             "identity", "analytics", "theme", "parameterizedSearch", "quickActions"]
+    names = [
+        "tooling",
+        "metadata",
+        "eclair",
+        "folders",
+        "prechatForms",
+        "jobs",
+        "sobjects",
+        "connect",
+        "query",
+        "queryAll",
+        "search",
+        "composite",
+        "limits",
+        "recent",
+        "identity",
+        "analytics",
+        "theme",
+        "parameterizedSearch",
+        "quickActions",
+    ]
     body = {name: f"{base}/{name}" for name in names}
     body["identity"] = "/id/"
     return body
 
 
 # -- sobjects --------------------------------------------------------------------------------
+
 
 def _object(request: Request, name: str) -> ObjectMeta:
     obj = request.actor.schema.sobject(name)
@@ -235,8 +282,11 @@ class _MultipleChoices(ApiError):
 def create(request: Request, obj: ObjectMeta) -> Response:
     body = request.json()
     result = _single(request, Op("create", obj, body))
-    return Response(201, {"id": result.id, "success": True, "errors": []},
-                    {"Location": records.record_url(request.version, obj.name, result.id)})
+    return Response(
+        201,
+        {"id": result.id, "success": True, "errors": []},
+        {"Location": records.record_url(request.version, obj.name, result.id)},
+    )
 
 
 def record_resource(request: Request, obj: ObjectMeta, record_id: str) -> Response:
@@ -262,8 +312,12 @@ def _requested_fields(request: Request, obj: ObjectMeta):
     for name in names.split(","):
         fmeta = request.actor.visible_field(obj, name.strip())
         if fmeta is None:
-            raise ApiError("INVALID_FIELD", f"No such column '{name.strip()}' on sobject of "
-                           f"type {obj.name}", 400, [])
+            raise ApiError(
+                "INVALID_FIELD",
+                f"No such column '{name.strip()}' on sobject of type {obj.name}",
+                400,
+                [],
+            )
         out.append(fmeta)
     return out
 
@@ -272,19 +326,24 @@ def external_id_resource(request: Request, obj: ObjectMeta, field: str, value: s
     require(request, "GET", "PATCH", "DELETE", "HEAD", "POST")
     actor = request.actor
     fmeta = actor.visible_field(obj, field)
-    if fmeta is None or not (fmeta.external_id or fmeta.name in ("Id",)) :
-        raise ApiError("NOT_FOUND", "Provided external ID field does not exist or is not "
-                       f"accessible: {field}", 404, None)
+    if fmeta is None or not (fmeta.external_id or fmeta.name in ("Id",)):
+        raise ApiError(
+            "NOT_FOUND",
+            f"Provided external ID field does not exist or is not accessible: {field}",
+            404,
+            None,
+        )
     if request.method == "PATCH" or (request.method == "POST" and fmeta.name == "Id"):
         body = request.json()
         if request.query.get("updateOnly") == "true" and not records.find_by_field(
-                actor, obj, fmeta, value):
+            actor, obj, fmeta, value
+        ):
             raise not_found()
-        result = _single(request, Op("upsert", obj, body, ext_field=fmeta.name,
-                                     ext_value=value))
-        return Response(201 if result.created else 200,
-                        {"id": result.id, "success": True, "errors": [],
-                         "created": result.created})
+        result = _single(request, Op("upsert", obj, body, ext_field=fmeta.name, ext_value=value))
+        return Response(
+            201 if result.created else 200,
+            {"id": result.id, "success": True, "errors": [], "created": result.created},
+        )
     found = records.find_by_field(actor, obj, fmeta, value)
     if len(found) > 1:
         return Response(300, [records.record_url(request.version, obj.name, r.pk) for r in found])
@@ -302,11 +361,16 @@ def _window(request: Request) -> tuple[dt.datetime, dt.datetime]:
         start = parse_datetime(request.query.get("start", "")).replace(second=0, microsecond=0)
         end = parse_datetime(request.query.get("end", "")).replace(second=0, microsecond=0)
     except BadValue as exc:
-        raise ApiError("INVALID_REPLICATION_DATE", "Invalid startDate or endDate", 400,
-                       None) from exc
+        raise ApiError(
+            "INVALID_REPLICATION_DATE", "Invalid startDate or endDate", 400, None
+        ) from exc
     if start >= end:
-        raise ApiError("INVALID_REPLICATION_DATE", "startDate must chronologically precede "
-                       "endDate by more than one minute", 400, None)
+        raise ApiError(
+            "INVALID_REPLICATION_DATE",
+            "startDate must chronologically precede endDate by more than one minute",
+            400,
+            None,
+        )
     return start, min(end, now())
 
 
@@ -320,17 +384,31 @@ def changed_ids(request: Request, obj: ObjectMeta, *, deleted: bool) -> Response
     covered = format_datetime(end)
     if deleted:
         found = rows.filter(is_deleted=True, deleted_at__gte=start, deleted_at__lt=end)
-        items = [{"id": i, "deletedDate": format_datetime(when)}
-                 for i, when in found.order_by("deleted_at").values_list("id", "deleted_at")]
+        items = [
+            {"id": i, "deletedDate": format_datetime(when)}
+            for i, when in found.order_by("deleted_at").values_list("id", "deleted_at")
+        ]
         earliest = format_datetime(now() - dt.timedelta(days=15))
-        return Response(200, {"deletedRecords": items, "earliestDateAvailable": earliest,
-                              "latestDateCovered": covered})
+        return Response(
+            200,
+            {
+                "deletedRecords": items,
+                "earliestDateAvailable": earliest,
+                "latestDateCovered": covered,
+            },
+        )
     found = rows.filter(is_deleted=False, system_modstamp__gte=start, system_modstamp__lt=end)
-    return Response(200, {"ids": list(found.order_by("system_modstamp").values_list(
-        "id", flat=True)[:600_001]), "latestDateCovered": covered})
+    return Response(
+        200,
+        {
+            "ids": list(found.order_by("system_modstamp").values_list("id", flat=True)[:600_001]),
+            "latestDateCovered": covered,
+        },
+    )
 
 
 # -- query -----------------------------------------------------------------------------------
+
 
 def _batch_size(request: Request) -> int:
     options = request.header("sforce-query-options")
@@ -347,8 +425,13 @@ def run_query(request: Request, rest: list[str], *, all_rows: bool) -> Response:
     text = request.query.get("q")
     if text is None:
         raise ApiError("MALFORMED_QUERY", "A query string has to be specified", 400, None)
-    return Response(200, query.start_query(request.actor, text, all_rows=all_rows,
-                                           version=request.version,
-                                           batch=_batch_size(request)))
-
-
+    return Response(
+        200,
+        query.start_query(
+            request.actor,
+            text,
+            all_rows=all_rows,
+            version=request.version,
+            batch=_batch_size(request),
+        ),
+    )

@@ -15,12 +15,14 @@ def certificate_dir() -> Path:
     return Path(settings.BASE_DIR) / "var" / "sandbox"
 
 
-def make_server(host: str, port: int, certs: Certificates | None = None,
-                threads: int = 16) -> wsgi.Server:
+def make_server(
+    host: str, port: int, certs: Certificates | None = None, threads: int = 16
+) -> wsgi.Server:
     """A cheroot server for the sandbox app with TLS from the local CA."""
     certs = certs or ensure_certificates(certificate_dir())
-    server = wsgi.Server((host, port), application, numthreads=threads,
-                         server_name="sandbox.leadbridge.local")
+    server = wsgi.Server(
+        (host, port), application, numthreads=threads, server_name="sandbox.leadbridge.local"
+    )
     server.ssl_adapter = BuiltinSSLAdapter(str(certs.server_cert), str(certs.server_key))
     return server
 

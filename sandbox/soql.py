@@ -73,8 +73,9 @@ GRAMMAR = Path(__file__).with_name("soql.lark")
 
 @cache
 def parser() -> Lark:
-    return Lark(GRAMMAR.read_text(), parser="lalr", propagate_positions=True,
-                maybe_placeholders=False)
+    return Lark(
+        GRAMMAR.read_text(), parser="lalr", propagate_positions=True, maybe_placeholders=False
+    )
 
 
 def _unescape(text: str) -> str:
@@ -203,8 +204,9 @@ class _ToAst(Transformer):
 def malformed(text: str, column: int, message: str, code: str = "MALFORMED_QUERY") -> ApiError:
     """An error positioned the way Salesforce positions SOQL errors."""
     caret = " " * max(column - 1, 0) + "^"
-    return ApiError(code, f"\n{text}\n{caret}\nERROR at Row:1:Column:{column}\n{message}", 400,
-                    None)
+    return ApiError(
+        code, f"\n{text}\n{caret}\nERROR at Row:1:Column:{column}\n{message}", 400, None
+    )
 
 
 def parse(text: str) -> Query:
@@ -217,9 +219,11 @@ def parse(text: str) -> Query:
         raise malformed(text, len(text), "unexpected token: <EOF>") from exc
     except UnexpectedToken as exc:
         token = "<EOF>" if exc.token.type == "$END" else str(exc.token)
-        raise malformed(text, exc.column if exc.column != "?" else len(text),
-                        f"unexpected token: '{token}'" if token != "<EOF>"
-                        else "unexpected token: <EOF>") from exc
+        raise malformed(
+            text,
+            exc.column if exc.column != "?" else len(text),
+            f"unexpected token: '{token}'" if token != "<EOF>" else "unexpected token: <EOF>",
+        ) from exc
     except UnexpectedCharacters as exc:
         bad = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         raise malformed(text, exc.column, f"unexpected token: '{bad}'") from exc

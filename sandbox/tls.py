@@ -22,11 +22,16 @@ class Certificates:
 def ensure_certificates(directory: Path) -> Certificates:
     """The CA and server certificate in ``directory``, created on first use."""
     directory.mkdir(parents=True, exist_ok=True)
-    paths = Certificates(directory / "ca.pem", directory / "server.pem",
-                         directory / "server-key.pem")
+    paths = Certificates(
+        directory / "ca.pem", directory / "server.pem", directory / "server-key.pem"
+    )
     ca_key = directory / "ca-key.pem"
-    if paths.ca.exists() and ca_key.exists() and paths.server_cert.exists() \
-            and paths.server_key.exists():
+    if (
+        paths.ca.exists()
+        and ca_key.exists()
+        and paths.server_cert.exists()
+        and paths.server_key.exists()
+    ):
         return paths
     if paths.ca.exists() and ca_key.exists():
         ca = trustme.CA.from_pem(paths.ca.read_bytes(), ca_key.read_bytes())

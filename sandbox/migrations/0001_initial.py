@@ -5,222 +5,443 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Org',
+            name="Org",
             fields=[
-                ('id', models.CharField(max_length=18, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('daily_api_limit', models.PositiveIntegerField(default=115000)),
-                ('session_idle_seconds', models.PositiveIntegerField(default=7200)),
-                ('state_country_picklists', models.BooleanField(default=True)),
-                ('meta_version', models.PositiveBigIntegerField(default=0, editable=False)),
+                ("id", models.CharField(max_length=18, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=80, unique=True)),
+                ("daily_api_limit", models.PositiveIntegerField(default=115000)),
+                ("session_idle_seconds", models.PositiveIntegerField(default=7200)),
+                ("state_country_picklists", models.BooleanField(default=True)),
+                ("meta_version", models.PositiveBigIntegerField(default=0, editable=False)),
             ],
         ),
         migrations.CreateModel(
-            name='OrgUser',
+            name="OrgUser",
             fields=[
-                ('id', models.CharField(max_length=18, primary_key=True, serialize=False)),
-                ('username', models.CharField(max_length=80, unique=True)),
-                ('password', models.CharField(max_length=128)),
-                ('business_unit', models.CharField(default='A', max_length=40)),
-                ('is_active', models.BooleanField(default=True)),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='users', to='sandbox.org')),
+                ("id", models.CharField(max_length=18, primary_key=True, serialize=False)),
+                ("username", models.CharField(max_length=80, unique=True)),
+                ("password", models.CharField(max_length=128)),
+                ("business_unit", models.CharField(default="A", max_length=40)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="users",
+                        to="sandbox.org",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ConnectedApp',
+            name="ConnectedApp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('client_id', models.CharField(max_length=255, unique=True)),
-                ('client_secret', models.CharField(max_length=255)),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='apps', to='sandbox.org')),
-                ('run_as', models.ForeignKey(blank=True, help_text='User for the client_credentials flow.', null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.orguser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                ("client_id", models.CharField(max_length=255, unique=True)),
+                ("client_secret", models.CharField(max_length=255)),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="apps",
+                        to="sandbox.org",
+                    ),
+                ),
+                (
+                    "run_as",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="User for the client_credentials flow.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.orguser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AccessToken',
+            name="AccessToken",
             fields=[
-                ('token', models.CharField(max_length=120, primary_key=True, serialize=False)),
-                ('refresh_token', models.CharField(blank=True, db_index=True, default='', max_length=120)),
-                ('issued_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField()),
-                ('revoked', models.BooleanField(default=False)),
-                ('app', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.connectedapp')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tokens', to='sandbox.orguser')),
+                ("token", models.CharField(max_length=120, primary_key=True, serialize=False)),
+                (
+                    "refresh_token",
+                    models.CharField(blank=True, db_index=True, default="", max_length=120),
+                ),
+                ("issued_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField()),
+                ("revoked", models.BooleanField(default=False)),
+                (
+                    "app",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.connectedapp",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tokens",
+                        to="sandbox.orguser",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('id', models.CharField(max_length=18, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=80)),
-                ('view_all_data', models.BooleanField(default=False)),
-                ('modify_all_data', models.BooleanField(default=False)),
-                ('edit_converted_leads', models.BooleanField(default=False)),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='profiles', to='sandbox.org')),
+                ("id", models.CharField(max_length=18, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=80)),
+                ("view_all_data", models.BooleanField(default=False)),
+                ("modify_all_data", models.BooleanField(default=False)),
+                ("edit_converted_leads", models.BooleanField(default=False)),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="profiles",
+                        to="sandbox.org",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='orguser',
-            name='profile',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='sandbox.profile'),
+            model_name="orguser",
+            name="profile",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, to="sandbox.profile"
+            ),
         ),
         migrations.CreateModel(
-            name='SObject',
+            name="SObject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('label', models.CharField(max_length=80)),
-                ('label_plural', models.CharField(max_length=80)),
-                ('key_prefix', models.CharField(max_length=3)),
-                ('custom', models.BooleanField(default=False)),
-                ('sharing_model', models.CharField(choices=[('ReadWrite', 'Public Read/Write'), ('Read', 'Public Read Only'), ('Private', 'Private')], default='ReadWrite', max_length=10)),
-                ('queryable_only', models.BooleanField(default=False, help_text='Read-only system object.')),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sobjects', to='sandbox.org')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                ("label", models.CharField(max_length=80)),
+                ("label_plural", models.CharField(max_length=80)),
+                ("key_prefix", models.CharField(max_length=3)),
+                ("custom", models.BooleanField(default=False)),
+                (
+                    "sharing_model",
+                    models.CharField(
+                        choices=[
+                            ("ReadWrite", "Public Read/Write"),
+                            ("Read", "Public Read Only"),
+                            ("Private", "Private"),
+                        ],
+                        default="ReadWrite",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "queryable_only",
+                    models.BooleanField(default=False, help_text="Read-only system object."),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sobjects",
+                        to="sandbox.org",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ObjectPermission',
+            name="ObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('can_read', models.BooleanField(default=True)),
-                ('can_create', models.BooleanField(default=True)),
-                ('can_edit', models.BooleanField(default=True)),
-                ('can_delete', models.BooleanField(default=True)),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='object_perms', to='sandbox.profile')),
-                ('sobject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='sandbox.sobject')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("can_read", models.BooleanField(default=True)),
+                ("can_create", models.BooleanField(default=True)),
+                ("can_edit", models.BooleanField(default=True)),
+                ("can_delete", models.BooleanField(default=True)),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="object_perms",
+                        to="sandbox.profile",
+                    ),
+                ),
+                (
+                    "sobject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="sandbox.sobject"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Field',
+            name="Field",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('label', models.CharField(max_length=80)),
-                ('type', models.CharField(choices=[('id', 'Id'), ('string', 'String'), ('textarea', 'Textarea'), ('email', 'Email'), ('phone', 'Phone'), ('url', 'Url'), ('picklist', 'Picklist'), ('multipicklist', 'Multipicklist'), ('reference', 'Reference'), ('boolean', 'Boolean'), ('int', 'Int'), ('double', 'Double'), ('currency', 'Currency'), ('percent', 'Percent'), ('date', 'Date'), ('datetime', 'Datetime'), ('time', 'Time'), ('address', 'Address')], max_length=16)),
-                ('length', models.PositiveIntegerField(default=0)),
-                ('precision', models.PositiveIntegerField(default=0)),
-                ('scale', models.PositiveIntegerField(default=0)),
-                ('nillable', models.BooleanField(default=True)),
-                ('createable', models.BooleanField(default=True)),
-                ('updateable', models.BooleanField(default=True)),
-                ('defaulted_on_create', models.BooleanField(default=False)),
-                ('default_value', models.JSONField(blank=True, null=True)),
-                ('calculated', models.BooleanField(default=False)),
-                ('unique', models.BooleanField(default=False)),
-                ('external_id', models.BooleanField(default=False)),
-                ('custom', models.BooleanField(default=False)),
-                ('restricted_picklist', models.BooleanField(default=False)),
-                ('picklist_values', models.JSONField(blank=True, default=list)),
-                ('reference_to', models.JSONField(blank=True, default=list)),
-                ('relationship_name', models.CharField(blank=True, default='', max_length=80)),
-                ('name_field', models.BooleanField(default=False)),
-                ('sobject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fields', to='sandbox.sobject')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                ("label", models.CharField(max_length=80)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("id", "Id"),
+                            ("string", "String"),
+                            ("textarea", "Textarea"),
+                            ("email", "Email"),
+                            ("phone", "Phone"),
+                            ("url", "Url"),
+                            ("picklist", "Picklist"),
+                            ("multipicklist", "Multipicklist"),
+                            ("reference", "Reference"),
+                            ("boolean", "Boolean"),
+                            ("int", "Int"),
+                            ("double", "Double"),
+                            ("currency", "Currency"),
+                            ("percent", "Percent"),
+                            ("date", "Date"),
+                            ("datetime", "Datetime"),
+                            ("time", "Time"),
+                            ("address", "Address"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("length", models.PositiveIntegerField(default=0)),
+                ("precision", models.PositiveIntegerField(default=0)),
+                ("scale", models.PositiveIntegerField(default=0)),
+                ("nillable", models.BooleanField(default=True)),
+                ("createable", models.BooleanField(default=True)),
+                ("updateable", models.BooleanField(default=True)),
+                ("defaulted_on_create", models.BooleanField(default=False)),
+                ("default_value", models.JSONField(blank=True, null=True)),
+                ("calculated", models.BooleanField(default=False)),
+                ("unique", models.BooleanField(default=False)),
+                ("external_id", models.BooleanField(default=False)),
+                ("custom", models.BooleanField(default=False)),
+                ("restricted_picklist", models.BooleanField(default=False)),
+                ("picklist_values", models.JSONField(blank=True, default=list)),
+                ("reference_to", models.JSONField(blank=True, default=list)),
+                ("relationship_name", models.CharField(blank=True, default="", max_length=80)),
+                ("name_field", models.BooleanField(default=False)),
+                (
+                    "sobject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fields",
+                        to="sandbox.sobject",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sobject', 'id'],
+                "ordering": ["sobject", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DuplicateRule',
+            name="DuplicateRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('match_rule', models.CharField(max_length=80)),
-                ('active', models.BooleanField(default=True)),
-                ('match_fields', models.JSONField(default=list)),
-                ('action', models.CharField(choices=[('block', 'Block'), ('allow', 'Allow with alert')], default='block', max_length=5)),
-                ('alert_text', models.CharField(default='Use one of these records?', max_length=255)),
-                ('sobject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='duplicate_rules', to='sandbox.sobject')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                ("match_rule", models.CharField(max_length=80)),
+                ("active", models.BooleanField(default=True)),
+                ("match_fields", models.JSONField(default=list)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("block", "Block"), ("allow", "Allow with alert")],
+                        default="block",
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "alert_text",
+                    models.CharField(default="Use one of these records?", max_length=255),
+                ),
+                (
+                    "sobject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="duplicate_rules",
+                        to="sandbox.sobject",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ValidationRule',
+            name="ValidationRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('active', models.BooleanField(default=True)),
-                ('conditions', models.JSONField(default=list)),
-                ('match', models.CharField(choices=[('all', 'All conditions'), ('any', 'Any condition')], default='all', max_length=3)),
-                ('on_create', models.BooleanField(default=True)),
-                ('on_update', models.BooleanField(default=True)),
-                ('error_message', models.CharField(max_length=255)),
-                ('error_field', models.CharField(blank=True, default='', max_length=80)),
-                ('sobject', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='validation_rules', to='sandbox.sobject')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                ("active", models.BooleanField(default=True)),
+                ("conditions", models.JSONField(default=list)),
+                (
+                    "match",
+                    models.CharField(
+                        choices=[("all", "All conditions"), ("any", "Any condition")],
+                        default="all",
+                        max_length=3,
+                    ),
+                ),
+                ("on_create", models.BooleanField(default=True)),
+                ("on_update", models.BooleanField(default=True)),
+                ("error_message", models.CharField(max_length=255)),
+                ("error_field", models.CharField(blank=True, default="", max_length=80)),
+                (
+                    "sobject",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="validation_rules",
+                        to="sandbox.sobject",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='FieldPermission',
+            name="FieldPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('readable', models.BooleanField(default=True)),
-                ('editable', models.BooleanField(default=True)),
-                ('field', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='sandbox.field')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='field_perms', to='sandbox.profile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("readable", models.BooleanField(default=True)),
+                ("editable", models.BooleanField(default=True)),
+                (
+                    "field",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="sandbox.field"
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="field_perms",
+                        to="sandbox.profile",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('profile', 'field'), name='one_field_perm')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("profile", "field"), name="one_field_perm")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='QueueMember',
+            name="QueueMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('queue_id', models.CharField(db_index=True, max_length=18)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='queues', to='sandbox.orguser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("queue_id", models.CharField(db_index=True, max_length=18)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="queues",
+                        to="sandbox.orguser",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('queue_id', 'user'), name='one_membership')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("queue_id", "user"), name="one_membership")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Record',
+            name="Record",
             fields=[
-                ('id', models.CharField(max_length=18, primary_key=True, serialize=False)),
-                ('sobject', models.CharField(max_length=80)),
-                ('data', models.JSONField()),
-                ('owner_id', models.CharField(blank=True, default='', max_length=18)),
-                ('email', models.CharField(blank=True, default='', max_length=255)),
-                ('ext_id', models.CharField(blank=True, default='', max_length=255)),
-                ('is_deleted', models.BooleanField(default=False)),
-                ('system_modstamp', models.DateTimeField()),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('org', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='records', to='sandbox.org')),
+                ("id", models.CharField(max_length=18, primary_key=True, serialize=False)),
+                ("sobject", models.CharField(max_length=80)),
+                ("data", models.JSONField()),
+                ("owner_id", models.CharField(blank=True, default="", max_length=18)),
+                ("email", models.CharField(blank=True, default="", max_length=255)),
+                ("ext_id", models.CharField(blank=True, default="", max_length=255)),
+                ("is_deleted", models.BooleanField(default=False)),
+                ("system_modstamp", models.DateTimeField()),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "org",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="records",
+                        to="sandbox.org",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['org', 'sobject', 'is_deleted', 'id'], name='rec_obj_id'), models.Index(fields=['org', 'sobject', 'system_modstamp'], name='rec_modstamp'), models.Index(fields=['org', 'sobject', 'email'], name='rec_email'), models.Index(fields=['org', 'sobject', 'ext_id'], name='rec_ext_id'), models.Index(fields=['org', 'sobject', 'owner_id'], name='rec_owner')],
+                "indexes": [
+                    models.Index(fields=["org", "sobject", "is_deleted", "id"], name="rec_obj_id"),
+                    models.Index(fields=["org", "sobject", "system_modstamp"], name="rec_modstamp"),
+                    models.Index(fields=["org", "sobject", "email"], name="rec_email"),
+                    models.Index(fields=["org", "sobject", "ext_id"], name="rec_ext_id"),
+                    models.Index(fields=["org", "sobject", "owner_id"], name="rec_owner"),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='sobject',
-            constraint=models.UniqueConstraint(fields=('org', 'name'), name='one_sobject_name'),
+            model_name="sobject",
+            constraint=models.UniqueConstraint(fields=("org", "name"), name="one_sobject_name"),
         ),
         migrations.AddConstraint(
-            model_name='objectpermission',
-            constraint=models.UniqueConstraint(fields=('profile', 'sobject'), name='one_object_perm'),
+            model_name="objectpermission",
+            constraint=models.UniqueConstraint(
+                fields=("profile", "sobject"), name="one_object_perm"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='field',
-            constraint=models.UniqueConstraint(fields=('sobject', 'name'), name='one_field_name'),
+            model_name="field",
+            constraint=models.UniqueConstraint(fields=("sobject", "name"), name="one_field_name"),
         ),
     ]

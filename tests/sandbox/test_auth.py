@@ -13,8 +13,14 @@ def _post_token(sandbox_org, **data):
 
 def test_password_grant_returns_salesforce_token_fields(sandbox_org):
     body = sandbox_org.token()
-    assert set(body) >= {"access_token", "instance_url", "id", "token_type", "issued_at",
-                         "signature"}
+    assert set(body) >= {
+        "access_token",
+        "instance_url",
+        "id",
+        "token_type",
+        "issued_at",
+        "signature",
+    }
     assert body["token_type"] == "Bearer"
     assert body["instance_url"] == sandbox_org.instance_url
     org_id, user_id = body["id"].split("/")[-2:]
@@ -28,50 +34,68 @@ def test_client_credentials_grant_with_basic_auth_runs_as_the_connector(sandbox_
     response = sandbox_org.session().post(
         f"{sandbox_org.login_url}/services/oauth2/token",
         data={"grant_type": "client_credentials"},
-        headers={"Authorization": f"Basic {basic.decode()}"})
+        headers={"Authorization": f"Basic {basic.decode()}"},
+    )
     assert response.status_code == 200
-    sf = Salesforce(instance_url=response.json()["instance_url"],
-                    session_id=response.json()["access_token"], session=sandbox_org.session())
-    me = sf.query("SELECT Username FROM User WHERE Id = '"
-                  f"{response.json()['id'].split('/')[-1]}'")
+    sf = Salesforce(
+        instance_url=response.json()["instance_url"],
+        session_id=response.json()["access_token"],
+        session=sandbox_org.session(),
+    )
+    me = sf.query(f"SELECT Username FROM User WHERE Id = '{response.json()['id'].split('/')[-1]}'")
     assert me["records"][0]["Username"] == sandbox_org.username
 
 
 def test_refresh_token_grant_issues_a_new_access_token(sandbox_org):
     first = sandbox_org.token(scope="api refresh_token")
     assert first["refresh_token"]
-    response = _post_token(sandbox_org, grant_type="refresh_token",
-                           refresh_token=first["refresh_token"],
-                           client_id=sandbox_org.client_id,
-                           client_secret=sandbox_org.client_secret)
+    response = _post_token(
+        sandbox_org,
+        grant_type="refresh_token",
+        refresh_token=first["refresh_token"],
+        client_id=sandbox_org.client_id,
+        client_secret=sandbox_org.client_secret,
+    )
     assert response.status_code == 200
     assert response.json()["access_token"] != first["access_token"]
 
 
-@pytest.mark.parametrize(("data", "error", "description"), [
-    ({"client_id": "nope"}, "invalid_client_id", "client identifier invalid"),
-    ({"client_secret": "wrong"}, "invalid_client", "invalid client credentials"),
-    ({"password": "wrong"}, "invalid_grant", "authentication failure"),
-    ({"username": "nobody@acme.example"}, "invalid_grant", "authentication failure"),
-    ({"grant_type": "magic"}, "unsupported_grant_type", "grant type not supported"),
-])
+@pytest.mark.parametrize(
+    ("data", "error", "description"),
+    [
+        ({"client_id": "nope"}, "invalid_client_id", "client identifier invalid"),
+        ({"client_secret": "wrong"}, "invalid_client", "invalid client credentials"),
+        ({"password": "wrong"}, "invalid_grant", "authentication failure"),
+        ({"username": "nobody@acme.example"}, "invalid_grant", "authentication failure"),
+        ({"grant_type": "magic"}, "unsupported_grant_type", "grant type not supported"),
+    ],
+)
 def test_token_failures_use_oauth_error_bodies(sandbox_org, data, error, description):
-    form = {"grant_type": "password", "client_id": sandbox_org.client_id,
-            "client_secret": sandbox_org.client_secret, "username": sandbox_org.username,
-            "password": sandbox_org.password, **data}
+    form = {
+        "grant_type": "password",
+        "client_id": sandbox_org.client_id,
+        "client_secret": sandbox_org.client_secret,
+        "username": sandbox_org.username,
+        "password": sandbox_org.password,
+        **data,
+    }
     response = _post_token(sandbox_org, **form)
     assert response.status_code == 400
     assert response.json() == {"error": error, "error_description": description}
 
 
 def test_a_bad_token_gets_invalid_session_id_and_simple_salesforce_raises_expired(sandbox_org):
-    sf = Salesforce(instance_url=sandbox_org.instance_url, session_id="00Dbogus!token",
-                    session=sandbox_org.session())
+    sf = Salesforce(
+        instance_url=sandbox_org.instance_url,
+        session_id="00Dbogus!token",
+        session=sandbox_org.session(),
+    )
     with pytest.raises(SalesforceExpiredSession) as caught:
         sf.query("SELECT Id FROM Lead LIMIT 1")
     assert caught.value.status == 401
-    assert caught.value.content == [{"message": "Session expired or invalid",
-                                     "errorCode": "INVALID_SESSION_ID"}]
+    assert caught.value.content == [
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
 
 
 def test_missing_authorization_header_is_401(sandbox_org):

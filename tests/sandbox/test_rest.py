@@ -16,8 +16,9 @@ DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 
 def _get(sandbox_org, path, token=None, **kwargs):
     token = token or sandbox_org.token()["access_token"]
-    return sandbox_org.session().get(f"{sandbox_org.instance_url}{path}",
-                                     headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    return sandbox_org.session().get(
+        f"{sandbox_org.instance_url}{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs
+    )
 
 
 def test_versions_list_needs_no_token_and_has_no_limit_header(sandbox_org):
@@ -45,14 +46,27 @@ def test_every_rest_response_carries_the_usage_header(sandbox_org):
 def test_unsupported_api_version_is_not_found(sandbox_org):
     response = _get(sandbox_org, "/services/data/v20.0/sobjects")
     assert response.status_code == 404
-    assert response.json() == [{"errorCode": "NOT_FOUND",
-                                "message": "The requested resource does not exist"}]
+    assert response.json() == [
+        {"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}
+    ]
 
 
 def test_describe_global_lists_the_org_objects(sf):
     names = {o["name"]: o for o in sf.describe()["sobjects"]}
-    assert {"Lead", "Contact", "Account", "Opportunity", "OpportunityContactRole", "Campaign",
-            "CampaignMember", "User", "Profile", "Group", "Task", "Subscription__c"} <= set(names)
+    assert {
+        "Lead",
+        "Contact",
+        "Account",
+        "Opportunity",
+        "OpportunityContactRole",
+        "Campaign",
+        "CampaignMember",
+        "User",
+        "Profile",
+        "Group",
+        "Task",
+        "Subscription__c",
+    } <= set(names)
     assert names["Lead"]["keyPrefix"] == "00Q"
     assert names["Subscription__c"]["custom"] is True
     assert names["User"]["createable"] is False
@@ -86,14 +100,23 @@ def test_admin_sees_fields_the_connector_cannot(sandbox_org):
 
 
 def test_create_retrieve_update_delete_round_trip(sf, unique):
-    created = sf.Lead.create({"LastName": "Round", "Company": "Trip", "Email": f"r{unique}@x.io",
-                              "Budget__c": "1500.50", "Demo_Date__c": "2025-03-01",
-                              "Last_Demo_At__c": "2025-03-01T10:00:00+02:00"})
+    created = sf.Lead.create(
+        {
+            "LastName": "Round",
+            "Company": "Trip",
+            "Email": f"r{unique}@x.io",
+            "Budget__c": "1500.50",
+            "Demo_Date__c": "2025-03-01",
+            "Last_Demo_At__c": "2025-03-01T10:00:00+02:00",
+        }
+    )
     assert created["success"] is True and created["errors"] == []
     assert re.match(r"^00Q[0-9A-Za-z]{15}$", created["id"])
     record = sf.Lead.get(created["id"])
-    assert record["attributes"] == {"type": "Lead",
-                                    "url": f"/services/data/v59.0/sobjects/Lead/{created['id']}"}
+    assert record["attributes"] == {
+        "type": "Lead",
+        "url": f"/services/data/v59.0/sobjects/Lead/{created['id']}",
+    }
     assert record["Name"] == "Round"
     assert record["Budget__c"] == 1500.5
     assert record["Last_Demo_At__c"] == "2025-03-01T08:00:00.000+0000"
@@ -108,28 +131,38 @@ def test_create_retrieve_update_delete_round_trip(sf, unique):
     assert sf.Lead.delete(created["id"]) == 204
     with pytest.raises(SalesforceResourceNotFound) as caught:
         sf.Lead.get(created["id"])
-    assert caught.value.content == [{"message": "entity is deleted",
-                                     "errorCode": "ENTITY_IS_DELETED", "fields": []}]
+    assert caught.value.content == [
+        {"message": "entity is deleted", "errorCode": "ENTITY_IS_DELETED", "fields": []}
+    ]
 
 
 def test_retrieve_with_a_field_list_and_a_15_char_id(sandbox_org, sf):
     lead = sf.Lead.create({"LastName": "Fields", "Company": "F"})
-    body = _get(sandbox_org, f"/services/data/v59.0/sobjects/Lead/{lead['id'][:15]}"
-                "?fields=LastName,Company").json()
+    body = _get(
+        sandbox_org, f"/services/data/v59.0/sobjects/Lead/{lead['id'][:15]}?fields=LastName,Company"
+    ).json()
     assert set(body) == {"attributes", "LastName", "Company"}
 
 
 def test_upsert_by_external_id_creates_then_updates(sf, unique):
     key = f"p-{unique}"
-    created = sf.Lead.upsert(f"pi__Pardot_Prospect_Id__c/{key}",
-                             {"LastName": "Upsert", "Company": "U"}, raw_response=True)
+    created = sf.Lead.upsert(
+        f"pi__Pardot_Prospect_Id__c/{key}",
+        {"LastName": "Upsert", "Company": "U"},
+        raw_response=True,
+    )
     assert created.status_code == 201
     assert created.json()["created"] is True
-    updated = sf.Lead.upsert(f"pi__Pardot_Prospect_Id__c/{key}", {"Company": "U2"},
-                             raw_response=True)
+    updated = sf.Lead.upsert(
+        f"pi__Pardot_Prospect_Id__c/{key}", {"Company": "U2"}, raw_response=True
+    )
     assert updated.status_code == 200
-    assert updated.json() == {"id": created.json()["id"], "success": True, "errors": [],
-                              "created": False}
+    assert updated.json() == {
+        "id": created.json()["id"],
+        "success": True,
+        "errors": [],
+        "created": False,
+    }
     fetched = sf.Lead.get_by_custom_id("pi__Pardot_Prospect_Id__c", key)
     assert fetched["Company"] == "U2"
 
@@ -141,8 +174,10 @@ def test_upsert_on_a_value_shared_by_two_records_is_300(sandbox_org, unique):
     with pytest.raises(SalesforceMoreThanOneRecord) as caught:
         admin.Subscription__c.upsert(f"Legacy_Id__c/L{unique}", {"Seats__c": 3})
     assert caught.value.status == 300
-    assert all(url.startswith("/services/data/v59.0/sobjects/Subscription__c/a00")
-               for url in caught.value.content)
+    assert all(
+        url.startswith("/services/data/v59.0/sobjects/Subscription__c/a00")
+        for url in caught.value.content
+    )
 
 
 def test_upsert_on_a_non_external_id_field_is_not_found(sf):
@@ -169,8 +204,10 @@ def test_get_updated_and_deleted(sf):
 def test_malformed_json_is_json_parser_error(sandbox_org, body):
     token = sandbox_org.token()["access_token"]
     response = sandbox_org.session().post(
-        f"{sandbox_org.instance_url}/services/data/v59.0/sobjects/Lead/", data=body,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        f"{sandbox_org.instance_url}/services/data/v59.0/sobjects/Lead/",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
 
@@ -178,8 +215,9 @@ def test_malformed_json_is_json_parser_error(sandbox_org, body):
 def test_unknown_object_and_resource_are_not_found(sf):
     with pytest.raises(SalesforceResourceNotFound) as caught:
         sf.Widget__c.create({"Name": "x"})
-    assert caught.value.content == [{"message": "The requested resource does not exist",
-                                     "errorCode": "NOT_FOUND"}]
+    assert caught.value.content == [
+        {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
+    ]
     with pytest.raises(SalesforceResourceNotFound):
         sf.restful("nothing/here")
 
@@ -195,8 +233,10 @@ def test_oversized_body_is_refused_in_salesforce_shape(sandbox_org):
     token = sandbox_org.token()["access_token"]
     big = b'{"LastName": "' + b"x" * (21 * 1024 * 1024) + b'"}'
     response = sandbox_org.session().post(
-        f"{sandbox_org.instance_url}/services/data/v59.0/sobjects/Lead/", data=big,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        f"{sandbox_org.instance_url}/services/data/v59.0/sobjects/Lead/",
+        data=big,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     assert response.status_code == 413
     assert response.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
 
@@ -206,12 +246,20 @@ def test_unknown_record_id_is_not_found_and_a_bad_id_is_malformed(sf):
         sf.Lead.get("00Q5g00000ZZZZZEA5")
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.Lead.update("bogus", {"LastName": "x"})
-    assert caught.value.content == [{"message": "Lead ID: id value of incorrect type: bogus",
-                                     "errorCode": "MALFORMED_ID", "fields": ["Id"]}]
+    assert caught.value.content == [
+        {
+            "message": "Lead ID: id value of incorrect type: bogus",
+            "errorCode": "MALFORMED_ID",
+            "fields": ["Id"],
+        }
+    ]
 
 
 def test_paths_with_and_without_trailing_slashes(sandbox_org):
-    for path in ("/services/data/v59.0/sobjects/Lead/describe",
-                 "/services/data/v59.0/sobjects/Lead/describe/",
-                 "/services/data/v59.0/limits", "/services/data/v59.0/limits/"):
+    for path in (
+        "/services/data/v59.0/sobjects/Lead/describe",
+        "/services/data/v59.0/sobjects/Lead/describe/",
+        "/services/data/v59.0/limits",
+        "/services/data/v59.0/limits/",
+    ):
         assert _get(sandbox_org, path).status_code == 200

@@ -22,12 +22,15 @@ def _lead(**extra):
 
 # -- data formatting ---------------------------------------------------------------------------
 
+
 def test_the_guides_example_a_143_character_comment(sf):
     comment = "x" * 143
     error = _fails(sf.Lead.create, _lead(Customer_Comment__c=comment))
-    assert error == {"errorCode": "STRING_TOO_LONG", "fields": ["Customer_Comment__c"],
-                     "message": f"Customer Comment: data value too large: {comment} "
-                                "(max length=100)"}
+    assert error == {
+        "errorCode": "STRING_TOO_LONG",
+        "fields": ["Customer_Comment__c"],
+        "message": f"Customer Comment: data value too large: {comment} (max length=100)",
+    }
 
 
 def test_standard_field_lengths(sf):
@@ -39,14 +42,18 @@ def test_standard_field_lengths(sf):
 def test_text_into_a_number_field_is_a_json_parser_error(sf):
     error = _fails(sf.Lead.create, _lead(Budget__c="lots"))
     assert error["errorCode"] == "JSON_PARSER_ERROR"
-    assert error["message"].startswith("Cannot deserialize instance of double from VALUE_STRING "
-                                       "value lots")
+    assert error["message"].startswith(
+        "Cannot deserialize instance of double from VALUE_STRING value lots"
+    )
 
 
 def test_a_bad_date_is_invalid_type_on_field_in_record(sf):
     error = _fails(sf.Lead.create, _lead(Demo_Date__c="31/12/2024"))
-    assert error == {"errorCode": "INVALID_TYPE_ON_FIELD_IN_RECORD", "fields": ["Demo_Date__c"],
-                     "message": "Demo Date: value not of required type: 31/12/2024"}
+    assert error == {
+        "errorCode": "INVALID_TYPE_ON_FIELD_IN_RECORD",
+        "fields": ["Demo_Date__c"],
+        "message": "Demo Date: value not of required type: 31/12/2024",
+    }
 
 
 def test_an_object_for_a_text_field_is_a_json_parser_error(sf):
@@ -56,16 +63,20 @@ def test_an_object_for_a_text_field_is_a_json_parser_error(sf):
 
 def test_invalid_email(sf):
     error = _fails(sf.Lead.create, _lead(Email="not an email"))
-    assert error == {"errorCode": "INVALID_EMAIL_ADDRESS", "fields": ["Email"],
-                     "message": "Email: invalid email address: not an email"}
+    assert error == {
+        "errorCode": "INVALID_EMAIL_ADDRESS",
+        "fields": ["Email"],
+        "message": "Email: invalid email address: not an email",
+    }
 
 
 def test_restricted_picklist(sf):
     error = _fails(sf.Lead.create, _lead(Product_Interest__c="Gizmos"))
-    assert error == {"errorCode": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                     "fields": ["Product_Interest__c"],
-                     "message": "Product Interest: bad value for restricted picklist field: "
-                                "Gizmos"}
+    assert error == {
+        "errorCode": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+        "fields": ["Product_Interest__c"],
+        "message": "Product Interest: bad value for restricted picklist field: Gizmos",
+    }
 
 
 def test_unrestricted_picklists_take_any_value(sf):
@@ -74,8 +85,11 @@ def test_unrestricted_picklists_take_any_value(sf):
 
 def test_required_fields(sf):
     error = _fails(sf.Lead.create, {"FirstName": "No"})
-    assert error == {"errorCode": "REQUIRED_FIELD_MISSING", "fields": ["LastName", "Company"],
-                     "message": "Required fields are missing: [LastName, Company]"}
+    assert error == {
+        "errorCode": "REQUIRED_FIELD_MISSING",
+        "fields": ["LastName", "Company"],
+        "message": "Required fields are missing: [LastName, Company]",
+    }
 
 
 def test_clearing_a_required_field_on_update(sf):
@@ -87,9 +101,12 @@ def test_clearing_a_required_field_on_update(sf):
 
 def test_state_without_country(sf):
     error = _fails(sf.Lead.create, _lead(State="California"))
-    assert error == {"errorCode": "FIELD_INTEGRITY_EXCEPTION", "fields": ["State"],
-                     "message": "A country/territory must be specified before specifying a "
-                                "state value for field: State/Province"}
+    assert error == {
+        "errorCode": "FIELD_INTEGRITY_EXCEPTION",
+        "fields": ["State"],
+        "message": "A country/territory must be specified before specifying a "
+        "state value for field: State/Province",
+    }
 
 
 def test_unknown_state_and_country_values(sf):
@@ -110,20 +127,30 @@ def test_a_reference_to_the_wrong_object_and_a_malformed_reference(sf):
     account = sf.query("SELECT Id FROM Account LIMIT 1")["records"][0]["Id"]
     lead = sf.query("SELECT Id FROM Lead LIMIT 1")["records"][0]["Id"]
     error = _fails(sf.Contact.create, {"LastName": "C", "Email": "c@x.io", "AccountId": lead})
-    assert error == {"errorCode": "FIELD_INTEGRITY_EXCEPTION", "fields": ["AccountId"],
-                     "message": f"Account ID: id value of incorrect type: {lead}"}
+    assert error == {
+        "errorCode": "FIELD_INTEGRITY_EXCEPTION",
+        "fields": ["AccountId"],
+        "message": f"Account ID: id value of incorrect type: {lead}",
+    }
     error = _fails(sf.Contact.create, {"LastName": "C", "Email": "c@x.io", "AccountId": "xyz"})
-    assert error == {"errorCode": "MALFORMED_ID", "fields": ["AccountId"],
-                     "message": "Account ID: id value of incorrect type: xyz"}
+    assert error == {
+        "errorCode": "MALFORMED_ID",
+        "fields": ["AccountId"],
+        "message": "Account ID: id value of incorrect type: xyz",
+    }
     assert sf.Contact.create({"LastName": "C", "Phone": "1", "AccountId": account})["success"]
 
 
 # -- access -----------------------------------------------------------------------------------
 
+
 def test_unknown_field(sf):
     error = _fails(sf.Lead.create, _lead(Favourite_Colour__c="red"))
-    assert error == {"errorCode": "INVALID_FIELD", "fields": [],
-                     "message": "No such column 'Favourite_Colour__c' on sobject of type Lead"}
+    assert error == {
+        "errorCode": "INVALID_FIELD",
+        "fields": [],
+        "message": "No such column 'Favourite_Colour__c' on sobject of type Lead",
+    }
 
 
 def test_a_field_hidden_by_field_level_security_does_not_exist_for_the_user(sf, sandbox_org):
@@ -135,10 +162,12 @@ def test_a_field_hidden_by_field_level_security_does_not_exist_for_the_user(sf, 
 def test_a_read_only_field(sf):
     error = _fails(sf.Lead.create, _lead(Sales_Notes__c="hi", IsConverted=True))
     assert error == {
-        "errorCode": "INVALID_FIELD_FOR_INSERT_UPDATE", "fields": ["Sales_Notes__c", "IsConverted"],
+        "errorCode": "INVALID_FIELD_FOR_INSERT_UPDATE",
+        "fields": ["Sales_Notes__c", "IsConverted"],
         "message": "Unable to create/update fields: Sales_Notes__c, IsConverted. Please check the "
-                   "security settings of this field and verify that it is read/write for your "
-                   "profile or permission set."}
+        "security settings of this field and verify that it is read/write for your "
+        "profile or permission set.",
+    }
 
 
 def test_revoking_field_edit_access_takes_effect_at_once(sf, sandbox_org):
@@ -153,21 +182,29 @@ def test_revoking_field_edit_access_takes_effect_at_once(sf, sandbox_org):
 
 
 def test_assigning_to_a_queue_the_user_cannot_see(sf):
-    queues = {r["Name"]: r["Id"] for r in sf.query(
-        "SELECT Id, Name FROM Group WHERE Type = 'Queue'")["records"]}
+    queues = {
+        r["Name"]: r["Id"]
+        for r in sf.query("SELECT Id, Name FROM Group WHERE Type = 'Queue'")["records"]
+    }
     assert sf.Lead.create(_lead(OwnerId=queues["Inbound Leads"]))["success"]
     error = _fails(sf.Lead.create, _lead(OwnerId=queues["Enterprise Leads"]))
-    assert error == {"errorCode": "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "fields": [],
-                     "message": "insufficient access rights on cross-reference id: "
-                                f"{queues['Enterprise Leads']}"}
+    assert error == {
+        "errorCode": "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
+        "fields": [],
+        "message": "insufficient access rights on cross-reference id: "
+        f"{queues['Enterprise Leads']}",
+    }
 
 
 def test_editing_a_read_only_shared_record(sf):
     unit_b = sf.query("SELECT Id FROM Opportunity WHERE Owner.Division = 'Unit B' LIMIT 1")
     opp = unit_b["records"][0]["Id"]
     error = _fails(sf.Opportunity.update, opp, {"Description": "mine now"})
-    assert error == {"errorCode": "INSUFFICIENT_ACCESS_OR_READONLY", "fields": [],
-                     "message": "insufficient access rights on object id"}
+    assert error == {
+        "errorCode": "INSUFFICIENT_ACCESS_OR_READONLY",
+        "fields": [],
+        "message": "insufficient access rights on object id",
+    }
 
 
 def test_object_permission_without_delete(sf):
@@ -193,10 +230,14 @@ def test_private_sharing_hides_the_other_units_records(sf, sandbox_org):
 
 # -- process alignment ------------------------------------------------------------------------
 
+
 def test_validation_rule(sf):
     error = _fails(sf.Lead.create, _lead(Phone="call me"))
-    assert error == {"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "fields": ["Phone"],
-                     "message": "Phone numbers may only contain digits, spaces and + ( ) - ."}
+    assert error == {
+        "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        "fields": ["Phone"],
+        "message": "Phone numbers may only contain digits, spaces and + ( ) - .",
+    }
 
 
 def test_validation_rule_with_combined_conditions(sf):
@@ -204,8 +245,11 @@ def test_validation_rule_with_combined_conditions(sf):
     assert error["message"] == "Working leads need a Lead Source."
     assert sf.Lead.create(_lead(Status="Working - Contacted", LeadSource="Web"))["success"]
     error = _fails(sf.Contact.create, {"LastName": "Nobody"})
-    assert error == {"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "fields": [],
-                     "message": "Enter an email address or a phone number."}
+    assert error == {
+        "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        "fields": [],
+        "message": "Enter an email address or a phone number.",
+    }
 
 
 def test_blocking_duplicate_rule(sf, unique):
@@ -229,8 +273,10 @@ def test_alert_duplicate_rule_can_be_overridden_with_the_header(sf, unique):
     assert error["errorCode"] == "DUPLICATES_DETECTED"
     assert error["message"] == "Use one of these records?"
     assert error["duplicateResult"]["allowSave"] is True
-    saved = sf.Contact.create({"LastName": "Two", "Email": email},
-                              headers={"Sforce-Duplicate-Rule-Header": "allowSave=true"})
+    saved = sf.Contact.create(
+        {"LastName": "Two", "Email": email},
+        headers={"Sforce-Duplicate-Rule-Header": "allowSave=true"},
+    )
     assert saved["success"]
 
 
@@ -238,16 +284,20 @@ def test_unique_external_id(sf, unique):
     sf.Lead.create(_lead(pi__Pardot_Prospect_Id__c=f"u{unique}"))
     error = _fails(sf.Lead.create, _lead(pi__Pardot_Prospect_Id__c=f"U{unique}"))
     assert error["errorCode"] == "DUPLICATE_VALUE"
-    assert error["message"].startswith("duplicate value found: pi__Pardot_Prospect_Id__c "
-                                       "duplicates value on record with id: 00Q")
+    assert error["message"].startswith(
+        "duplicate value found: pi__Pardot_Prospect_Id__c duplicates value on record with id: 00Q"
+    )
     assert len(error["message"].rsplit(" ", 1)[1]) == 15
 
 
 def test_converted_leads_cannot_be_updated(sf, sandbox_org):
     lead = sf.query("SELECT Id FROM Lead WHERE IsConverted = true LIMIT 1")["records"][0]["Id"]
     error = _fails(sf.Lead.update, lead, {"Title": "CEO"})
-    assert error == {"errorCode": "CANNOT_UPDATE_CONVERTED_LEAD", "fields": [],
-                     "message": "cannot reference converted lead"}
+    assert error == {
+        "errorCode": "CANNOT_UPDATE_CONVERTED_LEAD",
+        "fields": [],
+        "message": "cannot reference converted lead",
+    }
     assert sandbox_org.admin().Lead.update(lead, {"Title": "CEO"}) == 204
 
 
@@ -264,5 +314,8 @@ def test_duplicate_campaign_member(sf):
     lead = sf.Lead.create(_lead())["id"]
     assert sf.CampaignMember.create({"CampaignId": campaign, "LeadId": lead})["success"]
     error = _fails(sf.CampaignMember.create, {"CampaignId": campaign, "LeadId": lead})
-    assert error == {"errorCode": "DUPLICATE_VALUE", "fields": [],
-                     "message": "Already a campaign member."}
+    assert error == {
+        "errorCode": "DUPLICATE_VALUE",
+        "fields": [],
+        "message": "Already a campaign member.",
+    }

@@ -19,8 +19,7 @@ class Command(BaseCommand):
             raise CommandError(f"{addrport!r} is not addr:port")
         certs = ensure_certificates(certificate_dir())
         server = make_server(host or "127.0.0.1", int(port), certs, threads)
-        self.stdout.write(f"Sandbox org on https://{host or '127.0.0.1'}:{port} "
-                          f"(trust {certs.ca})")
+        self.stdout.write(f"Sandbox org on https://{host or '127.0.0.1'}:{port} (trust {certs.ca})")
         try:
             server.safe_start()
         except KeyboardInterrupt:
