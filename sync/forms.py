@@ -66,6 +66,11 @@ class ConnectionForm(BootstrapMixin, forms.ModelForm):
                 }
             ),
         }
+        labels = {
+            "login_url": "Login URL",
+            "client_id": "Client id (consumer key)",
+            "api_version": "API version",
+        }
         help_texts = {
             "api_version": "Salesforce REST API version, e.g. 62.0.",
             "username": "The connector user (password grant).",
@@ -142,6 +147,16 @@ class SettingsForm(BootstrapMixin, forms.ModelForm):
             "batch_threshold",
             "api_share",
         ]
+        labels = {
+            "auto_create_prospects": "Automatically create prospects",
+            "auto_create_campaign": "Campaign for automatically created prospects",
+            "new_record_type": "Create new Salesforce records as",
+            "match_by_email": "Match by email when there is no CRM id",
+            "email_precedence": "When several records share the email",
+            "auto_change_email": "Automatically change email",
+            "delete_with_crm": "Automatically delete and merge prospects",
+            "exclude_partner_users": "Exclude partner and portal users from assignment",
+        }
 
     def clean(self):
         data = super().clean()

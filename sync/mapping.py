@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Length
 
 from prospects.models import CustomField, Prospect
@@ -213,9 +213,16 @@ def ensure_default_rules(connector: Connector) -> None:
                 FieldRule.objects.filter(pk=rule.pk).update(**values)
 
 
-def rules_for(connector: Connector) -> QuerySet[FieldRule]:
-    """The connector's rules, in the order the field sync page shows them."""
-    return connector.field_rules.all()
+ORDER = {name: index for index, (name, *_) in enumerate(DEFAULT_MAP)}
+
+
+def rules_for(connector: Connector) -> list[FieldRule]:
+    """The connector's rules in the order the pages show them: standard fields as in
+    ``DEFAULT_MAP`` (identity, company, contact details, marketing, fixed), then custom fields."""
+    return sorted(
+        connector.field_rules.all(),
+        key=lambda rule: (ORDER.get(rule.prospect_field, len(ORDER)), rule.prospect_field),
+    )
 
 
 def mapped_fields(connector: Connector, sobject: str) -> set[str]:
@@ -482,10 +489,6 @@ def suggest_target(*, pfield: ProspectField, describe: dict | None, taken: set[s
     return ""
 
 
-def unmapped_q(column: str) -> Q:
-    return Q(**{column: ""})
-
-
 def apply_describe_defaults(
     *, connector: Connector, describes: dict[str, dict | None], user: Any = None
 ) -> int:
@@ -508,7 +511,7 @@ def apply_describe_defaults(
     pfields = prospect_fields()
     columns = ("lead_field", "contact_field", "behaviour")
     changed = 0
-    for rule in rules_for(connector).filter(fixed=False):
+    for rule in connector.field_rules.filter(fixed=False):
         before = history.snapshot(rule, columns)
         _prefill(rule, pfields.get(rule.prospect_field), describes, connector)
         after = history.snapshot(rule, columns)

@@ -73,6 +73,7 @@ def connector_detail(request: HttpRequest) -> HttpResponse:
             settings_rows=_settings_rows(connector),
             changes=history.recent_changes(connector=connector, limit=30),
             sharing_rules=connector.sharing_rules.all(),
+            ca_summary=history.snapshot(connector, ["ca_bundle"])["ca_bundle"],
         ),
     )
 
@@ -203,8 +204,11 @@ def _wizard_verify(request: HttpRequest, connector: Connector, context: dict) ->
     context.update(
         result=result,
         auth_lines=result.section("auth"),
-        object_lines=result.section("object") + result.section("package"),
-        field_lines=result.section("field"),
+        object_lines=result.section("object"),
+        package_lines=result.section("package"),
+        field_lines=sorted(
+            result.section("field"), key=lambda line: (line.sobject != "Lead", line.label.lower())
+        ),
     )
     return render(request, "sync/wizard_verify.html", context)
 

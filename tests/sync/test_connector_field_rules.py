@@ -1,6 +1,7 @@
 """Editing field rules, custom fields and data sharing rules in the browser's forms."""
 
 import pytest
+from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from prospects.factories import ProspectFactory
@@ -10,6 +11,12 @@ from sync.verification import verify_connector
 from tests.sync.factories import CustomFieldFactory, sandbox_connector
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client():
+    """Django's test client (tests/sync/conftest.py's ``client`` is a Salesforce client)."""
+    return DjangoClient()
 
 
 @pytest.fixture

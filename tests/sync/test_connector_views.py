@@ -7,12 +7,20 @@ from pathlib import Path
 import pytest
 import trustme
 from django.db import connection
+from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from sync.models import Connector, ConnectorChange, FieldRule
 from tests.sync.factories import ConnectorFactory, sandbox_connector
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client():
+    """Django's test client (tests/sync/conftest.py's ``client`` is a Salesforce client)."""
+    return DjangoClient()
+
 
 ADMIN_PAGES = [
     ("sync:connector", {}),
