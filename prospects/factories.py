@@ -55,7 +55,25 @@ class ProspectFactory(DjangoModelFactory):
     phone = factory.Faker("numerify", text="+1 (###) ###-####")
     address_one = factory.Faker("street_address")
     city = factory.Faker("city")
-    state = factory.Faker("state")
+    # States the demo org's state/country picklists know (the sandbox refuses others, as
+    # Salesforce does with state and country picklists on).
+    state = factory.Faker(
+        "random_element",
+        elements=[
+            "California",
+            "New York",
+            "Texas",
+            "Illinois",
+            "Washington",
+            "Massachusetts",
+            "Florida",
+            "Georgia",
+            "Colorado",
+            "Oregon",
+            "Pennsylvania",
+            "Ohio",
+        ],
+    )
     zip = factory.Faker("postcode")
     country = "United States"
     source = factory.Faker("random_element", elements=SOURCES)

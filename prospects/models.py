@@ -1,6 +1,7 @@
 """Prospects: the people marketers capture and work, kept in step with Salesforce."""
 
 import datetime
+import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -155,6 +156,9 @@ class Prospect(models.Model):
     crm_account_id = models.CharField("CRM account id", max_length=18, blank=True)
     crm_owner_id = models.CharField("CRM owner id", max_length=18, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Written to the package's external-id field on create, so a retried create upserts the same
+    # record. A UUID, not the pk: pks repeat across databases (a reset demo, a restored backup).
+    sync_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     sync_status = models.CharField(
         max_length=20, choices=SyncStatus.choices, default=SyncStatus.NOT_SYNCED, db_index=True
     )

@@ -370,7 +370,10 @@ class Client:
             path, http = f"composite/sobjects/{sobject}/{external_id}", "PATCH"
         else:
             raise ValueError(f"unknown collection method {method!r}")
-        return self.call(lambda sf: sf.restful(path, method=http, json=body)) or []
+        # Duplicate rules set to "allow with alert" let the connector save, as they let users;
+        # "block" rules still refuse (DUPLICATES_DETECTED becomes a Sync Error).
+        headers = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+        return self.call(lambda sf: sf.restful(path, method=http, json=body, headers=headers)) or []
 
     def delete(self, sobject: str, record_id: str) -> None:
         self.call(lambda sf: getattr(sf, sobject).delete(record_id))

@@ -437,7 +437,7 @@ class Pusher:
                 records = []
                 for target, payload in chunk:
                     if external_id:
-                        payload[external_id] = str(target.prospect.pk)
+                        payload[external_id] = target.prospect.sync_key.hex
                     records.append(payload)
                 method = "upsert" if external_id else "create"
                 results = self.write(
@@ -490,7 +490,15 @@ class Pusher:
             transient=result.get("_transient"),
         )
         record_id = (target.record or {}).get("Id", "")
+        if record_id and not error.transient:
+            self.link(target.prospect, target.sobject, record_id)
         self.fail(target.prospect, target.sobject, operation, record_id, error, payload=payload)
+
+    def link(self, prospect: Prospect, sobject: str, record_id: str) -> None:
+        """Keep the link to a matched or followed record even when the write was refused."""
+        column = "crm_contact_id" if sobject == "Contact" else "crm_lead_id"
+        if getattr(prospect, column) != record_id or sobject == "Contact":
+            Prospect.objects.filter(pk=prospect.pk).update(**{column: record_id})
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

@@ -13,13 +13,22 @@ NEW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 
 
 def rule(behaviour, blanks=False):
-    return FieldRule(prospect_field="company", lead_field="Company", behaviour=behaviour,
-                     salesforce_blanks_overwrite=blanks)
+    return FieldRule(
+        prospect_field="company",
+        lead_field="Company",
+        behaviour=behaviour,
+        salesforce_blanks_overwrite=blanks,
+    )
 
 
 def run(behaviour, ours, theirs, *, ours_at=OLD, theirs_at=OLD, blanks=False):
-    return decide(rule(behaviour, blanks), ours=ours, theirs=theirs,
-                  ours_changed_at=ours_at, theirs_changed_at=theirs_at)
+    return decide(
+        rule(behaviour, blanks),
+        ours=ours,
+        theirs=theirs,
+        ours_changed_at=ours_at,
+        theirs_changed_at=theirs_at,
+    )
 
 
 @pytest.mark.parametrize("behaviour", list(B))
@@ -53,10 +62,19 @@ def test_salesforce_blank_overwrites_when_the_rule_says_so():
 
 
 def test_most_recent_value_wins_either_way():
-    assert run(B.MOST_RECENT, "Acme", "Globex", ours_at=NEW, theirs_at=OLD) == ("salesforce", "Acme")
-    assert run(B.MOST_RECENT, "Acme", "Globex", ours_at=OLD, theirs_at=NEW) == ("leadbridge", "Globex")
+    assert run(B.MOST_RECENT, "Acme", "Globex", ours_at=NEW, theirs_at=OLD) == (
+        "salesforce",
+        "Acme",
+    )
+    assert run(B.MOST_RECENT, "Acme", "Globex", ours_at=OLD, theirs_at=NEW) == (
+        "leadbridge",
+        "Globex",
+    )
 
 
 def test_most_recent_blank_is_filled_by_the_older_value():
-    assert run(B.MOST_RECENT, None, "Globex", ours_at=NEW, theirs_at=OLD) == ("leadbridge", "Globex")
+    assert run(B.MOST_RECENT, None, "Globex", ours_at=NEW, theirs_at=OLD) == (
+        "leadbridge",
+        "Globex",
+    )
     assert run(B.MOST_RECENT, "Acme", None, ours_at=OLD, theirs_at=NEW) == ("salesforce", "Acme")
