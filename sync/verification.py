@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from django.utils import timezone
 
 from sync import describe as describes
+from sync import history
 from sync.mapping import PACKAGE_FIELDS
 from sync.models import Connector, FieldRule
 from sync.salesforce import Client, SalesforceError
@@ -50,6 +51,7 @@ class CheckLine:
 class Verification:
     checks: list[CheckLine] = field(default_factory=list)
     user: dict = field(default_factory=dict)
+    instance_url: str = ""
 
     @property
     def ok(self) -> bool:
@@ -126,7 +128,7 @@ def run_checks(*, connector: Connector, client: Client) -> Verification:
     """Authenticate, refresh describes, build the checklist. Never raises SalesforceError."""
     result = Verification()
     try:
-        client.authenticate()
+        result.instance_url = client.authenticate().instance_url
         result.user = client.identity()
         descs = describes.refresh_describes(connector=connector, client=client, sobjects=DESCRIBED)
     except SalesforceError as exc:
@@ -154,17 +156,23 @@ def verify_connector(*, connector: Connector, client: Client | None = None) -> V
     result = run_checks(connector=connector, client=client or Client.for_connector(connector))
     problems = [{k: v for k, v in asdict(line).items() if k != "ok"} for line in result.problems]
     now = timezone.now()
-    Connector.objects.filter(pk=connector.pk).update(problems=problems, verified_at=now)
+    found = {"problems": problems, "verified_at": now}
+    if result.instance_url:
+        found["instance_url"] = result.instance_url
+    Connector.objects.filter(pk=connector.pk).update(**found)
     State = Connector.State
-    if problems:
-        Connector.objects.filter(pk=connector.pk, state=State.ACTIVE).update(
-            state=State.NEEDS_ATTENTION
+    old, new = (
+        (State.ACTIVE, State.NEEDS_ATTENTION) if problems else (State.NEEDS_ATTENTION, State.ACTIVE)
+    )
+    if Connector.objects.filter(pk=connector.pk, state=old).update(state=new) == 1:
+        history.record_changes(
+            connector=connector,
+            user=None,
+            subject="verification",
+            before={"state": State(old).label},
+            after={"state": State(new).label},
         )
-    else:
-        Connector.objects.filter(pk=connector.pk, state=State.NEEDS_ATTENTION).update(
-            state=State.ACTIVE
-        )
-    connector.refresh_from_db(fields=["problems", "verified_at", "state"])
+    connector.refresh_from_db(fields=["problems", "verified_at", "state", "instance_url"])
     return result
 
 

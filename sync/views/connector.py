@@ -207,7 +207,8 @@ def _wizard_verify(request: HttpRequest, connector: Connector, context: dict) ->
         object_lines=result.section("object"),
         package_lines=result.section("package"),
         field_lines=sorted(
-            result.section("field"), key=lambda line: (line.sobject != "Lead", line.label.lower())
+            result.section("field"),
+            key=lambda line: (line.ok, line.sobject != "Lead", line.label.lower()),
         ),
     )
     return render(request, "sync/wizard_verify.html", context)

@@ -142,3 +142,35 @@ def test_a_sync_admin_edits_a_fields_behaviour(page, live_server, sandbox_org):
     assert FieldRule.objects.get(prospect_field="phone").behaviour == "salesforce"
     assert ConnectorChange.objects.filter(subject="phone", field="behaviour").exists()
     assert "Use Salesforce's value" in page.inner_text("#history")
+
+
+def test_a_lost_field_permission_shows_a_banner_until_restored(page, live_server, sandbox_org):
+    from tests.sync.factories import sandbox_connector
+
+    sandbox_connector(sandbox_org, state=Connector.State.ACTIVE)
+    log_in(page, live_server)
+    sandbox_org.control(
+        "set_field_permission", profile="Leadbridge Connector", sobject="Lead", field="Title",
+        editable=False,
+    )
+    try:
+        page.goto(f"{live_server.url}/sync/connector/")
+        page.click("text=Verify now")
+        page.wait_for_selector("#connector-attention")
+        assert "Lead.Title: the connector user cannot edit it." in page.inner_text(
+            "#connector-attention"
+        )
+        assert page.locator(".page-header [data-state=needs_attention]").count() == 1
+        page.screenshot(path=SHOTS / "connector-needs-attention.png", full_page=True)
+        page.goto(f"{live_server.url}/sync/connector/setup/2/")
+        page.screenshot(path=SHOTS / "wizard-2-red.png", full_page=True)
+        assert page.locator("[data-check='Lead.Title']").get_attribute("data-ok") == "false"
+    finally:
+        sandbox_org.control(
+            "set_field_permission", profile="Leadbridge Connector", sobject="Lead",
+            field="Title", editable=True,
+        )
+    page.goto(f"{live_server.url}/sync/connector/")
+    page.click("#connector-attention button")
+    page.wait_for_selector(".page-header [data-state=active]")
+    assert page.locator("#connector-attention").count() == 0

@@ -280,3 +280,41 @@ def test_fixed_rows_show_their_reason_and_cannot_be_edited(admin_client_):
     assert response.status_code == 302
     score.refresh_from_db()
     assert score.behaviour == FieldRule.Behaviour.LEADBRIDGE
+
+
+def test_the_context_processor_gives_sync_admins_the_lost_permissions(rf, sync_admin, marketer):
+    from sync.context_processors import connector_attention
+
+    ConnectorFactory(
+        state=Connector.State.NEEDS_ATTENTION,
+        problems=[
+            {
+                "kind": "object",
+                "label": "Campaign: read, create, edit",
+                "detail": "cannot create Campaign records",
+                "sobject": "Campaign",
+            }
+        ],
+    )
+    request = rf.get("/")
+    request.user = sync_admin
+    assert connector_attention(request)["sync_attention"] == [
+        "The connector user cannot create Campaign records."
+    ]
+    request.user = marketer
+    assert connector_attention(request) == {}
+
+
+def test_verification_state_changes_are_in_the_history(sandbox_org):
+    from sync.verification import verify_connector
+
+    connector = sandbox_connector(sandbox_org, state=Connector.State.NEEDS_ATTENTION)
+    verify_connector(connector=connector)
+    change = ConnectorChange.objects.get(subject="verification")
+    assert (change.field, change.old, change.new, change.user) == (
+        "state",
+        "Needs attention",
+        "Active",
+        None,
+    )
+    assert connector.instance_url == sandbox_org.instance_url
