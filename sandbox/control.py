@@ -2,7 +2,7 @@
 fixture's control endpoint all call these (revoke a permission, hide records, age sessions …).
 """
 
-from sandbox import auth, demo, limits
+from sandbox import auth, demo, ids, limits
 from sandbox.errors import ApiError
 from sandbox.models import (
     Field,
@@ -11,9 +11,11 @@ from sandbox.models import (
     Org,
     OrgUser,
     Profile,
+    Record,
     SObject,
     bump_meta_version,
 )
+from sandbox.values import format_datetime, now
 
 DB = "sandbox"
 FIELD_PROPS = {
@@ -120,7 +122,51 @@ def reset_api_usage() -> dict:
     return {"ok": True}
 
 
+def seed_leads(*, count: int, prefix: str = "seed") -> dict:
+    """Insert ``count`` plain leads in bulk (benchmarks: a 100,000-row query)."""
+    org = _org()
+    owner = OrgUser.objects.using(DB).get(org=org, username=demo.CONNECTOR_USERNAME).pk
+    stamp = now()
+    text = format_datetime(stamp)
+    for start in range(0, count, 5000):
+        rows = []
+        for index in range(start, min(start + 5000, count)):
+            record_id = ids.new_id("00Q")
+            email = f"{prefix}{index}@bench.example"
+            rows.append(
+                Record(
+                    pk=record_id,
+                    org=org,
+                    sobject="Lead",
+                    owner_id=owner,
+                    email=email,
+                    ext_id=f"{prefix}-{index}",
+                    system_modstamp=stamp,
+                    data={
+                        "Id": record_id,
+                        "IsDeleted": False,
+                        "CreatedDate": text,
+                        "CreatedById": owner,
+                        "LastModifiedDate": text,
+                        "LastModifiedById": owner,
+                        "SystemModstamp": text,
+                        "OwnerId": owner,
+                        "LastName": f"Seed {index}",
+                        "Name": f"Seed {index}",
+                        "Company": "Bench Co",
+                        "Email": email,
+                        "Status": "Open - Not Contacted",
+                        "IsConverted": False,
+                        "pi__Pardot_Prospect_Id__c": f"{prefix}-{index}",
+                    },
+                )
+            )
+        Record.objects.using(DB).bulk_create(rows)
+    return {"created": count}
+
+
 ACTIONS = {
+    "seed_leads": seed_leads,
     "reset": reset,
     "set_field_permission": set_field_permission,
     "set_object_permission": set_object_permission,
@@ -142,3 +188,33 @@ def run(action: str, params: dict) -> dict:
         return handler(**params)
     except (TypeError, ValueError, LookupError) as exc:
         raise ApiError("INVALID_INPUT", str(exc), 400, None) from exc
+
+
+def _record(record_id: str):
+    from sandbox.models import Record
+
+    return Record.objects.using(DB).get(pk=record_id)
+
+
+def convert_lead(*, lead_id: str) -> dict:
+    """Convert a lead (Account + Contact created, IsConverted and Converted*Id set)."""
+    from sandbox import lifecycle
+
+    return lifecycle.convert_lead(_record(lead_id))
+
+
+def undelete(*, record_id: str) -> dict:
+    from sandbox import lifecycle
+
+    lifecycle.undelete_record(_record(record_id))
+    return {"ok": True}
+
+
+def merge(*, master_id: str, duplicate_ids: list[str]) -> dict:
+    from sandbox import lifecycle
+
+    moved = lifecycle.merge_records(_record(master_id), [_record(i) for i in duplicate_ids])
+    return {"moved": moved}
+
+
+ACTIONS.update({"convert_lead": convert_lead, "undelete": undelete, "merge": merge})

@@ -61,7 +61,6 @@ def test_unmapped_owner_falls_back_to_the_connector_user(connector, sf, unique_e
     )
     push_prospects(connector=connector, prospect_ids=[prospect.pk])
     [lead] = leads_with(sf, prospect.email)
-    me = sf.query(f"SELECT Id FROM User WHERE Username = '{sandbox_org.username}'")["records"][0]
     users = {r["Id"]: r["Username"] for r in sf.query("SELECT Id, Username FROM User")["records"]}
     assert users[lead["OwnerId"]] == sandbox_org.username, users
 
