@@ -75,6 +75,10 @@ class Batch:
 
     claimed: dict[tuple, str] = field(default_factory=dict)
     allow_duplicates: bool = False
+    # Existing holders of indexed values, fetched once per batch: (object, column) → value → ids.
+    holders: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
+    # Lookup targets fetched once per batch: id → {sobject, owner_id, is_deleted} (or None).
+    targets: dict[str, dict | None] = field(default_factory=dict)
 
 
 def where_field(queryset: QuerySet, name: str, lookup: str, value: object) -> QuerySet:
@@ -170,6 +174,8 @@ def write_records(
 ) -> list[Result]:
     """Apply operations in order; see the module docstring for the two phases."""
     batch = Batch(allow_duplicates=allow_duplicates)
+    if len(ops) > 1:
+        _prefetch_holders(actor, ops, batch)
     results: list[Result] = []
     staged: list[tuple[Record, bool]] = []
     for op in ops:
@@ -184,6 +190,55 @@ def write_records(
         return [r if r.error else Result(error=ROLLED_BACK) for r in results]
     _commit(staged)
     return results
+
+
+def _sent_value(body: dict, name: str) -> str | None:
+    for key, value in body.items():
+        if key.lower() == name.lower() and isinstance(value, str) and value:
+            return value.lower()
+    return None
+
+
+def _prefetch_holders(actor: Actor, ops: list[Op], batch: Batch) -> None:
+    """One query per object and indexed column (Email, external id) for the whole batch."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for op in ops:
+        if op.kind == "delete" or not isinstance(op.body, dict):
+            continue
+        for column, name in (("email", "Email"), ("ext_id", op.obj.indexed_ext_field)):
+            value = _sent_value(op.body, name) if name else None
+            if column == "ext_id" and op.kind == "upsert" and op.ext_field == name:
+                value = (op.ext_value or "").lower() or value
+            if value:
+                wanted.setdefault((op.obj.name, column), set()).add(value)
+    _prefetch_targets(actor, ops, batch)
+    for (obj_name, column), values in wanted.items():
+        found: dict[str, list[str]] = {value: [] for value in values}
+        rows = Record.objects.using(DB).filter(
+            org_id=actor.org.pk, sobject=obj_name, is_deleted=False, **{f"{column}__in": values}
+        )
+        for record_id, value in rows.values_list("id", column):
+            found.setdefault(value, []).append(record_id)
+        batch.holders[(obj_name, column)] = found
+
+
+def _prefetch_targets(actor: Actor, ops: list[Op], batch: Batch) -> None:
+    wanted = set()
+    for op in ops:
+        if op.kind == "delete" or not isinstance(op.body, dict):
+            continue
+        for key, value in op.body.items():
+            fmeta = op.obj.field(key) if isinstance(key, str) else None
+            if fmeta and fmeta.type == "reference" and isinstance(value, str):
+                normalized = ids.normalize(value)
+                if normalized and not normalized.startswith("005"):
+                    wanted.add(normalized)
+    if not wanted:
+        return
+    rows = Record.objects.using(DB).filter(org_id=actor.org.pk, pk__in=wanted)
+    batch.targets = {record_id: None for record_id in wanted}
+    for row in rows.values("id", "sobject", "owner_id", "is_deleted"):
+        batch.targets[row["id"]] = row
 
 
 def _commit(staged: list[tuple[Record, bool]]) -> None:
@@ -330,7 +385,7 @@ def _check_merged(
     rules.check_required(obj, merged, creating=creating, touched=touched)
     if actor.org.state_country_picklists:
         rules.apply_state_country(obj, merged, touched)
-    _check_references(actor, obj, merged, touched)
+    _check_references(actor, obj, merged, touched, batch)
     if obj.name == "CampaignMember" and creating:
         _check_campaign_member(actor, merged, batch)
     rules.derive_fields(obj, merged)
@@ -339,7 +394,9 @@ def _check_merged(
     _check_unique(actor, obj, merged, touched, batch)
 
 
-def _check_references(actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str]) -> None:
+def _check_references(
+    actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str], batch: Batch
+) -> None:
     for name in touched:
         fmeta = obj.field(name)
         value = merged.get(name)
@@ -348,12 +405,15 @@ def _check_references(actor: Actor, obj: ObjectMeta, merged: dict, touched: set[
         if value.startswith("005"):
             _check_user_reference(actor, fmeta, value)
             continue
-        target = (
-            Record.objects.using(DB)
-            .filter(pk=value, org_id=actor.org.pk)
-            .values("sobject", "owner_id", "is_deleted")
-            .first()
-        )
+        if value in batch.targets:
+            target = batch.targets[value]
+        else:
+            target = (
+                Record.objects.using(DB)
+                .filter(pk=value, org_id=actor.org.pk)
+                .values("sobject", "owner_id", "is_deleted")
+                .first()
+            )
         if target is None:
             raise ApiError(
                 "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400, [fmeta.name]
@@ -424,7 +484,15 @@ def _check_duplicates(actor: Actor, obj: ObjectMeta, merged: dict, batch: Batch)
         if not values or any(v in (None, "") for v in values):
             continue
         key = ("dup", rule.pk, *(str(v).lower() for v in values))
-        matches = _duplicate_matches(actor, obj, rule.match_fields, values, merged["Id"])
+        cached = batch.holders.get((obj.name, "email"))
+        if (
+            rule.match_fields == ["Email"]
+            and cached is not None
+            and str(values[0]).lower() in cached
+        ):
+            matches = [i for i in cached[str(values[0]).lower()] if i != merged["Id"]]
+        else:
+            matches = _duplicate_matches(actor, obj, rule.match_fields, values, merged["Id"])
         if key in batch.claimed and batch.claimed[key] != merged["Id"]:
             matches.append(batch.claimed[key])
         if matches and (rule.action == "block" or not batch.allow_duplicates):

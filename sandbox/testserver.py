@@ -18,7 +18,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--trivial", action="store_true", help="Serve sandbox/trivial.py.")
     args = parser.parse_args()
+    if args.trivial:
+        serve_trivial(args)
+        return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
 
@@ -42,6 +46,23 @@ def main() -> None:
         server.serve()
     except KeyboardInterrupt:
         server.stop()
+
+
+def serve_trivial(args: argparse.Namespace) -> None:
+    """The benchmark baseline: same server and TLS, canned answers, no Django."""
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    from sandbox import trivial
+    from sandbox.tls import ensure_certificates
+
+    certs = ensure_certificates(Path(args.cert_dir))
+    server = wsgi.Server((args.host, args.port), trivial.application, numthreads=args.threads)
+    server.ssl_adapter = BuiltinSSLAdapter(str(certs.server_cert), str(certs.server_key))
+    server.prepare()
+    sys.stdout.write(f"READY {server.bind_addr[1]}\n")
+    sys.stdout.flush()
+    server.serve()
 
 
 if __name__ == "__main__":
