@@ -6,6 +6,13 @@ app_name = "sync"
 urlpatterns = [
     # Sync Errors (marketers)
     path("errors/", errors.error_list, name="errors"),
+    path("errors/<int:pk>/", errors.error_detail, name="error_detail"),
+    path("errors/<int:pk>/resync/", errors.error_resync, name="error_resync"),
+    path("errors/resync/", errors.errors_bulk_resync, name="errors_bulk_resync"),
+    path("errors/tasks/<int:pk>/", errors.errors_task, name="errors_task"),
+    path("errors/export.csv", errors.errors_export, name="errors_export"),
+    path("errors/import/", errors.errors_import, name="errors_import"),
+    path("errors/import/<int:pk>/", errors.errors_import_report, name="errors_import_report"),
     # Connector, settings, wizard, field rules (Sync admins)
     path("connector/", connector.connector_detail, name="connector"),
     path("field-sync/", connector.field_rules, name="field_rules"),

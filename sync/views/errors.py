@@ -1,15 +1,256 @@
-"""Sync Errors pages (issue 7)."""
+"""Sync Errors pages (issue 7): the table, one error's root cause, resync, CSV out and back in.
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+Views stay thin: check the role, bind a form or filter, call one function in ``sync.errors*``
+or enqueue one job in ``sync.jobs_errors``, render.
+"""
 
-from portal.roles import marketer_required
+from __future__ import annotations
+
+import uuid
+
+import django_rq
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from portal.models import Task
+from portal.roles import MarketerRequiredMixin, marketer_required
+from sync import jobs_errors
+from sync.errors import open_counts_by_category
+from sync.errors_csv import export_lines
+from sync.errors_fix import active_connector, fix_value, resync_error, root_cause
+from sync.filters import SyncErrorFilter
+from sync.models import Connector, ErrorCategory, FieldRule, SyncError
+from sync.tables import SyncErrorTable
+
+IMPORTS_QUEUE = "imports"
+UPLOAD_DIR = settings.VAR_DIR / "uploads"
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_SELECTED = 500
+
+
+class ErrorListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
+    """The Sync Errors table: open errors by default, newest first, 50 a page."""
+
+    model = SyncError
+    table_class = SyncErrorTable
+    filterset_class = SyncErrorFilter
+    template_name = "sync/errors.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return SyncError.objects.all()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        context["counts"] = _category_tabs(params)
+        context["querystring"] = params.urlencode()
+        context["task"] = _running_task(self.request)
+        return context
+
+
+error_list = ErrorListView.as_view()
+
+
+def _category_tabs(params) -> list[dict]:
+    counts = open_counts_by_category()
+    current = params.get("category", "")
+    tabs = [{"value": "", "label": "All open", "count": sum(counts.values())}]
+    tabs += [{"value": v, "label": label, "count": counts[v]} for v, label in ErrorCategory.choices]
+    for tab in tabs:
+        query = params.copy()
+        query.pop("category", None)
+        if tab["value"]:
+            query["category"] = tab["value"]
+        tab["query"] = query.urlencode()
+        tab["active"] = tab["value"] == current
+    return tabs
+
+
+def _running_task(request: HttpRequest) -> Task | None:
+    task_id = request.session.get("errors_task")
+    return Task.objects.filter(pk=task_id).first() if task_id else None
+
+
+class FixForm(forms.Form):
+    value = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 @marketer_required
-def error_list(request: HttpRequest) -> HttpResponse:
+def error_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One error: the field, the value sent, the rule broken, and the guide's two ways out."""
+    error = get_object_or_404(SyncError.objects.select_related("prospect", "connector"), pk=pk)
+    cause = root_cause(error=error)
+    form = FixForm(request.POST or None, initial={"value": cause.current_value or ""})
+    if request.method == "POST" and cause.prospect_field and error.prospect and form.is_valid():
+        try:
+            fix_value(
+                prospect=error.prospect, name=cause.prospect_field, raw=form.cleaned_data["value"]
+            )
+        except ValidationError as exc:
+            form.add_error("value", exc)
+        else:
+            if "resync" in request.POST:
+                result = resync_error(error=error)
+                level = messages.SUCCESS if result.state == "cleared" else messages.WARNING
+                messages.add_message(request, level, result.message or "Resynced.")
+            else:
+                messages.success(request, "Saved; a sync is requested. Resync to see it now.")
+            return redirect("sync:error_detail", pk=error.pk)
+    context = {
+        "error": error,
+        "cause": cause,
+        "form": form,
+        "others": SyncError.objects.open()
+        .filter(prospect_id=error.prospect_id)
+        .exclude(pk=error.pk)[:20]
+        if error.prospect_id
+        else [],
+        "rule": _rule_for(error),
+        "group_query": f"error_code={error.error_code}&field={error.field}",
+    }
+    return render(request, "sync/error_detail.html", context)
+
+
+def _rule_for(error: SyncError) -> FieldRule | None:
+    column = {"Lead": "lead_field", "Contact": "contact_field"}.get(error.sobject)
+    if not column or not error.field:
+        return None
+    return FieldRule.objects.filter(**{f"{column}__iexact": error.field}).first()
+
+
+@require_POST
+@marketer_required
+def error_resync(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resync one row's prospect now; answer with the row(s) that replace it."""
+    error = get_object_or_404(SyncError, pk=pk)
+    result = resync_error(error=error)
+    table = SyncErrorTable(result.errors, request=request)
     return render(
         request,
-        "portal/coming.html",
-        {"title": "Sync Errors", "what": "Records Salesforce rejected, with the cause and a fix."},
+        "sync/errors_row.html",
+        {"error": error, "result": result, "rows": table.rows, "columns": len(table.columns)},
+    )
+
+
+@require_POST
+@marketer_required
+def errors_bulk_resync(request: HttpRequest) -> HttpResponse:
+    """Resync the selected rows, or everything the filter matches, in an RQ job with progress."""
+    scope = request.POST.get("scope", "selected")
+    task = Task.objects.create(kind="errors_resync", created_by=request.user)
+    if scope == "filter":
+        kwargs = {"querystring": request.POST.get("querystring", "")}
+    else:
+        ids = [int(i) for i in request.POST.getlist("select") if i.isdigit()][:MAX_SELECTED]
+        prospects = SyncError.objects.filter(pk__in=ids, prospect__isnull=False)
+        kwargs = {"prospect_ids": sorted(set(prospects.values_list("prospect_id", flat=True)))}
+    _enqueue(jobs_errors.resync_job, task.pk, **kwargs)
+    request.session["errors_task"] = task.pk
+    return _task_fragment(request, task)
+
+
+@marketer_required
+def errors_task(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar (polled every second while the job runs)."""
+    task = get_object_or_404(Task, pk=pk, kind__startswith="errors_")
+    return _task_fragment(request, task)
+
+
+def _task_fragment(request: HttpRequest, task: Task) -> HttpResponse:
+    visible = [int(i) for i in request.GET.get("visible", "").split(",") if i.isdigit()][:200]
+    changed = SyncError.objects.filter(pk__in=visible, resolved_at__isnull=False)
+    return render(request, "sync/errors_task.html", {"task": task, "cleared": changed})
+
+
+def _enqueue(job, *args, **kwargs) -> None:
+    """Enqueue after commit; with no Redis the job runs now (nothing is lost either way)."""
+
+    def send() -> None:
+        if getattr(settings, "SYNC_ERRORS_JOBS_INLINE", False):
+            job(*args, **kwargs)
+            return
+        try:
+            queue = django_rq.get_queue(IMPORTS_QUEUE)
+            queue.enqueue(job, *args, **kwargs, job_timeout=3600)
+        except Exception:  # noqa: BLE001 - Redis down or not configured: run in-process
+            job(*args, **kwargs)
+
+    transaction.on_commit(send)
+
+
+@marketer_required
+def errors_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The current filter as CSV, streamed (constant memory whatever the size)."""
+    errors = SyncErrorFilter(request.GET, queryset=SyncError.objects.all()).qs
+    connector = active_connector() or Connector.objects.first()
+    response = StreamingHttpResponse(
+        export_lines(errors=errors, connector=connector), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="sync-errors-{stamp}.csv"'
+    return response
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="Corrected CSV",
+        help_text="The file exported from this page, edited in a spreadsheet and saved as CSV.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv", "class": "form-control"}),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                f"The file is {upload.size / 1e6:.0f} MB; the limit is "
+                f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB. Export a narrower filter."
+            )
+        return upload
+
+
+@marketer_required
+def errors_import(request: HttpRequest) -> HttpResponse:
+    """Upload a corrected export; an RQ job applies it and resyncs (the guide's option 2)."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        path = _save_upload(form.cleaned_data["file"])
+        task = Task.objects.create(
+            kind="errors_import", created_by=request.user, message="Reading the file…"
+        )
+        _enqueue(jobs_errors.import_job, task.pk, str(path))
+        return redirect("sync:errors_import_report", pk=task.pk)
+    return render(request, "sync/errors_import.html", {"form": form})
+
+
+def _save_upload(upload: UploadedFile):
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    path = UPLOAD_DIR / f"errors-{uuid.uuid4().hex}.csv"
+    with open(path, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path
+
+
+@marketer_required
+def errors_import_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The import's progress, then its report: rows applied, rows refused with line and reason."""
+    task = get_object_or_404(Task, pk=pk, kind="errors_import")
+    template = "sync/errors_import_report.html"
+    if request.headers.get("HX-Request"):
+        template = "sync/errors_import_status.html"
+    return render(
+        request, template, {"task": task, "report": task.result, "back": reverse("sync:errors")}
     )

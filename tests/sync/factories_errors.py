@@ -1,6 +1,8 @@
 """factory-boy factories for Sync Errors tests."""
 
 import factory
+import pytest
+from django.test import Client as DjangoClient
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -36,3 +38,30 @@ class SyncErrorFactory(DjangoModelFactory):
     constraint = "Customer_Comment__c allows 100 characters; this value has 143"
     first_seen_at = factory.LazyFunction(timezone.now)
     last_seen_at = factory.LazyAttribute(lambda e: e.first_seen_at)
+
+
+# -- fixtures (tests/sync/conftest.py's ``client`` is the Salesforce client, so the web client
+# for these pages has its own names) ----------------------------------------------------------
+
+
+@pytest.fixture
+def web():
+    return DjangoClient()
+
+
+@pytest.fixture
+def marketer_web(web, marketer):
+    web.force_login(marketer)
+    return web
+
+
+@pytest.fixture
+def admin_web(web, sync_admin):
+    web.force_login(sync_admin)
+    return web
+
+
+@pytest.fixture
+def jobs_inline(settings):
+    """Run the page's RQ jobs in-process, right after the request's transaction commits."""
+    settings.SYNC_ERRORS_JOBS_INLINE = True

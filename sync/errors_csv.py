@@ -1,0 +1,362 @@
+"""Sync Errors as CSV: a streamed export, and the re-import that applies a corrected file.
+
+The export opens cleanly in Excel and LibreOffice (UTF-8 with a BOM, RFC 4180 quoting) and is
+safe there: a cell that a spreadsheet would run as a formula gets a leading apostrophe, which
+the re-import takes off again. The re-import applies each row in its own transaction, so a
+refused row changes nothing and an accepted one is complete.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from prospects.models import CustomField, Prospect
+from sync.errors_fix import CUSTOM_PREFIX, EDITABLE_FIELDS, apply_values, mapped_columns
+from sync.models import Connector, SyncReason
+from sync.triggers import request_sync
+
+INFO_COLUMNS = [
+    "prospect_id",
+    "prospect_email",
+    "crm_id",
+    "error_code",
+    "category",
+    "object",
+    "field",
+    "message",
+    "value_sent",
+    "first_seen_at",
+    "last_seen_at",
+]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_CHUNK = 2000
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+MAX_CELL = 131072  # the csv module's default field limit: longer is junk, not a value
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+def neutralise(cell: str) -> str:
+    """Defuse a cell a spreadsheet would evaluate (=, +, -, @, tab, CR) with an apostrophe."""
+    return "'" + cell if cell and cell[0] in FORMULA_START else cell
+
+
+def export_header(columns: list[str]) -> list[str]:
+    return INFO_COLUMNS + columns
+
+
+def export_lines(*, errors: QuerySet, connector: Connector | None) -> Iterator[bytes]:
+    """Yield the CSV file for ``errors`` in chunks of bytes, at constant memory.
+
+    One query (errors joined to their prospect) read with a server-side cursor; rows are written
+    ``EXPORT_CHUNK`` at a time.
+    """
+    columns = mapped_columns(connector)
+    standard = [c for c in columns if not c.startswith(CUSTOM_PREFIX)]
+    custom = [c.removeprefix(CUSTOM_PREFIX) for c in columns if c.startswith(CUSTOM_PREFIX)]
+    lookups = [
+        "prospect_id",
+        "prospect_email",
+        "record_id",
+        "prospect__crm_contact_id",
+        "prospect__crm_lead_id",
+        "error_code",
+        "category",
+        "sobject",
+        "field",
+        "message",
+        "value_sent",
+        "first_seen_at",
+        "last_seen_at",
+        "prospect__custom_fields",
+        *(f"prospect__{name}" for name in standard),
+    ]
+    rows = errors.order_by().values_list(*lookups).iterator(chunk_size=EXPORT_CHUNK)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(export_header(columns))
+    yield codecs.BOM_UTF8 + buffer.getvalue().encode()
+    tz = timezone.get_current_timezone()
+    pending = 0
+    buffer.seek(0)
+    buffer.truncate()
+    for row in rows:
+        (pid, email, record_id, contact_id, lead_id, code, category, sobject, fld, message,
+         value, first, last, custom_values, *values) = row  # fmt: skip
+        custom_values = custom_values or {}
+        cells = [
+            "" if pid is None else str(pid),
+            email,
+            contact_id or lead_id or record_id,
+            code,
+            category,
+            sobject,
+            fld,
+            message,
+            value,
+            first.astimezone(tz).strftime(DATE_FORMAT),
+            last.astimezone(tz).strftime(DATE_FORMAT),
+        ]
+        cells += ["" if v is None else str(v) for v in values]
+        cells += [_cell(custom_values.get(name)) for name in custom]
+        writer.writerow([neutralise(c) for c in cells])
+        pending += 1
+        if pending == EXPORT_CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(map(str, value))
+    return str(value)
+
+
+# -- import -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Refusal:
+    line: int
+    prospect_id: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """Rows applied and rows refused (with line numbers); ``file_error`` refuses the whole file."""
+
+    applied: int = 0
+    unchanged: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    file_error: str = ""
+    prospect_ids: list[int] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def as_dict(self, *, max_refusals: int = 1000) -> dict:
+        return {
+            "applied": self.applied,
+            "unchanged": self.unchanged,
+            "refused_total": len(self.refused),
+            "refused": [[r.line, r.prospect_id, r.reason] for r in self.refused[:max_refusals]],
+            "file_error": self.file_error,
+            "ignored_columns": self.ignored_columns,
+        }
+
+
+class FileRefused(Exception):
+    """The file as a whole cannot be read as an export: nothing is applied."""
+
+
+def check_file(path: Path) -> list[str]:
+    """Read the whole file once, applying nothing: UTF-8, a CSV, with a prospect_id column.
+
+    Returns the header; raises FileRefused with what is wrong and where.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            if b"\x00" in chunk:
+                raise FileRefused(
+                    "This is not a CSV file (it contains binary data). Upload the CSV exported "
+                    "from Sync Errors."
+                )
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise FileRefused(
+                    f"The file is not UTF-8 (byte {offset + exc.start:,} cannot be read). In "
+                    "Excel choose “CSV UTF-8 (Comma delimited)”; in LibreOffice choose the "
+                    "“Unicode (UTF-8)” character set, then upload again."
+                ) from exc
+            offset += len(chunk)
+    header = None
+    with _reader(path) as reader:
+        try:
+            for row in reader:
+                if header is None:
+                    header = row
+        except csv.Error as exc:
+            raise FileRefused(
+                f"Line {reader.line_num}: the file cannot be read as CSV ({exc})."
+            ) from exc
+    if not header:
+        raise FileRefused("The file is empty.")
+    names = [_header_name(h) for h in header]
+    if "prospect_id" not in names:
+        shown = ", ".join(repr(h) for h in header[:6]) + (" …" if len(header) > 6 else "")
+        raise FileRefused(
+            f"There is no prospect_id column (the columns are {shown}). Upload the CSV exported "
+            "from Sync Errors, keeping its header row."
+        )
+    duplicates = sorted({n for n in names if n and names.count(n) > 1})
+    if duplicates:
+        raise FileRefused(f"Columns appear twice: {', '.join(duplicates)}.")
+    return names
+
+
+class _reader:
+    """``csv.reader`` over a UTF-8 file (BOM dropped), as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        csv.field_size_limit(MAX_CELL)
+        self.reader = csv.reader(self.file)
+
+    def __enter__(self):
+        return self.reader
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
+def _header_name(cell: str) -> str:
+    name = unneutralise(cell).strip()
+    return name if name.startswith(CUSTOM_PREFIX) else name.lower()
+
+
+def unneutralise(cell: str) -> str:
+    """Undo ``neutralise``: drop the apostrophe the export put before a formula character."""
+    return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_START else cell
+
+
+def import_file(path: Path, *, progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Apply a corrected export to prospects by prospect id, then request their sync.
+
+    1. ``check_file``: encoding, CSV syntax and the header; a file that fails applies nothing.
+    2. Each row on its own: a missing or unknown id, an unknown column with a value, a formula,
+       a value that fails its field's validation, or the same id again with other values
+       refuses that row only (with its line number and why).
+    3. An accepted row is saved and its sync requested in one transaction.
+    """
+    report = ImportReport()
+    try:
+        names = check_file(path)
+    except FileRefused as exc:
+        report.file_error = str(exc)
+        return report
+    custom = {c.api_name: c for c in CustomField.objects.all()}
+    editable = {
+        i: n
+        for i, n in enumerate(names)
+        if n in EDITABLE_FIELDS
+        or (n.startswith(CUSTOM_PREFIX) and n.removeprefix(CUSTOM_PREFIX) in custom)
+    }
+    unknown = {i: n for i, n in enumerate(names) if n not in INFO_COLUMNS and i not in editable}
+    report.ignored_columns = [n for n in names if n in INFO_COLUMNS and n != "prospect_id"]
+    seen: dict[int, tuple[int, dict]] = {}
+    key = names.index("prospect_id")
+    done = 0
+    with _reader(path) as reader:
+        next(reader)
+        line = reader.line_num + 1
+        for row in reader:
+            start, line = line, reader.line_num + 1
+            done += 1
+            if progress and done % 200 == 0:
+                progress(done, len(report.refused))
+            if not any(cell.strip() for cell in row):
+                continue
+            reason, pid = _row_problem(row, names, key, unknown)
+            values = {} if reason else _row_values(row, editable)
+            if not reason:
+                reason = _duplicate_problem(seen, pid, values, start)
+            if reason == "same":
+                report.unchanged += 1
+                continue
+            if reason:
+                report.refused.append(
+                    Refusal(start, row[key].strip() if key < len(row) else "", reason)
+                )
+                continue
+            seen[pid] = (start, values)
+            reason = _apply_row(pid, values, custom, report)
+            if reason:
+                report.refused.append(Refusal(start, str(pid), reason))
+    if progress:
+        progress(done, len(report.refused))
+    return report
+
+
+def _row_problem(
+    row: list[str], names: list[str], key: int, unknown: dict[int, str]
+) -> tuple[str, int]:
+    if len(row) != len(names):
+        return f"{len(row)} cells, but the header has {len(names)} columns", 0
+    raw_id = unneutralise(row[key]).strip()
+    if not raw_id:
+        return "no prospect id", 0
+    if not raw_id.isdigit():
+        return f"prospect id {raw_id!r} is not a number", 0
+    filled = [names[i] for i in unknown if row[i].strip()]
+    if filled:
+        return f"unknown column {', '.join(map(repr, filled))} (not a prospect field)", 0
+    return "", int(raw_id)
+
+
+def _row_values(row: list[str], editable: dict[int, str]) -> dict[str, str]:
+    return {name: unneutralise(row[i]) for i, name in editable.items()}
+
+
+def _duplicate_problem(seen: dict[int, tuple[int, dict]], pid: int, values: dict, line: int) -> str:
+    formulas = [n for n, v in values.items() if v.lstrip().startswith("=")]
+    if formulas:
+        return (
+            f"{', '.join(formulas)} holds a spreadsheet formula; enter the value itself "
+            "(or paste as values)"
+        )
+    if pid not in seen:
+        return ""
+    first_line, first_values = seen[pid]
+    if first_values == values:
+        return "same"
+    return f"prospect {pid} is also on line {first_line} with different values"
+
+
+def _apply_row(pid: int, values: dict, custom: dict, report: ImportReport) -> str:
+    try:
+        with transaction.atomic():
+            prospect = Prospect.objects.select_for_update().filter(pk=pid).first()
+            if prospect is None:
+                return f"no prospect with id {pid} (deleted?)"
+            changed = apply_values(prospect=prospect, values=values, custom=custom)
+            request_sync(prospect, SyncReason.ERROR_REIMPORT)
+    except ValidationError as exc:
+        return "; ".join(exc.messages)
+    report.prospect_ids.append(pid)
+    if changed:
+        report.applied += 1
+    else:
+        report.unchanged += 1
+    return ""
+
+
+def iter_chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

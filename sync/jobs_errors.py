@@ -1,0 +1,69 @@
+"""RQ jobs of the Sync Errors page: bulk resync and CSV re-import, with progress on a Task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db.models import F
+from django.http import QueryDict
+from django.utils import timezone
+
+from portal.models import Task
+from sync.errors_csv import import_file, iter_chunks
+from sync.errors_fix import resync_prospects
+from sync.filters import SyncErrorFilter
+from sync.models import SyncError
+
+CHUNK = 200  # one sObject Collections call
+
+
+def matching_prospect_ids(querystring: str) -> list[int]:
+    """Prospects with an open error matching the page's filter (the "resync all" scope)."""
+    errors = SyncErrorFilter(QueryDict(querystring), queryset=SyncError.objects.all()).qs
+    ids = errors.filter(resolved_at__isnull=True, prospect__isnull=False)
+    return sorted(set(ids.values_list("prospect_id", flat=True).order_by()))
+
+
+def resync_job(task_id: int, prospect_ids: list[int] | None = None, querystring: str = "") -> None:
+    """Resync the given prospects (or those the filter matches) 200 at a time."""
+    task = _start(task_id)
+    ids = prospect_ids if prospect_ids is not None else matching_prospect_ids(querystring)
+    Task.objects.filter(pk=task.pk).update(total=len(ids))
+    for chunk in iter_chunks(ids, CHUNK):
+        report = resync_prospects(prospect_ids=chunk)
+        _advance(task, done=report.cleared, failed=len(chunk) - report.cleared)
+    _finish(task, message="Resync finished.")
+
+
+def import_job(task_id: int, path: str) -> None:
+    """Apply an uploaded corrected export, then resync the prospects it touched."""
+    task = _start(task_id)
+    report = import_file(Path(path), progress=lambda done, _: _set(task, done=done))
+    Path(path).unlink(missing_ok=True)
+    result = report.as_dict()
+    Task.objects.filter(pk=task.pk).update(result=result, total=len(report.prospect_ids), done=0)
+    for chunk in iter_chunks(report.prospect_ids, CHUNK):
+        sync = resync_prospects(prospect_ids=chunk)
+        _advance(task, done=sync.cleared, failed=len(chunk) - sync.cleared)
+    _finish(task, message=report.file_error or "Import finished.", failed=bool(report.file_error))
+
+
+def _start(task_id: int) -> Task:
+    Task.objects.filter(pk=task_id).update(state=Task.State.RUNNING)
+    return Task.objects.get(pk=task_id)
+
+
+def _set(task: Task, *, done: int) -> None:
+    Task.objects.filter(pk=task.pk).update(done=done)
+
+
+def _advance(task: Task, *, done: int, failed: int) -> None:
+    Task.objects.filter(pk=task.pk).update(done=F("done") + done, failed=F("failed") + failed)
+
+
+def _finish(task: Task, *, message: str, failed: bool = False) -> None:
+    Task.objects.filter(pk=task.pk).update(
+        state=Task.State.FAILED if failed else Task.State.DONE,
+        message=message,
+        finished_at=timezone.now(),
+    )
