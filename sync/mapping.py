@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
-from django.db.models.functions import Length
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast, Length
 
 from prospects.models import CustomField, Prospect
 from sync.models import Connector, FieldRule
@@ -145,15 +145,17 @@ def _model_kind(name: str) -> tuple[str, int | None, tuple[str, ...]]:
         "DateField": "date",
         "DateTimeField": "date",
     }.get(internal, "text")
-    if name in ("phone", "fax"):
-        kind = "phone"
-    if name == "grade":
-        kind = "grade"
+    max_length = getattr(model_field, "max_length", None)
+    kind = {
+        "phone": "phone",
+        "fax": "phone",
+        "grade": "grade",
+        "campaign": "campaign",
+        "assigned_user": "owner",
+    }.get(name, kind)
     if name == "campaign":
-        kind = "campaign"
-    if name == "assigned_user":
-        kind = "owner"
-    return kind, getattr(model_field, "max_length", None), ()
+        max_length = 255  # the engine sends the campaign's name
+    return kind, max_length, ()
 
 
 def prospect_fields() -> dict[str, ProspectField]:
@@ -325,6 +327,8 @@ def _values_query(pfield: ProspectField) -> tuple[QuerySet, str]:
     if pfield.name.startswith(CUSTOM_PREFIX):
         key = pfield.name.removeprefix(CUSTOM_PREFIX)
         return prospects, f"custom_fields__{key}"
+    if pfield.name == "campaign":
+        return prospects, "campaign__name"  # what the engine sends: the campaign's name
     return prospects, pfield.name
 
 
@@ -394,7 +398,9 @@ def _count_longer(prospects: QuerySet, column: str, length: int, *, custom: bool
     if custom:
         values = prospects.values_list(column, flat=True)
         return sum(1 for value in values if value is not None and len(str(value)) > length)
-    return prospects.annotate(_len=Length(column)).filter(_len__gt=length).count()
+    # Numbers sent to a text field are sent as text: measure them as text (PostgreSQL insists).
+    as_text = Cast(column, output_field=TextField())
+    return prospects.annotate(_len=Length(as_text)).filter(_len__gt=length).count()
 
 
 def check_rule(
