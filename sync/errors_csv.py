@@ -289,10 +289,11 @@ def import_file(path: Path, *, progress: Callable[[int, int], None] | None = Non
                     Refusal(start, row[key].strip() if key < len(row) else "", reason)
                 )
                 continue
-            seen[pid] = (start, values)
             reason = _apply_row(pid, values, custom, report)
             if reason:
                 report.refused.append(Refusal(start, str(pid), reason))
+            else:
+                seen[pid] = (start, values)
     if progress:
         progress(done, len(report.refused))
     return report
