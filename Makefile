@@ -40,6 +40,7 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py migrate --noinput --database sandbox
+	$(PY) manage.py loaddemoorg
 	$(PY) -m portal.embedded_redis $(PY) manage.py loaddemo
 	@$(PY) manage.py demologins
 	$(PY) -m portal.embedded_redis $(VENV)/bin/honcho start -f Procfile

@@ -3,16 +3,22 @@
 Idempotent: running it again changes nothing once the demo is there.
 """
 
+import os
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from portal.roles import MARKETER, SYNC_ADMIN
 from prospects.factories import CampaignFactory, ProspectFactory
-from prospects.models import Prospect
+from prospects.models import CustomField, Prospect
+from sync.mapping import ensure_default_rules
+from sync.models import Connector, FieldRule, SyncReason
+from sync.triggers import request_sync_many
 
 
 @dataclass(frozen=True)
@@ -51,21 +57,124 @@ def load_demo_users() -> list:
     return users
 
 
+# The demo org's sales reps, as Leadbridge users (no login): prospects assigned to them get
+# that rep as the Salesforce owner, matched by email.
+DEMO_SALES_REPS = [("alice", "alice@acme.example"), ("arthur", "arthur@acme.example")]
+# The demo connector: the sandbox org that `make run` serves (see sandbox/demo.py).
+DEMO_ORG = {
+    "client_id": "leadbridge-demo",
+    "client_secret": "leadbridge-demo-secret",
+    "username": "connector@acme.example",
+    "password": "connector-demo-1",
+}
+LONG_COMMENT = (
+    "Met at the spring trade show; wants a full demo of the reporting suite for their regional "
+    "teams in Q3, plus pricing for forty seats and the SSO add-on."
+)  # 143 characters: the guide's example, over Customer_Comment__c's 100
+
+
+def load_demo_connector() -> Connector | None:
+    """A connector pointing at the local sandbox org, active, with default rules (idempotent).
+
+    The guide's custom field "Customer comment" maps to the org's ``Customer_Comment__c``.
+    """
+    ca_path = Path(settings.VAR_DIR) / "sandbox" / "ca.pem"
+    if not ca_path.exists():
+        return None
+    port = os.environ.get("SANDBOX_PORT", "8443")
+    connector, created = Connector.objects.get_or_create(
+        name="Salesforce",
+        defaults={
+            "login_url": f"https://127.0.0.1:{port}",
+            "ca_bundle": ca_path.read_text(),
+            "state": Connector.State.ACTIVE,
+            "sync_interval": 30,
+            **DEMO_ORG,
+        },
+    )
+    if not created:
+        return connector
+    ensure_default_rules(connector)
+    CustomField.objects.get_or_create(
+        api_name="customer_comment",
+        defaults={"label": "Customer comment", "type": CustomField.Type.TEXTAREA},
+    )
+    FieldRule.objects.get_or_create(
+        connector=connector,
+        prospect_field="custom:customer_comment",
+        defaults={"lead_field": "Customer_Comment__c", "contact_field": "Customer_Comment__c"},
+    )
+    return connector
+
+
+def _failing_demo_prospects(owner) -> list[Prospect]:
+    """Prospects Salesforce will refuse, one or more per error category of the guide."""
+    build = ProspectFactory.build
+    return [
+        # Data formatting: the guide's 143-character comment; a state the picklist lacks.
+        build(
+            first_name="Dana",
+            last_name="Long",
+            assigned_user=owner,
+            custom_fields={"customer_comment": LONG_COMMENT},
+        ),
+        build(
+            first_name="Otto",
+            last_name="Atlantis",
+            assigned_user=owner,
+            country="United States",
+            state="Atlantis",
+        ),
+        # Process alignment: the org's validation rule refuses letters in a lead's phone.
+        build(first_name="Phil", last_name="Phoneword", assigned_user=owner, phone="1-800-FLOWERS"),
+        # Access: Sales_Notes__c is read-only for the connector user (field-level security).
+        build(
+            first_name="Rhea",
+            last_name="Readonly",
+            assigned_user=owner,
+            custom_fields={"sales_notes": "Please call back after the board meeting."},
+        ),
+    ]
+
+
 @transaction.atomic
 def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
-    """Create the demo users, campaigns and prospects; return how many prospects were added."""
+    """Create the demo users, campaigns, connector and prospects; return prospects added.
+
+    Prospects are queued for sync: the worker pushes those that qualify (assigned, or matching
+    an org record by email) within a minute of ``make run``.
+    """
     users = load_demo_users()
+    reps = [
+        get_user_model().objects.get_or_create(username=name, defaults={"email": email})[0]
+        for name, email in DEMO_SALES_REPS
+    ]
+    connector = load_demo_connector()
     if Prospect.objects.exists():
         return 0
+    if connector is not None:
+        CustomField.objects.get_or_create(
+            api_name="sales_notes", defaults={"label": "Sales notes", "type": "textarea"}
+        )
+        FieldRule.objects.get_or_create(
+            connector=connector,
+            prospect_field="custom:sales_notes",
+            defaults={"lead_field": "Sales_Notes__c", "contact_field": "Sales_Notes__c"},
+        )
     random.seed(seed)
     ProspectFactory.reset_sequence(1)
     campaigns = [CampaignFactory(name=name) for name in DEMO_CAMPAIGNS]
     built = [
         ProspectFactory.build(
-            assigned_user=random.choice([*users, None, None]),
+            assigned_user=random.choice([*reps, *users, None, None, None]),
             campaign=random.choice([*campaigns, None]),
         )
         for _ in range(prospects)
     ]
+    built += _failing_demo_prospects(reps[0])
     Prospect.objects.bulk_create(built, batch_size=500)
+    if connector is not None:
+        request_sync_many(
+            list(Prospect.objects.values_list("pk", flat=True)), SyncReason.INITIAL_SYNC
+        )
     return len(built)

@@ -1,6 +1,29 @@
 from django import forms
 
-from prospects.models import Prospect
+from prospects.models import CustomField, Prospect
+
+CUSTOM_PREFIX = "custom:"
+
+
+def custom_form_field(custom: CustomField) -> forms.Field:
+    """A form field for an admin-defined custom field."""
+    choices = [(c, c) for c in custom.choices or []]
+    common = {"label": custom.label, "required": False}
+    match custom.type:
+        case CustomField.Type.NUMBER:
+            return forms.DecimalField(**common)
+        case CustomField.Type.DATE:
+            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        case CustomField.Type.CHECKBOX:
+            return forms.BooleanField(**common)
+        case CustomField.Type.DROPDOWN:
+            return forms.ChoiceField(choices=[("", "—"), *choices], **common)
+        case CustomField.Type.MULTI_SELECT:
+            return forms.MultipleChoiceField(choices=choices, **common)
+        case CustomField.Type.TEXTAREA:
+            return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), **common)
+        case _:
+            return forms.CharField(max_length=255, **common)
 
 
 class ProspectForm(forms.ModelForm):
@@ -49,6 +72,12 @@ class ProspectForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.custom_fields = list(CustomField.objects.all())
+        values = self.instance.custom_fields or {}
+        for custom in self.custom_fields:
+            name = CUSTOM_PREFIX + custom.api_name
+            self.fields[name] = custom_form_field(custom)
+            self.initial[name] = values.get(custom.api_name)
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
@@ -57,3 +86,17 @@ class ProspectForm(forms.ModelForm):
                 widget.attrs.setdefault("class", "form-select")
             else:
                 widget.attrs.setdefault("class", "form-control")
+
+    def clean(self):
+        cleaned = super().clean()
+        values = dict(self.instance.custom_fields or {})
+        for custom in self.custom_fields:
+            value = cleaned.get(CUSTOM_PREFIX + custom.api_name)
+            if value in (None, "", [], False) and custom.type != CustomField.Type.CHECKBOX:
+                values.pop(custom.api_name, None)
+            else:
+                values[custom.api_name] = (
+                    str(value) if not isinstance(value, bool | list) else value
+                )
+        self.instance.custom_fields = values
+        return cleaned

@@ -18,7 +18,10 @@ class ProspectTable(tables.Table):
     grade = tables.Column()
     assigned_user = tables.Column(verbose_name="Assigned to", order_by=("assigned_user__username",))
     crm_status = tables.Column(verbose_name="CRM", orderable=False, empty_values=())
-    created_at = tables.DateTimeColumn(verbose_name="Created", format="M j, Y")
+    sync_status = tables.Column(verbose_name="Sync")
+    created_at = tables.DateTimeColumn(
+        verbose_name="Created", format="M j, Y", attrs={"td": {"class": "text-nowrap"}}
+    )
 
     class Meta:
         model = Prospect
@@ -30,6 +33,7 @@ class ProspectTable(tables.Table):
             "grade",
             "assigned_user",
             "crm_status",
+            "sync_status",
             "created_at",
         )
         attrs = {"class": "table table-hover align-middle mb-0"}
@@ -45,3 +49,15 @@ class ProspectTable(tables.Table):
         return format_html(
             '<span class="badge {}">{}</span>', badge, record.get_crm_status_display()
         )
+
+    def render_sync_status(self, record: Prospect) -> str:
+        badge = {
+            "synced": "text-bg-success",
+            "pending": "text-bg-info",
+            "error": "text-bg-danger",
+            "waiting_assignment": "text-bg-warning",
+        }.get(record.sync_status, "text-bg-light border")
+        label = {"waiting_assignment": "Waiting for assignment"}.get(
+            record.sync_status, record.get_sync_status_display()
+        )
+        return format_html('<span class="badge {}">{}</span>', badge, label)

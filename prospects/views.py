@@ -11,7 +11,7 @@ from django_tables2 import SingleTableMixin
 from portal.roles import MarketerRequiredMixin, marketer_required
 from prospects.filters import ProspectFilter
 from prospects.forms import ProspectForm
-from prospects.models import Prospect
+from prospects.models import CustomField, Prospect
 from prospects.tables import ProspectTable
 from sync.models import SyncReason
 from sync.triggers import request_sync
@@ -46,6 +46,10 @@ class ProspectDetailView(MarketerRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        values = self.object.custom_fields or {}
+        context["custom_fields"] = [
+            (custom.label, values.get(custom.api_name)) for custom in CustomField.objects.all()
+        ]
         context["history"] = self.object.sync_history.all()[:25]
         context["open_errors"] = self.object.sync_errors.filter(resolved_at__isnull=True)
         return context

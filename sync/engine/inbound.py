@@ -175,8 +175,10 @@ class Puller:
                     result=SyncHistory.Result.OK,
                 )
                 self.report.updated += 1
-        # Values Leadbridge must send back (ours win) go out with the next push.
-        if any(
+        # Values Leadbridge must send back (ours win) go out with the next push — unless the
+        # prospect is in error: Salesforce refused those values, and retrying them every tick
+        # would only spend API calls until someone fixes the cause and resyncs.
+        if prospect.sync_status != SyncStatus.ERROR and any(
             c.to_salesforce
             for c in reconcile(
                 prospect, record, self.rules, sobject=sobject, record_modified_at=modified

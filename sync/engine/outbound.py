@@ -257,7 +257,9 @@ class Pusher:
         payload = {
             c.sf_field: to_salesforce(c.new, fields.get(c.sf_field))
             for c in changes
-            if c.to_salesforce and fields.get(c.sf_field, {}).get("updateable", True)
+            # A field the connector user may not edit is still sent: Salesforce's refusal
+            # becomes an access Sync Error (as in Pardot) instead of a silently stale value.
+            if c.to_salesforce
         }
         return payload, changes
 
@@ -268,7 +270,7 @@ class Pusher:
             for name, value in create_payload(
                 target.prospect, self.rules, sobject=target.sobject
             ).items()
-            if fields.get(name, {}).get("createable", True)
+            if name in fields
         }
         for required in REQUIRED_ON_CREATE.get(target.sobject, ()):
             if not payload.get(required):

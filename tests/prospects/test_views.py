@@ -114,3 +114,54 @@ def test_detail_shows_crm_bookkeeping(marketer_client):
     prospect = ProspectFactory(crm_lead_id="00Q000000000001AAA")
     html = marketer_client.get(prospect.get_absolute_url()).content.decode()
     assert "00Q000000000001AAA" in html and "Lead" in html
+
+
+@pytest.mark.django_db
+def test_custom_fields_are_edited_and_stamped(marketer_client):
+    from prospects.models import CustomField
+
+    CustomField.objects.create(api_name="customer_comment", label="Customer comment")
+    prospect = ProspectFactory(email="c@x.example")
+    data = {"email": "c@x.example", "score": 0, "custom:customer_comment": "Wants a demo"}
+    marketer_client.post(reverse("prospects:edit", args=[prospect.pk]), data)
+    prospect.refresh_from_db()
+    assert prospect.custom_fields == {"customer_comment": "Wants a demo"}
+    assert "custom:customer_comment" in prospect.field_changed_at
+    html = marketer_client.get(prospect.get_absolute_url()).content.decode()
+    assert "Customer comment" in html and "Wants a demo" in html
+
+
+@pytest.mark.django_db
+def test_edit_requests_a_sync_with_the_right_reason(marketer_client):
+    from sync.models import SyncQueueItem
+
+    prospect = ProspectFactory(email="r@x.example", assigned_user=None)
+    owner = UserFactory()
+    data = {"email": "r@x.example", "score": 0, "assigned_user": owner.pk}
+    marketer_client.post(reverse("prospects:edit", args=[prospect.pk]), data)
+    item = SyncQueueItem.objects.get(prospect=prospect)
+    assert item.reason == "assignment_change"
+    prospect.refresh_from_db()
+    assert prospect.sync_status == "pending" and "assigned_user" in prospect.field_changed_at
+
+
+@pytest.mark.django_db
+def test_sync_now_queues_and_the_status_fragment_polls_while_pending(marketer_client):
+    from sync.models import SyncQueueItem
+
+    prospect = ProspectFactory()
+    response = marketer_client.post(reverse("prospects:sync", args=[prospect.pk]))
+    html = response.content.decode()
+    assert SyncQueueItem.objects.get(prospect=prospect).reason == "manual"
+    assert 'hx-trigger="every 1s"' in html and "Pending" in html
+    prospect.__class__.objects.filter(pk=prospect.pk).update(sync_status="synced")
+    html = marketer_client.get(
+        reverse("prospects:sync_status", args=[prospect.pk])
+    ).content.decode()
+    assert "every 1s" not in html and "Synced" in html
+
+
+@pytest.mark.django_db
+def test_sync_now_requires_post(marketer_client):
+    prospect = ProspectFactory()
+    assert marketer_client.get(reverse("prospects:sync", args=[prospect.pk])).status_code == 405
