@@ -14,6 +14,14 @@ CATEGORY_BADGES = {
 }
 
 
+def shorten_message(message: str, value: str, *, limit: int = 160) -> str:
+    """Salesforce repeats the refused value inside its message; abbreviate it there so the
+    rule at the end ("max length=100") stays visible."""
+    if value and len(value) > 40 and value in message:
+        message = message.replace(value, value[:30] + "…", 1)
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
 def _row_id(record: SyncError) -> str:
     return f"error-{record.pk}"
 
@@ -31,15 +39,23 @@ class SyncErrorTable(tables.Table):
     prospect = tables.Column(
         verbose_name="Prospect", accessor="prospect_email", order_by=("prospect_email",)
     )
-    message = tables.Column(verbose_name="Cause", orderable=False)
-    last_seen_at = tables.DateTimeColumn(verbose_name="Date", format="M j, Y H:i")
+    message = tables.Column(
+        verbose_name="Cause", orderable=False, attrs={"td": {"class": "errors-cause"}}
+    )
+    last_seen_at = tables.DateTimeColumn(
+        verbose_name="Date", format="M j, Y H:i", attrs={"td": {"class": "text-nowrap"}}
+    )
     error_code = tables.Column(verbose_name="Code")
     category = tables.Column()
     sobject = tables.Column(verbose_name="Object · operation", order_by=("sobject", "operation"))
     field = tables.Column(verbose_name="Field", empty_values=())
-    value_sent = tables.Column(verbose_name="Value sent", orderable=False)
+    value_sent = tables.Column(
+        verbose_name="Value sent", orderable=False, attrs={"td": {"class": "errors-value"}}
+    )
     attempts = tables.Column(attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
-    first_seen_at = tables.DateTimeColumn(verbose_name="First seen", format="M j, Y H:i")
+    first_seen_at = tables.DateTimeColumn(
+        verbose_name="First seen", format="M j, Y H:i", attrs={"td": {"class": "text-nowrap"}}
+    )
     actions = tables.Column(verbose_name="", orderable=False, empty_values=())
 
     class Meta:
@@ -75,7 +91,7 @@ class SyncErrorTable(tables.Table):
         )
 
     def render_message(self, record: SyncError, value: str):
-        short = value if len(value) <= 140 else value[:139] + "…"
+        short = shorten_message(value, record.value_sent)
         return format_html(
             '<a class="link-body-emphasis" href="{}" title="Root cause and fixes">{}</a>',
             reverse("sync:error_detail", args=[record.pk]),
@@ -93,7 +109,9 @@ class SyncErrorTable(tables.Table):
         )
 
     def render_sobject(self, record: SyncError):
-        return format_html("{} · {}", record.sobject or "—", record.operation)
+        return format_html(
+            '<span class="text-nowrap">{} · {}</span>', record.sobject or "—", record.operation
+        )
 
     def render_field(self, record: SyncError):
         return format_html("<code>{}</code>", record.field) if record.field else "—"
