@@ -5,6 +5,7 @@ SQLite and an embedded Redis under ``var/`` (the zero-config path of ``make run`
 ``DATABASE_URL`` and ``REDIS_URL`` switch to real services.
 """
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -49,6 +50,9 @@ def _db(variable: str, default: str) -> dict:
     if not config.get("ENGINE") or not config.get("NAME"):
         _fail(variable, f"is not a database URL Leadbridge understands: {raw!r}.")
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Test databases are files (one per test process), so a real worker process started by
+        # a test can share them; in-memory databases cannot be shared across processes.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-{variable.lower()}-{os.getpid()}.sqlite3")}
         # WAL lets the web process read while a worker writes; IMMEDIATE avoids lock upgrades.
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -211,3 +215,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# A worker's claim on pending prospects expires after this many seconds (a killed worker's
+# batch is then taken by the next cron tick).
+SYNC_CLAIM_TIMEOUT = env.int("SYNC_CLAIM_TIMEOUT", default=300)
+# The portal's public URL, written to the package's URL field on Salesforce records.
+PORTAL_URL = env.str("PORTAL_URL", default="")
