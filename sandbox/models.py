@@ -317,3 +317,69 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sobject} {self.id}"
+
+
+class JobState(models.TextChoices):
+    OPEN = "Open"
+    UPLOAD_COMPLETE = "UploadComplete"
+    IN_PROGRESS = "InProgress"
+    JOB_COMPLETE = "JobComplete"
+    FAILED = "Failed"
+    ABORTED = "Aborted"
+
+
+class BulkJob(models.Model):
+    """A Bulk API 2.0 ingest or query job; its CSV data and results are files (see bulk.py)."""
+
+    id = models.CharField(max_length=18, primary_key=True)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="bulk_jobs")
+    user = models.ForeignKey(OrgUser, on_delete=models.CASCADE)
+    job_type = models.CharField(max_length=10)  # V2Ingest / V2Query
+    operation = models.CharField(max_length=12)
+    sobject = models.CharField(max_length=80)
+    external_id_field = models.CharField(max_length=80, blank=True, default="")
+    query = models.TextField(blank=True, default="")
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.OPEN)
+    column_delimiter = models.CharField(max_length=10, default="COMMA")
+    line_ending = models.CharField(max_length=4, default="LF")
+    api_version = models.CharField(max_length=6, default="59.0")
+    created_date = models.DateTimeField()
+    system_modstamp = models.DateTimeField()
+    records_processed = models.PositiveIntegerField(default=0)
+    records_failed = models.PositiveIntegerField(default=0)
+    uploaded_bytes = models.PositiveBigIntegerField(default=0)
+    processing_ms = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_date"]
+
+    def __str__(self) -> str:
+        return f"{self.job_type} {self.operation} {self.sobject} {self.id}"
+
+
+class FaultConfig(models.Model):
+    """Faults the org injects, deterministic under ``seed`` (see sandbox/faults.py)."""
+
+    org = models.OneToOneField(Org, on_delete=models.CASCADE, related_name="faults")
+    seed = models.PositiveIntegerField(default=1)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error_rate = models.FloatField(default=0.0, help_text="Share of API calls answered 5xx.")
+    error_status = models.PositiveIntegerField(default=503, help_text="500 or 503.")
+    lock_rate = models.FloatField(
+        default=0.0, help_text="Share of record writes that fail UNABLE_TO_LOCK_ROW."
+    )
+    drop_rate = models.FloatField(
+        default=0.0, help_text="Share of API calls whose connection is dropped without an answer."
+    )
+    outage_until = models.DateTimeField(
+        null=True, blank=True, help_text="Every API call fails until then."
+    )
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    def __str__(self) -> str:
+        return f"Faults for {self.org}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.version += 1
+        super().save(*args, **kwargs)

@@ -32,9 +32,11 @@ def main() -> None:
     from sandbox.demo import load_demo_org
     from sandbox.server import make_server
     from sandbox.tls import ensure_certificates
+    from sandbox.worker import start_worker_process
 
     call_command("migrate", database="sandbox", verbosity=0, interactive=False)
     load_demo_org()
+    worker = start_worker_process(Path(__file__).resolve().parent.parent)
     certs = ensure_certificates(Path(args.cert_dir))
     server = make_server(args.host, args.port, certs, args.threads)
     server.prepare()
@@ -46,6 +48,9 @@ def main() -> None:
         server.serve()
     except KeyboardInterrupt:
         server.stop()
+    finally:
+        if worker is not None:
+            worker.terminate()
 
 
 def serve_trivial(args: argparse.Namespace) -> None:

@@ -1,0 +1,86 @@
+"""Background processing of Bulk API 2.0 jobs on RQ.
+
+``enqueue(job_id)`` puts ``sandbox.bulk_jobs.process_job`` on the RQ queue named by
+``SANDBOX_QUEUE`` (default ``sandbox``) in the Redis at ``REDIS_URL``. ``runsandbox`` and the
+test server start ``python -m sandbox.worker`` beside themselves, so bulk jobs run the same under
+``make run`` and in CI. With no Redis reachable the job runs on a background thread instead.
+"""
+
+import ctypes
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from contextlib import suppress
+from pathlib import Path
+
+import redis
+from django.conf import settings
+
+log = logging.getLogger("sandbox")
+JOB = "sandbox.bulk_jobs.process_job"
+
+
+def queue_name() -> str:
+    return os.environ.get("SANDBOX_QUEUE", "sandbox")
+
+
+def connection() -> redis.Redis | None:
+    """The Redis to queue on, or None when it cannot be reached."""
+    try:
+        conn = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        conn.ping()
+    except (redis.RedisError, OSError, ValueError):
+        return None
+    return conn
+
+
+def enqueue(job_id: str) -> None:
+    """Queue a job on RQ (or run it on a thread when there is no Redis)."""
+    conn = connection() if os.environ.get("SANDBOX_BULK_INLINE") != "1" else None
+    if conn is None:
+        from sandbox.bulk_jobs import process_job
+
+        threading.Thread(target=process_job, args=(job_id,), daemon=True).start()
+        return
+    from rq import Queue
+
+    Queue(queue_name(), connection=conn).enqueue(JOB, job_id, job_timeout=3600, result_ttl=0)
+
+
+def _die_with_parent() -> None:
+    with suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+def start_worker_process(root: Path) -> subprocess.Popen | None:
+    """Start ``python -m sandbox.worker`` when Redis is reachable (stops with its parent)."""
+    if connection() is None or os.environ.get("SANDBOX_BULK_INLINE") == "1":
+        os.environ["SANDBOX_BULK_INLINE"] = "1"
+        return None
+    # A queue of its own: several sandbox servers may share one Redis (make run, make test).
+    os.environ.setdefault("SANDBOX_QUEUE", f"sandbox-{os.getpid()}-{secrets.token_hex(4)}")
+    return subprocess.Popen(
+        [sys.executable, "-m", "sandbox.worker"], cwd=root, preexec_fn=_die_with_parent
+    )  # noqa: PLW1509
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from rq import Queue, SimpleWorker
+
+    conn = connection()
+    if conn is None:
+        raise SystemExit(f"sandbox worker: no Redis at {settings.REDIS_URL}")
+    worker = SimpleWorker([Queue(queue_name(), connection=conn)], connection=conn)
+    worker.work(with_scheduler=False)
+
+
+if __name__ == "__main__":
+    main()
