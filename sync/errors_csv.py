@@ -17,8 +17,8 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 from prospects.models import CustomField, Prospect
 from sync.errors_fix import CUSTOM_PREFIX, EDITABLE_FIELDS, apply_values, mapped_columns
@@ -38,9 +38,8 @@ INFO_COLUMNS = [
     "first_seen_at",
     "last_seen_at",
 ]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-EXPORT_CHUNK = 2000
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+FORMULA_START = frozenset("=+-@\t\r")
+EXPORT_CHUNK = 5000
 MAX_CELL = 131072  # the csv module's default field limit: longer is junk, not a value
 
 
@@ -59,65 +58,64 @@ def export_header(columns: list[str]) -> list[str]:
 def export_lines(*, errors: QuerySet, connector: Connector | None) -> Iterator[bytes]:
     """Yield the CSV file for ``errors`` in chunks of bytes, at constant memory.
 
-    One query (errors joined to their prospect) read with a server-side cursor; rows are written
-    ``EXPORT_CHUNK`` at a time.
+    One query (errors joined to their prospect) read with a server-side cursor; dates are
+    rendered by the database (UTC), rows written ``EXPORT_CHUNK`` at a time.
     """
     columns = mapped_columns(connector)
     standard = [c for c in columns if not c.startswith(CUSTOM_PREFIX)]
     custom = [c.removeprefix(CUSTOM_PREFIX) for c in columns if c.startswith(CUSTOM_PREFIX)]
-    lookups = [
-        "prospect_id",
-        "prospect_email",
-        "record_id",
-        "prospect__crm_contact_id",
-        "prospect__crm_lead_id",
-        "error_code",
-        "category",
-        "sobject",
-        "field",
-        "message",
-        "value_sent",
-        "first_seen_at",
-        "last_seen_at",
-        "prospect__custom_fields",
-        *(f"prospect__{name}" for name in standard),
-    ]
-    rows = errors.order_by().values_list(*lookups).iterator(chunk_size=EXPORT_CHUNK)
+    rows = (
+        errors.order_by()
+        .annotate(
+            _crm=Coalesce(
+                NullIf("prospect__crm_contact_id", Value("")),
+                NullIf("prospect__crm_lead_id", Value("")),
+                "record_id",
+            ),
+            _first=Cast("first_seen_at", CharField()),
+            _last=Cast("last_seen_at", CharField()),
+        )
+        .values_list(
+            "prospect_id",
+            "prospect_email",
+            "_crm",
+            "error_code",
+            "category",
+            "sobject",
+            "field",
+            "message",
+            "value_sent",
+            "_first",
+            "_last",
+            *(f"prospect__{name}" for name in standard),
+            *(["prospect__custom_fields"] if custom else []),
+        )
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(export_header(columns))
     yield codecs.BOM_UTF8 + buffer.getvalue().encode()
-    tz = timezone.get_current_timezone()
-    pending = 0
     buffer.seek(0)
     buffer.truncate()
+    danger = FORMULA_START
+    batch: list[list[str]] = []
     for row in rows:
-        (pid, email, record_id, contact_id, lead_id, code, category, sobject, fld, message,
-         value, first, last, custom_values, *values) = row  # fmt: skip
-        custom_values = custom_values or {}
-        cells = [
-            "" if pid is None else str(pid),
-            email,
-            contact_id or lead_id or record_id,
-            code,
-            category,
-            sobject,
-            fld,
-            message,
-            value,
-            first.astimezone(tz).strftime(DATE_FORMAT),
-            last.astimezone(tz).strftime(DATE_FORMAT),
-        ]
-        cells += ["" if v is None else str(v) for v in values]
-        cells += [_cell(custom_values.get(name)) for name in custom]
-        writer.writerow([neutralise(c) for c in cells])
-        pending += 1
-        if pending == EXPORT_CHUNK:
+        cells = [v if v.__class__ is str else "" if v is None else str(v) for v in row]
+        cells[9] = cells[9][:19]
+        cells[10] = cells[10][:19]
+        if custom:
+            values = row[-1] or {}
+            cells[-1:] = [_cell(values.get(name)) for name in custom]
+        batch.append([("'" + c) if c and c[0] in danger else c for c in cells])
+        if len(batch) == EXPORT_CHUNK:
+            writer.writerows(batch)
+            batch.clear()
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
-            pending = 0
-    if pending:
+    if batch:
+        writer.writerows(batch)
         yield buffer.getvalue().encode()
 
 

@@ -9,6 +9,8 @@ from prospects.models import Prospect
 from sync.errors import CATEGORY_BY_CODE
 from sync.models import ErrorCategory, SyncError
 
+MAX_SEARCH_PROSPECTS = 10_000  # a search matching more is not looking for a prospect
+
 
 class SyncErrorFilter(django_filters.FilterSet):
     STATUS_CHOICES = (("open", "Open"), ("resolved", "Resolved"), ("all", "All"))
@@ -71,4 +73,6 @@ class SyncErrorFilter(django_filters.FilterSet):
         text = value.strip()
         if text.isdigit():
             return queryset.filter(prospect_id=int(text))
-        return queryset.filter(prospect_id__in=Prospect.objects.search(text).values("pk"))
+        # Evaluated once (not a subquery) so the count and the page both use the prospect index.
+        ids = Prospect.objects.search(text).values_list("pk", flat=True)[:MAX_SEARCH_PROSPECTS]
+        return queryset.filter(prospect_id__in=list(ids))

@@ -46,7 +46,7 @@ class ErrorListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
     table_class = SyncErrorTable
     filterset_class = SyncErrorFilter
     template_name = "sync/errors.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}  # the table paginates; the view must not count twice
 
     def get_queryset(self):
         return SyncError.objects.all()

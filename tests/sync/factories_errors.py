@@ -2,11 +2,13 @@
 
 import factory
 import pytest
+from django.core.cache import cache
 from django.test import Client as DjangoClient
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from prospects.factories import ProspectFactory
+from sync.errors import CATEGORY_CACHE_KEY, COUNT_CACHE_KEY
 from sync.models import Connector, ErrorCategory, SyncError
 
 
@@ -65,3 +67,11 @@ def admin_web(web, sync_admin):
 def jobs_inline(settings):
     """Run the page's RQ jobs in-process, right after the request's transaction commits."""
     settings.SYNC_ERRORS_JOBS_INLINE = True
+
+
+@pytest.fixture(autouse=False)
+def fresh_counts():
+    """The badge and tab counts are cached a few seconds; start each test without them."""
+    cache.delete_many([COUNT_CACHE_KEY, CATEGORY_CACHE_KEY])
+    yield
+    cache.delete_many([COUNT_CACHE_KEY, CATEGORY_CACHE_KEY])

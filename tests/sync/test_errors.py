@@ -18,7 +18,7 @@ from sync.errors import (
 )
 from sync.models import Direction, ErrorCategory, SyncError
 
-from .factories_errors import ConnectorFactory
+from .factories_errors import ConnectorFactory, fresh_counts  # noqa: F401
 
 F, A, P, C = (
     ErrorCategory.DATA_FORMATTING,
@@ -160,6 +160,7 @@ def test_two_workers_recording_at_once_leave_one_open_row():
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("fresh_counts")
 def test_open_counts(django_assert_max_num_queries):
     prospect = ProspectFactory()
     _record(prospect)

@@ -10,9 +10,15 @@ from django.utils import timezone
 from prospects.factories import ProspectFactory, UserFactory
 from sync.models import ErrorCategory, SyncError
 
-from .factories_errors import SyncErrorFactory, admin_web, marketer_web, web  # noqa: F401
+from .factories_errors import (  # noqa: F401
+    SyncErrorFactory,
+    admin_web,
+    fresh_counts,
+    marketer_web,
+    web,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_counts")]
 URL = reverse("sync:errors")
 
 
