@@ -12,8 +12,10 @@ from django.http import HttpRequest
 from sandbox import auth, lifecycle
 from sandbox.models import (
     AccessToken,
+    BulkJob,
     ConnectedApp,
     DuplicateRule,
+    FaultConfig,
     Field,
     FieldPermission,
     ObjectPermission,
@@ -181,3 +183,33 @@ class RecordAdmin(admin.ModelAdmin):
         for record in queryset:
             lifecycle.undelete_record(record)
         self.message_user(request, "Restored.")
+
+
+@admin.register(FaultConfig)
+class FaultConfigAdmin(admin.ModelAdmin):
+    list_display = [
+        "org",
+        "seed",
+        "latency_ms",
+        "error_rate",
+        "error_status",
+        "lock_rate",
+        "drop_rate",
+        "outage_until",
+    ]
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "job_type",
+        "operation",
+        "sobject",
+        "state",
+        "records_processed",
+        "records_failed",
+        "created_date",
+    ]
+    list_filter = ["job_type", "state", "operation"]
+    readonly_fields = [f.name for f in BulkJob._meta.fields]

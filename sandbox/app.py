@@ -4,9 +4,11 @@ Every failure — a bad token, malformed JSON, an unknown resource, a wrong meth
 body, even a bug — leaves as a Salesforce JSON error array, never an HTML page.
 """
 
+import contextlib
 import json
 import logging
 import secrets
+import socket
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, unquote
@@ -15,6 +17,7 @@ from django.db import close_old_connections, connections
 from django.db.utils import InterfaceError, OperationalError
 
 from sandbox.errors import ApiError
+from sandbox.faults import DropConnection
 from sandbox.schema import Actor
 
 log = logging.getLogger("sandbox")
@@ -143,6 +146,8 @@ def _handle(environ: dict) -> Response:
         return dispatch(request)
     except ApiError as error:
         return error_response(error)
+    except DropConnection:
+        return Response(0)
     except (OperationalError, InterfaceError):
         connections["sandbox"].close()
         log.exception("database error")
@@ -165,10 +170,24 @@ def _unknown_exception() -> Response:
     )
 
 
+def _drop(start_response) -> None:
+    """Shut the client's socket (cheroot's gateway holds it) so the call gets no answer."""
+    gateway = getattr(start_response, "__self__", None)
+    connection = getattr(getattr(gateway, "req", None), "conn", None)
+    sock = getattr(connection, "socket", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionAbortedError("sandbox fault: dropped connection")
+
+
 def application(environ: dict, start_response) -> list[bytes]:
     """The WSGI entry point."""
     close_old_connections()
     response = _handle(environ)
+    if response.status == 0:
+        _drop(start_response)
+        return []
     body = response.body()
     headers = [("Content-Type", response.content_type)] if body else []
     headers += list(response.headers.items())

@@ -2,9 +2,12 @@
 fixture's control endpoint all call these (revoke a permission, hide records, age sessions …).
 """
 
-from sandbox import auth, demo, ids, limits
+from datetime import timedelta
+
+from sandbox import auth, demo, faults, ids, limits
 from sandbox.errors import ApiError
 from sandbox.models import (
+    FaultConfig,
     Field,
     FieldPermission,
     ObjectPermission,
@@ -165,7 +168,82 @@ def seed_leads(*, count: int, prefix: str = "seed") -> dict:
     return {"created": count}
 
 
+FAULT_PROPS = {"seed", "latency_ms", "error_rate", "error_status", "lock_rate", "drop_rate"}
+
+
+def set_faults(**props) -> dict:
+    """Turn faults on (any of FAULT_PROPS); unspecified ones keep their values."""
+    config, _ = FaultConfig.objects.using(DB).get_or_create(org=_org())
+    for key, value in props.items():
+        if key not in FAULT_PROPS:
+            raise ApiError("INVALID_INPUT", f"Unknown fault property {key}", 400, None)
+        setattr(config, key, value)
+    config.save(using=DB)
+    faults.forget(config.org_id)
+    return {"ok": True}
+
+
+def clear_faults() -> dict:
+    """Turn every fault off."""
+    org = _org()
+    FaultConfig.objects.using(DB).filter(org=org).delete()
+    faults.forget(org.pk)
+    return {"ok": True}
+
+
+def start_outage(*, seconds: float) -> dict:
+    """Every API call fails (503 SERVER_UNAVAILABLE) for the next ``seconds``."""
+    config, _ = FaultConfig.objects.using(DB).get_or_create(org=_org())
+    config.outage_until = now() + timedelta(seconds=seconds)
+    config.save(using=DB)
+    faults.forget(config.org_id)
+    return {"until": format_datetime(config.outage_until)}
+
+
+def revoke_object(*, sobject: str, profile: str = "Leadbridge Connector") -> dict:
+    """Take an object away from the connector (as an admin would)."""
+    return set_object_permission(
+        profile=profile,
+        sobject=sobject,
+        can_read=False,
+        can_create=False,
+        can_edit=False,
+        can_delete=False,
+    )
+
+
+def restore_object(*, sobject: str, profile: str = "Leadbridge Connector") -> dict:
+    return set_object_permission(
+        profile=profile,
+        sobject=sobject,
+        can_read=True,
+        can_create=True,
+        can_edit=True,
+        can_delete=sobject != "Account",
+    )
+
+
+def revoke_field(
+    *, sobject: str, field: str, profile: str = "Leadbridge Connector", readable: bool = False
+) -> dict:
+    """Hide a field (or with ``readable=true`` make it read-only) for the connector."""
+    return set_field_permission(
+        profile=profile, sobject=sobject, field=field, readable=readable, editable=False
+    )
+
+
+def restore_field(*, sobject: str, field: str, profile: str = "Leadbridge Connector") -> dict:
+    return set_field_permission(profile=profile, sobject=sobject, field=field)
+
+
 ACTIONS = {
+    "set_faults": set_faults,
+    "clear_faults": clear_faults,
+    "start_outage": start_outage,
+    "revoke_object": revoke_object,
+    "restore_object": restore_object,
+    "revoke_field": revoke_field,
+    "restore_field": restore_field,
     "seed_leads": seed_leads,
     "reset": reset,
     "set_field_permission": set_field_permission,

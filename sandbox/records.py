@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
-from sandbox import ids, rules
+from sandbox import faults, ids, rules
 from sandbox.errors import ApiError, not_found
 from sandbox.models import OrgUser, Record
 from sandbox.schema import Actor, FieldMeta, ObjectMeta
@@ -254,6 +254,8 @@ def _commit(staged: list[tuple[Record, bool]]) -> None:
 def _stage(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
     if op.obj.readonly:
         raise insufficient_access()
+    if faults.lock_fails(actor.org):
+        raise faults.unable_to_lock_row()
     if op.kind == "create":
         return _stage_create(actor, op.obj, op.body, batch), True
     if op.kind == "delete":

@@ -9,7 +9,7 @@ import hmac
 import os
 import re
 
-from sandbox import auth, describe, limits, query, records
+from sandbox import auth, describe, faults, limits, query, records
 from sandbox.app import Request, Response, error_response
 from sandbox.errors import ApiError, method_not_allowed, not_found
 from sandbox.models import Record
@@ -95,6 +95,7 @@ def _authenticate(request: Request) -> None:
         f"Bearer {request.header('x-sfdc-session')}" if request.header("x-sfdc-session") else ""
     )
     request.actor, request.token = auth.authenticate(header)
+    faults.before_call(request.actor.org)
     used, maximum = limits.count_call(request.actor.org)
     request.headers["x-limit-info"] = f"api-usage={used}/{maximum}"
 

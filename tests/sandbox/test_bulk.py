@@ -29,14 +29,27 @@ def _jobs_url(sandbox_org, kind="ingest"):
 
 
 def test_insert_with_failing_rows_reports_the_rest_paths_errors(sf, unique):
-    rows = [{"LastName": "Bulk Good", "Company": "B", "Email": f"bg{unique}@x.io",
-             "Customer_Comment__c": "ok"},
-            {"LastName": "Bulk Long", "Company": "B", "Email": f"bl{unique}@x.io",
-             "Customer_Comment__c": "z" * 143},
-            {"LastName": "", "Company": "B", "Email": f"bm{unique}@x.io",
-             "Customer_Comment__c": ""},
-            {"LastName": "Bulk Bad Date", "Company": "B", "Email": f"bd{unique}@x.io",
-             "Customer_Comment__c": ""}]
+    rows = [
+        {
+            "LastName": "Bulk Good",
+            "Company": "B",
+            "Email": f"bg{unique}@x.io",
+            "Customer_Comment__c": "ok",
+        },
+        {
+            "LastName": "Bulk Long",
+            "Company": "B",
+            "Email": f"bl{unique}@x.io",
+            "Customer_Comment__c": "z" * 143,
+        },
+        {"LastName": "", "Company": "B", "Email": f"bm{unique}@x.io", "Customer_Comment__c": ""},
+        {
+            "LastName": "Bulk Bad Date",
+            "Company": "B",
+            "Email": f"bd{unique}@x.io",
+            "Customer_Comment__c": "",
+        },
+    ]
     results = sf.bulk2.Lead.insert(records=rows, wait=WAIT)
     assert results[0]["numberRecordsProcessed"] == 4
     assert results[0]["numberRecordsFailed"] == 2
@@ -44,36 +57,50 @@ def test_insert_with_failing_rows_reports_the_rest_paths_errors(sf, unique):
     assert job.startswith("750")
     failed = list(csv.DictReader(io.StringIO(sf.bulk2.Lead.get_failed_records(job))))
     errors = {row["LastName"]: row["sf__Error"] for row in failed}
-    assert errors["Bulk Long"] == (f"STRING_TOO_LONG:Customer Comment: data value too large: "
-                                   f"{'z' * 143} (max length=100):Customer_Comment__c --")
-    assert errors[""] == ("REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:"
-                          "LastName --")
+    assert errors["Bulk Long"] == (
+        f"STRING_TOO_LONG:Customer Comment: data value too large: "
+        f"{'z' * 143} (max length=100):Customer_Comment__c --"
+    )
+    assert errors[""] == (
+        "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
+    )
     good = list(csv.DictReader(io.StringIO(sf.bulk2.Lead.get_successful_records(job))))
     assert len(good) == 2 and all(r["sf__Created"] == "true" for r in good)
     assert sf.Lead.get(good[0]["sf__Id"])["Company"] == "B"
 
 
 def test_type_errors_in_csv_are_invalid_type_on_field_in_record(sf):
-    results = sf.bulk2.Lead.insert(records=[{"LastName": "T", "Company": "T",
-                                             "Budget__c": "lots"}], wait=WAIT)
+    results = sf.bulk2.Lead.insert(
+        records=[{"LastName": "T", "Company": "T", "Budget__c": "lots"}], wait=WAIT
+    )
     failed = sf.bulk2.Lead.get_failed_records(results[0]["job_id"])
-    assert "INVALID_TYPE_ON_FIELD_IN_RECORD:Budget: value not of required type: lots:" \
+    assert (
+        "INVALID_TYPE_ON_FIELD_IN_RECORD:Budget: value not of required type: lots:"
         "Budget__c --" in failed
+    )
 
 
 def test_upsert_update_and_delete(sf, unique):
-    rows = [{"pi__Pardot_Prospect_Id__c": f"bu{unique}-{i}", "LastName": f"Up {i}",
-             "Company": "Upsert"} for i in range(3)]
-    first = sf.bulk2.Lead.upsert(records=rows, external_id_field="pi__Pardot_Prospect_Id__c",
-                                 wait=WAIT)
+    rows = [
+        {"pi__Pardot_Prospect_Id__c": f"bu{unique}-{i}", "LastName": f"Up {i}", "Company": "Upsert"}
+        for i in range(3)
+    ]
+    first = sf.bulk2.Lead.upsert(
+        records=rows, external_id_field="pi__Pardot_Prospect_Id__c", wait=WAIT
+    )
     assert first[0]["numberRecordsFailed"] == 0
-    created = list(csv.DictReader(io.StringIO(
-        sf.bulk2.Lead.get_successful_records(first[0]["job_id"]))))
+    created = list(
+        csv.DictReader(io.StringIO(sf.bulk2.Lead.get_successful_records(first[0]["job_id"])))
+    )
     ids = [r["sf__Id"] for r in created]
-    again = sf.bulk2.Lead.upsert(records=[{**rows[0], "Company": "Upserted"}],
-                                 external_id_field="pi__Pardot_Prospect_Id__c", wait=WAIT)
-    second = list(csv.DictReader(io.StringIO(
-        sf.bulk2.Lead.get_successful_records(again[0]["job_id"]))))
+    again = sf.bulk2.Lead.upsert(
+        records=[{**rows[0], "Company": "Upserted"}],
+        external_id_field="pi__Pardot_Prospect_Id__c",
+        wait=WAIT,
+    )
+    second = list(
+        csv.DictReader(io.StringIO(sf.bulk2.Lead.get_successful_records(again[0]["job_id"])))
+    )
     assert second[0]["sf__Created"] == "false" and second[0]["sf__Id"] == ids[0]
     sf.bulk2.Lead.update(records=[{"Id": ids[1], "Title": "Updated"}], wait=WAIT)
     assert sf.Lead.get(ids[1])["Title"] == "Updated"
@@ -82,13 +109,20 @@ def test_upsert_update_and_delete(sf, unique):
     assert sf.query(f"SELECT COUNT() FROM Lead WHERE Id = '{ids[2]}'")["totalSize"] == 0
     hard = sf.bulk2.Lead.hard_delete(records=[{"Id": ids[1]}], wait=WAIT)
     assert hard[0]["numberRecordsFailed"] == 0
-    assert sf.query_all(f"SELECT Id FROM Lead WHERE Id = '{ids[1]}'",
-                        include_deleted=True)["totalSize"] == 0
+    assert (
+        sf.query_all(f"SELECT Id FROM Lead WHERE Id = '{ids[1]}'", include_deleted=True)[
+            "totalSize"
+        ]
+        == 0
+    )
 
 
 def test_query_and_query_all_page_with_locators(sf):
-    pages = list(sf.bulk2.Contact.query("SELECT Id, LastName, Account.Name FROM Contact",
-                                        max_records=500, wait=WAIT))
+    pages = list(
+        sf.bulk2.Contact.query(
+            "SELECT Id, LastName, Account.Name FROM Contact", max_records=500, wait=WAIT
+        )
+    )
     assert len(pages) >= 3
     rows = [r for page in pages for r in csv.DictReader(io.StringIO(page))]
     assert len(rows) == sf.query("SELECT COUNT() FROM Contact")["totalSize"]
@@ -99,31 +133,39 @@ def test_query_and_query_all_page_with_locators(sf):
 
 def test_query_results_headers(sandbox_org):
     session = _session(sandbox_org)
-    job = session.post(_jobs_url(sandbox_org, "query"),
-                       json={"operation": "query", "query": "SELECT Id FROM Account"}).json()
+    job = session.post(
+        _jobs_url(sandbox_org, "query"),
+        json={"operation": "query", "query": "SELECT Id FROM Account"},
+    ).json()
     assert job["state"] == "UploadComplete" and job["jobType"] == "V2Query"
     for _ in range(100):
-        if session.get(f"{_jobs_url(sandbox_org, 'query')}/{job['id']}").json()["state"] \
-                == "JobComplete":
+        if (
+            session.get(f"{_jobs_url(sandbox_org, 'query')}/{job['id']}").json()["state"]
+            == "JobComplete"
+        ):
             break
     url = f"{_jobs_url(sandbox_org, 'query')}/{job['id']}/results"
     first = session.get(url, params={"maxRecords": 100})
     assert first.headers["Sforce-NumberOfRecords"] == "100"
     assert first.headers["Content-Type"].startswith("text/csv")
     assert first.text.startswith('"Id"\n"001')
-    last = session.get(url, params={"maxRecords": 100000,
-                                    "locator": first.headers["Sforce-Locator"]})
+    last = session.get(
+        url, params={"maxRecords": 100000, "locator": first.headers["Sforce-Locator"]}
+    )
     assert last.headers["Sforce-Locator"] == "null"
 
 
 def test_bulk_query_rejects_what_bulk_2_cannot_do(sandbox_org):
     session = _session(sandbox_org)
     for text in ("SELECT COUNT() FROM Lead", "SELECT Id FROM Lead OFFSET 5"):
-        response = session.post(_jobs_url(sandbox_org, "query"),
-                                json={"operation": "query", "query": text})
+        response = session.post(
+            _jobs_url(sandbox_org, "query"), json={"operation": "query", "query": text}
+        )
         assert response.status_code == 400
-    bad = session.post(_jobs_url(sandbox_org, "query"),
-                       json={"operation": "query", "query": "SELECT Nope FROM Lead"})
+    bad = session.post(
+        _jobs_url(sandbox_org, "query"),
+        json={"operation": "query", "query": "SELECT Nope FROM Lead"},
+    )
     assert bad.json()[0]["errorCode"] == "INVALID_FIELD"
 
 
@@ -136,10 +178,16 @@ def _ingest_job(sandbox_org, session, **extra):
 
 def _run(sandbox_org, session, job, data: bytes):
     url = f"{_jobs_url(sandbox_org)}/{job['id']}"
-    assert session.put(f"{url}/batches", data=data,
-                       headers={"Content-Type": "text/csv"}).status_code == 201
+    assert (
+        session.put(f"{url}/batches", data=data, headers={"Content-Type": "text/csv"}).status_code
+        == 201
+    )
     assert session.patch(url, json={"state": "UploadComplete"}).json()["state"] in (
-        "UploadComplete", "InProgress", "JobComplete", "Failed")
+        "UploadComplete",
+        "InProgress",
+        "JobComplete",
+        "Failed",
+    )
     for _ in range(200):
         info = session.get(url).json()
         if info["state"] in ("JobComplete", "Failed", "Aborted"):
@@ -147,13 +195,20 @@ def _run(sandbox_org, session, job, data: bytes):
     raise AssertionError("job did not finish")
 
 
-@pytest.mark.parametrize(("data", "extra", "message"), [
-    (b"LastName,Nope__c\nA,B\n", {}, "InvalidBatch : Field name not found : Nope__c"),
-    (b"LastName;Company\nA;B\n", {}, "InvalidBatch : Field name not found : LastName;Company"),
-    (b"LastName,Company\r\nA,B\r\n", {}, "ClientInputError : LineEnding is invalid on user "
-                                         "data. Current LineEnding setting is LF"),
-    (b"LastName,Company\nA\xff,B\n", {}, "InvalidBatch : The file is not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("data", "extra", "message"),
+    [
+        (b"LastName,Nope__c\nA,B\n", {}, "InvalidBatch : Field name not found : Nope__c"),
+        (b"LastName;Company\nA;B\n", {}, "InvalidBatch : Field name not found : LastName;Company"),
+        (
+            b"LastName,Company\r\nA,B\r\n",
+            {},
+            "ClientInputError : LineEnding is invalid on user "
+            "data. Current LineEnding setting is LF",
+        ),
+        (b"LastName,Company\nA\xff,B\n", {}, "InvalidBatch : The file is not valid UTF-8"),
+    ],
+)
 def test_bad_files_fail_the_job_with_salesforces_message(sandbox_org, data, extra, message):
     session = _session(sandbox_org)
     info = _run(sandbox_org, session, _ingest_job(sandbox_org, session, **extra), data)
@@ -189,11 +244,11 @@ def test_state_transitions_salesforce_refuses(sandbox_org):
 
 def test_job_creation_errors_and_listing(sandbox_org):
     session = _session(sandbox_org)
-    bad_object = session.post(_jobs_url(sandbox_org), json={"object": "Nope",
-                                                            "operation": "insert"})
+    bad_object = session.post(
+        _jobs_url(sandbox_org), json={"object": "Nope", "operation": "insert"}
+    )
     assert bad_object.status_code == 400
-    no_ext = session.post(_jobs_url(sandbox_org), json={"object": "Lead",
-                                                        "operation": "upsert"})
+    no_ext = session.post(_jobs_url(sandbox_org), json={"object": "Lead", "operation": "upsert"})
     assert no_ext.json()[0]["errorCode"] == "INVALIDJOB"
     listing = session.get(_jobs_url(sandbox_org)).json()
     assert listing["done"] is True and listing["records"]
