@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from sandbox import query, soql
+from sandbox import limits, query, soql
 from sandbox.app import Request, Response
 from sandbox.errors import ApiError, not_found
 from sandbox.models import BulkJob, JobState
@@ -245,6 +245,7 @@ def create_query(request: Request) -> Response:
         line_ending=line_ending,
         state=JobState.UPLOAD_COMPLETE,
     )
+    limits.count_bulk(job.org_id, "query_jobs")
     _enqueue(job)
     return Response(200, job_info(job))
 
@@ -265,6 +266,8 @@ def upload(request: Request, job: BulkJob) -> Response:
     BulkJob.objects.using(DB).filter(pk=job.pk).update(
         uploaded_bytes=job.uploaded_bytes + len(request.body), system_modstamp=now()
     )
+    rows = request.body.count(b"\n")
+    limits.count_bulk(job.org_id, "batches", max(1, -(-rows // 10_000)))
     return Response(201)
 
 

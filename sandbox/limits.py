@@ -48,9 +48,30 @@ def count_call(org: Org) -> tuple[int, int]:
         return total + 1, org.daily_api_limit
 
 
+_bulk: dict[tuple[str, str], deque] = defaultdict(deque)
+
+
+def count_bulk(org_id: str, kind: str, amount: int = 1) -> None:
+    """Count Bulk API 2.0 usage: ``batches`` (one per 10,000 ingested rows) or ``query_jobs``."""
+    moment = time.time()
+    with _lock:
+        buckets = _bulk[(org_id, kind)]
+        _trim(buckets, moment)
+        buckets.append([moment, amount])
+
+
+def bulk_used(org_id: str, kind: str) -> int:
+    with _lock:
+        buckets = _bulk[(org_id, kind)]
+        _trim(buckets, time.time())
+        return sum(count for _start, count in buckets)
+
+
 def reset(org_id: str) -> None:
     with _lock:
         _buckets.pop(org_id, None)
+        for kind in ("batches", "query_jobs"):
+            _bulk.pop((org_id, kind), None)
 
 
 def org_limits(org: Org) -> dict:
@@ -64,9 +85,9 @@ def org_limits(org: Org) -> dict:
         "ConcurrentAsyncGetReportInstances": entry(200, 200),
         "DailyApiRequests": entry(org.daily_api_limit, org.daily_api_limit - api_used),
         "DailyAsyncApexExecutions": entry(250000, 250000),
-        "DailyBulkApiBatches": entry(15000, 15000),
+        "DailyBulkApiBatches": entry(15000, 15000 - bulk_used(org.pk, "batches")),
         "DailyBulkV2QueryFileStorageMB": entry(976562, 976562),
-        "DailyBulkV2QueryJobs": entry(10000, 10000),
+        "DailyBulkV2QueryJobs": entry(10000, 10000 - bulk_used(org.pk, "query_jobs")),
         "DataStorageMB": entry(5, 5),
         "FileStorageMB": entry(20, 20),
         "HourlyTimeBasedWorkflow": entry(50, 50),

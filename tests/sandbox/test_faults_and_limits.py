@@ -155,3 +155,17 @@ def test_composite_counts_as_one_call(sf):
     )
     after = sf.limits()["DailyApiRequests"]["Remaining"]
     assert before - after == 2
+
+
+def test_bulk_usage_shows_in_limits(sf):
+    before = sf.limits()
+    sf.bulk2.Lead.insert(records=[{"LastName": "Counted", "Company": "C"}], wait=0.2)
+    list(sf.bulk2.Lead.query("SELECT Id FROM Lead LIMIT 5", wait=0.2))
+    after = sf.limits()
+    assert (
+        before["DailyBulkApiBatches"]["Remaining"] - after["DailyBulkApiBatches"]["Remaining"] == 1
+    )
+    assert (
+        before["DailyBulkV2QueryJobs"]["Remaining"] - after["DailyBulkV2QueryJobs"]["Remaining"]
+        == 1
+    )
