@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,7 +27,7 @@ from sync.engine import queue
 from sync.engine.outbound import Outcome, PushReport, Result, push_prospects
 from sync.errors import describe_constraint, fix_in_salesforce
 from sync.models import Connector, FieldRule, SyncError, SyncQueueItem, SyncReason
-from sync.salesforce import SalesforceError
+from sync.salesforce import COLLECTION_SIZE, SalesforceError
 from sync.triggers import request_sync, request_sync_many
 
 CUSTOM_PREFIX = "custom:"
@@ -409,3 +412,37 @@ def _minimal_describe(error: SyncError) -> dict | None:
     if error.error_code == "STRING_TOO_LONG" and length and error.field:
         return {"name": error.field, "type": "string", "length": length}
     return None
+
+
+def resync_in_chunks(
+    *,
+    prospect_ids: Sequence[int],
+    on_chunk: Callable[[ResyncReport, int], None],
+    chunk_size: int = COLLECTION_SIZE,
+    workers: int | None = None,
+) -> None:
+    """``resync_prospects`` for many prospects, a Collections call's worth at a time.
+
+    On PostgreSQL several chunks go out at once (``SYNC_ERRORS_RESYNC_WORKERS`` threads, each
+    with its own database connection): most of a chunk's time is spent waiting on Salesforce.
+    SQLite allows one writer, so there the chunks run one after another.
+    """
+    chunks = [
+        list(prospect_ids[i : i + chunk_size]) for i in range(0, len(prospect_ids), chunk_size)
+    ]
+    if workers is None:
+        workers = getattr(settings, "SYNC_ERRORS_RESYNC_WORKERS", 4)
+    if db_connection.vendor != "postgresql" or workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            on_chunk(resync_prospects(prospect_ids=chunk), len(chunk))
+        return
+
+    def run(chunk: list[int]) -> tuple[ResyncReport, int]:
+        try:
+            return resync_prospects(prospect_ids=chunk), len(chunk)
+        finally:
+            db_connection.close()  # this thread's connection
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for report, size in pool.map(run, chunks):
+            on_chunk(report, size)

@@ -9,12 +9,10 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from portal.models import Task
-from sync.errors_csv import import_file, iter_chunks
-from sync.errors_fix import resync_prospects
+from sync.errors_csv import import_file
+from sync.errors_fix import ResyncReport, resync_in_chunks
 from sync.filters import SyncErrorFilter
 from sync.models import SyncError
-
-CHUNK = 200  # one sObject Collections call
 
 
 def matching_prospect_ids(querystring: str) -> list[int]:
@@ -25,13 +23,11 @@ def matching_prospect_ids(querystring: str) -> list[int]:
 
 
 def resync_job(task_id: int, prospect_ids: list[int] | None = None, querystring: str = "") -> None:
-    """Resync the given prospects (or those the filter matches) 200 at a time."""
+    """Resync the given prospects (or those the filter matches), reporting progress per chunk."""
     task = _start(task_id)
     ids = prospect_ids if prospect_ids is not None else matching_prospect_ids(querystring)
     Task.objects.filter(pk=task.pk).update(total=len(ids))
-    for chunk in iter_chunks(ids, CHUNK):
-        report = resync_prospects(prospect_ids=chunk)
-        _advance(task, done=report.cleared, failed=len(chunk) - report.cleared)
+    resync_in_chunks(prospect_ids=ids, on_chunk=lambda report, size: _advance(task, report, size))
     _finish(task, message="Resync finished.")
 
 
@@ -40,11 +36,13 @@ def import_job(task_id: int, path: str) -> None:
     task = _start(task_id)
     report = import_file(Path(path), progress=lambda done, _: _set(task, done=done))
     Path(path).unlink(missing_ok=True)
-    result = report.as_dict()
-    Task.objects.filter(pk=task.pk).update(result=result, total=len(report.prospect_ids), done=0)
-    for chunk in iter_chunks(report.prospect_ids, CHUNK):
-        sync = resync_prospects(prospect_ids=chunk)
-        _advance(task, done=sync.cleared, failed=len(chunk) - sync.cleared)
+    Task.objects.filter(pk=task.pk).update(
+        result=report.as_dict(), total=len(report.prospect_ids), done=0
+    )
+    resync_in_chunks(
+        prospect_ids=report.prospect_ids,
+        on_chunk=lambda sync, size: _advance(task, sync, size),
+    )
     _finish(task, message=report.file_error or "Import finished.", failed=bool(report.file_error))
 
 
@@ -57,8 +55,10 @@ def _set(task: Task, *, done: int) -> None:
     Task.objects.filter(pk=task.pk).update(done=done)
 
 
-def _advance(task: Task, *, done: int, failed: int) -> None:
-    Task.objects.filter(pk=task.pk).update(done=F("done") + done, failed=F("failed") + failed)
+def _advance(task: Task, report: ResyncReport, size: int) -> None:
+    Task.objects.filter(pk=task.pk).update(
+        done=F("done") + report.cleared, failed=F("failed") + size - report.cleared
+    )
 
 
 def _finish(task: Task, *, message: str, failed: bool = False) -> None:

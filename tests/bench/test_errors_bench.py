@@ -230,3 +230,86 @@ def test_csv_export_speed_and_memory(web):
     assert rows >= ERRORS  # messages hold no newlines here, so lines == rows
     assert rate >= 50_000
     assert peak[0] <= 200 * 2**20
+
+
+RESYNC = int(os.environ.get("BENCH_RESYNC", "10000"))
+
+
+def test_resync_of_ten_thousand_errors_through_the_sandbox(million, transactional_db, sandbox_org):
+    """10,000 fixed prospects with an open error each, resynced by the page's RQ job."""
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from portal.models import Task
+    from sync.jobs_errors import resync_job
+    from sync.mapping import ensure_default_rules
+    from sync.models import Connector
+
+    connector = Connector.objects.create(
+        login_url=sandbox_org.login_url,
+        client_id=sandbox_org.client_id,
+        client_secret=sandbox_org.client_secret,
+        username=sandbox_org.username,
+        password=sandbox_org.password,
+        api_version=sandbox_org.api_version,
+        ca_bundle=Path(sandbox_org.ca_bundle).read_text(),
+        state=Connector.State.ACTIVE,
+    )
+    ensure_default_rules(connector)
+    owner = UserFactory(username="bench-owner")
+    stamp = timezone.now()
+    prospects = Prospect.objects.bulk_create(
+        [
+            Prospect(
+                email=f"resync{n}@bench-resync.example",
+                last_name=f"Resync {n}",
+                company="Bench",
+                assigned_user=owner,
+                sync_status="error",
+            )
+            for n in range(RESYNC)
+        ],
+        batch_size=2000,
+    )
+    SyncError.objects.bulk_create(
+        [
+            SyncError(
+                prospect=p,
+                prospect_email=p.email,
+                operation="create",
+                sobject="Lead",
+                error_code="STRING_TOO_LONG",
+                category="data_formatting",
+                message="Customer Comment: data value too large: (max length=100)",
+                field="Customer_Comment__c",
+                first_seen_at=stamp,
+                last_seen_at=stamp,
+            )
+            for p in prospects
+        ],
+        batch_size=2000,
+    )
+    task = Task.objects.create(kind="errors_resync")
+    start = time.perf_counter()
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        cProfile.runctx(
+            "resync_job(task.pk, prospect_ids=[p.pk for p in prospects])", globals(), locals(),
+            "/tmp/resync.prof",
+        )
+        pstats.Stats("/tmp/resync.prof").sort_stats("cumtime").print_stats(40)
+    else:
+        resync_job(task.pk, prospect_ids=[p.pk for p in prospects])
+    elapsed = time.perf_counter() - start
+    task.refresh_from_db()
+    print(
+        f"\nresync of {RESYNC:,} errors through the sandbox: {elapsed:.1f} s "
+        f"({RESYNC / elapsed:,.0f}/s), {task.done:,} cleared, {task.failed:,} still failing "
+        "(target <= 30 s)"
+    )
+    assert task.done == RESYNC
+    assert not SyncError.objects.open().filter(prospect__in=prospects).exists()
+    assert elapsed <= 30

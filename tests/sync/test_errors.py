@@ -227,3 +227,15 @@ def test_describe_constraint_names_the_rule_broken(describe, value, sentence):
 
 def test_fix_in_salesforce_says_what_to_change():
     assert "at least 143" in fix_in_salesforce(COMMENT, "x" * 143)
+
+
+@pytest.mark.django_db
+def test_the_demo_has_errors_in_every_category_and_the_guides_comment():
+    from sync.errors_demo import load_demo_errors
+
+    assert load_demo_errors() == 8
+    assert load_demo_errors() == 0  # idempotent
+    categories = set(SyncError.objects.open().values_list("category", flat=True))
+    assert categories == set(ErrorCategory.values)
+    guide = SyncError.objects.get(error_code="STRING_TOO_LONG")
+    assert len(guide.value_sent) == 143 and "max length=100" in guide.message
