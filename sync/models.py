@@ -384,6 +384,8 @@ class SyncError(models.Model):
             ),
             models.Index(fields=["resolved_at", "-last_seen_at"], name="syncerror_open_recent"),
             models.Index(fields=["prospect", "resolved_at"], name="syncerror_prospect_open"),
+            # The Sync Errors page's object filter (issue 7): counts without a table scan.
+            models.Index(fields=["resolved_at", "sobject"], name="syncerror_open_object"),
         ]
         constraints = [
             models.UniqueConstraint(
