@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -348,14 +348,3 @@ def _apply_row(pid: int, values: dict, custom: dict, report: ImportReport) -> st
     else:
         report.unchanged += 1
     return ""
-
-
-def iter_chunks(items: Iterable[int], size: int) -> Iterator[list[int]]:
-    chunk: list[int] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -6,7 +6,9 @@ or enqueue one job in ``sync.jobs_errors``, render.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from urllib.parse import urlencode
 
 import django_rq
 from django import forms
@@ -15,6 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,6 +40,7 @@ IMPORTS_QUEUE = "imports"
 UPLOAD_DIR = settings.VAR_DIR / "uploads"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_SELECTED = 500
+TASK_SHOWN_FOR = dt.timedelta(minutes=10)
 
 
 class ErrorListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
@@ -80,8 +84,12 @@ def _category_tabs(params) -> list[dict]:
 
 
 def _running_task(request: HttpRequest) -> Task | None:
+    """The user's last bulk resync, while it runs and for a few minutes after."""
     task_id = request.session.get("errors_task")
-    return Task.objects.filter(pk=task_id).first() if task_id else None
+    if not task_id:
+        return None
+    recent = Q(finished_at__isnull=True) | Q(finished_at__gte=timezone.now() - TASK_SHOWN_FOR)
+    return Task.objects.filter(recent, pk=task_id).first()
 
 
 class FixForm(forms.Form):
@@ -119,7 +127,7 @@ def error_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if error.prospect_id
         else [],
         "rule": _rule_for(error),
-        "group_query": f"error_code={error.error_code}&field={error.field}",
+        "group_query": urlencode({"error_code": error.error_code, "field": error.field}),
     }
     return render(request, "sync/error_detail.html", context)
 
@@ -149,14 +157,18 @@ def error_resync(request: HttpRequest, pk: int) -> HttpResponse:
 @marketer_required
 def errors_bulk_resync(request: HttpRequest) -> HttpResponse:
     """Resync the selected rows, or everything the filter matches, in an RQ job with progress."""
-    scope = request.POST.get("scope", "selected")
-    task = Task.objects.create(kind="errors_resync", created_by=request.user)
-    if scope == "filter":
+    if request.POST.get("scope") == "filter":
         kwargs = {"querystring": request.POST.get("querystring", "")}
     else:
         ids = [int(i) for i in request.POST.getlist("select") if i.isdigit()][:MAX_SELECTED]
         prospects = SyncError.objects.filter(pk__in=ids, prospect__isnull=False)
         kwargs = {"prospect_ids": sorted(set(prospects.values_list("prospect_id", flat=True)))}
+        if not kwargs["prospect_ids"]:
+            return HttpResponse(
+                '<div class="alert alert-warning py-2 small">Select the rows to resync first '
+                "(the checkboxes on the left).</div>"
+            )
+    task = Task.objects.create(kind="errors_resync", created_by=request.user)
     _enqueue(jobs_errors.resync_job, task.pk, **kwargs)
     request.session["errors_task"] = task.pk
     return _task_fragment(request, task)

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.models import Task
 from prospects.factories import ProspectFactory, UserFactory
 from sync.models import ErrorCategory, SyncError
 
@@ -141,3 +142,22 @@ def test_the_detail_page_explains_the_root_cause(marketer_web):
     assert "x" * 143 in page
     assert "<strong>3</strong> open errors" in page
     assert "raise its length to at least 143" in page
+
+
+def test_resync_selected_with_nothing_selected_says_so(marketer_web):
+    response = marketer_web.post(reverse("sync:errors_bulk_resync"), {"scope": "selected"})
+    assert "Select the rows to resync first" in response.content.decode()
+    assert not Task.objects.exists()
+
+
+def test_the_detail_page_offers_to_resync_the_whole_group(marketer_web):
+    error = SyncErrorFactory()
+    SyncErrorFactory()
+    page = marketer_web.get(reverse("sync:error_detail", args=[error.pk])).content.decode()
+    assert "Resync all 2" in page
+    assert "error_code=STRING_TOO_LONG&amp;field=Customer_Comment__c" in page
+
+
+def test_a_marketer_sees_the_import_page(marketer_web):
+    page = marketer_web.get(reverse("sync:errors_import")).content.decode()
+    assert 'type="file"' in page and "prospect_id" in page
