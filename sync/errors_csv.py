@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import CharField, QuerySet, Value
-from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db.models import Case, CharField, F, QuerySet, TextField, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf
+from django.db.models.lookups import Regex
 
 from prospects.models import CustomField, Prospect
 from sync.errors_fix import CUSTOM_PREFIX, EDITABLE_FIELDS, apply_values, mapped_columns
@@ -58,10 +61,17 @@ def export_header(columns: list[str]) -> list[str]:
 def export_lines(*, errors: QuerySet, connector: Connector | None) -> Iterator[bytes]:
     """Yield the CSV file for ``errors`` in chunks of bytes, at constant memory.
 
-    One query (errors joined to their prospect) read with a server-side cursor; dates are
-    rendered by the database (UTC), rows written ``EXPORT_CHUNK`` at a time.
+    PostgreSQL writes the rows itself (``COPY … TO STDOUT``, neutralised in SQL); elsewhere
+    Python writes them from a server-side cursor. Same columns, same cells, either way.
     """
     columns = mapped_columns(connector)
+    if db_connection.vendor == "postgresql":
+        return _export_copy(errors, columns)
+    return _export_python(errors, columns)
+
+
+def _export_python(errors: QuerySet, columns: list[str]) -> Iterator[bytes]:
+    """Rows read with a server-side cursor; dates rendered by the database (UTC)."""
     standard = [c for c in columns if not c.startswith(CUSTOM_PREFIX)]
     custom = [c.removeprefix(CUSTOM_PREFIX) for c in columns if c.startswith(CUSTOM_PREFIX)]
     rows = (
@@ -117,6 +127,65 @@ def export_lines(*, errors: QuerySet, connector: Connector | None) -> Iterator[b
     if batch:
         writer.writerows(batch)
         yield buffer.getvalue().encode()
+
+
+COPY_BLOCK = 1 << 16
+
+
+def _export_copy(errors: QuerySet, columns: list[str]) -> Iterator[bytes]:
+    """PostgreSQL's ``COPY (query) TO STDOUT (FORMAT csv)``: the server renders every cell."""
+    standard = [c for c in columns if not c.startswith(CUSTOM_PREFIX)]
+    custom = [c.removeprefix(CUSTOM_PREFIX) for c in columns if c.startswith(CUSTOM_PREFIX)]
+    cells = {
+        "c00": Cast("prospect_id", TextField()),
+        "c01": F("prospect_email"),
+        "c02": Coalesce(
+            NullIf("prospect__crm_contact_id", Value("")),
+            NullIf("prospect__crm_lead_id", Value("")),
+            "record_id",
+        ),
+        "c03": F("error_code"),
+        "c04": F("category"),
+        "c05": F("sobject"),
+        "c06": F("field"),
+        "c07": F("message"),
+        "c08": F("value_sent"),
+        "c09": Left(Cast("first_seen_at", TextField()), 19),
+        "c10": Left(Cast("last_seen_at", TextField()), 19),
+    }
+    for i, name in enumerate(standard):
+        cells[f"s{i:02d}"] = Cast(f"prospect__{name}", TextField())
+    for i, name in enumerate(custom):
+        cells[f"u{i:02d}"] = KeyTextTransform(name, "prospect__custom_fields")
+    safe = {key: _neutralised(expression) for key, expression in cells.items()}
+    query = errors.order_by().annotate(**safe).values_list(*safe)
+    sql, params = query.query.sql_with_params()
+    statement = f"COPY ({db_connection.ops.compose_sql(sql, params)}) TO STDOUT (FORMAT csv)"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(export_header(columns))
+    yield codecs.BOM_UTF8 + buffer.getvalue().encode()
+    db_connection.ensure_connection()
+    with db_connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        block = bytearray()
+        for data in copy:
+            block += data
+            if len(block) >= COPY_BLOCK:
+                yield bytes(block)
+                block.clear()
+        if block:
+            yield bytes(block)
+
+
+def _neutralised(expression):
+    """SQL for ``neutralise``: an apostrophe before a leading = + - @ tab or CR."""
+    return Case(
+        When(
+            Regex(expression, Value(r"^[=+@\t\r-]")),
+            then=Concat(Value("'"), expression, output_field=TextField()),
+        ),
+        default=expression,
+        output_field=TextField(),
+    )
 
 
 def _cell(value: object) -> str:
