@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection as db_connection
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from prospects.forms import ProspectForm
@@ -303,8 +304,22 @@ def resync_prospects(
         return report
     retry = report.push.retry_ids
     queue.settle_retry([c for c in claims if c.prospect_id in retry])
-    queue.settle_done([c for c in claims if c.prospect_id not in retry])
+    _settle_done([c for c in claims if c.prospect_id not in retry])
     return report
+
+
+def _settle_done(claims: list[queue.Claim]) -> None:
+    """``queue.settle_done`` in two statements: delete the rows still at the pushed generation,
+    release the rest (a newer request arrived while the push was in flight)."""
+    if not claims:
+        return
+    pushed = Q()
+    for claim in claims:
+        pushed |= Q(pk=claim.item_id, generation=claim.generation)
+    SyncQueueItem.objects.filter(pushed).delete()
+    SyncQueueItem.objects.filter(pk__in=[c.item_id for c in claims]).update(
+        claimed_at=None, claimed_by=""
+    )
 
 
 def _claim(prospect_ids: list[int]) -> list[queue.Claim]:

@@ -40,7 +40,9 @@ def page(live_server):
             executable_path=CHROMIUM,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+        context = browser.new_context(
+            viewport={"width": 1600, "height": 1000}, accept_downloads=True
+        )
         page = context.new_page()
         page.set_default_timeout(20_000)
         yield page
@@ -61,7 +63,9 @@ def connector(sandbox_org):
     )
     ensure_default_rules(connector)
     FieldRule.objects.filter(connector=connector, prospect_field="notes").update(
-        lead_field="Customer_Comment__c", contact_field="Customer_Comment__c", behaviour="leadbridge"
+        lead_field="Customer_Comment__c",
+        contact_field="Customer_Comment__c",
+        behaviour="leadbridge",
     )
     return connector
 
@@ -80,9 +84,7 @@ def log_in_as_marketer(page, live_server) -> None:
     page.wait_for_url(f"{live_server.url}/")
 
 
-def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(
-    page, live_server, connector
-):
+def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(page, live_server, connector):
     assert len(COMMENT) > 100
     comment = (COMMENT + " " + COMMENT)[:143]
     prospect = ProspectFactory(
@@ -92,9 +94,7 @@ def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(
         ProspectFactory(assigned_user=UserFactory(), phone=f"call me {n}")
     push_prospects(
         connector=connector,
-        prospect_ids=list(
-            type(prospect).objects.values_list("pk", flat=True)
-        ),
+        prospect_ids=list(type(prospect).objects.values_list("pk", flat=True)),
     )
     error = SyncError.objects.get(prospect=prospect)
     assert "max length=100" in error.message
@@ -125,10 +125,7 @@ def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(
     row.locator("td a[title='Root cause and fixes']").click()
     cause = page.locator("[data-testid=root-cause]")
     cause.wait_for()
-    assert (
-        "Customer_Comment__c allows 100 characters; this value has 143"
-        in cause.inner_text()
-    )
+    assert "Customer_Comment__c allows 100 characters; this value has 143" in cause.inner_text()
     assert "raise its length to at least 143" in page.inner_text("[data-testid=salesforce-fix]")
     page.screenshot(path=SHOTS / "errors-2-root-cause.png", full_page=True)
 
@@ -152,3 +149,40 @@ def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(
     assert error.resolution == SyncError.Resolution.CLEAN_SYNC
     prospect.refresh_from_db()
     assert prospect.crm_lead_id and prospect.sync_status == "synced"
+
+
+def test_the_demo_table_and_a_reimport_report(page, live_server, settings, tmp_path):
+    """The demo's errors in all four categories, then a corrected file with bad rows."""
+    from sync.errors_demo import load_demo_errors
+
+    settings.SYNC_ERRORS_JOBS_INLINE = True  # no RQ worker in this test: run the job in-process
+    load_demo_errors()
+    log_in_as_marketer(page, live_server)
+    page.goto(f"{live_server.url}/sync/errors/")
+    tabs = page.inner_text("[data-testid=category-tabs]")
+    for label in ("Data formatting", "Access", "Process alignment", "Customization"):
+        assert label in tabs
+    assert page.locator("#errors-table tbody tr").count() == 8
+    page.screenshot(path=SHOTS / "errors-4-demo.png", full_page=True)
+
+    lena = SyncError.objects.get(prospect_email="lena.vogel@contoso.example").prospect
+    upload = tmp_path / "corrected.csv"
+    upload.write_text(
+        "prospect_id,state,phone,mystery\n"
+        f"{lena.pk},Texas,,\n"
+        "abc,Ohio,,\n"
+        f"{lena.pk},Utah,,\n"
+        f"{lena.pk},,'=cmd,\n"
+        "424242,Ohio,,\n",
+        encoding="utf-8-sig",
+    )
+    page.goto(f"{live_server.url}/sync/errors/import/")
+    page.set_input_files("input[type=file]", str(upload))
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=refusals]")
+    assert page.inner_text("[data-testid=applied]") == "1"
+    refusals = page.inner_text("[data-testid=refusals]")
+    assert "not a number" in refusals and "line 2" in refusals and "424242" in refusals
+    page.screenshot(path=SHOTS / "errors-5-import-report.png", full_page=True)
+    lena.refresh_from_db()
+    assert lena.state == "Texas"
