@@ -34,9 +34,10 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
     if connector is None:
         return total
     client = Client.for_connector(connector)
+    budget.refresh_if_stale(connector, client)
     batches = 0
     while max_batches is None or batches < max_batches:
-        if not budget.may_run(connector, client):
+        if not budget.may_run(connector, client) or budget.over_budget(connector):
             log.info("API budget spent; pushing resumes at %s", connector.paused_until)
             break
         claims = queue.claim_batch(limit=BATCH)

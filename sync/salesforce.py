@@ -312,7 +312,18 @@ class Client:
 
     def describe(self, sobject: str, *, refresh: bool = False) -> dict:
         if refresh or sobject not in self._describes:
-            self._describes[sobject] = self.call(lambda sf: getattr(sf, sobject).describe())
+            try:
+                self._describes[sobject] = self.call(lambda sf: getattr(sf, sobject).describe())
+            except SalesforceError as exc:
+                if exc.status == 404 or exc.code == "NOT_FOUND":
+                    raise SalesforceError(
+                        "INSUFFICIENT_ACCESS",
+                        f"The connector user cannot see the {sobject} object "
+                        "(its profile lost access).",
+                        status=exc.status,
+                        transient=False,
+                    ) from None
+                raise
         return self._describes[sobject]
 
     def fields_by_name(self, sobject: str) -> dict[str, dict]:

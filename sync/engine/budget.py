@@ -5,11 +5,14 @@ daily API allocation, and resumes when Salesforce's rolling 24-hour window frees
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.utils import timezone
 
 from sync.models import Connector
-from sync.salesforce import Client
+from sync.salesforce import Client, SalesforceError
+
+log = logging.getLogger(__name__)
 
 RECHECK = dt.timedelta(minutes=15)
 
@@ -33,6 +36,16 @@ def refresh_from_limits(connector: Connector, client: Client) -> None:
         Connector.objects.filter(pk=connector.pk).update(
             api_max=daily["Max"], api_remaining=daily["Remaining"], api_checked_at=timezone.now()
         )
+
+
+def refresh_if_stale(connector: Connector, client: Client) -> None:
+    """Read ``/limits`` when the figures are unknown or older than the recheck period."""
+    checked = connector.api_checked_at
+    if checked is None or timezone.now() - checked > RECHECK:
+        try:
+            refresh_from_limits(connector, client)
+        except SalesforceError as exc:  # unknown figures: the next call's header tells
+            log.info("could not read /limits: %s", exc.code)
 
 
 def allowance(connector: Connector) -> int | None:
@@ -59,7 +72,11 @@ def may_run(connector: Connector, client: Client) -> bool:
     if connector.paused_until and connector.paused_until > timezone.now():
         return False
     if connector.paused_until:
-        refresh_from_limits(connector, client)
+        try:
+            refresh_from_limits(connector, client)
+        except SalesforceError as exc:
+            log.info("could not read /limits: %s", exc.code)
+            return False
         if over_budget(connector):
             return False
         Connector.objects.filter(pk=connector.pk).update(paused_until=None)

@@ -30,7 +30,7 @@ from sync import errors as error_log
 from sync.engine import package
 from sync.engine.rules import Change, create_payload, reconcile
 from sync.engine.values import normal, parse_sf_datetime, to_salesforce, write_prospect
-from sync.models import Connector, Direction, FieldRule, SyncHistory
+from sync.models import Connector, Direction, FieldRule, SyncError, SyncHistory
 from sync.salesforce import COLLECTION_SIZE, Client, SalesforceError
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,17 @@ log = logging.getLogger(__name__)
 UNKNOWN = "[[Unknown]]"  # what Pardot sends for a required field it has no value for
 REQUIRED_ON_CREATE = {"Lead": ("LastName", "Company"), "Contact": ("LastName",)}
 PARTNER_USER_TYPES = {"PowerPartner", "CspLitePortal", "CustomerSuccess", "PowerCustomerSuccess"}
+
+
+BOOKKEEPING_FIELDS = [
+    "crm_lead_id",
+    "crm_contact_id",
+    "crm_account_id",
+    "crm_owner_id",
+    "crm_values",
+    "last_synced_at",
+    "sync_status",
+]
 
 
 class Result:
@@ -105,6 +116,7 @@ class Pusher:
         self.rules = list(FieldRule.objects.filter(connector=connector))
         self.report = PushReport()
         self._owner_ids: dict[str, str | None] = {}
+        self._done: list[tuple] = []
 
     # -- reading Salesforce -------------------------------------------------------------------
     def mapped_fields(self, sobject: str) -> list[str]:
@@ -361,52 +373,80 @@ class Pusher:
     def succeed(
         self, target: Target, record_id: str, operation: str, payload: dict, changes: list[Change]
     ) -> None:
-        prospect = target.prospect
+        """Note a success; ``flush`` saves a chunk of them in a few queries."""
+        self._done.append((target, record_id, operation, payload, changes))
+        result = Result.SYNCED if payload or changes or operation != "update" else Result.NOTHING
+        self.report.outcomes.append(Outcome(target.prospect.pk, result, target.sobject, record_id))
+
+    def _bookkeep(self, prospect: Prospect, target: Target, record_id: str, payload: dict) -> None:
+        if target.sobject == "Contact":
+            prospect.crm_contact_id = record_id
+            if target.record and target.record.get("AccountId"):
+                prospect.crm_account_id = target.record["AccountId"]
+        else:
+            prospect.crm_lead_id = record_id
+        snapshot = {k: v for k, v in (target.record or {}).items() if k != "attributes"}
+        snapshot.update(payload)
+        prospect.crm_values = {k: _plain(v) for k, v in snapshot.items()}
+        prospect.crm_owner_id = snapshot.get("OwnerId") or prospect.crm_owner_id
+        prospect.sync_status = SyncStatus.SYNCED
+
+    def _history(self, target, record_id, operation, payload, changes, now) -> SyncHistory:
+        return SyncHistory(
+            prospect_id=target.prospect.pk,
+            at=now,
+            direction=Direction.OUTBOUND,
+            operation=operation,
+            sobject=target.sobject,
+            record_id=record_id,
+            changes=[c.as_history() for c in changes]
+            or [
+                {"field": k, "new": _plain(v), "direction": "outbound"} for k, v in payload.items()
+            ],
+            result=SyncHistory.Result.OK
+            if payload or operation == "link" or changes
+            else SyncHistory.Result.NOTHING,
+            message="matched by email" if target.matched_by_email else "",
+        )
+
+    def flush(self) -> None:
+        """Save the noted successes: CRM ids and snapshot, resolved errors, history.
+
+        Only sync bookkeeping columns are written in bulk, so an edit a marketer made while the
+        push was in flight is never overwritten; prospects that take values from Salesforce
+        are saved one by one under a row lock.
+        """
+        done, self._done = self._done, []
+        if not done:
+            return
         now = timezone.now()
+        bulk: list[Prospect] = []
         with transaction.atomic():
-            fresh = Prospect.objects.select_for_update().get(pk=prospect.pk)
-            inbound = [c for c in changes if not c.to_salesforce]
-            for change in inbound:
-                write_prospect(fresh, change.prospect_field, change.new)
-            if inbound:
+            for target, record_id, _operation, payload, changes in done:
+                inbound = [c for c in changes if not c.to_salesforce]
+                if not inbound:
+                    self._bookkeep(target.prospect, target, record_id, payload)
+                    target.prospect.last_synced_at = now
+                    bulk.append(target.prospect)
+                    continue
+                fresh = Prospect.objects.select_for_update().get(pk=target.prospect.pk)
+                for change in inbound:
+                    write_prospect(fresh, change.prospect_field, change.new)
                 modified = parse_sf_datetime((target.record or {}).get("LastModifiedDate"))
                 fresh.stamp_changes([c.prospect_field for c in inbound], modified)
-            if target.sobject == "Contact":
-                fresh.crm_contact_id = record_id
-                if target.record and target.record.get("AccountId"):
-                    fresh.crm_account_id = target.record["AccountId"]
-                fresh.crm_lead_id = fresh.crm_lead_id or ""
-            else:
-                fresh.crm_lead_id = record_id
-            if prospect.crm_contact_id and not fresh.crm_contact_id:
-                fresh.crm_contact_id = prospect.crm_contact_id  # followed a conversion
-            snapshot = {k: v for k, v in (target.record or {}).items() if k != "attributes"}
-            snapshot.update(payload)
-            fresh.crm_values = {k: _plain(v) for k, v in snapshot.items()}
-            fresh.crm_owner_id = snapshot.get("OwnerId") or fresh.crm_owner_id
-            fresh.last_synced_at = now
-            fresh.sync_status = SyncStatus.SYNCED
-            fresh.save()
-            error_log.resolve_errors(prospect=fresh)
-            SyncHistory.objects.create(
-                prospect=fresh,
-                at=now,
-                direction=Direction.OUTBOUND,
-                operation=operation,
-                sobject=target.sobject,
-                record_id=record_id,
-                changes=[c.as_history() for c in changes]
-                or [
-                    {"field": k, "new": _plain(v), "direction": "outbound"}
-                    for k, v in payload.items()
-                ],
-                result=SyncHistory.Result.OK
-                if payload or operation == "link" or changes
-                else SyncHistory.Result.NOTHING,
-                message="matched by email" if target.matched_by_email else "",
+                fresh.crm_lead_id = target.prospect.crm_lead_id or fresh.crm_lead_id
+                fresh.crm_contact_id = target.prospect.crm_contact_id or fresh.crm_contact_id
+                self._bookkeep(fresh, target, record_id, payload)
+                fresh.last_synced_at = now
+                fresh.save()
+            Prospect.objects.bulk_update(bulk, BOOKKEEPING_FIELDS, batch_size=500)
+            SyncError.objects.filter(
+                prospect_id__in=[t.prospect.pk for t, *_ in done], resolved_at__isnull=True
+            ).update(resolved_at=now, resolution=SyncError.Resolution.CLEAN_SYNC)
+            SyncHistory.objects.bulk_create(
+                [self._history(t, rid, op, pay, ch, now) for t, rid, op, pay, ch in done],
+                batch_size=500,
             )
-        result = Result.SYNCED if payload or changes or operation != "update" else Result.NOTHING
-        self.report.outcomes.append(Outcome(prospect.pk, result, target.sobject, record_id))
 
     # -- writing ------------------------------------------------------------------------------
     def push(self, targets: list[Target]) -> None:
@@ -433,6 +473,7 @@ class Pusher:
                 results = self.write(sobject, "update", records, [t.prospect for t, _, _ in chunk])
                 for (target, payload, changes), result in zip(chunk, results, strict=True):
                     self.settle(target, "update", payload, changes, result)
+                self.flush()
         for sobject, items in creates.items():
             external_id = package.external_id_field(self.client, sobject)
             for chunk in _chunks(items, COLLECTION_SIZE):
@@ -451,6 +492,8 @@ class Pusher:
                 )
                 for (target, payload), result in zip(chunk, results, strict=True):
                     self.settle(target, "create", payload, [], result)
+                self.flush()
+        self.flush()
 
     def write(
         self,
@@ -516,14 +559,33 @@ def _plain(value):
     )
 
 
+# Whole-call failures that are about the connection itself, not the records: the prospects
+# stay pending and the connector asks for attention instead of filling the error table.
+CONNECTION_CODES = frozenset(
+    {
+        "invalid_grant",
+        "invalid_client",
+        "invalid_client_id",
+        "unsupported_grant_type",
+        "INVALID_SESSION_ID",
+        "INVALID_AUTH_HEADER",
+        "TLS_ERROR",
+        "INVALID_URL",
+    }
+)
+
+
 def push_prospects(
     *, connector: Connector, prospect_ids: Sequence[int], client: Client | None = None
 ) -> PushReport:
     """Push these prospects to Salesforce now; every outcome is saved on a row.
 
-    A failure that affects the whole call (auth, network after retries) marks every prospect for
-    retry; per-record refusals become Sync Error rows; transient per-record failures are retried
-    by the caller's queue with backoff.
+    1. Route every prospect (CRM id, email match, create, or wait) and write in Collections.
+    2. Per-record refusals become Sync Error rows; transient ones are retried by the queue.
+    3. A failure of a whole call: transient → every unfinished prospect is retried later;
+       a connection problem (credentials, TLS) → they stay pending and the connector needs
+       attention; anything else (e.g. the object is no longer visible to the connector user)
+       → one Sync Error per unfinished prospect.
     """
     client = client or Client.for_connector(connector)
     pusher = Pusher(connector, client)
@@ -534,14 +596,31 @@ def push_prospects(
         targets = pusher.route(prospects)
         pusher.push(targets)
     except SalesforceError as exc:
-        if not exc.transient:
-            log.warning("push failed: %s", exc.code)
+        pusher.flush()
         done = {o.prospect_id for o in pusher.report.outcomes if o.result != Result.RETRY}
-        for prospect in prospects:
-            if prospect.pk not in done:
+        unfinished = [p for p in prospects if p.pk not in done]
+        if exc.transient or exc.code in CONNECTION_CODES:
+            log.warning("push of %d prospects postponed: %s", len(unfinished), exc.code)
+            if exc.code in CONNECTION_CODES:
+                needs_attention(connector, f"{exc.code}: {exc.message}")
+            for prospect in unfinished:
                 pusher.report.outcomes.append(
                     Outcome(prospect.pk, Result.RETRY, message=f"{exc.code}: {exc.message}")
                 )
+        else:
+            sobject = connector.new_record_type
+            for prospect in unfinished:
+                pusher.fail(prospect, sobject, "push", "", exc, payload={})
     pusher.report.api_calls = client.api_calls
     Connector.objects.filter(pk=connector.pk).update(last_push_at=timezone.now())
     return pusher.report
+
+
+def needs_attention(connector: Connector, problem: str) -> None:
+    """Flag the connector for its Sync admins (the banner shows ``problems``)."""
+    problems = list(connector.problems or [])
+    if problem not in problems:
+        problems.append(problem)
+    Connector.objects.filter(pk=connector.pk).update(
+        state=Connector.State.NEEDS_ATTENTION, problems=problems
+    )
