@@ -27,8 +27,8 @@ def resync_job(task_id: int, prospect_ids: list[int] | None = None, querystring:
     task = _start(task_id)
     ids = prospect_ids if prospect_ids is not None else matching_prospect_ids(querystring)
     Task.objects.filter(pk=task.pk).update(total=len(ids))
-    resync_in_chunks(prospect_ids=ids, on_chunk=lambda report, size: _advance(task, report, size))
-    _finish(task, message="Resync finished.")
+    queued = _resync(task, ids)
+    _finish(task, message=_summary("Resync finished.", queued))
 
 
 def import_job(task_id: int, path: str) -> None:
@@ -39,11 +39,32 @@ def import_job(task_id: int, path: str) -> None:
     Task.objects.filter(pk=task.pk).update(
         result=report.as_dict(), total=len(report.prospect_ids), done=0
     )
-    resync_in_chunks(
-        prospect_ids=report.prospect_ids,
-        on_chunk=lambda sync, size: _advance(task, sync, size),
-    )
-    _finish(task, message=report.file_error or "Import finished.", failed=bool(report.file_error))
+    queued = _resync(task, report.prospect_ids)
+    message = report.file_error or _summary("Import finished.", queued)
+    _finish(task, message=message, failed=bool(report.file_error))
+
+
+def _resync(task: Task, ids: list[int]) -> int:
+    """Resync ``ids`` with progress on ``task``; return how many are only queued (connector
+    paused, or a worker holds them) — neither cleared nor failing yet."""
+    queued = 0
+
+    def advance(report: ResyncReport, size: int) -> None:
+        nonlocal queued
+        queued += len(report.queued)
+        Task.objects.filter(pk=task.pk).update(
+            done=F("done") + report.cleared,
+            failed=F("failed") + size - report.cleared - len(report.queued),
+        )
+
+    resync_in_chunks(prospect_ids=ids, on_chunk=advance)
+    return queued
+
+
+def _summary(message: str, queued: int) -> str:
+    if queued:
+        return f"{message} {queued:,} queued: they sync when the connector runs."
+    return message
 
 
 def _start(task_id: int) -> Task:
@@ -53,12 +74,6 @@ def _start(task_id: int) -> Task:
 
 def _set(task: Task, *, done: int) -> None:
     Task.objects.filter(pk=task.pk).update(done=done)
-
-
-def _advance(task: Task, report: ResyncReport, size: int) -> None:
-    Task.objects.filter(pk=task.pk).update(
-        done=F("done") + report.cleared, failed=F("failed") + size - report.cleared
-    )
 
 
 def _finish(task: Task, *, message: str, failed: bool = False) -> None:

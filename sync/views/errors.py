@@ -90,6 +90,12 @@ class CountedPaginator(Paginator):
     def count(self) -> int:
         return self.known_count
 
+    def page(self, number):
+        """Slice by ``per_page`` only: a count a few seconds old must never hide rows."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
 
 def _tab_count(filterset: SyncErrorFilter) -> int | None:
     """The cached open count when the filter is just "open" (and maybe a category)."""

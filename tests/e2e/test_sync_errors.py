@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 
 from prospects.factories import ProspectFactory, UserFactory
 from sync.engine.outbound import push_prospects
@@ -156,6 +157,7 @@ def test_the_demo_table_and_a_reimport_report(page, live_server, settings, tmp_p
     from sync.errors_demo import load_demo_errors
 
     settings.SYNC_ERRORS_JOBS_INLINE = True  # no RQ worker in this test: run the job in-process
+    cache.clear()  # the tab counts are cached a few seconds
     load_demo_errors()
     log_in_as_marketer(page, live_server)
     page.goto(f"{live_server.url}/sync/errors/")
@@ -178,7 +180,7 @@ def test_the_demo_table_and_a_reimport_report(page, live_server, settings, tmp_p
     )
     page.goto(f"{live_server.url}/sync/errors/import/")
     page.set_input_files("input[type=file]", str(upload))
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_selector("[data-testid=refusals]")
     assert page.inner_text("[data-testid=applied]") == "1"
     refusals = page.inner_text("[data-testid=refusals]")

@@ -161,3 +161,11 @@ def test_the_detail_page_offers_to_resync_the_whole_group(marketer_web):
 def test_a_marketer_sees_the_import_page(marketer_web):
     page = marketer_web.get(reverse("sync:errors_import")).content.decode()
     assert 'type="file"' in page and "prospect_id" in page
+
+
+def test_a_stale_cached_count_never_hides_rows(marketer_web):
+    SyncErrorFactory.create_batch(2)
+    marketer_web.get(URL)  # caches "2 open"
+    SyncErrorFactory.create_batch(3)
+    page = marketer_web.get(URL).content.decode()
+    assert page.count('data-error-id="') == 5
