@@ -161,6 +161,17 @@ def resolve_errors(*, prospect: Prospect, resolution: str = SyncError.Resolution
     )
 
 
+def resolve_errors_for(
+    *, prospect_ids: Sequence[int], resolution: str = SyncError.Resolution.CLEAN_SYNC
+) -> int:
+    """``resolve_errors`` for many prospects in one statement (a batch that synced cleanly)."""
+    return (
+        SyncError.objects.open()
+        .filter(prospect_id__in=list(prospect_ids))
+        .update(resolved_at=timezone.now(), resolution=resolution)
+    )
+
+
 # -- counts for badges ---------------------------------------------------------------------------
 
 COUNT_CACHE_KEY = "sync:open-error-count"

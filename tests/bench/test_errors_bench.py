@@ -297,7 +297,9 @@ def test_resync_of_ten_thousand_errors_through_the_sandbox(million, transactiona
         import pstats
 
         cProfile.runctx(
-            "resync_job(task.pk, prospect_ids=[p.pk for p in prospects])", globals(), locals(),
+            "resync_job(task.pk, prospect_ids=[p.pk for p in prospects])",
+            globals(),
+            locals(),
             "/tmp/resync.prof",
         )
         pstats.Stats("/tmp/resync.prof").sort_stats("cumtime").print_stats(40)

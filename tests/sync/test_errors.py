@@ -15,6 +15,7 @@ from sync.errors import (
     open_error_count,
     record_sync_error,
     resolve_errors,
+    resolve_errors_for,
 )
 from sync.models import Direction, ErrorCategory, SyncError
 
@@ -122,6 +123,15 @@ def test_resolve_clears_every_open_error_and_a_new_refusal_opens_a_new_row():
     new = _record(prospect)
     assert new.pk != old.pk and new.attempts == 1
     assert resolve_errors(prospect=prospect, resolution=SyncError.Resolution.MANUAL) == 1
+
+
+@pytest.mark.django_db
+def test_resolve_errors_for_a_batch_of_prospects():
+    first, second, third = ProspectFactory.create_batch(3)
+    for prospect in (first, second, third):
+        _record(prospect)
+    assert resolve_errors_for(prospect_ids=[first.pk, second.pk]) == 2
+    assert list(SyncError.objects.open().values_list("prospect_id", flat=True)) == [third.pk]
 
 
 @pytest.mark.django_db
