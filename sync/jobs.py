@@ -8,13 +8,14 @@ from django.utils import timezone
 
 from sync.engine import budget, queue
 from sync.engine.inbound import pull_changes
-from sync.engine.outbound import PushReport, push_prospects
-from sync.models import Connector
+from sync.engine.outbound import BULK_MIN, PushReport, push_prospects
+from sync.models import Connector, SyncQueueItem
 from sync.salesforce import Client, SalesforceError
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
+BULK_BATCH = 10_000
 
 
 def _active(connector_id: int | None) -> Connector | None:
@@ -40,7 +41,9 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
         if not budget.may_run(connector, client) or budget.over_budget(connector):
             log.info("API budget spent; pushing resumes at %s", connector.paused_until)
             break
-        claims = queue.claim_batch(limit=BATCH)
+        # A long queue goes in large batches so creates can use Bulk API 2.0.
+        backlog = SyncQueueItem.objects.count()
+        claims = queue.claim_batch(limit=BULK_BATCH if backlog > BULK_MIN else BATCH)
         if not claims:
             break
         batches += 1

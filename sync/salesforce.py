@@ -9,7 +9,9 @@ retry or record.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import logging
 import random
@@ -386,8 +388,71 @@ class Client:
         headers = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
         return self.call(lambda sf: sf.restful(path, method=http, json=body, headers=headers)) or []
 
+    def bulk_query(self, soql: str) -> Iterator[dict]:
+        """Rows of a Bulk API 2.0 query job, streamed page by page (values are CSV text)."""
+        pages = self.call(lambda sf: getattr(sf.bulk2, _sobject_of(soql)).query(soql, wait=1))
+        while True:
+            try:
+                page = self.call(lambda sf: next(pages))
+            except StopIteration:
+                return
+            yield from csv.DictReader(io.StringIO(page))
+
+    def bulk_upsert(
+        self, sobject: str, records: Sequence[dict], *, external_id: str
+    ) -> tuple[dict[str, str], dict[str, SalesforceError]]:
+        """Upsert through Bulk API 2.0 (one job: a handful of calls for any number of rows).
+
+        Returns ``(ids, errors)`` keyed by each row's external id: the Salesforce id of every
+        row that went in, and the refusal of every row that did not (from ``sf__Error``).
+        """
+        columns = sorted({name for record in records for name in record})
+        rows = [{c: _csv_value(record.get(c)) for c in columns} for record in records]
+        handler = self.call(lambda sf: getattr(sf.bulk2, sobject))
+        jobs = self.call(
+            lambda sf: handler.upsert(records=rows, external_id_field=external_id, wait=1)
+        )
+        ids: dict[str, str] = {}
+        errors: dict[str, SalesforceError] = {}
+        for job in jobs:
+            done = self.call(lambda sf, j=job["job_id"]: handler.get_successful_records(j))
+            for row in csv.DictReader(io.StringIO(done)):
+                ids[row[external_id]] = row["sf__Id"]
+            if job["numberRecordsFailed"]:
+                failed = self.call(lambda sf, j=job["job_id"]: handler.get_failed_records(j))
+                for row in csv.DictReader(io.StringIO(failed)):
+                    errors[row[external_id]] = parse_bulk_error(row["sf__Error"])
+        return ids, errors
+
     def delete(self, sobject: str, record_id: str) -> None:
         self.call(lambda sf: getattr(sf, sobject).delete(record_id))
+
+
+def _sobject_of(soql: str) -> str:
+    words = soql.split()
+    return words[[w.upper() for w in words].index("FROM") + 1]
+
+
+def _csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_bulk_error(text: str) -> SalesforceError:
+    """``sf__Error`` is ``CODE:message:field1,field2 --`` (fields may be empty)."""
+    text = text.strip().removesuffix("--").strip()
+    code, _, rest = text.partition(":")
+    message, _, fields = rest.rpartition(":")
+    if not message:  # no field part
+        message, fields = rest, ""
+    return SalesforceError(
+        code.strip() or "UNKNOWN_EXCEPTION",
+        message.strip(),
+        fields=[f.strip() for f in fields.split(",") if f.strip()],
+    )
 
 
 def test_connection(credentials: Credentials) -> ConnectionCheck:

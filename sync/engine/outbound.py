@@ -40,6 +40,8 @@ REQUIRED_ON_CREATE = {"Lead": ("LastName", "Company"), "Contact": ("LastName",)}
 PARTNER_USER_TYPES = {"PowerPartner", "CspLitePortal", "CustomerSuccess", "PowerCustomerSuccess"}
 
 
+# From this many creates in one push, Bulk API 2.0 beats Collections (fewer calls, faster).
+BULK_MIN = 2000
 BOOKKEEPING_FIELDS = [
     "crm_lead_id",
     "crm_contact_id",
@@ -215,9 +217,9 @@ class Pusher:
     def match_or_create(self, prospects: list[Prospect]) -> list[Target]:
         matches: dict[str, list[tuple[str, dict]]] = defaultdict(list)
         if prospects and self.connector.match_by_email:
-            emails = [p.email.lower() for p in prospects if p.email]
+            emails = {p.email.lower() for p in prospects if p.email}
             for sobject in ("Contact", "Lead"):
-                for record in self.fetch(sobject, "Email", emails):
+                for record in self.candidates(sobject, emails):
                     matches[(record.get("Email") or "").lower()].append((sobject, record))
         targets = []
         for prospect in prospects:
@@ -235,6 +237,16 @@ class Pusher:
                     status=SyncStatus.WAITING_ASSIGNMENT,
                 )
         return targets
+
+    def candidates(self, sobject: str, emails: set[str]) -> list[dict]:
+        """Visible records with these emails: SOQL by email for a batch, or for a big initial
+        push one Bulk API 2.0 scan of emails and a read of just the matches."""
+        if len(emails) < BULK_MIN:
+            return self.fetch(sobject, "Email", emails)
+        converted = " AND IsConverted = false" if sobject == "Lead" else ""
+        soql = f"SELECT Id, Email FROM {sobject} WHERE Email != null{converted}"
+        ids = [r["Id"] for r in self.client.bulk_query(soql) if r["Email"].lower() in emails]
+        return self.fetch(sobject, "Id", ids)
 
     def choose(self, candidates: list[tuple[str, dict]]) -> tuple[str, dict]:
         precedence = self.connector.email_precedence
@@ -476,6 +488,9 @@ class Pusher:
                 self.flush()
         for sobject, items in creates.items():
             external_id = package.external_id_field(self.client, sobject)
+            if external_id and len(items) >= BULK_MIN:
+                self.bulk_create(sobject, items, external_id)
+                continue
             for chunk in _chunks(items, COLLECTION_SIZE):
                 records = []
                 for target, payload in chunk:
@@ -492,6 +507,30 @@ class Pusher:
                 )
                 for (target, payload), result in zip(chunk, results, strict=True):
                     self.settle(target, "create", payload, [], result)
+                self.flush()
+        self.flush()
+
+    def bulk_create(self, sobject: str, items: list[tuple[Target, dict]], external_id: str) -> None:
+        """Many creates at once: one Bulk API 2.0 upsert job on the package's external id."""
+        by_key: dict[str, tuple[Target, dict]] = {}
+        for target, payload in items:
+            payload[external_id] = target.prospect.sync_key.hex
+            by_key[payload[external_id]] = (target, payload)
+        try:
+            ids, errors = self.client.bulk_upsert(
+                sobject, [payload for _, payload in items], external_id=external_id
+            )
+        except SalesforceError as exc:
+            ids, errors = {}, dict.fromkeys(by_key, exc)
+        for key, (target, payload) in by_key.items():
+            if key in ids:
+                self.succeed(target, ids[key], "create", payload, [])
+            else:
+                error = errors.get(key) or SalesforceError(
+                    "UNKNOWN_EXCEPTION", "The bulk job did not process this record.", transient=True
+                )
+                self.fail(target.prospect, sobject, "create", "", error, payload=payload)
+            if len(self._done) >= 2000:
                 self.flush()
         self.flush()
 
