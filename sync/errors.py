@@ -302,10 +302,45 @@ def _looks_like_email(text: str) -> bool:
     return bool(EMAIL_RE.match(text))
 
 
-def fix_in_salesforce(field_describe: dict | None, value: object) -> str:
-    """The guide's option 2: what a Salesforce admin would change so the value fits."""
-    if not field_describe:
-        return "Ask your Salesforce admin to review the field or rule named in the message."
+ADVICE_BY_CODE = {
+    "DUPLICATES_DETECTED": "A duplicate rule blocks this record. Merge or link the existing "
+    "Salesforce record, or let the connector user save duplicates (Setup → Duplicate Rules).",
+    "DUPLICATE_VALUE": "A unique field already holds this value on another record: merge the "
+    "records, or drop the field's uniqueness in Object Manager.",
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION": "A validation rule refused the record. Ask your admin "
+    "to adjust the rule (Object Manager → Validation Rules) or exempt the connector user.",
+    "REQUIRED_FIELD_MISSING": "Salesforce requires a value here: give the field a default value, "
+    "or map a prospect field to it in Field sync.",
+    "CANNOT_UPDATE_CONVERTED_LEAD": "The lead was converted: link the prospect to the contact it "
+    "became (a resync follows the conversion).",
+    "ENTITY_IS_DELETED": "The linked record is deleted or hidden from the connector user: restore "
+    "it from the Recycle Bin, or widen the connector user's sharing.",
+    "INVALID_CROSS_REFERENCE_KEY": "The owner or queue is invisible to the connector user: add the "
+    "connector user to the queue, or assign the prospect to an active user.",
+    "INSUFFICIENT_ACCESS": "Give the connector user's profile or permission set access to this "
+    "object, field or record (object permissions, field-level security, sharing).",
+    "INVALID_FIELD": "The connector user cannot see or edit this field: grant field-level "
+    "security on it, or stop syncing it in Field sync.",
+    "FIELD_INTEGRITY_EXCEPTION": "With state and country picklists on, Salesforce accepts only "
+    "the listed states and countries: add the value to the picklist, or correct it here.",
+}
+
+
+def fix_in_salesforce(field_describe: dict | None, value: object, error_code: str = "") -> str:
+    """The guide's option 2: what a Salesforce admin would change so the value fits.
+
+    Field-specific advice from describe (length, picklist, field security) comes first; else
+    the advice for the error code; else a pointer to the message.
+    """
+    specific = _field_fix(field_describe, value) if field_describe else ""
+    return (
+        specific
+        or _advice(error_code)
+        or "Ask your Salesforce admin to review the field or rule named in the message."
+    )
+
+
+def _field_fix(field_describe: dict, value: object) -> str:
     name = field_describe.get("name") or "the field"
     kind = field_describe.get("type") or ""
     text = "" if value is None else str(value)
@@ -321,4 +356,11 @@ def fix_in_salesforce(field_describe: dict | None, value: object) -> str:
         )
     if field_describe.get("updateable") is False:
         return f"Give the connector user's profile edit access to {name} (field-level security)."
-    return f"In Salesforce Setup → Object Manager, review the definition of {name}."
+    return ""
+
+
+def _advice(error_code: str) -> str:
+    code = (error_code or "").upper()
+    if code in ADVICE_BY_CODE:
+        return ADVICE_BY_CODE[code]
+    return next((text for prefix, text in ADVICE_BY_CODE.items() if code.startswith(prefix)), "")

@@ -407,7 +407,9 @@ def root_cause(*, error: SyncError) -> RootCause:
     shared = SyncError.objects.open().filter(error_code=error.error_code, field=error.field).count()
     return RootCause(
         constraint=constraint,
-        salesforce_fix=fix_in_salesforce(described or _minimal_describe(error), error.value_sent),
+        salesforce_fix=fix_in_salesforce(
+            described or _minimal_describe(error), error.value_sent, error.error_code
+        ),
         field_describe=described,
         prospect_field=name,
         current_value=get_value(prospect, name) if prospect and name else None,

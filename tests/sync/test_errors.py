@@ -236,7 +236,10 @@ def test_describe_constraint_names_the_rule_broken(describe, value, sentence):
 
 
 def test_fix_in_salesforce_says_what_to_change():
-    assert "at least 143" in fix_in_salesforce(COMMENT, "x" * 143)
+    assert "at least 143" in fix_in_salesforce(COMMENT, "x" * 143, "STRING_TOO_LONG")
+    assert "Duplicate Rules" in fix_in_salesforce(None, "", "DUPLICATES_DETECTED")
+    assert "permission set" in fix_in_salesforce(None, "", "INSUFFICIENT_ACCESS_OR_READONLY")
+    assert "review the field" in fix_in_salesforce(None, "", "SOMETHING_NEW")
 
 
 @pytest.mark.django_db
