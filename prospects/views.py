@@ -31,7 +31,7 @@ class ProspectListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
     table_class = ProspectTable
     filterset_class = ProspectFilter
     template_name = "prospects/prospect_list.html"
-    paginate_by = 50
+    paginate_by = 25
 
     def get_queryset(self):
         return Prospect.objects.active().select_related("assigned_user")

@@ -14,7 +14,7 @@ def test_list_shows_prospects_with_a_pinned_number_of_queries(
         response = marketer_client.get(reverse("prospects:list"))
     assert response.status_code == 200
     assert response.context["table"].paginator.count == 60
-    assert len(response.context["table"].page.object_list) == 50
+    assert len(response.context["table"].page.object_list) == 25
 
 
 @pytest.mark.django_db

@@ -132,19 +132,19 @@ def test_without_email_matching_an_assigned_prospect_gets_its_own_record(
 
 
 def test_update_sends_only_what_differs_and_nothing_means_no_call(
-    connector, client, sf, owner, unique_email
+    connector, sf_client, sf, owner, unique_email
 ):
     prospect = ProspectFactory(email=unique_email(), assigned_user=owner, state="", country="")
-    push_prospects(connector=connector, prospect_ids=[prospect.pk], client=client)
+    push_prospects(connector=connector, prospect_ids=[prospect.pk], client=sf_client)
     prospect.refresh_from_db()
-    calls = client.api_calls
-    report = push_prospects(connector=connector, prospect_ids=[prospect.pk], client=client)
+    calls = sf_client.api_calls
+    report = push_prospects(connector=connector, prospect_ids=[prospect.pk], client=sf_client)
     assert report.outcomes[0].result == "nothing"
-    assert client.api_calls - calls == 1  # the read of the record, no write
+    assert sf_client.api_calls - calls == 1  # the read of the record, no write
     prospect.job_title = "Head of Widgets"
     prospect.stamp_changes(["job_title"])
     prospect.save()
-    push_prospects(connector=connector, prospect_ids=[prospect.pk], client=client)
+    push_prospects(connector=connector, prospect_ids=[prospect.pk], client=sf_client)
     assert sf.Lead.get(prospect.crm_lead_id)["Title"] == "Head of Widgets"
     entry = prospect.sync_history.first()
     assert [c["field"] for c in entry.changes] == ["job_title"]
