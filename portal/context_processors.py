@@ -2,7 +2,7 @@ from django.http import HttpRequest
 
 from portal.roles import is_marketer, is_sync_admin
 
-# (label, url name, needs Sync admin); later issues fill the pages behind them.
+# (label, url name, needs Sync admin)
 NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
@@ -14,13 +14,27 @@ NAVIGATION = [
 
 
 def navigation(request: HttpRequest) -> dict:
+    """The navigation for the user's role, the open Sync Errors badge and, for Sync admins, the
+    connector's "needs attention" banner naming exactly what was lost."""
     user = getattr(request, "user", None)
     if user is None or not is_marketer(user):
         return {"nav_items": []}
+    from sync.errors import open_error_count
+    from sync.models import Connector
+    from sync.verification import problem_messages
+
     admin = is_sync_admin(user)
-    return {
+    context = {
         "nav_items": [
             (label, name) for label, name, admin_only in NAVIGATION if admin or not admin_only
         ],
         "user_is_sync_admin": admin,
+        "open_error_count": open_error_count(),
     }
+    if admin:
+        connector = Connector.objects.filter(state=Connector.State.NEEDS_ATTENTION).first()
+        if connector is not None:
+            context["connector_attention"] = problem_messages(connector) or [
+                "The connector needs attention."
+            ]
+    return context

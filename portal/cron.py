@@ -7,9 +7,13 @@ from rq import cron
 
 from portal.jobs import record_heartbeat
 from sync.jobs import tick
+from sync.verification import verify_all
 
 cron.register(record_heartbeat, queue_name="default", kwargs={"name": "cron"}, interval=60)
 
 # The sync tick runs every 10 s (the shortest connector interval) and itself waits for each
 # connector's own interval before pushing and pulling.
 cron.register(tick, queue_name="sync", interval=10)
+
+# Verification: the connector user's access to objects and mapped fields, every 15 minutes.
+cron.register(verify_all, queue_name="sync", interval=900)

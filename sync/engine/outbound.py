@@ -657,9 +657,10 @@ def push_prospects(
 
 def needs_attention(connector: Connector, problem: str) -> None:
     """Flag the connector for its Sync admins (the banner shows ``problems``)."""
+    entry = {"kind": "auth", "label": "Connection", "detail": problem}
     problems = list(connector.problems or [])
-    if problem not in problems:
-        problems.append(problem)
+    if entry not in problems:
+        problems.append(entry)
     Connector.objects.filter(pk=connector.pk).update(
         state=Connector.State.NEEDS_ATTENTION, problems=problems
     )
