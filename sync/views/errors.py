@@ -230,8 +230,13 @@ def errors_task(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _task_fragment(request: HttpRequest, task: Task) -> HttpResponse:
     visible = [int(i) for i in request.GET.get("visible", "").split(",") if i.isdigit()][:200]
-    changed = SyncError.objects.filter(pk__in=visible, resolved_at__isnull=False)
-    return render(request, "sync/errors_task.html", {"task": task, "cleared": changed})
+    touched = SyncError.objects.filter(pk__in=visible).filter(
+        Q(resolved_at__isnull=False) | Q(last_seen_at__gte=task.created_at)
+    )
+    cleared = [e for e in touched if e.resolved_at]
+    failed_again = SyncErrorTable([e for e in touched if not e.resolved_at], request=request)
+    context = {"task": task, "cleared": cleared, "failed_again": failed_again.rows}
+    return render(request, "sync/errors_task.html", context)
 
 
 def _enqueue(job, *args, **kwargs) -> None:

@@ -92,7 +92,7 @@ def test_resync_selected_runs_a_job_with_progress(
         {"visible": f"{fixed_error.pk},{kept_error.pk}"},
     ).content.decode()
     assert f'id="error-{fixed_error.pk}" hx-swap-oob' in poll
-    assert f'id="error-{kept_error.pk}"' not in poll
+    assert 'data-state="failed"' in poll and f'id="error-{kept_error.pk}"' in poll
 
 
 def test_resync_all_matching_the_filter(
