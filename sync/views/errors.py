@@ -218,6 +218,7 @@ def errors_bulk_resync(request: HttpRequest) -> HttpResponse:
     task = Task.objects.create(kind="errors_resync", created_by=request.user)
     _enqueue(jobs_errors.resync_job, task.pk, **kwargs)
     request.session["errors_task"] = task.pk
+    task.refresh_from_db()  # with no worker configured the job has already run
     return _task_fragment(request, task)
 
 
@@ -229,7 +230,8 @@ def errors_task(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _task_fragment(request: HttpRequest, task: Task) -> HttpResponse:
-    visible = [int(i) for i in request.GET.get("visible", "").split(",") if i.isdigit()][:200]
+    shown = request.POST.get("visible") or request.GET.get("visible", "")
+    visible = [int(i) for i in shown.split(",") if i.isdigit()][:200]
     touched = SyncError.objects.filter(pk__in=visible).filter(
         Q(resolved_at__isnull=False) | Q(last_seen_at__gte=task.created_at)
     )

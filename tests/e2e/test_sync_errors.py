@@ -188,3 +188,29 @@ def test_the_demo_table_and_a_reimport_report(page, live_server, settings, tmp_p
     page.screenshot(path=SHOTS / "errors-5-import-report.png", full_page=True)
     lena.refresh_from_db()
     assert lena.state == "Texas"
+
+
+def test_resync_selected_rows_update_in_place(page, live_server, connector, settings):
+    """Two rows selected: the fixed one clears, the other is replaced by its new attempt."""
+    settings.SYNC_ERRORS_JOBS_INLINE = True  # no RQ worker here: the job runs on commit
+    cache.clear()
+    fixed = ProspectFactory(assigned_user=UserFactory(), notes="x" * 150)
+    kept = ProspectFactory(assigned_user=UserFactory(), notes="y" * 120)
+    push_prospects(connector=connector, prospect_ids=[fixed.pk, kept.pk])
+    fixed_error = SyncError.objects.get(prospect=fixed)
+    kept_error = SyncError.objects.get(prospect=kept)
+    fixed.notes = "Short enough now."
+    fixed.save()
+
+    log_in_as_marketer(page, live_server)
+    page.goto(f"{live_server.url}/sync/errors/")
+    page.check(f"#error-{fixed_error.pk} input[name=select]")
+    page.check(f"#error-{kept_error.pk} input[name=select]")
+    page.click("[data-testid=resync-selected]")
+    page.locator(f"#error-{fixed_error.pk}[data-state=cleared]").wait_for()
+    page.locator(f"#error-{kept_error.pk}[data-state=failed]").wait_for()
+    page.locator("[data-testid=task][data-state=done]").wait_for()
+    assert "1 cleared" in page.inner_text("[data-testid=task]")
+    page.screenshot(path=SHOTS / "errors-6-bulk-resync.png", full_page=True)
+    kept_error.refresh_from_db()
+    assert kept_error.attempts == 2 and kept_error.resolved_at is None
