@@ -1,12 +1,30 @@
+import importlib
+
 import pytest
 from django.contrib.auth.models import Group
 
 from prospects.factories import UserFactory
 
-pytest_plugins = ["tests.fixtures.sandbox"]
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.connector"]
+
+
+def ensure_roles() -> None:
+    """The role groups, as the data migration makes them (a transactional test's flush
+    removes them)."""
+    from django.contrib.auth.models import Permission
+
+    roles = importlib.import_module("portal.migrations.0002_roles").ROLES
+    for name, codes in roles.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created or not group.permissions.exists():
+            for app_label, codename in codes:
+                group.permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )
 
 
 def _user_with_role(username: str, role: str, **extra):
+    ensure_roles()
     user = UserFactory(username=username, **extra)
     user.groups.add(Group.objects.get(name=role))
     return user
