@@ -106,6 +106,7 @@ def test_an_expired_session_reauthenticates_once(connector, org, batch, sandbox_
     client = Client.for_connector(connector)
     client.authenticate()
     org.control("revoke_sessions", username=sandbox_org.username)
+    sandbox_org._tokens.clear()  # other suites' cached tokens for this user are gone too
     assert client.query_count("SELECT COUNT() FROM Lead") > 0  # re-authenticated and retried
     drain(connector)
     assert_converged(org, *batch)
@@ -154,6 +155,7 @@ def test_the_api_budget_governor_stops_and_resumes(connector, org, batch):
     connector.save()
     used = org.admin().limits()["DailyApiRequests"]
     org.control("set_org", daily_api_limit=used["Max"] - used["Remaining"] + 10)
+    original = used["Max"]
     try:
         push_pending(connector.pk)
         connector.refresh_from_db()
@@ -161,7 +163,7 @@ def test_the_api_budget_governor_stops_and_resumes(connector, org, batch):
         assert SyncQueueItem.objects.filter(prospect_id__in=batch[1]).exists()  # nothing lost
         push_pending(connector.pk)  # still paused: no calls
     finally:
-        org.control("set_org", daily_api_limit=5_000_000)
+        org.control("set_org", daily_api_limit=original)
     drain(connector)
     assert_converged(org, *batch)
 
@@ -169,6 +171,7 @@ def test_the_api_budget_governor_stops_and_resumes(connector, org, batch):
 def test_request_limit_exceeded_reaches_the_engine_as_transient(connector, org):
     used = org.admin().limits()["DailyApiRequests"]
     org.control("set_org", daily_api_limit=used["Max"] - used["Remaining"])
+    original = used["Max"]
     try:
         with pytest.raises(SalesforceError) as caught:
             Client.for_connector(connector, retry_attempts=1).query_count(
@@ -176,4 +179,4 @@ def test_request_limit_exceeded_reaches_the_engine_as_transient(connector, org):
             )
         assert caught.value.code == "REQUEST_LIMIT_EXCEEDED" and caught.value.transient
     finally:
-        org.control("set_org", daily_api_limit=5_000_000)
+        org.control("set_org", daily_api_limit=original)
