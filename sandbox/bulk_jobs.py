@@ -23,7 +23,7 @@ from sandbox.records import DB, Op, Result, find_by_field, write_records
 from sandbox.schema import Actor, ObjectMeta, actor_for
 from sandbox.values import now
 
-CHUNK = 1000
+CHUNK = 2000
 
 
 class JobFailure(Exception):

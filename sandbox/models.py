@@ -308,7 +308,7 @@ class Record(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["org", "sobject", "is_deleted", "id"], name="rec_obj_id"),
+            models.Index(fields=["org", "sobject", "id"], name="rec_obj_id"),
             models.Index(fields=["org", "sobject", "system_modstamp"], name="rec_modstamp"),
             models.Index(fields=["org", "sobject", "email"], name="rec_email"),
             models.Index(fields=["org", "sobject", "ext_id"], name="rec_ext_id"),

@@ -555,14 +555,22 @@ def duplicates_detected(obj: ObjectMeta, rule, matches: list[str]) -> ApiError:
 def _check_unique(
     actor: Actor, obj: ObjectMeta, merged: dict, touched: set[str], batch: Batch
 ) -> None:
-    for fmeta in obj.fields.values():
+    for fmeta in obj.unique_fields:
         value = merged.get(fmeta.name)
-        if not fmeta.unique or fmeta.name not in touched or value in (None, ""):
+        if fmeta.name not in touched or value in (None, ""):
             continue
         key = ("unique", obj.name, fmeta.name, str(value).lower())
-        holders = [
-            r.pk for r in find_by_field(actor, obj, fmeta, str(value)) if r.pk != merged["Id"]
-        ]
+        cached = batch.holders.get((obj.name, "ext_id"))
+        if (
+            fmeta.name == obj.indexed_ext_field
+            and cached is not None
+            and str(value).lower() in cached
+        ):
+            holders = [i for i in cached[str(value).lower()] if i != merged["Id"]]
+        else:
+            holders = [
+                r.pk for r in find_by_field(actor, obj, fmeta, str(value)) if r.pk != merged["Id"]
+            ]
         if key in batch.claimed and batch.claimed[key] != merged["Id"]:
             holders.append(batch.claimed[key])
         if holders:

@@ -170,14 +170,11 @@ def check_reference_format(fmeta: FieldMeta, value: str, schema_prefixes: dict) 
 
 def check_required(obj: ObjectMeta, merged: dict, *, creating: bool, touched: set[str]) -> None:
     """REQUIRED_FIELD_MISSING for createable, non-nillable, non-defaulted fields left empty."""
-    missing = []
-    for fmeta in obj.fields.values():
-        if fmeta.nillable or fmeta.defaulted_on_create or not fmeta.createable:
-            continue
-        if not creating and fmeta.name not in touched:
-            continue
-        if merged.get(fmeta.name) in (None, ""):
-            missing.append(fmeta.name)
+    missing = [
+        name
+        for name in obj.required
+        if (creating or name in touched) and merged.get(name) in (None, "")
+    ]
     if missing:
         raise ApiError(
             "REQUIRED_FIELD_MISSING",
@@ -314,12 +311,8 @@ def derive_fields(obj: ObjectMeta, merged: dict) -> None:
 
 def apply_defaults(obj: ObjectMeta, merged: dict) -> None:
     """Defaulted-on-create values the client left out."""
-    for fmeta in obj.fields.values():
-        if merged.get(fmeta.name) is not None:
-            continue
-        if fmeta.type == "boolean":
-            merged[fmeta.name] = bool(fmeta.default_value)
-        elif fmeta.default_value is not None:
-            merged[fmeta.name] = fmeta.default_value
+    for name, value in obj.defaults:
+        if merged.get(name) is None:
+            merged[name] = value
     if obj.name == "CampaignMember" and not merged.get("Status"):
         merged["Status"] = "Sent"

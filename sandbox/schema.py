@@ -6,6 +6,7 @@ The cache is keyed by ``Org.meta_version``, which every metadata save bumps, so 
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sandbox.models import (
     DuplicateRule,
@@ -73,7 +74,7 @@ class ObjectMeta:
     def field(self, name: str) -> FieldMeta | None:
         return self.fields.get(name.lower())
 
-    @property
+    @cached_property
     def indexed_ext_field(self) -> str | None:
         """The external-id field copied into ``Record.ext_id`` (the first one, by name)."""
         names = sorted(f.name for f in self.fields.values() if f.external_id)
@@ -82,6 +83,30 @@ class ObjectMeta:
     @property
     def has_owner(self) -> bool:
         return "ownerid" in self.fields
+
+    @cached_property
+    def defaults(self) -> list[tuple[str, object]]:
+        """(field, value) supplied on create when the client sends nothing."""
+        out = []
+        for fmeta in self.fields.values():
+            if fmeta.type == "boolean":
+                out.append((fmeta.name, bool(fmeta.default_value)))
+            elif fmeta.default_value is not None:
+                out.append((fmeta.name, fmeta.default_value))
+        return out
+
+    @cached_property
+    def required(self) -> list[str]:
+        """Createable, non-nillable, non-defaulted fields."""
+        return [
+            f.name
+            for f in self.fields.values()
+            if f.createable and not f.nillable and not f.defaulted_on_create
+        ]
+
+    @cached_property
+    def unique_fields(self) -> list[FieldMeta]:
+        return [f for f in self.fields.values() if f.unique]
 
 
 @dataclass

@@ -27,6 +27,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False  # no query log: the org serves and bulk-loads at full speed
     from django.core.management import call_command
 
     from sandbox.demo import load_demo_org

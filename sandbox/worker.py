@@ -73,6 +73,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False  # no query log: the org serves and bulk-loads at full speed
     from rq import Queue, SimpleWorker
 
     conn = connection()

@@ -98,3 +98,65 @@ def test_paging_a_100k_row_query(sandbox_org, trivial):
             ">= 20,000 rows/s")
     _report("  same, filtered in Python", filtered, baseline, "rows/s", "(info)")
     assert statistics.median(runs) >= 20_000
+
+
+class _PeakRss:
+    """Samples the RSS of the sandbox server and its worker every 50 ms."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        import psutil
+
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        while self.running:
+            try:
+                procs = [self.process, *self.process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    def stop(self) -> float:
+        self.running = False
+        self.thread.join()
+        return self.peak / 2**20
+
+
+def _bulk_rows(count: int, tag: str) -> list[dict]:
+    return [{"LastName": f"Bulk {i}", "Company": f"Bulk {tag}", "Email": f"{tag}{i}@bulk.example",
+             "Customer_Comment__c": "loaded by the benchmark", "Country": "US",
+             "State": "CA", "pi__Pardot_Prospect_Id__c": f"{tag}-{i}"} for i in range(count)]
+
+
+@pytest.mark.parametrize("count", [10_000, 100_000])
+def test_bulk_ingest_and_query(sandbox_org, count):
+    sf = sandbox_org.salesforce()
+    tag = f"b{count}"
+    meter = _PeakRss(sandbox_org.pid)
+    start = time.perf_counter()
+    result = sf.bulk2.Lead.insert(records=_bulk_rows(count, tag), wait=0.5)
+    ingest = time.perf_counter() - start
+    rss = meter.stop()
+    assert sum(r["numberRecordsProcessed"] for r in result) == count
+    assert sum(r["numberRecordsFailed"] for r in result) == 0
+    start = time.perf_counter()
+    rows = sum(len(page.splitlines()) - 1 for page in sf.bulk2.Lead.query(
+        f"SELECT Id, LastName, Email FROM Lead WHERE Company = 'Bulk {tag}'", wait=0.5))
+    read = time.perf_counter() - start
+    assert rows == count
+    print(f"\nbulk ingest {count:>7,} Lead rows, all rules  {ingest:6.1f} s "
+          f"({count / ingest:,.0f} rows/s)  peak RSS server+worker {rss:6.0f} MiB"
+          f"   target <= 30 s at 100k")
+    print(f"bulk query  {count:>7,} rows                {read:6.1f} s "
+          f"({count / read:,.0f} rows/s)   target <= 10 s at 100k")
+    if count == 100_000:
+        assert ingest <= 30 and read <= 10

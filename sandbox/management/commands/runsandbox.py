@@ -26,6 +26,7 @@ class Command(BaseCommand):
         host, _, port = addrport.rpartition(":")
         if not port.isdigit():
             raise CommandError(f"{addrport!r} is not addr:port")
+        settings.DEBUG = False  # no query log: the org is a service, not a page under development
         certs = ensure_certificates(certificate_dir())
         server = make_server(host or "127.0.0.1", int(port), certs, threads)
         self.stdout.write(f"Sandbox org on https://{host or '127.0.0.1'}:{port} (trust {certs.ca})")
