@@ -202,6 +202,8 @@ def load_demo_org(*, reset: bool = False) -> Org:
 def drop_org(org: Org) -> None:
     """Delete an org and everything in it (records with a raw delete: thousands of rows)."""
     Record.objects.using(DB).filter(org=org)._raw_delete(DB)
+    # Users protect their profile; remove them first so the cascade can run.
+    OrgUser.objects.using(DB).filter(profile__org=org).delete()
     org.delete(using=DB)
 
 

@@ -147,7 +147,15 @@ def test_new_leads_are_ignored_without_auto_create(connector, sf, unique_email):
     assert not Prospect.objects.filter(email=email).exists()
 
 
-def test_lead_conversion_moves_the_prospect_to_the_contact(connector, sandbox_org, synced):
+@pytest.fixture
+def restored_org(sandbox_org):
+    """For tests that change the demo org beyond their own records (a conversion): reload it."""
+    yield sandbox_org
+    sandbox_org.reset()
+
+
+def test_lead_conversion_moves_the_prospect_to_the_contact(connector, restored_org, synced):
+    sandbox_org = restored_org
     made = sandbox_org.control("convert_lead", lead_id=synced.crm_lead_id)
     pull_changes(connector=connector)
     synced.refresh_from_db()
