@@ -53,7 +53,7 @@ def main() -> None:
         server.stop()
     finally:
         if worker is not None:
-            worker.terminate()
+            worker.kill()
 
 
 def serve_trivial(args: argparse.Namespace) -> None:

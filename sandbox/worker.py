@@ -52,8 +52,9 @@ def enqueue(job_id: str) -> None:
 
 
 def _die_with_parent() -> None:
+    # SIGKILL, not SIGTERM: RQ treats SIGTERM as "finish the current job first".
     with suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def start_worker_process(root: Path) -> subprocess.Popen | None:

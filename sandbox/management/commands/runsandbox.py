@@ -37,4 +37,4 @@ class Command(BaseCommand):
             server.stop()
         finally:
             if worker is not None:
-                worker.terminate()
+                worker.kill()
