@@ -31,15 +31,19 @@ def _plan(queryset) -> str:
         return " ".join(row[0] for row in cursor.fetchall())
 
 
-@pytest.mark.parametrize("where", [
-    "Email = 'ada@example.com'",
-    "Id = '00Q5g00000ZZZZZEA5'",
-    "pi__Pardot_Prospect_Id__c IN ('l-1', 'l-2')",
-    "SystemModstamp > 2024-01-01T00:00:00Z",
-])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "Email = 'ada@example.com'",
+        "Id = '00Q5g00000ZZZZZEA5'",
+        "pi__Pardot_Prospect_Id__c IN ('l-1', 'l-2')",
+        "SystemModstamp > 2024-01-01T00:00:00Z",
+    ],
+)
 def test_indexed_filters_are_answered_in_sql_through_an_index(actor, where):
-    prepared = query.prepare(actor, soql.parse(f"SELECT Id FROM Lead WHERE {where}"),
-                             all_rows=False)
+    prepared = query.prepare(
+        actor, soql.parse(f"SELECT Id FROM Lead WHERE {where}"), all_rows=False
+    )
     assert prepared.predicate is None
     plan = _plan(prepared.queryset)
     assert "INDEX" in plan.upper()
