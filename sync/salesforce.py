@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 TIMEOUT = (10, 120)  # connect, read (seconds)
 COLLECTION_SIZE = 200  # sObject Collections accept at most 200 records per call
+BULK_POLL = 0.5  # seconds between Bulk API job status checks (each check is an API call)
 
 # Failures that go away on their own: retried with backoff, recorded only when retries run out.
 TRANSIENT_CODES = frozenset(
@@ -390,7 +391,9 @@ class Client:
 
     def bulk_query(self, soql: str) -> Iterator[dict]:
         """Rows of a Bulk API 2.0 query job, streamed page by page (values are CSV text)."""
-        pages = self.call(lambda sf: getattr(sf.bulk2, _sobject_of(soql)).query(soql, wait=1))
+        pages = self.call(
+            lambda sf: getattr(sf.bulk2, _sobject_of(soql)).query(soql, wait=BULK_POLL)
+        )
         while True:
             try:
                 page = self.call(lambda sf: next(pages))
@@ -410,7 +413,7 @@ class Client:
         rows = [{c: _csv_value(record.get(c)) for c in columns} for record in records]
         handler = self.call(lambda sf: getattr(sf.bulk2, sobject))
         jobs = self.call(
-            lambda sf: handler.upsert(records=rows, external_id_field=external_id, wait=1)
+            lambda sf: handler.upsert(records=rows, external_id_field=external_id, wait=BULK_POLL)
         )
         ids: dict[str, str] = {}
         errors: dict[str, SalesforceError] = {}

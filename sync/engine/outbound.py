@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from prospects.models import Prospect, SyncStatus
@@ -451,7 +451,7 @@ class Pusher:
                 self._bookkeep(fresh, target, record_id, payload)
                 fresh.last_synced_at = now
                 fresh.save()
-            Prospect.objects.bulk_update(bulk, BOOKKEEPING_FIELDS, batch_size=500)
+            save_bookkeeping(bulk)
             SyncError.objects.filter(
                 prospect_id__in=[t.prospect.pk for t, *_ in done], resolved_at__isnull=True
             ).update(resolved_at=now, resolution=SyncError.Resolution.CLEAN_SYNC)
@@ -583,6 +583,25 @@ class Pusher:
         column = "crm_contact_id" if sobject == "Contact" else "crm_lead_id"
         if getattr(prospect, column) != record_id or sobject == "Contact":
             Prospect.objects.filter(pk=prospect.pk).update(**{column: record_id})
+
+
+def save_bookkeeping(prospects: list[Prospect]) -> None:
+    """Write the sync bookkeeping columns of many prospects in one ``executemany``.
+
+    Django's ``bulk_update`` builds a CASE per column and row, which costs more than the push
+    itself at bulk sizes; a prepared UPDATE per row, sent as one batch, does not.
+    """
+    if not prospects:
+        return
+    fields = [Prospect._meta.get_field(name) for name in BOOKKEEPING_FIELDS]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {connection.ops.quote_name(Prospect._meta.db_table)} SET {assignments} WHERE id = %s"
+    rows = [
+        [f.get_db_prep_save(getattr(p, f.attname), connection) for f in fields] + [p.pk]
+        for p in prospects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
