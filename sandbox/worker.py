@@ -69,6 +69,22 @@ def start_worker_process(root: Path) -> subprocess.Popen | None:
     )  # noqa: PLW1509
 
 
+def fail_interrupted_jobs() -> int:
+    """Jobs left InProgress by a killed worker end Failed, so their state stays consistent."""
+    from sandbox.models import BulkJob, JobState
+    from sandbox.values import now
+
+    return (
+        BulkJob.objects.using("sandbox")
+        .filter(state=JobState.IN_PROGRESS)
+        .update(
+            state=JobState.FAILED,
+            system_modstamp=now(),
+            error_message="InternalServerError : processing was interrupted; resubmit the job",
+        )
+    )
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
@@ -82,6 +98,7 @@ def main() -> None:
     conn = connection()
     if conn is None:
         raise SystemExit(f"sandbox worker: no Redis at {settings.REDIS_URL}")
+    fail_interrupted_jobs()
     worker = SimpleWorker([Queue(queue_name(), connection=conn)], connection=conn)
     worker.work(with_scheduler=False)
 

@@ -40,8 +40,10 @@ def _median_ms(call, runs: int) -> float:
 
 
 def _report(name: str, sandbox: float, baseline: float, unit: str, target: str) -> None:
-    print(f"\n{name:<38} sandbox {sandbox:10.1f} {unit:<7} trivial HTTPS {baseline:10.1f} "
-          f"{unit:<7} target {target}")
+    print(
+        f"\n{name:<38} sandbox {sandbox:10.1f} {unit:<7} trivial HTTPS {baseline:10.1f} "
+        f"{unit:<7} target {target}"
+    )
 
 
 def test_single_record_create(sandbox_org, trivial):
@@ -49,8 +51,9 @@ def test_single_record_create(sandbox_org, trivial):
     counter = iter(range(10**6))
 
     def create(client):
-        return lambda: client.Lead.create({"LastName": f"Bench {next(counter)}",
-                                           "Company": "Bench", "Email": None})
+        return lambda: client.Lead.create(
+            {"LastName": f"Bench {next(counter)}", "Company": "Bench", "Email": None}
+        )
 
     sandbox = _median_ms(create(sf), 300)
     baseline = _median_ms(create(trivial), 300)
@@ -65,11 +68,19 @@ def test_collections_create_200(sandbox_org, trivial):
     def create(client):
         def call():
             batch = next(counter)
-            records = [{"attributes": {"type": "Lead"}, "LastName": f"Coll {batch}-{i}",
-                        "Company": "Bench", "Email": f"c{batch}-{i}@bench.example"}
-                       for i in range(200)]
-            client.restful("composite/sobjects", method="POST",
-                           json={"allOrNone": False, "records": records})
+            records = [
+                {
+                    "attributes": {"type": "Lead"},
+                    "LastName": f"Coll {batch}-{i}",
+                    "Company": "Bench",
+                    "Email": f"c{batch}-{i}@bench.example",
+                }
+                for i in range(200)
+            ]
+            client.restful(
+                "composite/sobjects", method="POST", json={"allOrNone": False, "records": records}
+            )
+
         return call
 
     sandbox = _median_ms(create(sf), 30)
@@ -90,12 +101,16 @@ def test_paging_a_100k_row_query(sandbox_org, trivial):
     sandbox_org.control("seed_leads", count=ROWS, prefix="bench")
     sf = sandbox_org.salesforce()
     text = "SELECT Id, LastName, Company, Email FROM Lead WHERE Company = 'Bench Co'"
-    runs = [_rows_per_second(sf, "SELECT Id, LastName, Company, Email FROM Lead")
-            for _ in range(3)]
+    runs = [_rows_per_second(sf, "SELECT Id, LastName, Company, Email FROM Lead") for _ in range(3)]
     filtered = _rows_per_second(sf, text)
     baseline = statistics.median(_rows_per_second(trivial, text) for _ in range(3))
-    _report("query paging, 100k rows (median)", statistics.median(runs), baseline, "rows/s",
-            ">= 20,000 rows/s")
+    _report(
+        "query paging, 100k rows (median)",
+        statistics.median(runs),
+        baseline,
+        "rows/s",
+        ">= 20,000 rows/s",
+    )
     _report("  same, filtered in Python", filtered, baseline, "rows/s", "(info)")
     assert statistics.median(runs) >= 20_000
 
@@ -132,9 +147,18 @@ class _PeakRss:
 
 
 def _bulk_rows(count: int, tag: str) -> list[dict]:
-    return [{"LastName": f"Bulk {i}", "Company": f"Bulk {tag}", "Email": f"{tag}{i}@bulk.example",
-             "Customer_Comment__c": "loaded by the benchmark", "Country": "US",
-             "State": "CA", "pi__Pardot_Prospect_Id__c": f"{tag}-{i}"} for i in range(count)]
+    return [
+        {
+            "LastName": f"Bulk {i}",
+            "Company": f"Bulk {tag}",
+            "Email": f"{tag}{i}@bulk.example",
+            "Customer_Comment__c": "loaded by the benchmark",
+            "Country": "US",
+            "State": "CA",
+            "pi__Pardot_Prospect_Id__c": f"{tag}-{i}",
+        }
+        for i in range(count)
+    ]
 
 
 @pytest.mark.parametrize("count", [10_000, 100_000])
@@ -149,14 +173,22 @@ def test_bulk_ingest_and_query(sandbox_org, count):
     assert sum(r["numberRecordsProcessed"] for r in result) == count
     assert sum(r["numberRecordsFailed"] for r in result) == 0
     start = time.perf_counter()
-    rows = sum(len(page.splitlines()) - 1 for page in sf.bulk2.Lead.query(
-        f"SELECT Id, LastName, Email FROM Lead WHERE Company = 'Bulk {tag}'", wait=0.5))
+    rows = sum(
+        len(page.splitlines()) - 1
+        for page in sf.bulk2.Lead.query(
+            f"SELECT Id, LastName, Email FROM Lead WHERE Company = 'Bulk {tag}'", wait=0.5
+        )
+    )
     read = time.perf_counter() - start
     assert rows == count
-    print(f"\nbulk ingest {count:>7,} Lead rows, all rules  {ingest:6.1f} s "
-          f"({count / ingest:,.0f} rows/s)  peak RSS server+worker {rss:6.0f} MiB"
-          f"   target <= 30 s at 100k")
-    print(f"bulk query  {count:>7,} rows                {read:6.1f} s "
-          f"({count / read:,.0f} rows/s)   target <= 10 s at 100k")
+    print(
+        f"\nbulk ingest {count:>7,} Lead rows, all rules  {ingest:6.1f} s "
+        f"({count / ingest:,.0f} rows/s)  peak RSS server+worker {rss:6.0f} MiB"
+        f"   target <= 30 s at 100k"
+    )
+    print(
+        f"bulk query  {count:>7,} rows                {read:6.1f} s "
+        f"({count / read:,.0f} rows/s)   target <= 10 s at 100k"
+    )
     if count == 100_000:
         assert ingest <= 30 and read <= 10
