@@ -38,6 +38,7 @@ from sync.salesforce import Client
 log = logging.getLogger(__name__)
 
 OVERLAP = dt.timedelta(seconds=60)
+PAGE = 2000  # records applied per prospect lookup
 OBJECTS = ("Lead", "Contact")
 
 
@@ -66,6 +67,7 @@ class Puller:
         self.sharing = {r.sobject: r for r in DataSharingRule.objects.filter(connector=connector)}
         self.report = PullReport()
         self._users_by_sf_id: dict[str, int | None] = {}
+        self._linked: dict[str, list[Prospect]] | None = None
 
     def select(self, sobject: str) -> list[str]:
         available = self.client.fields_by_name(sobject)
@@ -95,20 +97,41 @@ class Puller:
             f"WHERE SystemModstamp > {soql_datetime(since)} ORDER BY SystemModstamp ASC"
         )
         newest = cursor.watermark
+        page: list[dict] = []
         for record in self.client.query_iter(soql):
+            page.append(record)
+            if len(page) == PAGE:
+                newest = self.apply_page(sobject, page, newest)
+                page = []
+        newest = self.apply_page(sobject, page, newest)
+        SyncCursor.objects.filter(pk=cursor.pk).update(watermark=newest, last_run_at=timezone.now())
+
+    def apply_page(self, sobject: str, records: list[dict], newest: dt.datetime) -> dt.datetime:
+        """Apply a page of records with one query for their prospects; return the watermark."""
+        self._linked = self.prefetch_linked(sobject, [r["Id"] for r in records])
+        for record in records:
             self.report.seen += 1
             self.apply(sobject, record)
             stamp = parse_sf_datetime(record.get("SystemModstamp"))
             if stamp and stamp > newest:
                 newest = stamp
-        SyncCursor.objects.filter(pk=cursor.pk).update(watermark=newest, last_run_at=timezone.now())
+        self._linked = None
+        return newest
 
-    def linked_prospects(self, sobject: str, record: dict) -> list[Prospect]:
+    def prefetch_linked(self, sobject: str, record_ids: list[str]) -> dict[str, list[Prospect]]:
         id_field = "crm_contact_id" if sobject == "Contact" else "crm_lead_id"
-        query = Prospect.objects.filter(**{id_field: record["Id"]})
+        query = Prospect.objects.filter(**{f"{id_field}__in": record_ids})
         if sobject == "Lead":
             query = query.filter(crm_contact_id="")
-        return list(query.select_related("campaign"))
+        linked: dict[str, list[Prospect]] = {}
+        for prospect in query.select_related("campaign"):
+            linked.setdefault(getattr(prospect, id_field), []).append(prospect)
+        return linked
+
+    def linked_prospects(self, sobject: str, record: dict) -> list[Prospect]:
+        if self._linked is not None:
+            return self._linked.get(record["Id"], [])
+        return self.prefetch_linked(sobject, [record["Id"]]).get(record["Id"], [])
 
     def apply(self, sobject: str, record: dict) -> None:
         prospects = self.linked_prospects(sobject, record)

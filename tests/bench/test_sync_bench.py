@@ -1,0 +1,205 @@
+"""Sync engine benchmarks (issue 6). Run with `make bench` (PostgreSQL: set DATABASE_URL).
+
+Each prints its figure beside the anchor: the guide's 12,000 records/hour and 2–4 minutes.
+BENCH_PUSH_N sets the prospect count (default 100,000).
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import django_rq
+import psutil
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from prospects.factories import ProspectFactory, UserFactory
+from prospects.models import Prospect, SyncStatus
+from sync.models import SyncQueueItem, SyncReason
+from sync.triggers import request_sync, request_sync_many
+
+ROOT = Path(__file__).resolve().parents[2]
+N = int(os.environ.get("BENCH_PUSH_N", "100000"))
+GUIDE_PER_HOUR = 12_000
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db["USER"] or ""
+    auth = f"{user}:{db['PASSWORD']}@" if db["PASSWORD"] else (f"{user}@" if user else "")
+    return f"postgres://{auth}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Workers:
+    """Real `rqworker` processes; samples their peak RSS (worker + work horse)."""
+
+    def __init__(self, count: int, *, burst: bool = True) -> None:
+        env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true"}
+        args = [sys.executable, "manage.py", "rqworker", "sync"] + (["--burst"] if burst else [])
+        self.processes = [
+            subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            for _ in range(count)
+        ]
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            for process in self.processes:
+                try:
+                    tree = psutil.Process(process.pid)
+                    for p in [tree, *tree.children(recursive=True)]:
+                        self.peak_rss = max(self.peak_rss, p.memory_info().rss)
+                except psutil.Error:
+                    pass
+            time.sleep(0.2)
+
+    def wait(self, timeout: float = 1800) -> None:
+        for process in self.processes:
+            process.wait(timeout=timeout)
+        self._stop.set()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        self.wait(timeout=30)
+
+
+def make_prospects(n: int, owner) -> tuple[str, list[int]]:
+    domain = f"bench-{uuid.uuid4().hex[:8]}.example"
+    for start in range(0, n, 5000):
+        Prospect.objects.bulk_create(
+            [
+                ProspectFactory.build(email=f"p{i}@{domain}", assigned_user=owner)
+                for i in range(start, min(n, start + 5000))
+            ],
+            batch_size=5000,
+        )
+    ids = list(Prospect.objects.filter(email__endswith=domain).values_list("pk", flat=True))
+    return domain, ids
+
+
+def api_used(sandbox_org) -> int:
+    limits = sandbox_org.admin().limits()["DailyApiRequests"]
+    return limits["Max"] - limits["Remaining"]
+
+
+def push_all(connector, ids, workers: int) -> tuple[float, int]:
+    request_sync_many(ids, SyncReason.INITIAL_SYNC)
+    queue = django_rq.get_queue("sync")
+    queue.empty()
+    for _ in range(workers):
+        queue.enqueue("sync.jobs.push_pending", connector.pk, job_timeout=3600)
+    started = time.perf_counter()
+    pool = Workers(workers)
+    pool.wait()
+    elapsed = time.perf_counter() - started
+    assert not SyncQueueItem.objects.filter(prospect_id__in=ids).exists()
+    return elapsed, pool.peak_rss
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_initial_push(connector, sandbox_org):
+    connector.match_by_email = True
+    connector.save()
+    owner = UserFactory(username="alice", email="alice@acme.example")
+    sandbox_org.control("set_org", daily_api_limit=10_000_000)
+    rows = []
+    for n, workers in ((N // 10, 1), (N, 1), (N // 10, 2)):
+        _, ids = make_prospects(n, owner)
+        before = api_used(sandbox_org)
+        elapsed, rss = push_all(connector, ids, workers)
+        calls = api_used(sandbox_org) - before - 1
+        synced = Prospect.objects.filter(pk__in=ids, sync_status=SyncStatus.SYNCED).count()
+        rows.append((n, workers, elapsed, n / elapsed, calls, rss, synced))
+    print()
+    print(
+        f"{'prospects':>10} {'workers':>7} {'wall s':>8} {'rec/s':>8} {'x guide':>8} "
+        f"{'calls':>6} {'calls/1k':>8} {'peak RSS MB':>11}"
+    )
+    for n, workers, elapsed, rate, calls, rss, synced in rows:
+        print(
+            f"{n:>10} {workers:>7} {elapsed:>8.1f} {rate:>8.0f} "
+            f"{rate * 3600 / GUIDE_PER_HOUR:>8.0f} {calls:>6} {calls * 1000 / n:>8.1f} "
+            f"{rss / 2**20:>11.0f}   (synced {synced}/{n})"
+        )
+    one = rows[2][3] / rows[0][3]
+    print(
+        f"anchor: the guide's {GUIDE_PER_HOUR:,} records/hour = {GUIDE_PER_HOUR / 3600:.1f} rec/s;"
+        f" target 100,000 in <= 60 s; 2 workers vs 1 at {N // 10:,}: {one:.2f}x"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_trigger_latency(connector, sandbox_org):
+    """One triggered prospect reaching Salesforce with an idle worker (guide: 2-4 minutes)."""
+    owner = UserFactory(username="alice", email="alice@acme.example")
+    pool = Workers(1, burst=False)
+    time.sleep(3)  # worker idle and listening
+    latencies = []
+    try:
+        for _ in range(20):
+            prospect = ProspectFactory(assigned_user=owner)
+            started = time.perf_counter()
+            request_sync(prospect, SyncReason.FIELD_UPDATE)  # autocommit: wakes at once
+            while True:
+                prospect.refresh_from_db(fields=["sync_status", "crm_lead_id"])
+                if prospect.crm_lead_id:
+                    break
+                if time.perf_counter() - started > 30:
+                    raise AssertionError("prospect did not reach Salesforce in 30 s")
+                time.sleep(0.01)
+            latencies.append(time.perf_counter() - started)
+    finally:
+        pool.stop()
+    latencies.sort()
+    p95 = latencies[int(len(latencies) * 0.95) - 1]
+    print(
+        f"\ntrigger → Salesforce: median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s "
+        f"(n={len(latencies)}); anchor: the guide's 2–4 minutes, target p95 <= 2 s"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_pull(connector, sandbox_org):
+    """Pull of N changed Leads, each linked to a prospect (target: 100,000 in ≤ 60 s)."""
+    from sync.engine.inbound import pull_changes
+    from sync.models import SyncCursor
+    from sync.salesforce import Client
+
+    prefix = f"pull{uuid.uuid4().hex[:6]}-"
+    sandbox_org.control("seed_leads", count=N, prefix=prefix)
+    client = Client.for_connector(connector)
+    ids = [
+        row["Id"] for row in client.bulk_query(f"SELECT Id FROM Lead WHERE Email LIKE '{prefix}%'")
+    ]
+    for start in range(0, len(ids), 5000):
+        Prospect.objects.bulk_create(
+            [ProspectFactory.build(crm_lead_id=lead_id) for lead_id in ids[start : start + 5000]],
+            batch_size=5000,
+        )
+    SyncCursor.objects.create(
+        connector=connector, sobject="Lead", watermark=timezone.now() - timedelta(minutes=10)
+    )
+    SyncCursor.objects.create(connector=connector, sobject="Contact", watermark=timezone.now())
+    started = time.perf_counter()
+    report = pull_changes(connector=connector)
+    elapsed = time.perf_counter() - started
+    print(
+        f"\npull of {len(ids):,} changed leads: {elapsed:.1f} s ({report.seen / elapsed:,.0f} "
+        f"rec/s, {report.updated:,} prospects updated, {report.api_calls} API calls); "
+        f"target 100,000 in <= 60 s"
+    )
