@@ -114,16 +114,9 @@ def _refresh(form: dict, authorization: str, instance_url: str) -> dict:
     return _token_response(app, old.user, instance_url, refresh=old.refresh_token)
 
 
-def _token_response(
-    app: ConnectedApp,
-    user: OrgUser,
-    instance_url: str,
-    *,
-    with_refresh: bool = False,
-    refresh: str = "",
-) -> dict:
+def issue_session(user: OrgUser, app: ConnectedApp | None, refresh: str = "") -> str:
+    """Store a new session for ``user`` and return its access token."""
     token = f"{user.org_id[:15]}!{secrets.token_urlsafe(72)}"
-    refresh = refresh or (secrets.token_urlsafe(64) if with_refresh else "")
     moment = now()
     AccessToken.objects.using(DB).create(
         token=token,
@@ -133,6 +126,19 @@ def _token_response(
         issued_at=moment,
         last_used_at=moment,
     )
+    return token
+
+
+def _token_response(
+    app: ConnectedApp,
+    user: OrgUser,
+    instance_url: str,
+    *,
+    with_refresh: bool = False,
+    refresh: str = "",
+) -> dict:
+    refresh = refresh or (secrets.token_urlsafe(64) if with_refresh else "")
+    token = issue_session(user, app, refresh)
     identity = f"{instance_url}/id/{user.org_id}/{user.pk}"
     issued_at = str(int(time.time() * 1000))
     signature = base64.b64encode(

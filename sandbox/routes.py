@@ -62,6 +62,12 @@ def dispatch(request: Request) -> Response:
     if segs[:1] == ["id"] and len(segs) == 3:
         _authenticate(request)
         return identity(request, segs[1], segs[2])
+    if segs[:3] == ["services", "Soap", "u"] and len(segs) >= 4:
+        require(request, "POST")
+        from sandbox import soap
+
+        status, xml = soap.login(request.body, request.instance_url, segs[3])
+        return Response(status, raw=xml, content_type="text/xml;charset=UTF-8")
     if segs == ["_sandbox", "control"]:
         return control_endpoint(request)
     if segs[:2] == ["services", "async"]:

@@ -126,3 +126,35 @@ def test_oauth_header_scheme_and_identity_url(sandbox_org):
     identity = response.json()
     assert identity["username"] == sandbox_org.username
     assert body["id"].endswith(f"/{identity['organization_id']}/{identity['user_id']}")
+
+
+def test_soap_login_as_simple_salesforce_parses_it(sandbox_org):
+    from simple_salesforce.login import SalesforceLogin
+
+    session_id, instance = SalesforceLogin(
+        username=sandbox_org.username,
+        password=sandbox_org.password,
+        security_token="",
+        session=sandbox_org.session(),
+        scratch_url=sandbox_org.instance_url,
+    )
+    assert instance == sandbox_org.host
+    sf = Salesforce(
+        instance_url=sandbox_org.instance_url, session_id=session_id, session=sandbox_org.session()
+    )
+    assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] > 0
+
+
+def test_soap_login_failure_is_a_fault(sandbox_org):
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+    from simple_salesforce.login import SalesforceLogin
+
+    with pytest.raises(SalesforceAuthenticationFailed) as caught:
+        SalesforceLogin(
+            username=sandbox_org.username,
+            password="wrong",
+            security_token="",
+            session=sandbox_org.session(),
+            scratch_url=sandbox_org.instance_url,
+        )
+    assert caught.value.code == "INVALID_LOGIN"
