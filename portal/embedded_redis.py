@@ -79,6 +79,8 @@ def main(argv: list[str]) -> int:
         server, socket_path = start_server(name)
         env["REDIS_URL"] = f"unix://{socket_path}"
     child = subprocess.Popen(argv, env=env)
+    # SIGTERM to this wrapper (a process manager stopping it) stops the command too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: child.terminate())
     try:
         while True:
             try:
