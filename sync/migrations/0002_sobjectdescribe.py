@@ -5,23 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sync', '0001_initial'),
+        ("sync", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SObjectDescribe',
+            name="SObjectDescribe",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sobject', models.CharField(max_length=100, verbose_name='object')),
-                ('data', models.JSONField()),
-                ('fetched_at', models.DateTimeField()),
-                ('connector', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='describes', to='sync.connector')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sobject", models.CharField(max_length=100, verbose_name="object")),
+                ("data", models.JSONField()),
+                ("fetched_at", models.DateTimeField()),
+                (
+                    "connector",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="describes",
+                        to="sync.connector",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('connector', 'sobject'), name='one_describe_per_object')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("connector", "sobject"), name="one_describe_per_object"
+                    )
+                ],
             },
         ),
     ]
