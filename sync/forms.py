@@ -225,7 +225,7 @@ class CustomFieldForm(BootstrapMixin, forms.ModelForm):
         label="Predefined values",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One per line. Or pull them from a Salesforce picklist below.",
+        help_text="One per line, or pull them from a Salesforce picklist.",
     )
     picklist_source = forms.ChoiceField(
         label="Pull values from Salesforce picklist", required=False, choices=[("", "—")]

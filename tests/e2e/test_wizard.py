@@ -150,7 +150,10 @@ def test_a_lost_field_permission_shows_a_banner_until_restored(page, live_server
     sandbox_connector(sandbox_org, state=Connector.State.ACTIVE)
     log_in(page, live_server)
     sandbox_org.control(
-        "set_field_permission", profile="Leadbridge Connector", sobject="Lead", field="Title",
+        "set_field_permission",
+        profile="Leadbridge Connector",
+        sobject="Lead",
+        field="Title",
         editable=False,
     )
     try:
@@ -167,10 +170,35 @@ def test_a_lost_field_permission_shows_a_banner_until_restored(page, live_server
         assert page.locator("[data-check='Lead.Title']").get_attribute("data-ok") == "false"
     finally:
         sandbox_org.control(
-            "set_field_permission", profile="Leadbridge Connector", sobject="Lead",
-            field="Title", editable=True,
+            "set_field_permission",
+            profile="Leadbridge Connector",
+            sobject="Lead",
+            field="Title",
+            editable=True,
         )
     page.goto(f"{live_server.url}/sync/connector/")
     page.click("#connector-attention button")
     page.wait_for_selector(".page-header [data-state=active]")
     assert page.locator("#connector-attention").count() == 0
+
+
+def test_a_sync_admin_adds_a_data_sharing_rule_with_a_live_count(page, live_server, sandbox_org):
+    from tests.sync.factories import sandbox_connector
+
+    sandbox_connector(sandbox_org)  # paused: data sharing is editable
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sync/custom-fields/new/")
+    page.screenshot(path=SHOTS / "custom-field-new.png", full_page=True)
+    page.goto(f"{live_server.url}/sync/data-sharing/")
+    page.fill("#id_sobject", "Lead")
+    page.fill("#id_field", "Region__c")
+    page.fill("#id_value", "EMEA")
+    page.wait_for_selector("#sharing-count [data-shared]")
+    expected = sandbox_org.salesforce().query("SELECT COUNT() FROM Lead WHERE Region__c = 'EMEA'")
+    assert page.get_attribute("#sharing-count [data-shared]", "data-shared") == str(
+        expected["totalSize"]
+    )
+    page.screenshot(path=SHOTS / "data-sharing.png", full_page=True)
+    page.click("text=Save rule")
+    page.wait_for_selector("#sharing-rules >> text=Region__c")
+    assert "EMEA" in page.inner_text("#sharing-rules")
