@@ -49,7 +49,7 @@ test: install
 	$(PY) -m portal.embedded_redis --socket test $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m portal.embedded_redis --socket bench $(PY) -m pytest tests/bench -p no:randomly -s $(PYTEST_ARGS)
+	$(PY) -m portal.embedded_redis --socket bench $(PY) -m pytest $(or $(BENCH),tests/bench) -s -q $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .
