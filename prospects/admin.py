@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from prospects.models import Campaign, Prospect
+from prospects.models import Campaign, CustomField, Prospect
 
 
 @admin.register(Prospect)
@@ -17,3 +17,9 @@ class ProspectAdmin(admin.ModelAdmin):
 class CampaignAdmin(admin.ModelAdmin):
     list_display = ("name", "cost", "created_at")
     search_fields = ("name",)
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    list_display = ("label", "api_name", "type", "validate_on_import")
+    search_fields = ("label", "api_name")

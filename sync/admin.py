@@ -5,6 +5,7 @@ from sync.models import (
     ConnectorChange,
     DataSharingRule,
     FieldRule,
+    SObjectDescribe,
     SyncCursor,
     SyncError,
     SyncHistory,
@@ -33,4 +34,6 @@ class SyncErrorAdmin(admin.ModelAdmin):
     raw_id_fields = ("prospect",)
 
 
-admin.site.register([ConnectorChange, DataSharingRule, SyncCursor, SyncHistory, SyncQueueItem])
+admin.site.register(
+    [ConnectorChange, DataSharingRule, SObjectDescribe, SyncCursor, SyncHistory, SyncQueueItem]
+)
