@@ -11,10 +11,12 @@ from sync.engine.inbound import pull_changes
 from sync.engine.outbound import BULK_MIN, PushReport, push_prospects
 from sync.models import Connector, SyncQueueItem
 from sync.salesforce import Client, SalesforceError
+from sync.triggers import wake_workers
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
+JOB_BATCHES = 5
 BULK_BATCH = 10_000
 
 
@@ -59,6 +61,17 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
             break
     total.api_calls = client.api_calls
     return total
+
+
+def push_some(connector_id: int | None = None) -> None:
+    """The wake-up job: a few batches, then hand over to a fresh job if more is pending.
+
+    Short jobs let a worker stop promptly (a warm shutdown waits for the current job) and let
+    several workers share a long queue.
+    """
+    push_pending(connector_id, max_batches=JOB_BATCHES)
+    if queue.claimable().exists():
+        wake_workers()
 
 
 def pull(connector_id: int | None = None) -> None:

@@ -100,6 +100,6 @@ def wake_workers() -> None:
         queue = django_rq.get_queue(SYNC_QUEUE)
         if queue.count >= MAX_WAITING_WAKEUPS:
             return
-        queue.enqueue("sync.jobs.push_pending", connector.pk, job_timeout=1800)
+        queue.enqueue("sync.jobs.push_some", connector.pk, job_timeout=1800)
     except Exception:  # noqa: BLE001 - Redis down: the cron recovers from the DB
         log.warning("could not wake a sync worker; the next cron tick will push", exc_info=True)
