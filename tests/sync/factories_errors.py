@@ -42,8 +42,7 @@ class SyncErrorFactory(DjangoModelFactory):
     last_seen_at = factory.LazyAttribute(lambda e: e.first_seen_at)
 
 
-# -- fixtures (tests/sync/conftest.py's ``client`` is the Salesforce client, so the web client
-# for these pages has its own names) ----------------------------------------------------------
+# -- fixtures (web clients for these pages, with names of their own) ----------------------------------------------------------
 
 
 @pytest.fixture

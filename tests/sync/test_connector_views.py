@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def client():
-    """Django's test client (tests/sync/conftest.py's ``client`` is a Salesforce client)."""
+    """Django's test client (kept explicit; the Salesforce client fixture is ``sf_client``)."""
     return DjangoClient()
 
 

@@ -2,7 +2,7 @@
 
 Each test pushes a prospect through the engine (``push_prospects``) to the live sandbox org over
 HTTPS and checks the row the refusal left: code, category, field, value sent, the constraint.
-The ``connector`` fixture (tests/sync/conftest.py) maps ``notes`` to ``Customer_Comment__c``.
+The ``connector`` fixture (tests/fixtures/connector.py) maps ``notes`` to ``Customer_Comment__c``.
 """
 
 import pytest
