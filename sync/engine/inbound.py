@@ -32,8 +32,10 @@ from sync.models import (
     FieldRule,
     SyncCursor,
     SyncHistory,
+    SyncReason,
 )
 from sync.salesforce import Client
+from sync.triggers import request_sync
 
 log = logging.getLogger(__name__)
 
@@ -154,13 +156,12 @@ class Puller:
 
     def update_from(self, prospect: Prospect, sobject: str, record: dict) -> None:
         modified = parse_sf_datetime(record.get("LastModifiedDate"))
-        changes = [
-            c
-            for c in reconcile(
-                prospect, record, self.rules, sobject=sobject, record_modified_at=modified
-            )
-            if not c.to_salesforce
-        ]
+        decided = reconcile(
+            prospect, record, self.rules, sobject=sobject, record_modified_at=modified
+        )
+        # Each field moves one way only, so taking Salesforce's values leaves the rest as decided.
+        changes = [c for c in decided if not c.to_salesforce]
+        send_back = any(c.to_salesforce for c in decided)
         if not self.connector.auto_change_email:
             changes = [c for c in changes if c.prospect_field != "email"]
         owner_changed = self.apply_owner(prospect, record)
@@ -201,15 +202,8 @@ class Puller:
         # Values Leadbridge must send back (ours win) go out with the next push — unless the
         # prospect is in error: Salesforce refused those values, and retrying them every tick
         # would only spend API calls until someone fixes the cause and resyncs.
-        if prospect.sync_status != SyncStatus.ERROR and any(
-            c.to_salesforce
-            for c in reconcile(
-                prospect, record, self.rules, sobject=sobject, record_modified_at=modified
-            )
-        ):
-            from sync.triggers import request_sync
-
-            request_sync(prospect, "field_update")
+        if send_back and prospect.sync_status != SyncStatus.ERROR:
+            request_sync(prospect, SyncReason.FIELD_UPDATE)
 
     def apply_owner(self, prospect: Prospect, record: dict) -> bool:
         """Salesforce is the master of the owner: it sets the assigned user (when mapped)."""
@@ -273,24 +267,23 @@ class Puller:
         else:
             prospect.crm_lead_id = record["Id"]
         modified = parse_sf_datetime(record.get("LastModifiedDate"))
+        changes = [
+            c
+            for c in reconcile(
+                prospect, record, self.rules, sobject=sobject, record_modified_at=modified
+            )
+            if not c.to_salesforce
+        ]
+        for change in changes:
+            write_prospect(prospect, change.prospect_field, change.new)
+        self.apply_owner(prospect, record)  # may ask Salesforce: before the transaction
+        prospect.crm_values = {k: v for k, v in record.items() if not isinstance(v, dict)}
+        prospect.crm_modified_at = modified
+        prospect.last_synced_at = timezone.now()
+        prospect.sync_status = SyncStatus.SYNCED
+        prospect.stamp_changes([c.prospect_field for c in changes], modified)
         with transaction.atomic():
-            changes = [
-                c
-                for c in reconcile(
-                    prospect, record, self.rules, sobject=sobject, record_modified_at=modified
-                )
-                if not c.to_salesforce
-            ]
-            for change in changes:
-                write_prospect(prospect, change.prospect_field, change.new)
-            self.apply_owner(prospect, record)
-            prospect.crm_values = {k: v for k, v in record.items() if not isinstance(v, dict)}
-            prospect.crm_modified_at = modified
-            prospect.last_synced_at = timezone.now()
-            prospect.sync_status = SyncStatus.SYNCED
             prospect.save()
-            prospect.stamp_changes([c.prospect_field for c in changes], modified)
-            prospect.save(update_fields=["field_changed_at"])
             SyncHistory.objects.create(
                 prospect=prospect,
                 at=timezone.now(),
