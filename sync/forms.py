@@ -8,6 +8,7 @@ from django import forms
 
 from prospects.models import CustomField
 from sync import describe as describes
+from sync.connectors import SETTINGS_FIELDS
 from sync.mapping import CUSTOM_PREFIX, FIXED_FIELDS, validate_rule
 from sync.models import Connector, DataSharingRule, FieldRule
 
@@ -133,20 +134,7 @@ class SettingsForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Connector
-        fields = [
-            "auto_create_prospects",
-            "auto_create_campaign",
-            "new_record_type",
-            "match_by_email",
-            "email_precedence",
-            "auto_change_email",
-            "delete_with_crm",
-            "exclude_partner_users",
-            "person_accounts",
-            "sync_interval",
-            "batch_threshold",
-            "api_share",
-        ]
+        fields = SETTINGS_FIELDS
         labels = {
             "auto_create_prospects": "Automatically create prospects",
             "auto_create_campaign": "Campaign for automatically created prospects",
