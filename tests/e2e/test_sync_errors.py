@@ -18,12 +18,10 @@ from prospects.factories import ProspectFactory, UserFactory
 from sync.engine.outbound import push_prospects
 from sync.mapping import ensure_default_rules
 from sync.models import Connector, FieldRule, SyncError
+from tests.e2e.conftest import SHOTS
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the thread
-playwright = pytest.importorskip("playwright.sync_api")
 
-SHOTS = Path("/tmp/leadbridge-e2e")
-CHROMIUM = "/usr/bin/chromium"
 COMMENT = (
     "Loved the webinar on lead scoring. Please have someone call me next week about the "
     "enterprise plan, pricing for 40 seats and SSO."
@@ -32,22 +30,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page(live_server):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
-    SHOTS.mkdir(exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(
-            viewport={"width": 1600, "height": 1000}, accept_downloads=True
-        )
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
+def page(browser_page):
+    """Headless Chromium (tests/e2e/conftest.py)."""
+    return browser_page
 
 
 @pytest.fixture

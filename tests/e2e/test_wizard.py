@@ -12,30 +12,17 @@ from django.contrib.auth.models import Group, Permission
 
 from prospects.factories import UserFactory
 from sync.models import Connector, ConnectorChange, FieldRule
+from tests.e2e.conftest import SHOTS
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the thread
-playwright = pytest.importorskip("playwright.sync_api")
 
-SHOTS = Path("/tmp/leadbridge-e2e")
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page(live_server):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
-    SHOTS.mkdir(exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
+def page(browser_page):
+    """Headless Chromium (tests/e2e/conftest.py)."""
+    return browser_page
 
 
 def log_in(page, live_server) -> None:
