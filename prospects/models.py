@@ -90,6 +90,27 @@ class Campaign(models.Model):
         return self.name
 
 
+class CrmQueue(models.Model):
+    """A Salesforce lead/contact queue (``Group`` of type ``Queue``) a prospect can be assigned to.
+
+    Read from Salesforce by the connector; a prospect assigned to a queue is created in
+    Salesforce owned by that queue, and a record Salesforce moves to a queue comes back here so.
+    """
+
+    sf_id = models.CharField("Salesforce id", max_length=18, unique=True)
+    name = models.CharField(max_length=255)
+    developer_name = models.CharField(max_length=255, blank=True)
+    is_active = models.BooleanField(default=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "CRM queue"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Prospect(models.Model):
     """A person in the marketing database, with Pardot's standard fields and CRM bookkeeping.
 
@@ -143,6 +164,14 @@ class Prospect(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_prospects",
     )
+    # Assigned to a Salesforce queue instead of a user (Pardot's "assign to queue").
+    assigned_queue = models.ForeignKey(
+        CrmQueue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="prospects",
+    )
     # Admin-defined custom fields, keyed by the custom field's API name.
     custom_fields = models.JSONField(default=dict, blank=True)
     # Timestamps
@@ -155,6 +184,8 @@ class Prospect(models.Model):
     crm_contact_id = models.CharField("CRM contact id", max_length=18, blank=True, db_index=True)
     crm_account_id = models.CharField("CRM account id", max_length=18, blank=True)
     crm_owner_id = models.CharField("CRM owner id", max_length=18, blank=True)
+    # Linked to a person account: crm_account_id is the Account, crm_contact_id its person contact.
+    crm_person_account = models.BooleanField("CRM person account", default=False)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     # Written to the package's external-id field on create, so a retried create upserts the same
     # record. A UUID, not the pk: pks repeat across databases (a reset demo, a restored backup).
