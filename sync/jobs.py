@@ -15,7 +15,7 @@ from sync.triggers import wake_workers
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 1000  # five Collections writes of 200: one Composite call
 JOB_BATCHES = 5
 BULK_BATCH = 10_000
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
 import requests
 import simple_salesforce
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 TIMEOUT = (10, 120)  # connect, read (seconds)
 COLLECTION_SIZE = 200  # sObject Collections accept at most 200 records per call
+# A Composite call counts as one API call and carries up to 25 subrequests, at most 5 of them
+# queries or sObject Collections — so 1,000 records written, or five queries, per call.
+COMPOSITE_HEAVY = 5
+# A query subrequest travels in a URL; real orgs refuse URIs over 16,384 bytes.
+QUERY_URL_BUDGET = 12_000
+DUPLICATE_RULE_HEADER = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
 BULK_POLL = 0.5  # seconds between Bulk API job status checks (each check is an API call)
 
 # Failures that go away on their own: retried with backoff, recorded only when retries run out.
@@ -351,6 +358,116 @@ class Client:
             next_url = result["nextRecordsUrl"]
             result = self.call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
 
+    def query_many(self, queries: Sequence[str]) -> list[list[dict]]:
+        """Run several SOQL queries, five to a Composite call; returns each one's records.
+
+        Further pages of a large result follow with ``query_more``. A whole call that fails
+        transiently is retried (queries are safe to repeat); a refused query raises.
+        """
+        results: list[list[dict]] = []
+        for start in range(0, len(queries), COMPOSITE_HEAVY):
+            chunk = list(queries[start : start + COMPOSITE_HEAVY])
+            if len(chunk) == 1:  # a Composite of one would cost the same call, with more bytes
+                results.append(self.query_all(chunk[0]))
+                continue
+            subrequests = [
+                {
+                    "method": "GET",
+                    "url": f"{self._data_path}/query?q={quote(soql, safe='')}",
+                    "referenceId": f"q{index}",
+                }
+                for index, soql in enumerate(chunk)
+            ]
+            for item in with_retries(
+                lambda subs=subrequests: self._composite_checked(subs),
+                attempts=self.retry_attempts,
+            ):
+                body = item["body"]
+                records = list(body.get("records") or [])
+                next_url = body.get("nextRecordsUrl")
+                while not body.get("done", True) and next_url:
+                    body = self.call(
+                        lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True)
+                    )
+                    records += body["records"]
+                    next_url = body.get("nextRecordsUrl")
+                for record in records:
+                    record.pop("attributes", None)
+                results.append(records)
+        return results
+
+    def _composite_checked(self, subrequests: list[dict]) -> list[dict]:
+        """A Composite call whose failed subrequests raise (transient if any was)."""
+        responses = self.composite(subrequests)
+        for item in responses:
+            if item["httpStatusCode"] >= 400:
+                raise subrequest_error(item)
+        return responses
+
+    @property
+    def _data_path(self) -> str:
+        return f"/services/data/v{self.credentials.api_version}"
+
+    def composite(self, subrequests: Sequence[dict]) -> list[dict]:
+        """One Composite call (allOrNone false): Salesforce's ``compositeResponse`` list."""
+        body = {"allOrNone": False, "compositeRequest": list(subrequests)}
+        response = self.call(
+            lambda sf: sf.restful(
+                "composite", method="POST", json=body, headers=DUPLICATE_RULE_HEADER
+            )
+        )
+        return response["compositeResponse"]
+
+    def collections(
+        self, writes: Sequence[tuple[str, str, Sequence[dict], str]]
+    ) -> list[list[dict]]:
+        """Many sObject Collections writes, five (1,000 records) to a Composite call.
+
+        ``writes`` are ``(method, sobject, records ≤ 200, external_id)``. Returns each write's
+        per-record results, as :meth:`collection` does; a write refused as a whole gives the
+        same error for each of its records (``_transient`` when it may be retried).
+        """
+        results: list[list[dict]] = []
+        for start in range(0, len(writes), COMPOSITE_HEAVY):
+            chunk = writes[start : start + COMPOSITE_HEAVY]
+            if len(chunk) == 1:
+                method, sobject, records, external_id = chunk[0]
+                results.append(self.collection(method, sobject, records, external_id=external_id))
+                continue
+            subrequests = []
+            for index, (method, sobject, records, external_id) in enumerate(chunk):
+                path, http = _collection_route(method, sobject, external_id)
+                subrequests.append(
+                    {
+                        "method": http,
+                        "url": f"{self._data_path}/{path}",
+                        "referenceId": f"w{index}",
+                        "body": _collection_body(sobject, records),
+                    }
+                )
+            for (_, _, records, _), item in zip(chunk, self.composite(subrequests), strict=True):
+                if item["httpStatusCode"] < 400 and isinstance(item["body"], list):
+                    results.append(item["body"])
+                    continue
+                error = subrequest_error(item)
+                results.append(
+                    [
+                        {
+                            "success": False,
+                            "errors": [
+                                {
+                                    "statusCode": error.code,
+                                    "message": error.message,
+                                    "fields": error.fields,
+                                }
+                            ],
+                            "_transient": error.transient,
+                        }
+                        for _ in records
+                    ]
+                )
+        return results
+
     def query_count(self, soql: str) -> int:
         return self.call(lambda sf: sf.query(soql))["totalSize"]
 
@@ -370,24 +487,16 @@ class Client:
         """
         if not records:
             return []
-        if len(records) > COLLECTION_SIZE:
-            raise ValueError("sObject Collections take at most 200 records")
-        body = {
-            "allOrNone": False,
-            "records": [{"attributes": {"type": sobject}, **record} for record in records],
-        }
-        if method == "create":
-            path, http = "composite/sobjects", "POST"
-        elif method == "update":
-            path, http = "composite/sobjects", "PATCH"
-        elif method == "upsert":
-            path, http = f"composite/sobjects/{sobject}/{external_id}", "PATCH"
-        else:
-            raise ValueError(f"unknown collection method {method!r}")
+        path, http = _collection_route(method, sobject, external_id)
+        body = _collection_body(sobject, records)
         # Duplicate rules set to "allow with alert" let the connector save, as they let users;
         # "block" rules still refuse (DUPLICATES_DETECTED becomes a Sync Error).
-        headers = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
-        return self.call(lambda sf: sf.restful(path, method=http, json=body, headers=headers)) or []
+        return (
+            self.call(
+                lambda sf: sf.restful(path, method=http, json=body, headers=DUPLICATE_RULE_HEADER)
+            )
+            or []
+        )
 
     def bulk_query(self, soql: str) -> Iterator[dict]:
         """Rows of a Bulk API 2.0 query job, streamed page by page (values are CSV text)."""
@@ -429,6 +538,40 @@ class Client:
 
     def delete(self, sobject: str, record_id: str) -> None:
         self.call(lambda sf: getattr(sf, sobject).delete(record_id))
+
+
+def _collection_route(method: str, sobject: str, external_id: str) -> tuple[str, str]:
+    if method == "create":
+        return "composite/sobjects", "POST"
+    if method == "update":
+        return "composite/sobjects", "PATCH"
+    if method == "upsert":
+        return f"composite/sobjects/{sobject}/{external_id}", "PATCH"
+    raise ValueError(f"unknown collection method {method!r}")
+
+
+def _collection_body(sobject: str, records: Sequence[dict]) -> dict:
+    if len(records) > COLLECTION_SIZE:
+        raise ValueError("sObject Collections take at most 200 records")
+    return {
+        "allOrNone": False,
+        "records": [{"attributes": {"type": sobject}, **record} for record in records],
+    }
+
+
+def subrequest_error(item: dict) -> SalesforceError:
+    """The error of a failed Composite subrequest (its body is Salesforce's error list)."""
+    body = item.get("body")
+    first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+    status = item.get("httpStatusCode") or 500
+    code = first.get("errorCode") or ("SERVER_ERROR" if status >= 500 else f"HTTP_{status}")
+    return SalesforceError(
+        code,
+        first.get("message") or f"The subrequest failed with HTTP {status}.",
+        fields=first.get("fields") or [],
+        status=status,
+        transient=True if status >= 500 else None,
+    )
 
 
 def _sobject_of(soql: str) -> str:

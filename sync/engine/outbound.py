@@ -11,7 +11,8 @@ Routing (the README draws it):
 5. Otherwise the prospect waits ("not synced: waiting for assignment"), which is not an error.
 
 Only fields whose value should flow to Salesforce and differs from what it holds are sent;
-nothing to send means no API call. Writes go through sObject Collections, 200 records a call.
+nothing to send means no API call. Lookups go five queries to a Composite call and writes five
+sObject Collections (1,000 records) to a Composite call; large creates use Bulk API 2.0.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,7 +33,13 @@ from sync.engine import package
 from sync.engine.rules import Change, create_payload, reconcile
 from sync.engine.values import normal, parse_sf_datetime, to_salesforce, write_prospect
 from sync.models import Connector, Direction, FieldRule, SyncError, SyncHistory
-from sync.salesforce import COLLECTION_SIZE, Client, SalesforceError
+from sync.salesforce import (
+    COLLECTION_SIZE,
+    COMPOSITE_HEAVY,
+    QUERY_URL_BUDGET,
+    Client,
+    SalesforceError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,7 @@ PARTNER_USER_TYPES = {"PowerPartner", "CspLitePortal", "CustomerSuccess", "Power
 
 # From this many creates in one push, Bulk API 2.0 beats Collections (fewer calls, faster).
 BULK_MIN = 2000
+QUERY_VALUES = 300  # ids or emails per lookup query (the URL length also caps it)
 BOOKKEEPING_FIELDS = [
     "crm_lead_id",
     "crm_contact_id",
@@ -100,6 +109,17 @@ class PushReport:
 
 
 @dataclass
+class Write:
+    """One sObject Collections write and the (target, operation, payload, changes) of each row."""
+
+    method: str
+    sobject: str
+    records: list[dict]
+    external_id: str
+    items: list[tuple]
+
+
+@dataclass
 class Target:
     """A prospect and the Salesforce record it syncs with (``record`` is None for a create)."""
 
@@ -131,44 +151,71 @@ class Pusher:
             names |= {"AccountId"}
         return sorted(n for n in names if n in available)
 
+    def queries(self, sobject: str, where: str, values: Iterable[str]) -> list[str]:
+        """SELECT the mapped fields of ``sobject`` WHERE ``where`` IN values, as few queries as
+        the URL length allows (each travels in a Composite subrequest's URL)."""
+        extra = " AND IsConverted = false" if sobject == "Lead" and where == "Email" else ""
+        if sobject == "User":
+            fields = self.client.fields_by_name("User")
+            select = "Id, Email" + (", UserType" if "UserType" in fields else "")
+            extra = " AND IsActive = true" if "IsActive" in fields else ""
+        else:
+            select = ", ".join(self.mapped_fields(sobject))
+        head = f"SELECT {select} FROM {sobject} WHERE {where} IN ("
+        soqls, chunk, size = [], [], 0
+        for value in sorted(set(values)):
+            quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+            cost = len(quote(quoted, safe="")) + 6
+            if chunk and (len(chunk) >= QUERY_VALUES or size + cost > QUERY_URL_BUDGET):
+                soqls.append(head + ", ".join(chunk) + ")" + extra)
+                chunk, size = [], 0
+            chunk.append(quoted)
+            size += cost
+        if chunk:
+            soqls.append(head + ", ".join(chunk) + ")" + extra)
+        return soqls
+
+    def fetch_many(self, wanted: list[tuple[str, str, Iterable[str]]]) -> list[list[dict]]:
+        """Several lookups ``(sobject, where, values)`` in as few Composite calls as possible."""
+        plans = [self.queries(sobject, where, values) for sobject, where, values in wanted]
+        flat = self.client.query_many([soql for plan in plans for soql in plan])
+        out, at = [], 0
+        for plan in plans:
+            out.append([record for rows in flat[at : at + len(plan)] for record in rows])
+            at += len(plan)
+        return out
+
     def fetch(self, sobject: str, where: str, values: Iterable[str]) -> list[dict]:
-        """SELECT the mapped fields of ``sobject`` WHERE ``where`` IN values (chunked)."""
-        values = sorted(set(values))
-        records: list[dict] = []
-        select = ", ".join(self.mapped_fields(sobject))
-        for start in range(0, len(values), COLLECTION_SIZE):
-            chunk = values[start : start + COLLECTION_SIZE]
-            quoted = ", ".join(
-                "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'" for v in chunk
-            )
-            extra = " AND IsConverted = false" if sobject == "Lead" and where == "Email" else ""
-            records += self.client.query_all(
-                f"SELECT {select} FROM {sobject} WHERE {where} IN ({quoted}){extra}"
-            )
-        return records
+        return self.fetch_many([(sobject, where, values)])[0]
+
+    def learn_owners(self, emails: set[str], rows: list[dict]) -> None:
+        """Note the active Salesforce user of each assigned user's email (None: unmapped)."""
+        if self.connector.exclude_partner_users:
+            rows = [r for r in rows if r.get("UserType") not in PARTNER_USER_TYPES]
+        for row in sorted(rows, key=lambda r: r["Id"]):
+            self._owner_ids.setdefault((row.get("Email") or "").lower(), row["Id"])
+        for email in emails:
+            self._owner_ids.setdefault(email, None)
 
     def owner_id(self, prospect: Prospect) -> str | None:
-        """The Salesforce user for the prospect's assigned user, matched by email."""
+        """The Salesforce owner: the assigned queue, else the assigned user matched by email."""
+        if prospect.assigned_queue_id and prospect.assigned_queue.is_active:
+            return prospect.assigned_queue.sf_id
         user = prospect.assigned_user
         if user is None or not user.email:
             return None
         email = user.email.lower()
         if email not in self._owner_ids:
-            fields = self.client.fields_by_name("User")
-            select = "Id, Email" + (", UserType" if "UserType" in fields else "")
-            active = " AND IsActive = true" if "IsActive" in fields else ""
-            quoted = email.replace("\\", "\\\\").replace("'", "\\'")
-            rows = self.client.query_all(
-                f"SELECT {select} FROM User WHERE Email = '{quoted}'{active}"
-            )
-            if self.connector.exclude_partner_users:
-                rows = [r for r in rows if r.get("UserType") not in PARTNER_USER_TYPES]
-            self._owner_ids[email] = rows[0]["Id"] if rows else None
+            self.learn_owners({email}, self.fetch("User", "Email", {email}))
         return self._owner_ids[email]
 
     # -- routing -------------------------------------------------------------------------------
     def route(self, prospects: Sequence[Prospect]) -> list[Target]:
-        """Pair each prospect with its record, or a record to create; note the rest."""
+        """Pair each prospect with its record, or a record to create; note the rest.
+
+        Every lookup of the batch — linked records by id, email matches, owners — goes out
+        together, five queries to a Composite call.
+        """
         targets: list[Target] = []
         linked: dict[str, dict[str, Prospect]] = {"Lead": {}, "Contact": {}}
         unlinked: list[Prospect] = []
@@ -181,13 +228,26 @@ class Pusher:
                 linked["Lead"][prospect.crm_lead_id] = prospect
             else:
                 unlinked.append(prospect)
+        wanted = [(sobject, "Id", by_id) for sobject, by_id in linked.items() if by_id]
+        emails = {p.email.lower() for p in unlinked if p.email}
+        scan = self.connector.match_by_email and len(emails) >= BULK_MIN
+        if self.connector.match_by_email and emails and not scan:
+            wanted += [("Contact", "Email", emails), ("Lead", "Email", emails)]
+        owners = {
+            p.assigned_user.email.lower()
+            for p in unlinked
+            if p.assigned_user_id and not p.assigned_queue_id and p.assigned_user.email
+        } - set(self._owner_ids)
+        if owners:
+            wanted.append(("User", "Email", owners))
+        found = dict(zip([(s, w) for s, w, _ in wanted], self.fetch_many(wanted), strict=True))
+        if owners:
+            self.learn_owners(owners, found[("User", "Email")])
         converted: dict[str, Prospect] = {}
         for sobject, by_id in linked.items():
-            if not by_id:
-                continue
-            found = {r["Id"]: r for r in self.fetch(sobject, "Id", by_id)}
+            records = {r["Id"]: r for r in found.get((sobject, "Id"), [])}
             for record_id, prospect in by_id.items():
-                record = found.get(record_id)
+                record = records.get(record_id)
                 if record is None:
                     self.fail(
                         prospect,
@@ -206,28 +266,31 @@ class Pusher:
                 else:
                     targets.append(Target(prospect, sobject, record))
         if converted:  # follow converted leads to their contact
-            found = {r["Id"]: r for r in self.fetch("Contact", "Id", converted)}
+            contacts = {r["Id"]: r for r in self.fetch("Contact", "Id", converted)}
             for contact_id, prospect in converted.items():
                 prospect.crm_contact_id = contact_id
-                if contact_id in found:
-                    targets.append(Target(prospect, "Contact", found[contact_id]))
-        targets += self.match_or_create(unlinked)
+                if contact_id in contacts:
+                    targets.append(Target(prospect, "Contact", contacts[contact_id]))
+        matches: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+        for sobject in ("Contact", "Lead"):
+            records = (
+                self.candidates(sobject, emails) if scan else found.get((sobject, "Email"), [])
+            )
+            for record in records:
+                matches[(record.get("Email") or "").lower()].append((sobject, record))
+        targets += self.match_or_create(unlinked, matches)
         return targets
 
-    def match_or_create(self, prospects: list[Prospect]) -> list[Target]:
-        matches: dict[str, list[tuple[str, dict]]] = defaultdict(list)
-        if prospects and self.connector.match_by_email:
-            emails = {p.email.lower() for p in prospects if p.email}
-            for sobject in ("Contact", "Lead"):
-                for record in self.candidates(sobject, emails):
-                    matches[(record.get("Email") or "").lower()].append((sobject, record))
+    def match_or_create(
+        self, prospects: list[Prospect], matches: dict[str, list[tuple[str, dict]]]
+    ) -> list[Target]:
         targets = []
         for prospect in prospects:
             candidates = matches.get(prospect.email.lower(), [])
             if candidates:
                 sobject, record = self.choose(candidates)
                 targets.append(Target(prospect, sobject, record, matched_by_email=True))
-            elif prospect.assigned_user_id:
+            elif prospect.assigned_user_id or prospect.assigned_queue_id:
                 targets.append(Target(prospect, self.create_type()))
             else:
                 self.note(
@@ -239,10 +302,8 @@ class Pusher:
         return targets
 
     def candidates(self, sobject: str, emails: set[str]) -> list[dict]:
-        """Visible records with these emails: SOQL by email for a batch, or for a big initial
-        push one Bulk API 2.0 scan of emails and a read of just the matches."""
-        if len(emails) < BULK_MIN:
-            return self.fetch(sobject, "Email", emails)
+        """For a big initial push: one Bulk API 2.0 scan of the object's emails, then a read of
+        just the records that match."""
         converted = " AND IsConverted = false" if sobject == "Lead" else ""
         soql = f"SELECT Id, Email FROM {sobject} WHERE Email != null{converted}"
         ids = [r["Id"] for r in self.client.bulk_query(soql) if r["Email"].lower() in emails]
@@ -479,35 +540,43 @@ class Pusher:
                     {},
                     changes,
                 )
+        writes: list[Write] = []
         for sobject, items in updates.items():
             for chunk in _chunks(items, COLLECTION_SIZE):
-                records = [{"Id": t.record["Id"], **payload} for t, payload, _ in chunk]
-                results = self.write(sobject, "update", records, [t.prospect for t, _, _ in chunk])
-                for (target, payload, changes), result in zip(chunk, results, strict=True):
-                    self.settle(target, "update", payload, changes, result)
-                self.flush()
+                writes.append(
+                    Write(
+                        "update",
+                        sobject,
+                        [{"Id": t.record["Id"], **payload} for t, payload, _ in chunk],
+                        "",
+                        [(t, "update", payload, changes) for t, payload, changes in chunk],
+                    )
+                )
         for sobject, items in creates.items():
             external_id = package.external_id_field(self.client, sobject)
             if external_id and len(items) >= BULK_MIN:
                 self.bulk_create(sobject, items, external_id)
                 continue
             for chunk in _chunks(items, COLLECTION_SIZE):
-                records = []
-                for target, payload in chunk:
-                    if external_id:
+                if external_id:
+                    for target, payload in chunk:
                         payload[external_id] = target.prospect.sync_key.hex
-                    records.append(payload)
-                method = "upsert" if external_id else "create"
-                results = self.write(
-                    sobject,
-                    method,
-                    records,
-                    [t.prospect for t, _ in chunk],
-                    external_id=external_id,
+                writes.append(
+                    Write(
+                        "upsert" if external_id else "create",
+                        sobject,
+                        [payload for _, payload in chunk],
+                        external_id or "",
+                        [(t, "create", payload, []) for t, payload in chunk],
+                    )
                 )
-                for (target, payload), result in zip(chunk, results, strict=True):
-                    self.settle(target, "create", payload, [], result)
-                self.flush()
+        for group in _chunks(writes, COMPOSITE_HEAVY):
+            for write, results in zip(group, self.write_many(group), strict=True):
+                for (target, operation, payload, changes), result in zip(
+                    write.items, results, strict=True
+                ):
+                    self.settle(target, operation, payload, changes, result)
+            self.flush()
         self.flush()
 
     def bulk_create(self, sobject: str, items: list[tuple[Target, dict]], external_id: str) -> None:
@@ -534,31 +603,22 @@ class Pusher:
                 self.flush()
         self.flush()
 
-    def write(
-        self,
-        sobject: str,
-        method: str,
-        records: list[dict],
-        prospects: list[Prospect],
-        external_id: str | None = None,
-    ) -> list[dict]:
-        """One Collections call; a whole-call failure becomes the same error for every record."""
+    def write_many(self, writes: list[Write]) -> list[list[dict]]:
+        """Up to five Collections writes in one Composite call. A whole-call failure becomes the
+        same error for every record, except a broken connection, which postpones the push."""
         try:
-            results = self.client.collection(
-                method, sobject, records, external_id=external_id or ""
+            return self.client.collections(
+                [(w.method, w.sobject, w.records, w.external_id) for w in writes]
             )
         except SalesforceError as exc:
-            results = [
-                {
-                    "success": False,
-                    "errors": [
-                        {"statusCode": exc.code, "message": exc.message, "fields": exc.fields}
-                    ],
-                    "_transient": exc.transient,
-                }
-                for _ in records
-            ]
-        return results
+            if exc.code in CONNECTION_CODES:
+                raise
+            failure = {
+                "success": False,
+                "errors": [{"statusCode": exc.code, "message": exc.message, "fields": exc.fields}],
+                "_transient": exc.transient,
+            }
+            return [[dict(failure) for _ in w.records] for w in writes]
 
     def settle(
         self, target: Target, operation: str, payload: dict, changes: list, result: dict
@@ -648,7 +708,9 @@ def push_prospects(
     client = client or Client.for_connector(connector)
     pusher = Pusher(connector, client)
     prospects = list(
-        Prospect.objects.filter(pk__in=prospect_ids).select_related("assigned_user", "campaign")
+        Prospect.objects.filter(pk__in=prospect_ids).select_related(
+            "assigned_user", "assigned_queue", "campaign"
+        )
     )
     try:
         targets = pusher.route(prospects)

@@ -20,7 +20,7 @@ from sync.models import SyncHistory, SyncQueueItem, SyncReason
 from sync.triggers import request_sync_many
 
 ROOT = Path(__file__).resolve().parents[2]
-TOTAL = 600  # three Collections batches of 200
+TOTAL = 1800  # two batches (1,000 then 800), each written in one Composite call
 
 
 def database_url() -> str:
