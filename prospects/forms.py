@@ -1,6 +1,6 @@
 from django import forms
 
-from prospects.models import CustomField, Prospect
+from prospects.models import CrmQueue, CustomField, Prospect
 
 CUSTOM_PREFIX = "custom:"
 
@@ -58,6 +58,7 @@ class ProspectForm(forms.ModelForm):
             "score",
             "grade",
             "assigned_user",
+            "assigned_queue",
             "comments",
             "notes",
             "opted_out",
@@ -72,6 +73,12 @@ class ProspectForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        queue = self.fields["assigned_queue"]
+        queue.queryset = CrmQueue.objects.filter(is_active=True) | CrmQueue.objects.filter(
+            pk=self.instance.assigned_queue_id or 0
+        )
+        queue.label = "Assigned queue"
+        queue.help_text = "A Salesforce lead queue; the record is created owned by the queue."
         self.custom_fields = list(CustomField.objects.all())
         values = self.instance.custom_fields or {}
         for custom in self.custom_fields:
@@ -89,6 +96,8 @@ class ProspectForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("assigned_user") and cleaned.get("assigned_queue"):
+            self.add_error("assigned_queue", "Assign the prospect to a user or a queue, not both.")
         values = dict(self.instance.custom_fields or {})
         for custom in self.custom_fields:
             value = cleaned.get(CUSTOM_PREFIX + custom.api_name)

@@ -19,7 +19,7 @@ from sync.triggers import request_sync
 
 def sync_reason_for(changed: list[str]) -> SyncReason:
     """The trigger reason for an edit: campaign and assignment changes have their own."""
-    if "assigned_user" in changed:
+    if "assigned_user" in changed or "assigned_queue" in changed:
         return SyncReason.ASSIGNMENT_CHANGE
     if "campaign" in changed:
         return SyncReason.CAMPAIGN_CHANGE
@@ -42,7 +42,7 @@ class ProspectDetailView(MarketerRequiredMixin, DetailView):
     template_name = "prospects/prospect_detail.html"
 
     def get_queryset(self):
-        return Prospect.objects.select_related("assigned_user", "campaign")
+        return Prospect.objects.select_related("assigned_user", "assigned_queue", "campaign")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -17,6 +17,9 @@ from sync.salesforce import Client, SalesforceError
 # Objects the mapping pages and the engine describe.
 SYNCED_OBJECTS = ("Lead", "Contact")
 MAX_AGE = timedelta(hours=24)
+# The engine trusts a cached describe this long (verification refreshes it on this cadence);
+# a field lost in between is refused by Salesforce and shows as a Sync Error, as in Pardot.
+ENGINE_MAX_AGE = timedelta(minutes=15)
 # Salesforce's answer when an object is invisible to the user.
 MISSING_CODES = {"NOT_FOUND", "INVALID_TYPE", "HTTP_404"}
 
@@ -70,6 +73,25 @@ def refresh_describes(
         name: _fetch_and_store(connector=connector, sobject=name, client=client)
         for name in sobjects
     }
+
+
+def prime_client(client: Client, connector: Connector) -> None:
+    """Give ``client`` the connector's recent describes, so a push describes nothing."""
+    fresh = SObjectDescribe.objects.filter(
+        connector=connector, fetched_at__gte=timezone.now() - ENGINE_MAX_AGE
+    ).exclude(data={})
+    client.prime_describes({row.sobject: row.data for row in fresh})
+
+
+def store_client_describes(client: Client, connector: Connector) -> None:
+    """Keep the describes ``client`` fetched for the next job (web and workers share them)."""
+    for sobject, data in client.fetched_describes.items():
+        SObjectDescribe.objects.update_or_create(
+            connector=connector,
+            sobject=sobject,
+            defaults={"data": data, "fetched_at": timezone.now()},
+        )
+    client.fetched_describes.clear()
 
 
 def field_describe(describe: dict | None, name: str) -> dict | None:

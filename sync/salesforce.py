@@ -245,6 +245,7 @@ class Client:
         self._sf: simple_salesforce.Salesforce | None = None
         self._token: Token | None = None
         self._describes: dict[str, dict] = {}
+        self.fetched_describes: dict[str, dict] = {}  # fetched by this client (to cache)
         self.api_calls = 0
 
     @classmethod
@@ -320,10 +321,16 @@ class Client:
     def describe_global(self) -> dict:
         return self.call(lambda sf: sf.describe())
 
+    def prime_describes(self, describes: dict[str, dict]) -> None:
+        """Describes known to be recent (a shared cache): used instead of calling Salesforce."""
+        for sobject, data in describes.items():
+            self._describes.setdefault(sobject, data)
+
     def describe(self, sobject: str, *, refresh: bool = False) -> dict:
         if refresh or sobject not in self._describes:
             try:
                 self._describes[sobject] = self.call(lambda sf: getattr(sf, sobject).describe())
+                self.fetched_describes[sobject] = self._describes[sobject]
             except SalesforceError as exc:
                 if exc.status == 404 or exc.code == "NOT_FOUND":
                     raise SalesforceError(

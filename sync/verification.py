@@ -9,6 +9,7 @@ outcome on the connector: ``verified_at``, ``problems`` (exactly what is missing
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 
 from django.utils import timezone
@@ -17,7 +18,10 @@ from sync import describe as describes
 from sync import history
 from sync.mapping import PACKAGE_FIELDS
 from sync.models import Connector, FieldRule
+from sync.queues import refresh_queues
 from sync.salesforce import Client, SalesforceError
+
+log = logging.getLogger(__name__)
 
 # Baseline object permissions of the connector user (Pardot's list, reference 1c).
 # "View All"/"Modify All" are not visible through describe; read/create/edit are.
@@ -139,6 +143,11 @@ def run_checks(*, connector: Connector, client: Client) -> Verification:
     who = result.user.get("Username") or connector.username or "connector user"
     result.checks.append(CheckLine("auth", f"Authenticate as {who}", True, "signed in"))
     result.checks += check_package(descs) + check_objects(descs) + check_fields(connector, descs)
+    try:  # the queues prospects may be assigned to; not being able to read them blocks nothing
+        count = refresh_queues(client)
+        result.checks.append(CheckLine("queues", "Read lead and contact queues", True, f"{count}"))
+    except SalesforceError as exc:
+        log.warning("could not read the org's queues: %s", exc.code)
     return result
 
 

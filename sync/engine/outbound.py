@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from prospects.models import Prospect, SyncStatus
+from sync import describe as describes
 from sync import errors as error_log
 from sync.engine import package
 from sync.engine.rules import Change, create_payload, reconcile
@@ -706,6 +707,7 @@ def push_prospects(
        → one Sync Error per unfinished prospect.
     """
     client = client or Client.for_connector(connector)
+    describes.prime_client(client, connector)
     pusher = Pusher(connector, client)
     prospects = list(
         Prospect.objects.filter(pk__in=prospect_ids).select_related(
@@ -731,6 +733,7 @@ def push_prospects(
             sobject = connector.new_record_type
             for prospect in unfinished:
                 pusher.fail(prospect, sobject, "push", "", exc, payload={})
+    describes.store_client_describes(client, connector)
     pusher.report.api_calls = client.api_calls
     Connector.objects.filter(pk=connector.pk).update(last_push_at=timezone.now())
     return pusher.report
