@@ -32,6 +32,11 @@ Names the connector (and its tests) can rely on:
   Only (the connector edits unit A's, not unit B's: INSUFFICIENT_ACCESS_OR_READONLY);
   Subscription__c Private (unit B's are invisible to the connector). Set Lead or Contact to
   Private in the admin to hide unit B's leads/contacts. The connector may not delete Accounts.
+* Person accounts on (sandbox/person.py): Account record types "Business Account" and "Person
+  Account" (``IsPersonType``); Account has ``IsPersonAccount``, ``PersonContactId``, FirstName,
+  LastName, Salutation, the ``Person*`` contact fields and every Contact custom field as
+  ``__pc`` (``Customer_Comment__pc`` … ``pi__Pardot_Prospect_Id__pc``, external id, unique);
+  Contact has ``IsPersonAccount``. Two person accounts: Priya Raman and Tomas Lindqvist.
 * Data: 300 accounts, 1,200 contacts, 1,500 leads (60 converted), 300 opportunities with
   contact roles, 8 campaigns with member statuses and members, tasks and subscriptions.
 """
@@ -212,6 +217,10 @@ def _build() -> Org:
     objects = metadata.install_standard_objects(org)
     for name in ("Lead", "Contact"):
         metadata.add_fields(objects[name], PERSON_CUSTOM_FIELDS + PARDOT_FIELDS)
+    record_types = metadata.enable_person_accounts(
+        org, objects, PERSON_CUSTOM_FIELDS + PARDOT_FIELDS
+    )
+    Record.objects.using(DB).bulk_create(record_types)
     profiles = _profiles(org)
     users = _users(org, objects, profiles)
     _security(objects, profiles)
@@ -224,7 +233,7 @@ def _build() -> Org:
         client_secret=CLIENT_SECRET,
         run_as=users["connector"],
     )
-    _records(org, objects, users, queues)
+    _records(org, objects, users, queues, record_types)
     return org
 
 
@@ -364,13 +373,13 @@ def _queues(org: Org, objects: dict, users: dict) -> dict[str, str]:
 
 def _security(objects: dict, profiles: dict) -> None:
     connector = profiles["connector"]
-    for name in ("Lead", "Contact"):
+    for name, suffix in (("Lead", "__c"), ("Contact", "__c"), ("Account", "__pc")):
         fields = {f.name: f for f in Field.objects.using(DB).filter(sobject=objects[name])}
         FieldPermission.objects.using(DB).create(
-            profile=connector, field=fields["Sales_Notes__c"], readable=True, editable=False
+            profile=connector, field=fields[f"Sales_Notes{suffix}"], readable=True, editable=False
         )
         FieldPermission.objects.using(DB).create(
-            profile=connector, field=fields["Credit_Limit__c"], readable=False, editable=False
+            profile=connector, field=fields[f"Credit_Limit{suffix}"], readable=False, editable=False
         )
     ObjectPermission.objects.using(DB).create(
         profile=connector, sobject=objects["Account"], can_delete=False
@@ -470,7 +479,7 @@ class _Maker:
                 sobject=sobject,
                 data=full,
                 owner_id=owner,
-                email=str(full.get("Email", "")).lower(),
+                email=str(full.get("Email", full.get("PersonEmail", ""))).lower(),
                 ext_id=str(full.get(ext, "")).lower() if ext else "",
                 system_modstamp=stamp,
             )
@@ -526,7 +535,9 @@ def _address(data: dict, prefix: str) -> dict:
     }
 
 
-def _records(org: Org, objects: dict, users: dict, queues: dict) -> None:
+def _records(
+    org: Org, objects: dict, users: dict, queues: dict, record_types: list[Record]
+) -> None:
     maker = _Maker(org, objects, users["admin"].pk)
     rng = maker.rng
     unit_a = [users["alice"].pk, users["arthur"].pk, users["connector"].pk]
@@ -534,6 +545,14 @@ def _records(org: Org, objects: dict, users: dict, queues: dict) -> None:
     owners = unit_a + unit_b
     campaigns = _campaigns(maker, users)
     accounts, contacts = _accounts_and_contacts(maker, owners)
+    person_type = next(r.pk for r in record_types if r.data["IsPersonType"])
+    business_type = next(r.pk for r in record_types if not r.data["IsPersonType"])
+    for row in maker.rows:
+        if row.sobject == "Account":
+            row.data.update({"RecordTypeId": business_type, "IsPersonAccount": False})
+        elif row.sobject == "Contact":
+            row.data["IsPersonAccount"] = False
+    _person_accounts(maker, person_type, users["connector"].pk)
     _opportunities(maker, accounts, contacts, owners, campaigns)
     leads = _leads(maker, owners + [queues["inbound"], queues["enterprise"]], accounts, contacts)
     _members(maker, campaigns, leads, contacts)
@@ -635,6 +654,62 @@ def _accounts_and_contacts(maker: _Maker, owners: list[str]) -> tuple[list[str],
                 )
             )
     return accounts, contacts
+
+
+PERSON_ACCOUNTS = [
+    # (first, last, email, Pardot prospect id, city)
+    ("Priya", "Raman", "priya.raman@example.com", "pa-1", "Austin"),
+    ("Tomas", "Lindqvist", "tomas.lindqvist@example.com", "pa-2", "Seattle"),
+]
+
+
+def _person_accounts(maker: _Maker, person_type: str, owner: str) -> None:
+    """Two person accounts, each with its person Contact (see sandbox/person.py)."""
+    for first, last, email, prospect_id, city in PERSON_ACCOUNTS:
+        shared = {"Phone": "+1 555 010 2000", "OwnerId": owner}
+        account = maker.add(
+            "Account",
+            {
+                "RecordTypeId": person_type,
+                "IsPersonAccount": True,
+                "FirstName": first,
+                "LastName": last,
+                "Name": f"{first} {last}",
+                "PersonEmail": email,
+                "PersonMailingCity": city,
+                "PersonMailingCountry": "United States",
+                "PersonMailingCountryCode": "US",
+                "PersonLeadSource": "Web",
+                "PersonHasOptedOutOfEmail": False,
+                "PersonDoNotCall": False,
+                "Customer_Comment__pc": "Individual buyer",
+                EXTERNAL_ID_FIELD.removesuffix("__c") + "__pc": prospect_id,
+                **shared,
+            },
+            owner=owner,
+        )
+        contact = maker.add(
+            "Contact",
+            {
+                "AccountId": account,
+                "IsPersonAccount": True,
+                "FirstName": first,
+                "LastName": last,
+                "Name": f"{first} {last}",
+                "Email": email,
+                "MailingCity": city,
+                "MailingCountry": "United States",
+                "MailingCountryCode": "US",
+                "LeadSource": "Web",
+                "HasOptedOutOfEmail": False,
+                "DoNotCall": False,
+                "Customer_Comment__c": "Individual buyer",
+                EXTERNAL_ID_FIELD: prospect_id,
+                **shared,
+            },
+            owner=owner,
+        )
+        maker.rows[-2].data["PersonContactId"] = contact
 
 
 def _opportunities(

@@ -30,6 +30,7 @@ KEY_PREFIXES: dict[str, str] = {
     "Event": "00U",
     "BulkJob": "750",
     "QueryLocator": "01g",
+    "RecordType": "012",
 }
 
 ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Za-z0-5]{3})?$")

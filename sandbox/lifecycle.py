@@ -6,7 +6,7 @@ stamp SystemModstamp so an incremental sync sees every change.
 
 from django.db import transaction
 
-from sandbox import ids
+from sandbox import ids, person, rules
 from sandbox.models import Org, Record
 from sandbox.records import DB, where_field
 from sandbox.schema import get_schema
@@ -64,16 +64,16 @@ def _touch(record: Record, changes: dict, user_id: str = "") -> None:
     record.system_modstamp = stamp
     record.is_deleted = bool(record.data.get("IsDeleted"))
     record.owner_id = record.data.get("OwnerId", "")
-    record.email = str(record.data.get("Email", "")).lower()
+    record.email = str(record.data.get("Email", record.data.get("PersonEmail", ""))).lower()
     record.save(using=DB)
 
 
-def _new(org: Org, sobject: str, data: dict, user_id: str) -> Record:
+def _new(org: Org, sobject: str, data: dict, user_id: str, record_id: str = "") -> Record:
     schema = get_schema(org)
     obj = schema.sobject(sobject)
     stamp = now()
     text = format_datetime(stamp)
-    record_id = ids.new_id(obj.key_prefix)
+    record_id = record_id or ids.new_id(obj.key_prefix)
     full = {
         "Id": record_id,
         "IsDeleted": False,
@@ -85,18 +85,16 @@ def _new(org: Org, sobject: str, data: dict, user_id: str) -> Record:
         **{k: v for k, v in data.items() if v is not None and obj.field(k)},
     }
     ext = obj.indexed_ext_field
-    full["Name"] = (
-        " ".join(p for p in (full.get("FirstName"), full.get("LastName")) if p)
-        if sobject == "Contact"
-        else full.get("Name")
-    )
+    rules.apply_defaults(obj, full)
+    if sobject == "Contact" or full.get("IsPersonAccount"):
+        person.derive_name(full)
     return Record.objects.using(DB).create(
         pk=record_id,
         org=org,
         sobject=sobject,
         data=full,
         owner_id=full.get("OwnerId", ""),
-        email=str(full.get("Email", "")).lower(),
+        email=str(full.get(obj.email_field, "")).lower() if obj.email_field else "",
         ext_id=str(full.get(ext, "")).lower() if ext else "",
         system_modstamp=stamp,
     )
@@ -107,7 +105,8 @@ def convert_lead(
 ) -> dict:
     """Convert a lead as Salesforce does.
 
-    1. Create an Account from Company (or use ``account``) and a Contact from the lead's fields.
+    1. Create an Account from Company (or use ``account``) and a Contact from the lead's fields;
+       with person accounts on and no Company, a person account and its person Contact.
     2. Optionally create an Opportunity for the account.
     3. Mark the lead converted (IsConverted, Converted*Id, ConvertedDate, Status).
     4. Move the lead's campaign memberships to the contact.
@@ -118,16 +117,19 @@ def convert_lead(
     owner = data.get("OwnerId", "")
     if not owner.startswith("005"):
         owner = data.get("CreatedById", "")
+    contact_data = {
+        CONTACT_FROM_LEAD.get(k, k): v for k, v in data.items() if k not in SKIP_ON_CONVERT
+    }
     with transaction.atomic(using=DB):
-        account = account or _new(
-            org, "Account", {"Name": data.get("Company"), "OwnerId": owner}, owner
-        )
-        contact_data = {
-            CONTACT_FROM_LEAD.get(k, k): v for k, v in data.items() if k not in SKIP_ON_CONVERT
-        }
-        contact = _new(
-            org, "Contact", {**contact_data, "AccountId": account.pk, "OwnerId": owner}, owner
-        )
+        if account is None and not data.get("Company") and _person_accounts(org):
+            account, contact = _new_person_account(org, {**contact_data, "OwnerId": owner}, owner)
+        else:
+            account = account or _new(
+                org, "Account", {"Name": data.get("Company"), "OwnerId": owner}, owner
+            )
+            contact = _new(
+                org, "Contact", {**contact_data, "AccountId": account.pk, "OwnerId": owner}, owner
+            )
         opportunity = None
         if create_opportunity:
             opportunity = _new(
@@ -168,6 +170,41 @@ def convert_lead(
     }
 
 
+def _person_accounts(org: Org) -> bool:
+    return person.enabled(get_schema(org).sobject("Account"))
+
+
+def _new_person_account(org: Org, contact_data: dict, user_id: str) -> tuple[Record, Record]:
+    """A person account and its person Contact, both from the same contact fields."""
+    contact_id = ids.new_id("003")
+    account_fields = get_schema(org).sobject("Account").fields.values()
+    mirrored = {
+        f.name: contact_data.get(person.contact_field(f.name))
+        for f in account_fields
+        if person.contact_field(f.name)
+    }
+    types = person.record_types(org.pk)
+    account = _new(
+        org,
+        "Account",
+        {
+            **mirrored,
+            "RecordTypeId": person.person_type_id(types),
+            "IsPersonAccount": True,
+            "PersonContactId": contact_id,
+        },
+        user_id,
+    )
+    contact = _new(
+        org,
+        "Contact",
+        {**contact_data, "AccountId": account.pk, "IsPersonAccount": True},
+        user_id,
+        record_id=contact_id,
+    )
+    return account, contact
+
+
 def delete_record(record: Record) -> None:
     """Move a record to the recycle bin (IsDeleted, queryAll and /deleted see it)."""
     stamp = now()
@@ -176,9 +213,14 @@ def delete_record(record: Record) -> None:
 
 
 def undelete_record(record: Record) -> None:
-    """Restore a record from the recycle bin."""
+    """Restore a record from the recycle bin (a person account with its person Contact)."""
     record.deleted_at = None
     _touch(record, {"IsDeleted": False})
+    contact_id = record.data.get("PersonContactId") if record.data.get("IsPersonAccount") else None
+    contact = Record.objects.using(DB).filter(pk=contact_id or "", is_deleted=True).first()
+    if contact is not None:
+        contact.deleted_at = None
+        _touch(contact, {"IsDeleted": False})
 
 
 def merge_records(master: Record, duplicates: list[Record]) -> int:

@@ -115,7 +115,7 @@ def spec(name: str, type_: str, length: int = 0, label: str = "", flags: str = "
 
 
 def _label(name: str) -> str:
-    base = name.removesuffix("__c").removeprefix("pi__")
+    base = name.removesuffix("__c").removesuffix("__pc").removeprefix("pi__")
     base = base.removesuffix("Id") if name.endswith("Id") and len(name) > 2 else base
     out = ""
     for i, ch in enumerate(base):
@@ -416,6 +416,20 @@ OBJECTS: dict[str, dict] = {
             spec("Email", "email", 255),
         ],
     },
+    "RecordType": {
+        "label": ("Record Type", "Record Types"),
+        "owner": None,
+        "readonly": True,
+        "prefix": "012",
+        "fields": [
+            spec("Name", "string", 80, "Record Type Name", "req", name_field=True),
+            spec("DeveloperName", "string", 80, "Record Type Name"),
+            spec("SobjectType", "string", 40, "SObject Type Name"),
+            spec("IsActive", "boolean", 0, "Active", "def"),
+            spec("IsPersonType", "boolean", 0, "Is Person Type", "ro def"),
+            spec("Description", "string", 255),
+        ],
+    },
     "Organization": {
         "label": ("Organization", "Organizations"),
         "owner": None,
@@ -497,7 +511,7 @@ def _field_row(sobject: SObject, item: Spec) -> Field:
         calculated="calc" in flags,
         unique="uniq" in flags,
         external_id="ext" in flags,
-        custom=name.endswith("__c"),
+        custom=name.endswith(("__c", "__pc")),
         restricted_picklist="restricted" in flags,
         picklist_values=extra.get("picklist_values", []),
         reference_to=extra.get("reference_to", []),
@@ -528,3 +542,99 @@ def install_standard_objects(org: Org) -> dict[str, SObject]:
         add_fields(sobject, system_fields(definition["owner"]) + definition["fields"])
         made[name] = sobject
     return made
+
+
+# Person accounts: Account field → the person Contact field it mirrors. Custom contact fields
+# ``X__c`` appear on Account as ``X__pc``; Phone, Fax, Description and OwnerId are shared.
+PERSON_FIELDS: dict[str, str] = {
+    "Salutation": "Salutation",
+    "FirstName": "FirstName",
+    "LastName": "LastName",
+    "PersonEmail": "Email",
+    "PersonTitle": "Title",
+    "PersonDepartment": "Department",
+    "PersonMailingStreet": "MailingStreet",
+    "PersonMailingCity": "MailingCity",
+    "PersonMailingState": "MailingState",
+    "PersonMailingPostalCode": "MailingPostalCode",
+    "PersonMailingCountry": "MailingCountry",
+    "PersonMailingStateCode": "MailingStateCode",
+    "PersonMailingCountryCode": "MailingCountryCode",
+    "PersonHomePhone": "HomePhone",
+    "PersonMobilePhone": "MobilePhone",
+    "PersonLeadSource": "LeadSource",
+    "PersonHasOptedOutOfEmail": "HasOptedOutOfEmail",
+    "PersonDoNotCall": "DoNotCall",
+    "PersonBirthdate": "Birthdate",
+    "PersonEmailBouncedReason": "EmailBouncedReason",
+    "PersonEmailBouncedDate": "EmailBouncedDate",
+}
+SHARED_PERSON_FIELDS = ("Phone", "Fax", "Description", "OwnerId")
+
+
+def person_account_fields(contact_custom: list[Spec]) -> list[Spec]:
+    """Account's person-account fields: record type, person flags, Person* and ``__pc``."""
+    standard = [
+        ref("RecordTypeId", ["RecordType"], "RecordType", label="Record Type ID"),
+        spec("IsPersonAccount", "boolean", 0, "Is Person Account", "ro def"),
+        ref("PersonContactId", ["Contact"], "PersonContact", "ro", "Person Contact ID"),
+        pick("Salutation", SALUTATIONS, length=40),
+        spec("FirstName", "string", 40, "First Name"),
+        spec("LastName", "string", 80, "Last Name"),
+        spec("PersonEmail", "email", 80, "Email"),
+        spec("PersonTitle", "string", 128, "Title"),
+        spec("PersonDepartment", "string", 80, "Department"),
+        *address("PersonMailing", "Mailing"),
+        spec("PersonHomePhone", "phone", 40, "Home Phone"),
+        spec("PersonMobilePhone", "phone", 40, "Mobile"),
+        pick("PersonLeadSource", LEAD_SOURCE, label="Lead Source"),
+        spec("PersonHasOptedOutOfEmail", "boolean", 0, "Email Opt Out", "def"),
+        spec("PersonDoNotCall", "boolean", 0, "Do Not Call", "def"),
+        spec("PersonBirthdate", "date", 0, "Birthdate"),
+        spec("PersonEmailBouncedReason", "string", 255, "Email Bounced Reason"),
+        spec("PersonEmailBouncedDate", "datetime", 0, "Email Bounced Date"),
+    ]
+    mirrored = [
+        (name.removesuffix("__c") + "__pc", *rest)
+        for name, *rest in contact_custom
+        if name.endswith("__c")
+    ]
+    return standard + mirrored
+
+
+def enable_person_accounts(org: Org, objects: dict[str, SObject], contact_custom: list[Spec]):
+    """Turn person accounts on: Account and Contact fields, and the two Account record types.
+
+    Returns the record types as ``Record`` rows to store (business, person).
+    """
+    from sandbox.models import Record
+    from sandbox.values import format_datetime, now
+
+    add_fields(objects["Account"], person_account_fields(contact_custom))
+    add_fields(
+        objects["Contact"], [spec("IsPersonAccount", "boolean", 0, "Is Person Account", "ro def")]
+    )
+    stamp = now()
+    rows = []
+    for name, developer, person in (
+        ("Business Account", "Business_Account", False),
+        ("Person Account", "PersonAccount", True),
+    ):
+        record_id = ids.new_id("012")
+        text = format_datetime(stamp)
+        data = {
+            "Id": record_id,
+            "IsDeleted": False,
+            "CreatedDate": text,
+            "LastModifiedDate": text,
+            "SystemModstamp": text,
+            "Name": name,
+            "DeveloperName": developer,
+            "SobjectType": "Account",
+            "IsActive": True,
+            "IsPersonType": person,
+        }
+        rows.append(
+            Record(pk=record_id, org=org, sobject="RecordType", data=data, system_modstamp=stamp)
+        )
+    return rows

@@ -439,7 +439,7 @@ def _pushdown(actor: Actor, obj: ObjectMeta, node, text: str) -> tuple[Q | None,
 def _column_for(obj: ObjectMeta, fmeta: FieldMeta) -> str | None:
     if fmeta.name == "Id":
         return "id"
-    if fmeta.name == "Email":
+    if fmeta.name == obj.email_field:
         return "email"
     if fmeta.name == obj.indexed_ext_field:
         return "ext_id"

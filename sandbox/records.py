@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
-from sandbox import faults, ids, rules
+from sandbox import faults, ids, person, rules
 from sandbox.errors import ApiError, not_found
 from sandbox.models import OrgUser, Record
 from sandbox.schema import Actor, FieldMeta, ObjectMeta
@@ -79,6 +79,15 @@ class Batch:
     holders: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
     # Lookup targets fetched once per batch: id → {sobject, owner_id, is_deleted} (or None).
     targets: dict[str, dict | None] = field(default_factory=dict)
+    # Records a staged write drags along (a person account's Contact): (record, created).
+    companions: list[tuple[Record, bool]] = field(default_factory=list)
+    # Account record type id → is a person type, loaded on first use.
+    record_types: dict[str, bool] | None = None
+
+    def account_record_types(self, org_id: str) -> dict[str, bool]:
+        if self.record_types is None:
+            self.record_types = person.record_types(org_id)
+        return self.record_types
 
 
 def where_field(queryset: QuerySet, name: str, lookup: str, value: object) -> QuerySet:
@@ -154,7 +163,7 @@ def find_by_field(actor: Actor, obj: ObjectMeta, fmeta: FieldMeta, value: str) -
         query = query.filter(pk=normalized or "")
     elif fmeta.name == obj.indexed_ext_field:
         query = query.filter(ext_id=value.lower())
-    elif fmeta.type == "email":
+    elif fmeta.name == obj.email_field:
         query = query.filter(email=value.lower())
     else:
         query = where_field(query, fmeta.name, "iexact", value)
@@ -179,16 +188,18 @@ def write_records(
     results: list[Result] = []
     staged: list[tuple[Record, bool]] = []
     for op in ops:
+        mark = len(batch.companions)
         try:
             record, created = _stage(actor, op, batch)
         except ApiError as error:
+            del batch.companions[mark:]
             results.append(Result(error=error, matches=error.extra.pop("_matches", [])))
             continue
         staged.append((record, created))
         results.append(Result(id=record.pk, created=created))
     if all_or_none and (others_failed or any(r.error for r in results)):
         return [r if r.error else Result(error=ROLLED_BACK) for r in results]
-    _commit(staged)
+    _commit(staged + batch.companions)
     return results
 
 
@@ -205,7 +216,7 @@ def _prefetch_holders(actor: Actor, ops: list[Op], batch: Batch) -> None:
     for op in ops:
         if op.kind == "delete" or not isinstance(op.body, dict):
             continue
-        for column, name in (("email", "Email"), ("ext_id", op.obj.indexed_ext_field)):
+        for column, name in (("email", op.obj.email_field), ("ext_id", op.obj.indexed_ext_field)):
             value = _sent_value(op.body, name) if name else None
             if column == "ext_id" and op.kind == "upsert" and op.ext_field == name:
                 value = (op.ext_value or "").lower() or value
@@ -259,7 +270,7 @@ def _stage(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
     if op.kind == "create":
         return _stage_create(actor, op.obj, op.body, batch), True
     if op.kind == "delete":
-        return _stage_delete(actor, op.obj, op.record_id), False
+        return _stage_delete(actor, op.obj, op.record_id, batch), False
     if op.kind == "update":
         record = fetch(actor, op.obj, op.record_id or "", for_write=True)
         return _stage_update(actor, op.obj, record, op.body, batch), False
@@ -294,10 +305,20 @@ def _stage_upsert(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
     return _stage_create(actor, op.obj, body, batch), True
 
 
-def _stage_delete(actor: Actor, obj: ObjectMeta, record_id: str | None) -> Record:
+def _stage_delete(actor: Actor, obj: ObjectMeta, record_id: str | None, batch: Batch) -> Record:
     if not actor.object_perm(obj)[3]:
         raise insufficient_access()
     record = fetch(actor, obj, record_id or "", for_write=True)
+    person.guard_person_contact(record)
+    _mark_deleted(record)
+    if record.data.get("PersonContactId") and record.data.get("IsPersonAccount"):
+        contact = Record.objects.using(DB).filter(pk=record.data["PersonContactId"]).first()
+        if contact is not None and not contact.is_deleted:
+            batch.companions.append((_mark_deleted(contact), False))
+    return record
+
+
+def _mark_deleted(record: Record) -> Record:
     stamp = now()
     record.is_deleted, record.deleted_at, record.system_modstamp = True, stamp, stamp
     record.data = {**record.data, "IsDeleted": True, "SystemModstamp": format_datetime(stamp)}
@@ -324,7 +345,12 @@ def _stage_create(actor: Actor, obj: ObjectMeta, body: dict, batch: Batch) -> Re
         merged["OwnerId"] = actor.user_id
     merged.update(changes)
     rules.apply_defaults(obj, merged)
+    is_person = person.enabled(obj) and person.prepare_create(
+        changes, merged, batch.account_record_types(actor.org.pk)
+    )
     _check_merged(actor, obj, merged, set(changes), creating=True, batch=batch)
+    if is_person:
+        _stage_person_contact(actor, merged, None, batch, stamp)
     return _to_record(
         actor, obj, Record(pk=record_id, org_id=actor.org.pk, sobject=obj.name), merged, stamp
     )
@@ -341,6 +367,7 @@ def _stage_update(
         and not actor.profile.edit_converted_leads
     ):
         raise ApiError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", 400, [])
+    person.guard_person_contact(record)
     changes = _changes(actor, obj, body, creating=False)
     stamp = now()
     merged = {
@@ -350,8 +377,51 @@ def _stage_update(
         "LastModifiedById": actor.user_id,
         "SystemModstamp": format_datetime(stamp),
     }
+    is_person = person.enabled(obj) and person.prepare_update(
+        record.data, changes, merged, batch.account_record_types(actor.org.pk)
+    )
     _check_merged(actor, obj, merged, set(changes), creating=False, batch=batch)
+    if is_person:
+        _stage_person_contact(actor, merged, set(changes), batch, stamp)
     return _to_record(actor, obj, record, merged, stamp)
+
+
+def _stage_person_contact(
+    actor: Actor, account: dict, touched: set[str] | None, batch: Batch, stamp
+) -> None:
+    """Create (``touched`` None) or update a person account's Contact to mirror the account.
+
+    The Contact's own unique fields are checked; its validation and duplicate rules are not
+    run (Salesforce applies the Account's rules to a person account).
+    """
+    contact_obj = actor.schema.sobject("Contact")
+    text = format_datetime(stamp)
+    values = {
+        k: v for k, v in person.contact_values(account, touched).items() if contact_obj.field(k)
+    }
+    if touched is None:
+        record = Record(pk=account["PersonContactId"], org_id=actor.org.pk, sobject="Contact")
+        data = {
+            "Id": record.pk,
+            "IsDeleted": False,
+            "CreatedDate": text,
+            "CreatedById": actor.user_id,
+            "AccountId": account["Id"],
+            "IsPersonAccount": True,
+            **values,
+        }
+        rules.apply_defaults(contact_obj, data)
+    else:
+        record = Record.objects.using(DB).filter(pk=account.get("PersonContactId") or "").first()
+        if record is None or not values:
+            return
+        data = {**record.data, **values}
+    data.update(
+        {"LastModifiedDate": text, "LastModifiedById": actor.user_id, "SystemModstamp": text}
+    )
+    rules.derive_fields(contact_obj, data)
+    _check_unique(actor, contact_obj, data, set(values), batch)
+    batch.companions.append((_to_record(actor, contact_obj, record, data, stamp), touched is None))
 
 
 def _changes(actor: Actor, obj: ObjectMeta, body: dict, *, creating: bool) -> dict:
@@ -511,7 +581,7 @@ def _duplicate_matches(
         .exclude(pk=own_id)
     )
     for name, value in zip(names, values, strict=True):
-        if obj.field(name) and obj.field(name).type == "email":
+        if name == obj.email_field:
             query = query.filter(email=str(value).lower())
         else:
             query = where_field(query, name, "iexact", str(value))
@@ -589,7 +659,7 @@ def _to_record(actor: Actor, obj: ObjectMeta, record: Record, merged: dict, stam
     data = {k: v for k, v in merged.items() if v is not None}
     record.data = data
     record.owner_id = data.get("OwnerId", "")
-    record.email = str(data.get("Email", "")).lower()
+    record.email = str(data.get(obj.email_field, "")).lower() if obj.email_field else ""
     ext = obj.indexed_ext_field
     record.ext_id = str(data.get(ext, "")).lower() if ext else ""
     record.is_deleted = bool(data.get("IsDeleted"))

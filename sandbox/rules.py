@@ -35,7 +35,7 @@ JSON_TYPE_NAMES = {
 ADDRESS_GROUPS: dict[str, list[str]] = {
     "Lead": [""],
     "Contact": ["Mailing"],
-    "Account": ["Billing", "Shipping"],
+    "Account": ["Billing", "Shipping", "PersonMailing"],
 }
 
 

@@ -80,6 +80,14 @@ class ObjectMeta:
         names = sorted(f.name for f in self.fields.values() if f.external_id)
         return names[0] if names else None
 
+    @cached_property
+    def email_field(self) -> str | None:
+        """The field copied into ``Record.email``: Email, or a person account's PersonEmail."""
+        for name in ("Email", "PersonEmail"):
+            if self.field(name):
+                return self.field(name).name
+        return None
+
     @property
     def has_owner(self) -> bool:
         return "ownerid" in self.fields
