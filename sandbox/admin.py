@@ -25,6 +25,7 @@ from sandbox.models import (
     QueueMember,
     Record,
     SObject,
+    TriggerRule,
     ValidationRule,
 )
 
@@ -93,6 +94,12 @@ class ProfileAdmin(admin.ModelAdmin):
 @admin.register(ValidationRule)
 class ValidationRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "sobject", "active", "match", "error_message", "error_field"]
+    list_filter = ["active", "sobject"]
+
+
+@admin.register(TriggerRule)
+class TriggerRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "sobject", "active", "match", "exception_type", "exception_message"]
     list_filter = ["active", "sobject"]
 
 

@@ -25,7 +25,9 @@ Names the connector (and its tests) can rely on:
   on, ``pi__Pardot_Prospect_Id__c`` (text 40, unique, external id).
 * State/country picklists on. Validation rules: Lead ``Phone_Format`` (Phone with letters),
   Lead ``Working_Leads_Need_Source`` (Status 'Working - Contacted' with blank LeadSource),
-  Contact ``Email_Or_Phone`` (both blank). Duplicate rules: ``Standard_Lead_Duplicate_Rule``
+  Contact ``Email_Or_Phone`` (both blank). Trigger rule: Lead ``LeadTrigger`` refuses Company
+  'Blocked Industries' on insert and update (CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY, "LeadTrigger:
+  execution of BeforeInsert\n\ncaused by: System.DmlException: …"). Duplicate rules: ``Standard_Lead_Duplicate_Rule``
   (Lead Email, block) and ``Standard_Contact_Duplicate_Rule`` (Contact Email, allow with alert —
   resend with ``Sforce-Duplicate-Rule-Header: allowSave=true``).
 * Sharing: Lead, Contact, Account, Campaign, Task Public Read/Write; Opportunity Public Read
@@ -61,6 +63,7 @@ from sandbox.models import (
     Record,
     SharingModel,
     SObject,
+    TriggerRule,
     ValidationRule,
 )
 from sandbox.values import format_datetime, now
@@ -72,6 +75,7 @@ CONNECTOR_USERNAME, CONNECTOR_PASSWORD = "connector@acme.example", "connector-de
 ADMIN_USERNAME, ADMIN_PASSWORD = "admin@acme.example", "admin-demo-1"
 SALES_PASSWORD = "sales-demo-1"
 EXTERNAL_ID_FIELD = "pi__Pardot_Prospect_Id__c"
+BLOCKED_COMPANY = "Blocked Industries"
 
 PERSON_CUSTOM_FIELDS: list[Spec] = [
     spec("Customer_Comment__c", "string", 100, "Customer Comment"),
@@ -425,6 +429,15 @@ def _rules(objects: dict) -> None:
         conditions=[{"field": "Email", "op": "blank"}, {"field": "Phone", "op": "blank"}],
         error_message="Enter an email address or a phone number.",
         error_field="",
+    )
+    TriggerRule.objects.using(DB).create(
+        sobject=lead,
+        name="LeadTrigger",
+        conditions=[{"field": "Company", "op": "equals", "value": BLOCKED_COMPANY}],
+        exception_type="System.DmlException",
+        exception_message="Insert failed. First exception on row 0; first error: "
+        "INVALID_CROSS_REFERENCE_KEY, No territory for account {Company}: []",
+        line=27,
     )
     DuplicateRule.objects.using(DB).create(
         sobject=lead,

@@ -216,6 +216,34 @@ class ValidationRule(MetadataModel):
         return self.sobject.org_id
 
 
+class TriggerRule(MetadataModel):
+    """A declarative stand-in for an Apex trigger that throws: when its conditions hold, the save
+    fails with CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY, worded as an unhandled trigger exception.
+
+    ``conditions`` and ``match`` work as on ``ValidationRule``. ``exception_message`` may name
+    fields in braces (``{Company}``), filled from the record being saved.
+    """
+
+    sobject = models.ForeignKey(SObject, on_delete=models.CASCADE, related_name="trigger_rules")
+    name = models.CharField(max_length=80, help_text="The trigger's name, e.g. LeadTrigger.")
+    active = models.BooleanField(default=True)
+    conditions = models.JSONField(default=list)
+    match = models.CharField(
+        max_length=3, choices=[("all", "All conditions"), ("any", "Any condition")], default="all"
+    )
+    on_create = models.BooleanField(default=True, help_text="Fires in BeforeInsert.")
+    on_update = models.BooleanField(default=True, help_text="Fires in BeforeUpdate.")
+    exception_type = models.CharField(max_length=80, default="System.DmlException")
+    exception_message = models.CharField(max_length=500)
+    line = models.PositiveIntegerField(default=1, help_text="Line reported in the stack trace.")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def org_id_for_cache(self) -> str:
+        return self.sobject.org_id
+
+
 class DuplicateRule(MetadataModel):
     """A duplicate rule: records whose match fields equal (case-insensitively) are duplicates."""
 

@@ -3,14 +3,20 @@
 
 A write runs in two phases: (1) each operation is checked and turned into an unsaved ``Record``
 — rules from ``sandbox/rules.py``, then references, duplicate rules and unique fields against
-the database and the batch itself; (2) the good ones are inserted and updated in bulk, in one
-transaction. With ``all_or_none`` a single failure rolls every record back.
+the database and the batch itself; (2) the good ones are inserted and updated in bulk. With
+``all_or_none`` a single failure rolls every record back.
+
+Both phases run in one transaction that first locks the external-id and unique values it writes,
+so two concurrent upserts of one value serialise as Salesforce's do: the second one updates the
+record the first created. On PostgreSQL the locks are transaction-scoped advisory locks, one per
+hash bucket of (org, object, value); SQLite's IMMEDIATE transactions serialise writers anyway.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
@@ -28,6 +34,10 @@ ROLLED_BACK = ApiError(
     400,
     [],
 )
+# pg_advisory_xact_lock(LOCK_SPACE, bucket): values hash into LOCK_BUCKETS buckets, so a
+# 2,000-row bulk chunk takes at most that many locks (PostgreSQL's lock table is finite).
+LOCK_SPACE = 0x5F0C
+LOCK_BUCKETS = 1024
 UPDATE_COLUMNS = [
     "data",
     "owner_id",
@@ -182,6 +192,14 @@ def write_records(
     others_failed: bool = False,
 ) -> list[Result]:
     """Apply operations in order; see the module docstring for the two phases."""
+    with transaction.atomic(using=DB):
+        _lock_values(actor, ops)
+        return _write(actor, ops, all_or_none, allow_duplicates, others_failed)
+
+
+def _write(
+    actor: Actor, ops: list[Op], all_or_none: bool, allow_duplicates: bool, others_failed: bool
+) -> list[Result]:
     batch = Batch(allow_duplicates=allow_duplicates)
     if len(ops) > 1:
         _prefetch_holders(actor, ops, batch)
@@ -201,6 +219,29 @@ def write_records(
         return [r if r.error else Result(error=ROLLED_BACK) for r in results]
     _commit(staged + batch.companions)
     return results
+
+
+def _lock_values(actor: Actor, ops: list[Op]) -> None:
+    """Lock the upserted external ids and written unique values until the transaction ends."""
+    if connections[DB].vendor != "postgresql":
+        return
+    buckets = set()
+    for op in ops:
+        values = [op.ext_value] if op.kind == "upsert" and op.ext_value else []
+        if op.kind != "delete" and isinstance(op.body, dict):
+            values += [_sent_value(op.body, f.name) for f in op.obj.unique_fields]
+        for value in values:
+            if value:
+                key = f"{actor.org.pk}|{op.obj.name}|{str(value).lower()}".encode()
+                digest = hashlib.blake2b(key, digest_size=4).digest()
+                buckets.add(int.from_bytes(digest) % LOCK_BUCKETS)
+    if buckets:
+        # Always in ascending order, so two writers never wait on each other in a cycle.
+        with connections[DB].cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int[]) AS k",
+                [LOCK_SPACE, sorted(buckets)],
+            )
 
 
 def _sent_value(body: dict, name: str) -> str | None:
@@ -461,6 +502,8 @@ def _check_merged(
     if obj.name == "CampaignMember" and creating:
         _check_campaign_member(actor, merged, batch)
     rules.derive_fields(obj, merged)
+    # Salesforce's order of execution: before triggers, then custom validation rules.
+    rules.check_trigger_rules(obj, merged, creating=creating)
     rules.check_validation_rules(obj, merged, creating=creating)
     _check_duplicates(actor, obj, merged, batch)
     _check_unique(actor, obj, merged, touched, batch)

@@ -19,6 +19,7 @@ from sandbox.models import (
     QueueMember,
     SharingModel,
     SObject,
+    TriggerRule,
     ValidationRule,
 )
 
@@ -69,6 +70,7 @@ class ObjectMeta:
     fields: dict[str, FieldMeta] = field(default_factory=dict)
     relationships: dict[str, FieldMeta] = field(default_factory=dict)
     validation_rules: list = field(default_factory=list)
+    trigger_rules: list = field(default_factory=list)
     duplicate_rules: list = field(default_factory=list)
 
     def field(self, name: str) -> FieldMeta | None:
@@ -208,6 +210,8 @@ def load_schema(org: Org) -> Schema:
             meta.relationships[fmeta.relationship_name.lower()] = fmeta
     for rule in ValidationRule.objects.filter(sobject__org=org, active=True).order_by("id"):
         by_pk[rule.sobject_id].validation_rules.append(rule)
+    for rule in TriggerRule.objects.filter(sobject__org=org, active=True).order_by("id"):
+        by_pk[rule.sobject_id].trigger_rules.append(rule)
     for rule in DuplicateRule.objects.filter(sobject__org=org, active=True).order_by("id"):
         by_pk[rule.sobject_id].duplicate_rules.append(rule)
     profiles = _load_profiles(org, by_pk, field_names)

@@ -319,3 +319,54 @@ def test_duplicate_campaign_member(sf):
         "fields": [],
         "message": "Already a campaign member.",
     }
+
+
+# -- trigger rules (Apex triggers that throw) ----------------------------------------------------
+
+BLOCKED = "Blocked Industries"
+
+
+def _trigger_message(event: str) -> str:
+    return (
+        f"LeadTrigger: execution of {event}\n\ncaused by: System.DmlException: Insert failed. "
+        "First exception on row 0; first error: INVALID_CROSS_REFERENCE_KEY, No territory for "
+        f"account {BLOCKED}: []\n\nTrigger.LeadTrigger: line 27, column 1"
+    )
+
+
+def test_a_trigger_refuses_a_blocked_company_on_insert(sf):
+    error = _fails(sf.Lead.create, _lead(Company=BLOCKED))
+    assert error == {
+        "errorCode": "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
+        "fields": [],
+        "message": _trigger_message("BeforeInsert"),
+    }
+
+
+def test_a_trigger_refuses_a_blocked_company_on_update_before_validation_rules(sf):
+    lead = sf.Lead.create(_lead())
+    # Phone_Format would also fail: before triggers run first.
+    error = _fails(sf.Lead.update, lead["id"], {"Company": BLOCKED, "Phone": "call me"})
+    assert error["errorCode"] == "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"
+    assert error["message"] == _trigger_message("BeforeUpdate")
+
+
+def test_a_trigger_failure_in_collections_and_bulk(sf, unique):
+    results = sf.restful(
+        "composite/sobjects",
+        method="POST",
+        json={
+            "records": [
+                {"attributes": {"type": "Lead"}, "LastName": "T1", "Company": BLOCKED},
+                {"attributes": {"type": "Lead"}, "LastName": "T2", "Company": "Fine"},
+            ]
+        },
+    )
+    assert results[0]["errors"][0]["statusCode"] == "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"
+    assert results[1]["success"] is True
+    job = sf.bulk2.Lead.insert(
+        records=[{"LastName": "TB", "Company": BLOCKED, "Email": f"tb{unique}@x.io"}], wait=0.2
+    )
+    assert job[0]["numberRecordsFailed"] == 1
+    failed = sf.bulk2.Lead.get_failed_records(job[0]["job_id"])
+    assert "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY:LeadTrigger: execution of BeforeInsert" in failed

@@ -1,0 +1,62 @@
+"""Concurrent upserts on one external id never insert twice (sandbox/records.py locks).
+
+Meant for PostgreSQL (``SANDBOX_DATABASE_URL``), where the race showed; SQLite's IMMEDIATE
+transactions serialise writers, so the same test passes there too.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+EXT = "pi__Pardot_Prospect_Id__c"
+THREADS = 8
+
+
+def _clients(sandbox_org) -> list:
+    return [sandbox_org.salesforce(fresh=i == 0) for i in range(THREADS)]
+
+
+def _count(sf, value: str) -> int:
+    return sf.query(f"SELECT COUNT() FROM Lead WHERE {EXT} = '{value}'")["totalSize"]
+
+
+def test_concurrent_rest_upserts_on_one_external_id_insert_once(sandbox_org, unique):
+    clients = _clients(sandbox_org)
+    for round_ in range(5):
+        value = f"race{unique}-{round_}"
+
+        def upsert(index: int, value=value) -> int:
+            sf = clients[index]
+            return sf.Lead.upsert(
+                f"{EXT}/{value}", {"LastName": f"Race {index}", "Company": "Race"}
+            )
+
+        with ThreadPoolExecutor(THREADS) as pool:
+            statuses = list(pool.map(upsert, range(THREADS)))
+        assert sorted(statuses) == [200] * (THREADS - 1) + [201]
+        assert _count(clients[0], value) == 1
+
+
+def test_concurrent_collections_upserts_insert_each_value_once(sandbox_org, unique):
+    clients = _clients(sandbox_org)
+    values = [f"crace{unique}-{i}" for i in range(50)]
+
+    def upsert(index: int) -> list:
+        records = [
+            {"attributes": {"type": "Lead"}, EXT: v, "LastName": f"C{index}", "Company": "Race"}
+            for v in values
+        ]
+        return clients[index].restful(
+            f"composite/sobjects/Lead/{EXT}",
+            method="PATCH",
+            json={"allOrNone": False, "records": records},
+        )
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        answers = list(pool.map(upsert, range(THREADS)))
+    for position in range(len(values)):
+        results = [answer[position] for answer in answers]
+        assert all(r["success"] for r in results), results
+        assert sum(r["created"] for r in results) == 1
+        assert len({r["id"] for r in results}) == 1
+    listed = ", ".join(f"'{v}'" for v in values)
+    rows = clients[0].query_all(f"SELECT Id FROM Lead WHERE {EXT} IN ({listed})")
+    assert rows["totalSize"] == len(values)
