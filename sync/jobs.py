@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from sync.engine import budget, queue
 from sync.engine.inbound import pull_changes
-from sync.engine.outbound import BULK_MIN, PushReport, push_prospects
+from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
 from sync.models import Connector, SyncQueueItem
 from sync.salesforce import Client, SalesforceError
 from sync.triggers import wake_workers
@@ -30,7 +30,9 @@ def _active(connector_id: int | None) -> Connector | None:
 def push_pending(connector_id: int | None = None, *, max_batches: int | None = None) -> PushReport:
     """Push every claimable pending prospect, a batch at a time, until none are left.
 
-    Transient failures go back to the queue with backoff; rows changed while in flight stay.
+    Batches overlap: while Salesforce processes one batch's Bulk API job, the next batch is
+    claimed, routed and sent. Transient failures go back to the queue with backoff; rows
+    changed while in flight stay. The report keeps counts only, so memory stays flat.
     """
     total = PushReport()
     connector = _active(connector_id)
@@ -39,6 +41,7 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
     client = Client.for_connector(connector)
     budget.refresh_if_stale(connector, client)
     batches = 0
+    in_flight: tuple[list[queue.Claim], PushRun] | None = None
     while max_batches is None or batches < max_batches:
         if not budget.may_run(connector, client) or budget.over_budget(connector):
             log.info("API budget spent; pushing resumes at %s", connector.paused_until)
@@ -49,18 +52,27 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
         if not claims:
             break
         batches += 1
-        report = push_prospects(
+        run = start_push(
             connector=connector, prospect_ids=[c.prospect_id for c in claims], client=client
         )
-        retry = report.retry_ids
-        queue.settle_retry([c for c in claims if c.prospect_id in retry])
-        queue.settle_done([c for c in claims if c.prospect_id not in retry])
-        total.outcomes += report.outcomes
+        if in_flight:
+            _settle(*in_flight, total)
+        in_flight = (claims, run)
         budget.record_usage(connector, client)
         if budget.over_budget(connector):
             break
+    if in_flight:
+        _settle(*in_flight, total)
     total.api_calls = client.api_calls
     return total
+
+
+def _settle(claims: list[queue.Claim], run: PushRun, total: PushReport) -> None:
+    report = finish_push(run)
+    retry = report.retry_ids
+    queue.settle_retry([c for c in claims if c.prospect_id in retry])
+    queue.settle_done([c for c in claims if c.prospect_id not in retry])
+    total.absorb(report)
 
 
 def push_some(connector_id: int | None = None) -> None:

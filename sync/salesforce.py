@@ -9,6 +9,7 @@ retry or record.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -38,7 +39,8 @@ COMPOSITE_HEAVY = 5
 # A query subrequest travels in a URL; real orgs refuse URIs over 16,384 bytes.
 QUERY_URL_BUDGET = 12_000
 DUPLICATE_RULE_HEADER = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
-BULK_POLL = 0.5  # seconds between Bulk API job status checks (each check is an API call)
+BULK_POLL = 0.5  # seconds between Bulk API job status checks (each check is an API call),
+BULK_POLL_MAX = 3.0  # growing to this
 
 # Failures that go away on their own: retried with backoff, recorded only when retries run out.
 TRANSIENT_CODES = frozenset(
@@ -75,6 +77,17 @@ class SalesforceError(Exception):
         self.status = status
         self.transient = code in TRANSIENT_CODES if transient is None else transient
         self.extra = extra or {}
+
+
+@dataclass(frozen=True)
+class BulkJob:
+    """A Bulk API 2.0 ingest job Salesforce is processing."""
+
+    sobject: str
+    job_id: str
+    external_id: str
+    rows: int
+    started: float
 
 
 @dataclass(frozen=True)
@@ -245,6 +258,7 @@ class Client:
         self._sf: simple_salesforce.Salesforce | None = None
         self._token: Token | None = None
         self._describes: dict[str, dict] = {}
+        self._fields: dict[str, tuple[dict, dict[str, dict]]] = {}
         self.fetched_describes: dict[str, dict] = {}  # fetched by this client (to cache)
         self.api_calls = 0
 
@@ -344,7 +358,11 @@ class Client:
         return self._describes[sobject]
 
     def fields_by_name(self, sobject: str) -> dict[str, dict]:
-        return {f["name"]: f for f in self.describe(sobject)["fields"]}
+        describe = self.describe(sobject)
+        cached = self._fields.get(sobject)
+        if cached is None or cached[0] is not describe:
+            cached = self._fields[sobject] = (describe, {f["name"]: f for f in describe["fields"]})
+        return cached[1]
 
     def limits(self) -> dict:
         return self.call(lambda sf: sf.limits())
@@ -525,22 +543,69 @@ class Client:
         Returns ``(ids, errors)`` keyed by each row's external id: the Salesforce id of every
         row that went in, and the refusal of every row that did not (from ``sf__Error``).
         """
+        job = self.bulk_upsert_start(sobject, records, external_id=external_id)
+        return self.bulk_upsert_finish(job)
+
+    def bulk_upsert_start(
+        self, sobject: str, records: Sequence[dict], *, external_id: str
+    ) -> BulkJob:
+        """Open a Bulk API 2.0 upsert job, upload the rows and close it (three calls).
+
+        Salesforce processes the job while the caller goes on; :meth:`bulk_upsert_finish`
+        waits for it and reads the results.
+        """
         columns = sorted({name for record in records for name in record})
-        rows = [{c: _csv_value(record.get(c)) for c in columns} for record in records]
-        handler = self.call(lambda sf: getattr(sf.bulk2, sobject))
-        jobs = self.call(
-            lambda sf: handler.upsert(records=rows, external_id_field=external_id, wait=BULK_POLL)
-        )
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_csv_value(record.get(c)) for c in columns] for record in records)
+        data = out.getvalue()
+
+        def ingest(sf):
+            return getattr(sf.bulk2, sobject)._client
+
+        job = self.call(lambda sf: ingest(sf).create_job("upsert", external_id_field=external_id))
+        job_id = job["id"]
+        try:
+            self.call(lambda sf: ingest(sf).upload_job_data(job_id, data))
+            self.call(lambda sf: ingest(sf).close_job(job_id))
+        except SalesforceError:
+            with contextlib.suppress(SalesforceError):
+                self.call(lambda sf: ingest(sf).abort_job(job_id, False))
+            raise
+        return BulkJob(sobject, job_id, external_id, len(records), time.monotonic())
+
+    def bulk_upsert_finish(self, job: BulkJob) -> tuple[dict[str, str], dict[str, SalesforceError]]:
+        """Wait for a job of :meth:`bulk_upsert_start` and read which rows went in."""
+
+        def ingest(sf):
+            return getattr(sf.bulk2, job.sobject)._client
+
+        delay = BULK_POLL
+        while True:
+            info = self.call(lambda sf: ingest(sf).get_job(job.job_id, False))
+            if info["state"] in ("JobComplete", "Failed", "Aborted"):
+                break
+            time.sleep(delay)
+            delay = min(BULK_POLL_MAX, delay * 1.5)
+        if info["state"] != "JobComplete":
+            raise SalesforceError(
+                "BULK_JOB_FAILED",
+                f"Bulk job {job.job_id} {info['state'].lower()}: "
+                f"{info.get('errorMessage') or 'no reason given'}",
+                transient=info["state"] == "Aborted",
+            )
         ids: dict[str, str] = {}
         errors: dict[str, SalesforceError] = {}
-        for job in jobs:
-            done = self.call(lambda sf, j=job["job_id"]: handler.get_successful_records(j))
-            for row in csv.DictReader(io.StringIO(done)):
-                ids[row[external_id]] = row["sf__Id"]
-            if job["numberRecordsFailed"]:
-                failed = self.call(lambda sf, j=job["job_id"]: handler.get_failed_records(j))
-                for row in csv.DictReader(io.StringIO(failed)):
-                    errors[row[external_id]] = parse_bulk_error(row["sf__Error"])
+        done = self.call(lambda sf: ingest(sf).get_ingest_results(job.job_id, "successfulResults"))
+        for row in csv.DictReader(io.StringIO(done)):
+            ids[row[job.external_id]] = row["sf__Id"]
+        if int(info.get("numberRecordsFailed") or 0):
+            failed = self.call(
+                lambda sf: ingest(sf).get_ingest_results(job.job_id, "failedResults")
+            )
+            for row in csv.DictReader(io.StringIO(failed)):
+                errors[row[job.external_id]] = parse_bulk_error(row["sf__Error"])
         return ids, errors
 
     def delete(self, sobject: str, record_id: str) -> None:

@@ -18,16 +18,17 @@ sObject Collections (1,000 records) to a Composite call; large creates use Bulk 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from prospects.models import Prospect, SyncStatus
+from sync import bulk_sql
 from sync import describe as describes
 from sync import errors as error_log
 from sync.engine import package
@@ -38,6 +39,7 @@ from sync.salesforce import (
     COLLECTION_SIZE,
     COMPOSITE_HEAVY,
     QUERY_URL_BUDGET,
+    BulkJob,
     Client,
     SalesforceError,
 )
@@ -52,6 +54,7 @@ PARTNER_USER_TYPES = {"PowerPartner", "CspLitePortal", "CustomerSuccess", "Power
 # From this many creates in one push, Bulk API 2.0 beats Collections (fewer calls, faster).
 BULK_MIN = 2000
 QUERY_VALUES = 300  # ids or emails per lookup query (the URL length also caps it)
+FLUSH_SIZE = 2000  # successes saved per transaction
 BOOKKEEPING_FIELDS = [
     "crm_lead_id",
     "crm_contact_id",
@@ -83,11 +86,19 @@ class Outcome:
 
 @dataclass
 class PushReport:
+    """What a push did: each prospect's outcome, or (for long runs) only the counts."""
+
     outcomes: list[Outcome] = field(default_factory=list)
     api_calls: int = 0
+    tally: Counter = field(default_factory=Counter)
 
     def count(self, result: str) -> int:
-        return sum(1 for o in self.outcomes if o.result == result)
+        return self.tally[result] + sum(1 for o in self.outcomes if o.result == result)
+
+    def absorb(self, other: PushReport) -> None:
+        """Add another report's counts (not its outcomes: a long run stays small)."""
+        self.tally.update(other.tally)
+        self.tally.update(o.result for o in other.outcomes)
 
     @property
     def synced(self) -> int:
@@ -140,6 +151,7 @@ class Pusher:
         self.report = PushReport()
         self._owner_ids: dict[str, str | None] = {}
         self._done: list[tuple] = []
+        self._jobs: list[tuple[BulkJob, dict[str, tuple[Target, dict]]]] = []
 
     # -- reading Salesforce -------------------------------------------------------------------
     def mapped_fields(self, sobject: str) -> list[str]:
@@ -231,8 +243,7 @@ class Pusher:
                 unlinked.append(prospect)
         wanted = [(sobject, "Id", by_id) for sobject, by_id in linked.items() if by_id]
         emails = {p.email.lower() for p in unlinked if p.email}
-        scan = self.connector.match_by_email and len(emails) >= BULK_MIN
-        if self.connector.match_by_email and emails and not scan:
+        if self.connector.match_by_email and emails:
             wanted += [("Contact", "Email", emails), ("Lead", "Email", emails)]
         owners = {
             p.assigned_user.email.lower()
@@ -274,10 +285,7 @@ class Pusher:
                     targets.append(Target(prospect, "Contact", contacts[contact_id]))
         matches: dict[str, list[tuple[str, dict]]] = defaultdict(list)
         for sobject in ("Contact", "Lead"):
-            records = (
-                self.candidates(sobject, emails) if scan else found.get((sobject, "Email"), [])
-            )
-            for record in records:
+            for record in found.get((sobject, "Email"), []):
                 matches[(record.get("Email") or "").lower()].append((sobject, record))
         targets += self.match_or_create(unlinked, matches)
         return targets
@@ -301,14 +309,6 @@ class Pusher:
                     status=SyncStatus.WAITING_ASSIGNMENT,
                 )
         return targets
-
-    def candidates(self, sobject: str, emails: set[str]) -> list[dict]:
-        """For a big initial push: one Bulk API 2.0 scan of the object's emails, then a read of
-        just the records that match."""
-        converted = " AND IsConverted = false" if sobject == "Lead" else ""
-        soql = f"SELECT Id, Email FROM {sobject} WHERE Email != null{converted}"
-        ids = [r["Id"] for r in self.client.bulk_query(soql) if r["Email"].lower() in emails]
-        return self.fetch(sobject, "Id", ids)
 
     def choose(self, candidates: list[tuple[str, dict]]) -> tuple[str, dict]:
         precedence = self.connector.email_precedence
@@ -517,9 +517,9 @@ class Pusher:
             SyncError.objects.filter(
                 prospect_id__in=[t.prospect.pk for t, *_ in done], resolved_at__isnull=True
             ).update(resolved_at=now, resolution=SyncError.Resolution.CLEAN_SYNC)
-            SyncHistory.objects.bulk_create(
+            bulk_sql.insert(
+                SyncHistory,
                 [self._history(t, rid, op, pay, ch, now) for t, rid, op, pay, ch in done],
-                batch_size=500,
             )
 
     # -- writing ------------------------------------------------------------------------------
@@ -581,17 +581,41 @@ class Pusher:
         self.flush()
 
     def bulk_create(self, sobject: str, items: list[tuple[Target, dict]], external_id: str) -> None:
-        """Many creates at once: one Bulk API 2.0 upsert job on the package's external id."""
+        """Many creates at once: one Bulk API 2.0 upsert job on the package's external id.
+
+        The job is started here and settled by :meth:`collect`, so the caller may prepare the
+        next batch while Salesforce works.
+        """
         by_key: dict[str, tuple[Target, dict]] = {}
         for target, payload in items:
             payload[external_id] = target.prospect.sync_key.hex
             by_key[payload[external_id]] = (target, payload)
         try:
-            ids, errors = self.client.bulk_upsert(
+            job = self.client.bulk_upsert_start(
                 sobject, [payload for _, payload in items], external_id=external_id
             )
         except SalesforceError as exc:
-            ids, errors = {}, dict.fromkeys(by_key, exc)
+            self.settle_bulk(sobject, by_key, {}, dict.fromkeys(by_key, exc))
+            return
+        self._jobs.append((job, by_key))
+
+    def collect(self) -> None:
+        """Wait for the bulk jobs this push started and settle every row of them."""
+        jobs, self._jobs = self._jobs, []
+        for job, by_key in jobs:
+            try:
+                ids, errors = self.client.bulk_upsert_finish(job)
+            except SalesforceError as exc:
+                ids, errors = {}, dict.fromkeys(by_key, exc)
+            self.settle_bulk(job.sobject, by_key, ids, errors)
+
+    def settle_bulk(
+        self,
+        sobject: str,
+        by_key: dict[str, tuple[Target, dict]],
+        ids: dict[str, str],
+        errors: dict[str, SalesforceError],
+    ) -> None:
         for key, (target, payload) in by_key.items():
             if key in ids:
                 self.succeed(target, ids[key], "create", payload, [])
@@ -600,7 +624,7 @@ class Pusher:
                     "UNKNOWN_EXCEPTION", "The bulk job did not process this record.", transient=True
                 )
                 self.fail(target.prospect, sobject, "create", "", error, payload=payload)
-            if len(self._done) >= 2000:
+            if len(self._done) >= FLUSH_SIZE:
                 self.flush()
         self.flush()
 
@@ -647,22 +671,8 @@ class Pusher:
 
 
 def save_bookkeeping(prospects: list[Prospect]) -> None:
-    """Write the sync bookkeeping columns of many prospects in one ``executemany``.
-
-    Django's ``bulk_update`` builds a CASE per column and row, which costs more than the push
-    itself at bulk sizes; a prepared UPDATE per row, sent as one batch, does not.
-    """
-    if not prospects:
-        return
-    fields = [Prospect._meta.get_field(name) for name in BOOKKEEPING_FIELDS]
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {connection.ops.quote_name(Prospect._meta.db_table)} SET {assignments} WHERE id = %s"
-    rows = [
-        [f.get_db_prep_save(getattr(p, f.attname), connection) for f in fields] + [p.pk]
-        for p in prospects
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    """Write only the sync bookkeeping columns of many prospects (``COPY`` on PostgreSQL)."""
+    bulk_sql.update(Prospect, prospects, BOOKKEEPING_FIELDS)
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -694,17 +704,25 @@ CONNECTION_CODES = frozenset(
 )
 
 
-def push_prospects(
-    *, connector: Connector, prospect_ids: Sequence[int], client: Client | None = None
-) -> PushReport:
-    """Push these prospects to Salesforce now; every outcome is saved on a row.
+@dataclass
+class PushRun:
+    """A push started by :func:`start_push`; :func:`finish_push` settles it."""
 
-    1. Route every prospect (CRM id, email match, create, or wait) and write in Collections.
-    2. Per-record refusals become Sync Error rows; transient ones are retried by the queue.
-    3. A failure of a whole call: transient → every unfinished prospect is retried later;
-       a connection problem (credentials, TLS) → they stay pending and the connector needs
-       attention; anything else (e.g. the object is no longer visible to the connector user)
-       → one Sync Error per unfinished prospect.
+    connector: Connector
+    client: Client
+    pusher: Pusher
+    prospects: list[Prospect]
+
+
+def start_push(
+    *, connector: Connector, prospect_ids: Sequence[int], client: Client | None = None
+) -> PushRun:
+    """Route these prospects and write them; bulk jobs are left running (see finish_push).
+
+    1. Route every prospect (CRM id, email match, create, or wait).
+    2. Write: Collections in Composite calls (settled at once), or a Bulk API 2.0 job for many
+       creates (settled by ``finish_push``, so the caller can prepare the next batch meanwhile).
+    3. Per-record refusals become Sync Error rows; transient ones are retried by the queue.
     """
     client = client or Client.for_connector(connector)
     describes.prime_client(client, connector)
@@ -714,29 +732,55 @@ def push_prospects(
             "assigned_user", "assigned_queue", "campaign"
         )
     )
+    run = PushRun(connector, client, pusher, prospects)
     try:
-        targets = pusher.route(prospects)
-        pusher.push(targets)
+        pusher.push(pusher.route(prospects))
     except SalesforceError as exc:
-        pusher.flush()
-        done = {o.prospect_id for o in pusher.report.outcomes if o.result != Result.RETRY}
-        unfinished = [p for p in prospects if p.pk not in done]
-        if exc.transient or exc.code in CONNECTION_CODES:
-            log.warning("push of %d prospects postponed: %s", len(unfinished), exc.code)
-            if exc.code in CONNECTION_CODES:
-                needs_attention(connector, f"{exc.code}: {exc.message}")
-            for prospect in unfinished:
-                pusher.report.outcomes.append(
-                    Outcome(prospect.pk, Result.RETRY, message=f"{exc.code}: {exc.message}")
-                )
-        else:
-            sobject = connector.new_record_type
-            for prospect in unfinished:
-                pusher.fail(prospect, sobject, "push", "", exc, payload={})
-    describes.store_client_describes(client, connector)
-    pusher.report.api_calls = client.api_calls
-    Connector.objects.filter(pk=connector.pk).update(last_push_at=timezone.now())
-    return pusher.report
+        _whole_call_failed(run, exc)
+    return run
+
+
+def finish_push(run: PushRun) -> PushReport:
+    """Wait for the run's bulk jobs, settle them and save every outcome."""
+    try:
+        run.pusher.collect()
+    except SalesforceError as exc:
+        _whole_call_failed(run, exc)
+    describes.store_client_describes(run.client, run.connector)
+    run.pusher.report.api_calls = run.client.api_calls
+    Connector.objects.filter(pk=run.connector.pk).update(last_push_at=timezone.now())
+    return run.pusher.report
+
+
+def push_prospects(
+    *, connector: Connector, prospect_ids: Sequence[int], client: Client | None = None
+) -> PushReport:
+    """Push these prospects to Salesforce now; every outcome is saved on a row."""
+    return finish_push(start_push(connector=connector, prospect_ids=prospect_ids, client=client))
+
+
+def _whole_call_failed(run: PushRun, exc: SalesforceError) -> None:
+    """A failure of a whole call: transient → every unfinished prospect is retried later;
+    a connection problem (credentials, TLS) → they stay pending and the connector needs
+    attention; anything else (e.g. the object is no longer visible to the connector user)
+    → one Sync Error per unfinished prospect."""
+    pusher = run.pusher
+    pusher.flush()
+    pusher._jobs.clear()  # their rows are among the unfinished; upserts make a retry safe
+    done = {o.prospect_id for o in pusher.report.outcomes if o.result != Result.RETRY}
+    unfinished = [p for p in run.prospects if p.pk not in done]
+    if exc.transient or exc.code in CONNECTION_CODES:
+        log.warning("push of %d prospects postponed: %s", len(unfinished), exc.code)
+        if exc.code in CONNECTION_CODES:
+            needs_attention(run.connector, f"{exc.code}: {exc.message}")
+        for prospect in unfinished:
+            pusher.report.outcomes.append(
+                Outcome(prospect.pk, Result.RETRY, message=f"{exc.code}: {exc.message}")
+            )
+    else:
+        sobject = run.connector.new_record_type
+        for prospect in unfinished:
+            pusher.fail(prospect, sobject, "push", "", exc, payload={})
 
 
 def needs_attention(connector: Connector, problem: str) -> None:

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import random
 import socket
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from sync.models import SyncQueueItem
+
+SETTLE_CHUNK = 1000  # ids per statement
 
 
 def claim_timeout() -> dt.timedelta:
@@ -62,13 +65,25 @@ def claim_batch(*, limit: int, worker: str = WORKER_ID) -> list[Claim]:
 
 
 def settle_done(claims: list[Claim]) -> None:
-    """Remove pushed rows — unless a newer request arrived meanwhile (then release them)."""
+    """Remove pushed rows — unless a newer request arrived meanwhile (then release them).
+
+    A few statements for any number of claims: one DELETE per generation and chunk, then one
+    UPDATE releasing whatever a newer request kept.
+    """
+    by_generation: dict[int, list[int]] = defaultdict(list)
     for claim in claims:
-        deleted, _ = SyncQueueItem.objects.filter(
-            pk=claim.item_id, generation=claim.generation
-        ).delete()
-        if not deleted:
-            SyncQueueItem.objects.filter(pk=claim.item_id).update(claimed_at=None, claimed_by="")
+        by_generation[claim.generation].append(claim.item_id)
+    with transaction.atomic():
+        for generation, item_ids in by_generation.items():
+            for start in range(0, len(item_ids), SETTLE_CHUNK):
+                SyncQueueItem.objects.filter(
+                    pk__in=item_ids[start : start + SETTLE_CHUNK], generation=generation
+                ).delete()
+        item_ids = [claim.item_id for claim in claims]
+        for start in range(0, len(item_ids), SETTLE_CHUNK):
+            SyncQueueItem.objects.filter(pk__in=item_ids[start : start + SETTLE_CHUNK]).update(
+                claimed_at=None, claimed_by=""
+            )
 
 
 def settle_retry(claims: list[Claim], *, base_seconds: float = 2.0) -> None:
