@@ -22,6 +22,10 @@ CUSTOM_PREFIX = "custom:"
 OBJECTS = ("Lead", "Contact", "PersonAccount")
 # The managed package's fields (the sandbox's ``pi__`` namespace), on Lead and Contact.
 PACKAGE_FIELDS = {"score": "pi__score__c", "grade": "pi__grade__c", "campaign": "pi__campaign__c"}
+# On a person account the package's contact fields appear with the ``__pc`` suffix.
+PERSON_PACKAGE = {
+    name: field.removesuffix("__c") + "__pc" for name, field in PACKAGE_FIELDS.items()
+}
 
 
 @dataclass(frozen=True)
@@ -73,9 +77,15 @@ DEFAULT_MAP: list[tuple[str, str, str, str, str]] = [
     ("opted_out", "HasOptedOutOfEmail", "HasOptedOutOfEmail", "PersonHasOptedOutOfEmail", RECENT),
     ("do_not_email", "", "", "", NONE),
     ("do_not_call", "DoNotCall", "DoNotCall", "PersonDoNotCall", LB),
-    ("score", PACKAGE_FIELDS["score"], PACKAGE_FIELDS["score"], "", LB),
-    ("grade", PACKAGE_FIELDS["grade"], PACKAGE_FIELDS["grade"], "", LB),
-    ("campaign", PACKAGE_FIELDS["campaign"], PACKAGE_FIELDS["campaign"], "", LB),
+    ("score", PACKAGE_FIELDS["score"], PACKAGE_FIELDS["score"], PERSON_PACKAGE["score"], LB),
+    ("grade", PACKAGE_FIELDS["grade"], PACKAGE_FIELDS["grade"], PERSON_PACKAGE["grade"], LB),
+    (
+        "campaign",
+        PACKAGE_FIELDS["campaign"],
+        PACKAGE_FIELDS["campaign"],
+        PERSON_PACKAGE["campaign"],
+        LB,
+    ),
     ("assigned_user", "OwnerId", "OwnerId", "OwnerId", SF),
     ("crm_lead_id", "", "", "", NONE),
     ("crm_contact_id", "", "", "", NONE),

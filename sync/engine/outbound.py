@@ -47,7 +47,13 @@ from sync.salesforce import (
 log = logging.getLogger(__name__)
 
 UNKNOWN = "[[Unknown]]"  # what Pardot sends for a required field it has no value for
-REQUIRED_ON_CREATE = {"Lead": ("LastName", "Company"), "Contact": ("LastName",)}
+REQUIRED_ON_CREATE = {
+    "Lead": ("LastName", "Company"),
+    "Contact": ("LastName",),
+    "Account": ("LastName",),
+}
+# The field holding the email on each object (person accounts: Account.PersonEmail).
+EMAIL_FIELD = {"Lead": "Email", "Contact": "Email", "Account": "PersonEmail"}
 PARTNER_USER_TYPES = {"PowerPartner", "CspLitePortal", "CustomerSuccess", "PowerCustomerSuccess"}
 
 
@@ -60,6 +66,7 @@ BOOKKEEPING_FIELDS = [
     "crm_contact_id",
     "crm_account_id",
     "crm_owner_id",
+    "crm_person_account",
     "crm_values",
     "last_synced_at",
     "sync_status",
@@ -152,22 +159,31 @@ class Pusher:
         self._owner_ids: dict[str, str | None] = {}
         self._done: list[tuple] = []
         self._jobs: list[tuple[BulkJob, dict[str, tuple[Target, dict]]]] = []
+        self._new_accounts: dict[str, int] = {}  # person account id -> prospect id
 
     # -- reading Salesforce -------------------------------------------------------------------
     def mapped_fields(self, sobject: str) -> list[str]:
         available = self.client.fields_by_name(sobject)
         names = {rule.target_field(sobject) for rule in self.rules} - {""}
-        names |= {"Id", "Email", "OwnerId", "LastModifiedDate", "SystemModstamp"}
+        names |= {"Id", EMAIL_FIELD[sobject], "OwnerId", "LastModifiedDate", "SystemModstamp"}
         if sobject == "Lead":
             names |= {"IsConverted", "ConvertedContactId", "ConvertedAccountId"}
         if sobject == "Contact":
-            names |= {"AccountId"}
+            names |= {"AccountId", "IsPersonAccount"}
+        if sobject == "Account":
+            names |= {"IsPersonAccount", "PersonContactId"}
         return sorted(n for n in names if n in available)
 
     def queries(self, sobject: str, where: str, values: Iterable[str]) -> list[str]:
         """SELECT the mapped fields of ``sobject`` WHERE ``where`` IN values, as few queries as
         the URL length allows (each travels in a Composite subrequest's URL)."""
         extra = " AND IsConverted = false" if sobject == "Lead" and where == "Email" else ""
+        if sobject == "Account":
+            extra = " AND IsPersonAccount = true"
+        if sobject == "Contact" and where == "Email":
+            # A person contact is matched (and written) through its person account.
+            if "IsPersonAccount" in self.client.fields_by_name("Contact"):
+                extra = " AND IsPersonAccount = false"
         if sobject == "User":
             fields = self.client.fields_by_name("User")
             select = "Id, Email" + (", UserType" if "UserType" in fields else "")
@@ -230,11 +246,13 @@ class Pusher:
         together, five queries to a Composite call.
         """
         targets: list[Target] = []
-        linked: dict[str, dict[str, Prospect]] = {"Lead": {}, "Contact": {}}
+        linked: dict[str, dict[str, Prospect]] = {"Lead": {}, "Contact": {}, "Account": {}}
         unlinked: list[Prospect] = []
         for prospect in prospects:
             if prospect.do_not_sync:
                 self.note(prospect, Result.SKIPPED, "Do not sync")
+            elif prospect.crm_person_account and prospect.crm_account_id:
+                linked["Account"][prospect.crm_account_id] = prospect
             elif prospect.crm_contact_id:
                 linked["Contact"][prospect.crm_contact_id] = prospect
             elif prospect.crm_lead_id:
@@ -245,6 +263,8 @@ class Pusher:
         emails = {p.email.lower() for p in unlinked if p.email}
         if self.connector.match_by_email and emails:
             wanted += [("Contact", "Email", emails), ("Lead", "Email", emails)]
+            if self.connector.person_accounts:
+                wanted.append(("Account", "PersonEmail", emails))
         owners = {
             p.assigned_user.email.lower()
             for p in unlinked
@@ -256,6 +276,7 @@ class Pusher:
         if owners:
             self.learn_owners(owners, found[("User", "Email")])
         converted: dict[str, Prospect] = {}
+        persons: dict[str, Prospect] = {}
         for sobject, by_id in linked.items():
             records = {r["Id"]: r for r in found.get((sobject, "Id"), [])}
             for record_id, prospect in by_id.items():
@@ -275,18 +296,43 @@ class Pusher:
                     )
                 elif record.get("IsConverted") and record.get("ConvertedContactId"):
                     converted[record["ConvertedContactId"]] = prospect
+                elif sobject == "Contact" and record.get("IsPersonAccount"):
+                    persons[record["AccountId"]] = prospect  # written through its account
                 else:
                     targets.append(Target(prospect, sobject, record))
-        if converted:  # follow converted leads to their contact
+        if converted:  # follow converted leads to their contact (or person account)
             contacts = {r["Id"]: r for r in self.fetch("Contact", "Id", converted)}
             for contact_id, prospect in converted.items():
                 prospect.crm_contact_id = contact_id
-                if contact_id in contacts:
-                    targets.append(Target(prospect, "Contact", contacts[contact_id]))
+                contact = contacts.get(contact_id)
+                if contact and contact.get("IsPersonAccount"):
+                    persons[contact["AccountId"]] = prospect
+                elif contact:
+                    targets.append(Target(prospect, "Contact", contact))
+        if persons:
+            accounts = {r["Id"]: r for r in self.fetch("Account", "Id", persons)}
+            for account_id, prospect in persons.items():
+                if account_id in accounts:
+                    prospect.crm_account_id = account_id
+                    targets.append(Target(prospect, "Account", accounts[account_id]))
+                else:
+                    self.fail(
+                        prospect,
+                        "Account",
+                        "update",
+                        account_id,
+                        SalesforceError(
+                            "INSUFFICIENT_ACCESS",
+                            f"The person account {account_id} is not visible to the connector "
+                            "user, or person account syncing is off.",
+                        ),
+                        payload={},
+                    )
         matches: dict[str, list[tuple[str, dict]]] = defaultdict(list)
-        for sobject in ("Contact", "Lead"):
-            for record in found.get((sobject, "Email"), []):
-                matches[(record.get("Email") or "").lower()].append((sobject, record))
+        for sobject in ("Contact", "Lead", "Account"):
+            for record in found.get((sobject, EMAIL_FIELD[sobject]), []):
+                email = (record.get(EMAIL_FIELD[sobject]) or "").lower()
+                matches[email].append((sobject, record))
         targets += self.match_or_create(unlinked, matches)
         return targets
 
@@ -315,17 +361,33 @@ class Pusher:
         if precedence == Connector.EmailPrecedence.MOST_RECENT:
             return max(candidates, key=lambda c: c[1].get("LastModifiedDate") or "")
         first = "Lead" if precedence == Connector.EmailPrecedence.LEAD_FIRST else "Contact"
+
+        def kind(candidate: tuple[str, dict]) -> str:  # a person account is a contact here
+            return "Contact" if candidate[0] == "Account" else candidate[0]
+
         ordered = sorted(
             candidates,
-            key=lambda c: (c[0] != first, c[1].get("LastModifiedDate") or ""),
+            key=lambda c: (kind(c) != first, c[1].get("LastModifiedDate") or ""),
         )
         # Within the preferred object, the most recently modified record.
-        best = [c for c in ordered if c[0] == ordered[0][0]]
+        best = [c for c in ordered if kind(c) == kind(ordered[0])]
         return max(best, key=lambda c: c[1].get("LastModifiedDate") or "")
 
     def create_type(self) -> str:
         record_type = self.connector.new_record_type
+        if record_type == Connector.RecordType.PERSON_ACCOUNT and self.connector.person_accounts:
+            return "Account"
         return "Contact" if record_type == Connector.RecordType.CONTACT else "Lead"
+
+    def person_record_type(self) -> str | None:
+        """The active person-account record type on Account (looked up once per push)."""
+        if not hasattr(self, "_person_record_type"):
+            rows = self.client.query_all(
+                "SELECT Id FROM RecordType WHERE SobjectType = 'Account' AND IsPersonType = true"
+                " AND IsActive = true"
+            )
+            self._person_record_type = rows[0]["Id"] if rows else None
+        return self._person_record_type
 
     # -- payloads -----------------------------------------------------------------------------
     def update_payload(self, target: Target) -> tuple[dict, list[Change]]:
@@ -364,6 +426,8 @@ class Pusher:
         owner = self.owner_id(target.prospect)
         if owner:
             payload["OwnerId"] = owner
+        if target.sobject == "Account" and self.person_record_type():
+            payload["RecordTypeId"] = self.person_record_type()
         payload.update(
             package.package_values(
                 self.client,
@@ -453,7 +517,15 @@ class Pusher:
         self.report.outcomes.append(Outcome(target.prospect.pk, result, target.sobject, record_id))
 
     def _bookkeep(self, prospect: Prospect, target: Target, record_id: str, payload: dict) -> None:
-        if target.sobject == "Contact":
+        if target.sobject == "Account":
+            prospect.crm_account_id = record_id
+            prospect.crm_person_account = True
+            person_contact = (target.record or {}).get("PersonContactId")
+            if person_contact:
+                prospect.crm_contact_id = person_contact
+            else:  # a new person account: its contact's id is read after the write
+                self._new_accounts[record_id] = prospect.pk
+        elif target.sobject == "Contact":
             prospect.crm_contact_id = record_id
             if target.record and target.record.get("AccountId"):
                 prospect.crm_account_id = target.record["AccountId"]
@@ -579,6 +651,7 @@ class Pusher:
                     self.settle(target, operation, payload, changes, result)
             self.flush()
         self.flush()
+        self.link_person_contacts()
 
     def bulk_create(self, sobject: str, items: list[tuple[Target, dict]], external_id: str) -> None:
         """Many creates at once: one Bulk API 2.0 upsert job on the package's external id.
@@ -608,6 +681,18 @@ class Pusher:
             except SalesforceError as exc:
                 ids, errors = {}, dict.fromkeys(by_key, exc)
             self.settle_bulk(job.sobject, by_key, ids, errors)
+        self.link_person_contacts()
+
+    def link_person_contacts(self) -> None:
+        """New person accounts: note each one's person contact id on its prospect."""
+        new, self._new_accounts = self._new_accounts, {}
+        if not new:
+            return
+        for account in self.fetch("Account", "Id", new):
+            if account.get("PersonContactId"):
+                Prospect.objects.filter(pk=new[account["Id"]]).update(
+                    crm_contact_id=account["PersonContactId"]
+                )
 
     def settle_bulk(
         self,
@@ -665,6 +750,11 @@ class Pusher:
 
     def link(self, prospect: Prospect, sobject: str, record_id: str) -> None:
         """Keep the link to a matched or followed record even when the write was refused."""
+        if sobject == "Account":
+            Prospect.objects.filter(pk=prospect.pk).update(
+                crm_account_id=record_id, crm_person_account=True
+            )
+            return
         column = "crm_contact_id" if sobject == "Contact" else "crm_lead_id"
         if getattr(prospect, column) != record_id or sobject == "Contact":
             Prospect.objects.filter(pk=prospect.pk).update(**{column: record_id})

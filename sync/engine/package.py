@@ -10,15 +10,19 @@ from sync.salesforce import Client
 
 NAMESPACE = "pi__"
 # Our name -> candidate API names in the package (first one present wins).
+# On a person account (Account) the package's contact fields end in ``__pc``.
 FIELDS = {
-    "score": ["pi__score__c"],
-    "grade": ["pi__grade__c"],
-    "campaign": ["pi__campaign__c"],
-    "url": ["pi__url__c"],
-    "created_date": ["pi__created_date__c"],
-    "last_activity": ["pi__last_activity__c"],
-    "first_touch_url": ["pi__first_touch_url__c"],
-    "conversion_date": ["pi__conversion_date__c"],
+    ours: [f"pi__{name}__c", f"pi__{name}__pc"]
+    for ours, name in {
+        "score": "score",
+        "grade": "grade",
+        "campaign": "campaign",
+        "url": "url",
+        "created_date": "created_date",
+        "last_activity": "last_activity",
+        "first_touch_url": "first_touch_url",
+        "conversion_date": "conversion_date",
+    }.items()
 }
 
 
