@@ -107,7 +107,19 @@ def load_demo_connector() -> Connector | None:
     return connector
 
 
-def _failing_demo_prospects(owner) -> list[Prospect]:
+def map_sales_notes(connector: Connector) -> None:
+    """The demo's second custom field, mapped to a field the connector user may only read."""
+    CustomField.objects.get_or_create(
+        api_name="sales_notes", defaults={"label": "Sales notes", "type": "textarea"}
+    )
+    FieldRule.objects.get_or_create(
+        connector=connector,
+        prospect_field="custom:sales_notes",
+        defaults={"lead_field": "Sales_Notes__c", "contact_field": "Sales_Notes__c"},
+    )
+
+
+def failing_demo_prospects(owner) -> list[Prospect]:
     """Prospects Salesforce will refuse, one or more per error category of the guide."""
     build = ProspectFactory.build
     return [
@@ -127,6 +139,13 @@ def _failing_demo_prospects(owner) -> list[Prospect]:
         ),
         # Process alignment: the org's validation rule refuses letters in a lead's phone.
         build(first_name="Phil", last_name="Phoneword", assigned_user=owner, phone="1-800-FLOWERS"),
+        # Customization: the org's LeadTrigger refuses leads from this company.
+        build(
+            first_name="Boris",
+            last_name="Blocked",
+            assigned_user=owner,
+            company="Blocked Industries",
+        ),
         # Access: Sales_Notes__c is read-only for the connector user (field-level security).
         build(
             first_name="Rhea",
@@ -153,14 +172,7 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
     if Prospect.objects.exists():
         return 0
     if connector is not None:
-        CustomField.objects.get_or_create(
-            api_name="sales_notes", defaults={"label": "Sales notes", "type": "textarea"}
-        )
-        FieldRule.objects.get_or_create(
-            connector=connector,
-            prospect_field="custom:sales_notes",
-            defaults={"lead_field": "Sales_Notes__c", "contact_field": "Sales_Notes__c"},
-        )
+        map_sales_notes(connector)
     random.seed(seed)
     ProspectFactory.reset_sequence(1)
     campaigns = [CampaignFactory(name=name) for name in DEMO_CAMPAIGNS]
@@ -171,7 +183,7 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
         )
         for _ in range(prospects)
     ]
-    built += _failing_demo_prospects(reps[0])
+    built += failing_demo_prospects(reps[0])
     Prospect.objects.bulk_create(built, batch_size=500)
     if connector is not None:
         request_sync_many(
