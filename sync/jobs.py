@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000  # five Collections writes of 200: one Composite call
 JOB_BATCHES = 5
-BULK_BATCH = 10_000
+BULK_BATCH = 5000  # two batches in flight at most: worker memory stays flat
 
 
 def _active(connector_id: int | None) -> Connector | None:
