@@ -1,30 +1,43 @@
 """Inbound: pull Salesforce's changes to Leads and Contacts back into prospects.
 
 1. For each object, read records whose ``SystemModstamp`` is after the watermark, minus an
-   overlap window (clock skew, long transactions); records already applied are skipped because
-   applying them again changes nothing.
-2. A record linked to a prospect (by CRM id) gets Salesforce's values per the field rules; a
-   converted lead moves its prospect to the contact; the owner sets the assigned user.
-3. An unlinked record creates a prospect when auto-create is on and its email is new.
-4. Records a Marketing Data Sharing rule excludes are not synced; a linked record that stops
+   overlap window (clock skew, long transactions): SOQL paging for a few records, a Bulk API 2.0
+   query job when more than ``BULK_ABOVE`` changed. Records already applied change nothing when
+   read again, so they are not written again.
+2. Records are applied in chunks: the chunk's prospects are read (and row-locked) in one query,
+   reconciled in Python, and written in a few statements with their history, in one short
+   transaction that holds no Salesforce call. A marketer's edit is never lost: the rows are
+   read under the lock, and only columns the pull changed are written.
+3. A record linked to a prospect (by CRM id) gets Salesforce's values per the field rules; a
+   converted lead moves its prospect to the contact; the owner sets the assigned user or queue.
+4. An unlinked record creates a prospect when auto-create is on and its email is new.
+5. Records a Marketing Data Sharing rule excludes are not synced; a linked record that stops
    matching sends its prospect to the recycle bin (archived).
-5. Deleted records archive their prospects (and merged ones move them to the survivor) when the
+6. Deleted records archive their prospects (and merged ones move them to the survivor) when the
    delete/merge setting is on; undeleted records restore them.
+
+The watermark moves only with the chunk that reached it (SOQL pages come oldest first), or once
+a whole Bulk job is applied (its rows come in no order): a pull that dies part way re-applies,
+and never skips.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import OperationalError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from prospects.models import Prospect, SyncStatus
-from sync.engine.rules import reconcile
-from sync.engine.values import parse_sf_datetime, write_prospect
+from prospects.models import CrmQueue, Prospect, SyncStatus
+from sync import bulk_sql
+from sync.engine.rules import Change, reconcile
+from sync.engine.values import CUSTOM_PREFIX, parse_sf_datetime, write_prospect
 from sync.models import (
     Connector,
     DataSharingRule,
@@ -35,13 +48,19 @@ from sync.models import (
     SyncReason,
 )
 from sync.salesforce import Client
-from sync.triggers import request_sync
+from sync.triggers import request_sync, request_sync_many
 
 log = logging.getLogger(__name__)
 
 OVERLAP = dt.timedelta(seconds=60)
-PAGE = 2000  # records applied per prospect lookup
+CHUNK = 2000  # records applied per transaction
+BULK_ABOVE = 2000  # more changed records than this are read with a Bulk API 2.0 query
+IN_LIST = 200  # ids per "WHERE Id IN (...)" lookup (the query travels in a URL)
 OBJECTS = ("Lead", "Contact")
+ID_FIELD = {"Lead": "crm_lead_id", "Contact": "crm_contact_id"}
+USER_PREFIX, QUEUE_PREFIX = "005", "00G"
+# Deadlock / serialization failure: another writer held some of the chunk's rows; try again.
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 @dataclass
@@ -55,10 +74,138 @@ class PullReport:
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
     api_calls: int = 0
+    bulk_jobs: int = 0
+
+
+@dataclass
+class Writes:
+    """What one chunk changes, written in a few statements when the chunk is applied."""
+
+    prospects: dict[int, Prospect] = field(default_factory=dict)
+    columns: set[str] = field(default_factory=set)
+    created: list[tuple[Prospect, SyncHistory]] = field(default_factory=list)
+    history: list[SyncHistory] = field(default_factory=list)
+    send_back: list[Prospect] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+
+    def touch(self, prospect: Prospect, *names: str) -> None:
+        self.prospects[prospect.pk] = prospect
+        self.columns.update(names)
+
+    def log(self, prospect: Prospect, operation: str, **values) -> SyncHistory:
+        entry = SyncHistory(
+            prospect_id=prospect.pk,
+            at=timezone.now(),
+            direction=Direction.INBOUND,
+            operation=operation,
+            result=SyncHistory.Result.OK,
+            **values,
+        )
+        self.history.append(entry)
+        return entry
+
+    def flush(self) -> None:
+        """1. Changed columns of every touched prospect, in one statement (rows are locked).
+        2. New prospects, then every history row. 3. Prospects whose values must go back."""
+        if self.prospects:
+            now = timezone.now()
+            for prospect in self.prospects.values():
+                prospect.updated_at = now
+            bulk_sql.update(
+                Prospect, list(self.prospects.values()), sorted(self.columns | {"updated_at"})
+            )
+        if self.created:
+            Prospect.objects.bulk_create([prospect for prospect, _ in self.created])
+            for prospect, entry in self.created:
+                entry.prospect_id = prospect.pk
+        bulk_sql.insert(SyncHistory, self.history)
+        # "Do not sync" prospects are rare here: request_sync marks them so and queues nothing.
+        for prospect in self.send_back:
+            if prospect.do_not_sync:
+                request_sync(prospect, SyncReason.FIELD_UPDATE)
+        ids = [p.pk for p in self.send_back if not p.do_not_sync]
+        if ids:
+            request_sync_many(ids, SyncReason.FIELD_UPDATE)
 
 
 def soql_datetime(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def soql_ids(ids: Iterable[str]) -> str:
+    return ", ".join(f"'{i}'" for i in ids)
+
+
+def chunked[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def typed_row(row: dict[str, str], fields: dict[str, dict]) -> dict:
+    """A Bulk API CSV row as the REST API gives it: null for blanks, booleans and numbers typed,
+    so comparisons and ``crm_values`` do not depend on how the record was read."""
+    record = {}
+    for name, text in row.items():
+        kind = fields.get(name, {}).get("type")
+        if text == "":
+            record[name] = None
+        elif kind == "boolean":
+            record[name] = text == "true"
+        elif kind in {"int", "long", "double", "currency", "percent"}:
+            try:
+                record[name] = int(text) if kind in {"int", "long"} else float(text)
+            except ValueError:
+                record[name] = float(text) if _is_number(text) else text
+        else:
+            record[name] = text
+    return record
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def jsonable(record: dict) -> dict:
+    return {
+        k: v if v is None or isinstance(v, str | bool | int | float) else str(v)
+        for k, v in record.items()
+    }
+
+
+def column_of(prospect_field: str) -> str:
+    return "custom_fields" if prospect_field.startswith(CUSTOM_PREFIX) else prospect_field
+
+
+def newest_stamp(records: Iterable[dict], newest: dt.datetime | None) -> dt.datetime | None:
+    for record in records:
+        stamp = parse_sf_datetime(record.get("SystemModstamp"))
+        if stamp and (newest is None or stamp > newest):
+            newest = stamp
+    return newest
+
+
+def in_transaction[T](work: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run ``work`` in a transaction, again when the database broke a deadlock by aborting it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                return work()
+        except OperationalError as exc:
+            state = getattr(exc.__cause__, "sqlstate", None)
+            if attempt == attempts or state not in RETRY_SQLSTATES:
+                raise
+            log.info("pull chunk retried after %s", state)
+    raise AssertionError("unreachable")
 
 
 class Puller:
@@ -69,7 +216,7 @@ class Puller:
         self.sharing = {r.sobject: r for r in DataSharingRule.objects.filter(connector=connector)}
         self.report = PullReport()
         self._users_by_sf_id: dict[str, int | None] = {}
-        self._linked: dict[str, list[Prospect]] | None = None
+        self._queues_by_sf_id: dict[str, int | None] = {}
 
     def select(self, sobject: str) -> list[str]:
         available = self.client.fields_by_name(sobject)
@@ -90,177 +237,255 @@ class Puller:
 
     # -- changed records ----------------------------------------------------------------------
     def pull_object(self, sobject: str) -> None:
+        """Apply every record changed since the watermark, chunk by chunk."""
         cursor, _ = SyncCursor.objects.get_or_create(connector=self.connector, sobject=sobject)
-        if cursor.watermark is None:
-            cursor.watermark = timezone.now() - dt.timedelta(days=1)
-        since = cursor.watermark - OVERLAP
-        soql = (
-            f"SELECT {', '.join(self.select(sobject))} FROM {sobject} "
-            f"WHERE SystemModstamp > {soql_datetime(since)} ORDER BY SystemModstamp ASC"
-        )
-        newest = cursor.watermark
-        page: list[dict] = []
-        for record in self.client.query_iter(soql):
-            page.append(record)
-            if len(page) == PAGE:
-                newest = self.apply_page(sobject, page, newest)
-                page = []
-        newest = self.apply_page(sobject, page, newest)
-        SyncCursor.objects.filter(pk=cursor.pk).update(watermark=newest, last_run_at=timezone.now())
+        newest = cursor.watermark or timezone.now() - dt.timedelta(days=1)
+        where = f"WHERE SystemModstamp > {soql_datetime(newest - OVERLAP)}"
+        select = f"SELECT {', '.join(self.select(sobject))} FROM {sobject} {where}"
+        bulk = self.client.query_count(f"SELECT COUNT() FROM {sobject} {where}") > BULK_ABOVE
+        if bulk:
+            self.report.bulk_jobs += 1
+            fields = self.client.fields_by_name(sobject)
+            records = (typed_row(row, fields) for row in self.client.bulk_query(select))
+        else:
+            records = self.client.query_iter(f"{select} ORDER BY SystemModstamp ASC")
+        for chunk in chunked(records, CHUNK):
+            newest = newest_stamp(chunk, newest)
+            self.learn_owners(chunk)  # Salesforce calls: before the transaction
+            # Bulk rows come in no order: the watermark moves once the whole job is applied.
+            marks = {} if bulk else {"watermark": newest}
+            self.commit(lambda chunk=chunk: self.apply_chunk(sobject, chunk), cursor, **marks)
+        self.advance(cursor, watermark=newest)
 
-    def apply_page(self, sobject: str, records: list[dict], newest: dt.datetime) -> dt.datetime:
-        """Apply a page of records with one query for their prospects; return the watermark."""
-        self._linked = self.prefetch_linked(sobject, [r["Id"] for r in records])
+    def commit(
+        self, work: Callable[[], Writes], cursor: SyncCursor, **marks: dt.datetime | None
+    ) -> None:
+        """Apply a chunk and move the watermark in one transaction, then count what it did."""
+
+        def run() -> Writes:
+            writes = work()
+            if marks:
+                self.advance(cursor, **marks)
+            return writes
+
+        for name, amount in in_transaction(run).counts.items():
+            setattr(self.report, name, getattr(self.report, name) + amount)
+
+    def advance(self, cursor: SyncCursor, **marks: dt.datetime | None) -> None:
+        SyncCursor.objects.filter(pk=cursor.pk).update(last_run_at=timezone.now(), **marks)
+
+    def apply_chunk(self, sobject: str, records: list[dict]) -> Writes:
+        """Apply changed records, in a transaction with no Salesforce call (owners are known).
+
+        1. The linked prospects are read in one query, their rows locked until the chunk is
+           written, so an edit made meanwhile is read here rather than overwritten.
+        2. Each record is reconciled with its prospects in Python.
+        3. Unlinked records may create prospects; ``Writes.flush`` writes it all.
+        """
+        self.report.seen += len(records)
+        writes = Writes()
+        linked = self.prefetch_linked(sobject, [r["Id"] for r in records], lock=True)
+        new: list[dict] = []
         for record in records:
-            self.report.seen += 1
-            self.apply(sobject, record)
-            stamp = parse_sf_datetime(record.get("SystemModstamp"))
-            if stamp and stamp > newest:
-                newest = stamp
-        self._linked = None
-        return newest
+            if not self.apply(sobject, record, linked.get(record["Id"], []), writes):
+                new.append(record)
+        self.create_prospects(sobject, new, writes)
+        writes.flush()
+        return writes
 
-    def prefetch_linked(self, sobject: str, record_ids: list[str]) -> dict[str, list[Prospect]]:
-        id_field = "crm_contact_id" if sobject == "Contact" else "crm_lead_id"
+    def prefetch_linked(
+        self, sobject: str, record_ids: list[str], *, lock: bool = False
+    ) -> dict[str, list[Prospect]]:
+        id_field = ID_FIELD[sobject]
         query = Prospect.objects.filter(**{f"{id_field}__in": record_ids})
         if sobject == "Lead":
             query = query.filter(crm_contact_id="")
+        query = query.select_related("campaign").order_by("pk")
+        if lock:  # in pk order, as every locker should, so two pulls never deadlock
+            query = query.select_for_update(of=("self",))
         linked: dict[str, list[Prospect]] = {}
-        for prospect in query.select_related("campaign"):
+        for prospect in query:
             linked.setdefault(getattr(prospect, id_field), []).append(prospect)
         return linked
 
-    def linked_prospects(self, sobject: str, record: dict) -> list[Prospect]:
-        if self._linked is not None:
-            return self._linked.get(record["Id"], [])
-        return self.prefetch_linked(sobject, [record["Id"]]).get(record["Id"], [])
-
-    def apply(self, sobject: str, record: dict) -> None:
-        prospects = self.linked_prospects(sobject, record)
+    def apply(self, sobject: str, record: dict, prospects: list[Prospect], writes: Writes) -> bool:
+        """Apply one record to its linked prospects; ``False`` when it has none (yet)."""
         if sobject == "Lead" and record.get("IsConverted") and record.get("ConvertedContactId"):
             for prospect in prospects:
-                self.follow_conversion(prospect, record)
-            return
+                self.follow_conversion(prospect, record, writes)
+            return True
         if not self.shared(sobject, record):
             for prospect in prospects:
-                self.archive(prospect, "no longer matches the Marketing Data Sharing rule")
-            self.report.skipped += 1
-            return
-        if not prospects:
-            self.maybe_create(sobject, record)
-            return
+                self.archive(prospect, "no longer matches the Marketing Data Sharing rule", writes)
+            writes.counts["skipped"] += 1
+            return True
         for prospect in prospects:
             if prospect.archived_at and prospect.sync_status != SyncStatus.DO_NOT_SYNC:
-                self.restore(prospect)
-            self.update_from(prospect, sobject, record)
+                self.restore(prospect, writes)
+            self.update_from(prospect, sobject, record, writes)
+        return bool(prospects)
 
-    def update_from(self, prospect: Prospect, sobject: str, record: dict) -> None:
+    def update_from(self, prospect: Prospect, sobject: str, record: dict, writes: Writes) -> None:
         modified = parse_sf_datetime(record.get("LastModifiedDate"))
         decided = reconcile(
             prospect, record, self.rules, sobject=sobject, record_modified_at=modified
         )
         # Each field moves one way only, so taking Salesforce's values leaves the rest as decided.
         changes = [c for c in decided if not c.to_salesforce]
-        send_back = any(c.to_salesforce for c in decided)
+        send_back = len(changes) < len(decided)
         if not self.connector.auto_change_email:
             changes = [c for c in changes if c.prospect_field != "email"]
-        owner_changed = self.apply_owner(prospect, record)
-        with transaction.atomic():
-            for change in changes:
-                write_prospect(prospect, change.prospect_field, change.new)
-            if changes:
-                prospect.stamp_changes([c.prospect_field for c in changes], modified)
-            prospect.crm_values = {
-                k: v if v is None or isinstance(v, str | bool | int | float) else str(v)
-                for k, v in record.items()
-            }
+        owner = self.apply_owner(prospect, record, writes)
+        self.take_changes(prospect, changes, modified, writes)
+        values = jsonable(record)
+        if values != prospect.crm_values or modified != prospect.crm_modified_at:
+            prospect.crm_values = values
             prospect.crm_modified_at = modified
-            prospect.save()
-            if changes or owner_changed:
-                SyncHistory.objects.create(
-                    prospect=prospect,
-                    at=timezone.now(),
-                    direction=Direction.INBOUND,
-                    operation="pull",
-                    sobject=sobject,
-                    record_id=record["Id"],
-                    changes=[c.as_history() for c in changes]
-                    + (
-                        [
-                            {
-                                "field": "assigned_user",
-                                "new": record.get("OwnerId"),
-                                "rule": "salesforce",
-                            }
-                        ]
-                        if owner_changed
-                        else []
-                    ),
-                    result=SyncHistory.Result.OK,
-                )
-                self.report.updated += 1
+            writes.touch(prospect, "crm_values", "crm_modified_at")
+        if changes or owner:
+            writes.log(
+                prospect,
+                "pull",
+                sobject=sobject,
+                record_id=record["Id"],
+                changes=[c.as_history() for c in changes] + ([owner] if owner else []),
+            )
+            writes.counts["updated"] += 1
         # Values Leadbridge must send back (ours win) go out with the next push — unless the
         # prospect is in error: Salesforce refused those values, and retrying them every tick
         # would only spend API calls until someone fixes the cause and resyncs.
         if send_back and prospect.sync_status != SyncStatus.ERROR:
-            request_sync(prospect, SyncReason.FIELD_UPDATE)
+            writes.send_back.append(prospect)
 
-    def apply_owner(self, prospect: Prospect, record: dict) -> bool:
-        """Salesforce is the master of the owner: it sets the assigned user (when mapped)."""
+    def take_changes(
+        self,
+        prospect: Prospect,
+        changes: list[Change],
+        modified: dt.datetime | None,
+        writes: Writes,
+    ) -> None:
+        if not changes:
+            return
+        for change in changes:
+            write_prospect(prospect, change.prospect_field, change.new)
+        prospect.stamp_changes([c.prospect_field for c in changes], modified)
+        writes.touch(prospect, "field_changed_at", *(column_of(c.prospect_field) for c in changes))
+
+    # -- owners -------------------------------------------------------------------------------
+    def apply_owner(self, prospect: Prospect, record: dict, writes: Writes | None) -> dict | None:
+        """Salesforce is the master of the owner: a queue sets the assigned queue, a user the
+        assigned user (when mapped to one here). Returns the history entry when it changed."""
         owner = record.get("OwnerId") or ""
         if not owner or owner == prospect.crm_owner_id:
-            return False
+            return None
         prospect.crm_owner_id = owner
-        user_id = self.user_for(owner)
+        if writes is not None:
+            writes.touch(prospect, "crm_owner_id", "assigned_user", "assigned_queue")
+        if owner.startswith(QUEUE_PREFIX):
+            queue_id = self._queues_by_sf_id.get(owner)
+            if queue_id is not None:
+                prospect.assigned_queue_id = queue_id
+                prospect.assigned_user_id = None
+            return {"field": "assigned_queue", "new": owner, "rule": "salesforce"}
+        # Owned by a person now: no longer by a queue, and by that user when we know them.
+        prospect.assigned_queue_id = None
+        user_id = self._users_by_sf_id.get(owner)
         if user_id is not None:
             prospect.assigned_user_id = user_id
-        return True
+        return {"field": "assigned_user", "new": owner, "rule": "salesforce"}
 
-    def user_for(self, sf_user_id: str) -> int | None:
-        if sf_user_id not in self._users_by_sf_id:
-            user_id = None
-            if sf_user_id.startswith("005"):
-                rows = self.client.query_all(
-                    f"SELECT Id, Email FROM User WHERE Id = '{sf_user_id}'"
+    def learn_owners(self, records: Iterable[dict]) -> None:
+        """Look up the users and queues owning these records that this pull has not met yet:
+        one ``User`` and one ``Group`` query per 200 owners (not one per record)."""
+        owners = {r.get("OwnerId") or "" for r in records}
+        users = sorted(o for o in owners if o.startswith(USER_PREFIX))
+        queues = sorted(o for o in owners if o.startswith(QUEUE_PREFIX))
+        self.learn_users([o for o in users if o not in self._users_by_sf_id])
+        self.learn_queues([o for o in queues if o not in self._queues_by_sf_id])
+
+    def learn_users(self, sf_ids: list[str]) -> None:
+        emails: dict[str, str] = {}
+        for start in range(0, len(sf_ids), IN_LIST):
+            ids = soql_ids(sf_ids[start : start + IN_LIST])
+            for row in self.client.query_all(f"SELECT Id, Email FROM User WHERE Id IN ({ids})"):
+                if row.get("Email"):
+                    emails[row["Id"]] = row["Email"].lower()
+        portal: dict[str, int] = {}
+        for pk, email in (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .annotate(lower_email=Lower("email"))
+            .filter(lower_email__in=set(emails.values()))
+            .order_by("-pk")
+            .values_list("pk", "lower_email")
+        ):
+            portal[email] = pk  # the oldest account wins when two share an email
+        for sf_id in sf_ids:
+            self._users_by_sf_id[sf_id] = portal.get(emails.get(sf_id, ""))
+
+    def learn_queues(self, sf_ids: list[str]) -> None:
+        """Queues are mirrored at verification; one met first here is mirrored now."""
+        known = dict(CrmQueue.objects.filter(sf_id__in=sf_ids).values_list("sf_id", "pk"))
+        missing = [i for i in sf_ids if i not in known]
+        for start in range(0, len(missing), IN_LIST):
+            ids = soql_ids(missing[start : start + IN_LIST])
+            for row in self.client.query_all(
+                f"SELECT Id, Name, DeveloperName FROM Group WHERE Id IN ({ids})"
+            ):
+                queue, _ = CrmQueue.objects.get_or_create(
+                    sf_id=row["Id"],
+                    defaults={
+                        "name": row.get("Name") or row["Id"],
+                        "developer_name": row.get("DeveloperName") or "",
+                        "refreshed_at": timezone.now(),
+                    },
                 )
-                email = (rows[0].get("Email") or "") if rows else ""
-                if email:
-                    user = (
-                        get_user_model().objects.filter(email__iexact=email, is_active=True).first()
-                    )
-                    user_id = user.pk if user else None
-            self._users_by_sf_id[sf_user_id] = user_id
-        return self._users_by_sf_id[sf_user_id]
+                known[queue.sf_id] = queue.pk
+        for sf_id in sf_ids:
+            self._queues_by_sf_id[sf_id] = known.get(sf_id)
 
-    def follow_conversion(self, prospect: Prospect, lead: dict) -> None:
+    # -- lifecycle ----------------------------------------------------------------------------
+    def follow_conversion(self, prospect: Prospect, lead: dict, writes: Writes) -> None:
         """A converted lead: the prospect now syncs with the contact (history kept)."""
         contact_id = lead["ConvertedContactId"]
         if prospect.crm_contact_id == contact_id:
             return
         prospect.crm_contact_id = contact_id
         prospect.crm_account_id = lead.get("ConvertedAccountId") or prospect.crm_account_id
-        prospect.save(update_fields=["crm_contact_id", "crm_account_id", "updated_at"])
-        SyncHistory.objects.create(
-            prospect=prospect,
-            at=timezone.now(),
-            direction=Direction.INBOUND,
-            operation="convert",
+        writes.touch(prospect, "crm_contact_id", "crm_account_id")
+        writes.log(
+            prospect,
+            "convert",
             sobject="Lead",
             record_id=lead["Id"],
-            result=SyncHistory.Result.OK,
             message=f"Lead converted: now syncing with Contact {contact_id}",
         )
-        self.report.moved += 1
+        writes.counts["moved"] += 1
 
-    def maybe_create(self, sobject: str, record: dict) -> None:
-        email = (record.get("Email") or "").strip()
-        if not self.connector.auto_create_prospects or not email:
+    def create_prospects(self, sobject: str, records: list[dict], writes: Writes) -> None:
+        """Auto-create: a prospect for each record whose email is on no prospect yet."""
+        if not self.connector.auto_create_prospects:
             return
-        if sobject == "Lead" and record.get("IsConverted"):
+        candidates: dict[str, dict] = {}
+        for record in records:
+            email = (record.get("Email") or "").strip()
+            if email and not (sobject == "Lead" and record.get("IsConverted")):
+                candidates.setdefault(email.lower(), record)  # one prospect per new email
+        if not candidates:
             return
-        if Prospect.objects.filter(email__iexact=email).exists():
-            return  # auto-create only for emails not already on a prospect
-        prospect = Prospect(email=email, campaign=self.connector.auto_create_campaign)
+        taken = set(
+            Prospect.objects.annotate(lower_email=Lower("email"))
+            .filter(lower_email__in=list(candidates))
+            .values_list("lower_email", flat=True)
+        )
+        for email, record in candidates.items():
+            if email not in taken:
+                self.create_prospect(sobject, record, writes)
+
+    def create_prospect(self, sobject: str, record: dict, writes: Writes) -> None:
+        prospect = Prospect(
+            email=record["Email"].strip(), campaign=self.connector.auto_create_campaign
+        )
         if sobject == "Contact":
             prospect.crm_contact_id = record["Id"]
             prospect.crm_account_id = record.get("AccountId") or ""
@@ -276,54 +501,39 @@ class Puller:
         ]
         for change in changes:
             write_prospect(prospect, change.prospect_field, change.new)
-        self.apply_owner(prospect, record)  # may ask Salesforce: before the transaction
+        self.apply_owner(prospect, record, None)
         prospect.crm_values = {k: v for k, v in record.items() if not isinstance(v, dict)}
         prospect.crm_modified_at = modified
         prospect.last_synced_at = timezone.now()
         prospect.sync_status = SyncStatus.SYNCED
         prospect.stamp_changes([c.prospect_field for c in changes], modified)
-        with transaction.atomic():
-            prospect.save()
-            SyncHistory.objects.create(
-                prospect=prospect,
-                at=timezone.now(),
-                direction=Direction.INBOUND,
-                operation="create",
-                sobject=sobject,
-                record_id=record["Id"],
-                changes=[c.as_history() for c in changes],
-                result=SyncHistory.Result.OK,
-                message=f"Created from Salesforce {sobject}",
-            )
-        self.report.created += 1
+        entry = SyncHistory(
+            at=timezone.now(),
+            direction=Direction.INBOUND,
+            operation="create",
+            sobject=sobject,
+            record_id=record["Id"],
+            changes=[c.as_history() for c in changes],
+            result=SyncHistory.Result.OK,
+            message=f"Created from Salesforce {sobject}",
+        )
+        writes.created.append((prospect, entry))
+        writes.history.append(entry)
+        writes.counts["created"] += 1
 
-    def archive(self, prospect: Prospect, why: str) -> None:
+    def archive(self, prospect: Prospect, why: str, writes: Writes) -> None:
         if prospect.archived_at:
             return
         prospect.archived_at = timezone.now()
-        prospect.save(update_fields=["archived_at", "updated_at"])
-        SyncHistory.objects.create(
-            prospect=prospect,
-            at=timezone.now(),
-            direction=Direction.INBOUND,
-            operation="archive",
-            result=SyncHistory.Result.OK,
-            message=f"Sent to the recycle bin: {why}",
-        )
-        self.report.archived += 1
+        writes.touch(prospect, "archived_at")
+        writes.log(prospect, "archive", message=f"Sent to the recycle bin: {why}")
+        writes.counts["archived"] += 1
 
-    def restore(self, prospect: Prospect) -> None:
+    def restore(self, prospect: Prospect, writes: Writes) -> None:
         prospect.archived_at = None
-        prospect.save(update_fields=["archived_at", "updated_at"])
-        SyncHistory.objects.create(
-            prospect=prospect,
-            at=timezone.now(),
-            direction=Direction.INBOUND,
-            operation="restore",
-            result=SyncHistory.Result.OK,
-            message="Restored: the record was undeleted in Salesforce",
-        )
-        self.report.restored += 1
+        writes.touch(prospect, "archived_at")
+        writes.log(prospect, "restore", message="Restored: the record was undeleted in Salesforce")
+        writes.counts["restored"] += 1
 
     # -- deleted and merged records -----------------------------------------------------------
     def pull_deleted(self, sobject: str) -> None:
@@ -340,37 +550,55 @@ class Puller:
             f"AND SystemModstamp > {soql_datetime(since)} ORDER BY SystemModstamp ASC"
         )
         newest = cursor.deleted_watermark or since
-        for record in self.client.query_iter(soql, include_deleted=True):
-            for prospect in self.linked_prospects(sobject, record):
-                survivor = record.get("MasterRecordId")
-                if survivor:
-                    self.follow_merge(prospect, sobject, record["Id"], survivor)
-                else:
-                    self.archive(prospect, f"the {sobject} was deleted in Salesforce")
-            stamp = parse_sf_datetime(record.get("SystemModstamp"))
-            if stamp and stamp > newest:
-                newest = stamp
-        SyncCursor.objects.filter(pk=cursor.pk).update(deleted_watermark=newest)
+        for chunk in chunked(self.client.query_iter(soql, include_deleted=True), CHUNK):
+            newest = newest_stamp(chunk, newest)
+            self.commit(
+                lambda chunk=chunk: self.apply_deleted(sobject, chunk),
+                cursor,
+                deleted_watermark=newest,
+            )
 
-    def follow_merge(self, prospect: Prospect, sobject: str, loser: str, survivor: str) -> None:
-        id_field = "crm_contact_id" if sobject == "Contact" else "crm_lead_id"
-        other = Prospect.objects.filter(**{id_field: survivor}).exclude(pk=prospect.pk).first()
-        if other is not None:
-            self.archive(prospect, f"merged into {survivor}, which has its own prospect")
-            return
+    def apply_deleted(self, sobject: str, records: list[dict]) -> Writes:
+        """Archive the prospects of deleted records; move those of merged ones to the survivor
+        (unless it has a prospect of its own)."""
+        writes = Writes()
+        linked = self.prefetch_linked(sobject, [r["Id"] for r in records], lock=True)
+        id_field = ID_FIELD[sobject]
+        survivors = {r.get("MasterRecordId") for r in records} - {None, ""}
+        taken = set(
+            Prospect.objects.filter(**{f"{id_field}__in": survivors}).values_list(
+                id_field, flat=True
+            )
+        )
+        for record in records:
+            survivor = record.get("MasterRecordId")
+            for prospect in linked.get(record["Id"], []):
+                if not survivor:
+                    self.archive(prospect, f"the {sobject} was deleted in Salesforce", writes)
+                elif survivor in taken:
+                    self.archive(
+                        prospect, f"merged into {survivor}, which has its own prospect", writes
+                    )
+                else:
+                    self.follow_merge(prospect, sobject, record["Id"], survivor, writes)
+                    taken.add(survivor)
+        writes.flush()
+        return writes
+
+    def follow_merge(
+        self, prospect: Prospect, sobject: str, loser: str, survivor: str, writes: Writes
+    ) -> None:
+        id_field = ID_FIELD[sobject]
         setattr(prospect, id_field, survivor)
-        prospect.save(update_fields=[id_field, "updated_at"])
-        SyncHistory.objects.create(
-            prospect=prospect,
-            at=timezone.now(),
-            direction=Direction.INBOUND,
-            operation="merge",
+        writes.touch(prospect, id_field)
+        writes.log(
+            prospect,
+            "merge",
             sobject=sobject,
             record_id=survivor,
-            result=SyncHistory.Result.OK,
             message=f"{sobject} {loser} merged into {survivor}",
         )
-        self.report.moved += 1
+        writes.counts["moved"] += 1
 
 
 def pull_changes(*, connector: Connector, client: Client | None = None) -> PullReport:
