@@ -19,11 +19,12 @@ from sandbox import ids, query, soql
 from sandbox.bulk import DELIMITERS, job_dir
 from sandbox.errors import ApiError
 from sandbox.models import BulkJob, JobState, OrgUser, Record
-from sandbox.records import DB, Op, Result, find_by_field, write_records
+from sandbox.records import DB, Op, Result, find_by_field, refresh_statistics, write_records
 from sandbox.schema import Actor, ObjectMeta, actor_for
 from sandbox.values import now
 
 CHUNK = 2000
+ANALYZE_EVERY = 50_000  # rows: keep the planner's statistics up with a large load
 
 
 class JobFailure(Exception):
@@ -164,6 +165,7 @@ def _ingest(job: BulkJob) -> None:
             _run_chunk(actor, obj, job, names, chunk, out)
     finally:
         out.close()
+        refresh_statistics()
 
 
 def _aborted(job: BulkJob) -> bool:
@@ -189,6 +191,11 @@ def _run_chunk(
     for row, op in zip(rows, ops, strict=True):
         result = Result(error=op) if isinstance(op, ApiError) else next(results)
         out.record(row, result, op, job)
+    if (
+        job.records_processed // ANALYZE_EVERY
+        != (job.records_processed + len(rows)) // ANALYZE_EVERY
+    ):
+        refresh_statistics()
     job.records_processed += len(rows)
     job.records_failed = out.failed
     BulkJob.objects.using(DB).filter(pk=job.pk).update(

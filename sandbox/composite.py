@@ -2,8 +2,10 @@
 
 Collections: ≤ 200 records, per-record results in request order with ``statusCode`` errors,
 HTTP 200 whenever the request itself is well formed, ``allOrNone`` rollback. Composite: ≤ 25
-subrequests run in order through the same dispatcher, ``@{ref.path}`` references resolved from
-earlier results; with ``allOrNone`` a failure rolls back the writes before it.
+subrequests, of which ≤ 5 are queries or sObject Collections, run in order through the same
+dispatcher, ``@{ref.path}`` references resolved from earlier results; with ``allOrNone`` a
+failure rolls back the writes before it. A Composite call counts as one API request, whatever
+it holds (subrequests go straight to ``routes.data_resource``, past the counting).
 """
 
 import json
@@ -19,6 +21,8 @@ from sandbox.routes import _allow_duplicates, _MultipleChoices, require
 
 MAX_RECORDS = 200
 MAX_SUBREQUESTS = 25
+MAX_HEAVY = 5  # query / queryAll / query-more / sObject Collections subrequests per Composite
+HEAVY_RE = re.compile(r"^/?services/data/v[\d.]+/(query|queryAll|composite/sobjects)(/|\?|$)")
 REFERENCE_RE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])+)\}")
 
 
@@ -298,13 +302,40 @@ def composite(request: Request) -> Response:
     if not isinstance(subs, list) or not subs:
         raise ApiError("JSON_PARSER_ERROR", "compositeRequest is required", 400, None)
     if len(subs) > MAX_SUBREQUESTS:
-        raise ApiError("LIMIT_EXCEEDED", "Composite Request Limit Exceeded (25)", 400, None)
+        return _limit_exceeded(
+            f"The request can\u2019t contain more than {MAX_SUBREQUESTS} operations."
+        )
+    if sum(1 for sub in subs if _heavy(sub)) > MAX_HEAVY:
+        return _limit_exceeded(
+            f"The request can\u2019t contain more than {MAX_HEAVY} query or sObject Collections "
+            "operations."
+        )
     all_or_none = bool(body.get("allOrNone", False))
     with transaction.atomic(using=DB):
         out, failed = _run_subrequests(request, subs, all_or_none)
         if all_or_none and failed:
             transaction.set_rollback(True, using=DB)
     return Response(200, {"compositeResponse": out})
+
+
+def _heavy(sub: object) -> bool:
+    return isinstance(sub, dict) and bool(HEAVY_RE.match(str(sub.get("url", ""))))
+
+
+def _limit_exceeded(message: str) -> Response:
+    """A Composite over its limits: one LIMIT_EXCEEDED entry, nothing run.
+
+    Body shape observed from a real org for the 25-operation limit [OBS: guardian/
+    support-service-lambdas PR #766]; the top-level HTTP 400 and the wording for the
+    5-query/collections limit are UNVERIFIED.
+    """
+    entry = {
+        "body": [{"errorCode": "LIMIT_EXCEEDED", "message": message}],
+        "httpHeaders": {},
+        "httpStatusCode": 400,
+        "referenceId": None,
+    }
+    return Response(400, {"compositeResponse": [entry]})
 
 
 def _run_subrequests(request: Request, subs: list, all_or_none: bool) -> tuple[list, bool]:

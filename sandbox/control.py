@@ -18,6 +18,7 @@ from sandbox.models import (
     SObject,
     bump_meta_version,
 )
+from sandbox.records import refresh_statistics
 from sandbox.values import format_datetime, now
 
 DB = "sandbox"
@@ -165,6 +166,7 @@ def seed_leads(*, count: int, prefix: str = "seed") -> dict:
                 )
             )
         Record.objects.using(DB).bulk_create(rows)
+    refresh_statistics()
     return {"created": count}
 
 

@@ -66,6 +66,7 @@ from sandbox.models import (
     TriggerRule,
     ValidationRule,
 )
+from sandbox.records import refresh_statistics
 from sandbox.values import format_datetime, now
 
 DB = "sandbox"
@@ -205,7 +206,9 @@ def load_demo_org(*, reset: bool = False) -> Org:
     with transaction.atomic(using=DB):
         if existing:
             drop_org(existing)
-        return _build()
+        org = _build()
+    refresh_statistics()
+    return org
 
 
 def drop_org(org: Org) -> None:

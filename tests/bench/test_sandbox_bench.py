@@ -192,3 +192,146 @@ def test_bulk_ingest_and_query(sandbox_org, count):
     )
     if count == 100_000:
         assert ingest <= 30 and read <= 10
+
+
+# -- the sync engine's hot paths (issue: slow initial push on PostgreSQL) ---------------------
+
+ENGINE_ROWS = 20_000
+EXT = "pi__Pardot_Prospect_Id__c"
+LEAD_FIELDS = (
+    "Id, FirstName, LastName, Email, Company, Title, Phone, Street, City, State, PostalCode, "
+    "Country, LeadSource, Description, HasOptedOutOfEmail, DoNotCall, OwnerId, IsConverted, "
+    "ConvertedContactId, pi__score__c, pi__grade__c, SystemModstamp"
+)
+
+
+def _engine_rows(count: int, tag: str, start: int = 0) -> list[dict]:
+    return [
+        {
+            EXT: f"{tag}-{i}",
+            "FirstName": "Eng",
+            "LastName": f"Ine {i}",
+            "Company": f"Engine {tag}",
+            "Email": f"{tag}{i}@engine.example",
+            "Title": "Buyer",
+            "pi__score__c": str(i % 300),
+        }
+        for i in range(start, start + count)
+    ]
+
+
+def _timed(call) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = call()
+    return time.perf_counter() - start, result
+
+
+def _line(name: str, seconds: float, extra: str = "") -> None:
+    print(f"\n{name:<58} {seconds * 1000:10.1f} ms {extra}")
+
+
+@pytest.fixture(scope="module")
+def engine_org(sandbox_org):
+    """The demo org plus ENGINE_ROWS leads upserted through Bulk 2.0 (timed, new then existing)."""
+    sf = sandbox_org.salesforce()
+    rows = _engine_rows(ENGINE_ROWS, "eng")
+    first, result = _timed(
+        lambda: sf.bulk2.Lead.upsert(records=rows, external_id_field=EXT, wait=0.5)
+    )
+    assert sum(r["numberRecordsFailed"] for r in result) == 0
+    _line(f"bulk2 upsert {ENGINE_ROWS:,} new leads on {EXT}", first, "(all inserted)")
+    for row in rows:
+        row["Title"] = "Updated"
+    second, result = _timed(
+        lambda: sf.bulk2.Lead.upsert(records=rows, external_id_field=EXT, wait=0.5)
+    )
+    assert sum(r["numberRecordsFailed"] for r in result) == 0
+    _line(f"bulk2 upsert {ENGINE_ROWS:,} existing leads on {EXT}", second, "(all updated)")
+    return sf
+
+
+def test_engine_bulk_query_of_unconverted_emails(engine_org):
+    text = "SELECT Id, Email FROM Lead WHERE Email != null AND IsConverted = false"
+    seconds, pages = _timed(lambda: list(engine_org.bulk2.Lead.query(text, wait=0.5)))
+    rows = sum(len(page.splitlines()) - 1 for page in pages)
+    assert rows >= ENGINE_ROWS
+    _line("bulk2 query Email != null AND IsConverted = false", seconds, f"({rows:,} rows)")
+
+
+def _soql_in(sf, column: str, values: list[str]) -> float:
+    listed = ", ".join(f"'{v}'" for v in values)
+    text = f"SELECT {LEAD_FIELDS} FROM Lead WHERE {column} IN ({listed})"
+
+    def call():
+        assert sf.query(text)["totalSize"] == len(values)
+
+    return _median_ms(call, 20)
+
+
+def test_engine_soql_in_200_emails_and_ids(engine_org):
+    emails = [f"eng{i}@engine.example" for i in range(5000, 5200)]
+    by_email = _soql_in(engine_org, "Email", emails)
+    listed = ", ".join(f"'{e}'" for e in emails)
+    found = engine_org.query(f"SELECT Id FROM Lead WHERE Email IN ({listed})")["records"]
+    by_id = _soql_in(engine_org, "Id", [r["Id"] for r in found])
+    print(f"\nSOQL ~20 fields WHERE Email IN (200) median {by_email:8.1f} ms")
+    print(f"SOQL ~20 fields WHERE Id IN (200)    median {by_id:8.1f} ms")
+
+
+def _collection(tag: str, start: int) -> list[dict]:
+    return [{"attributes": {"type": "Lead"}, **row} for row in _engine_rows(200, tag, start=start)]
+
+
+def test_engine_collections_upsert_200(engine_org):
+    counter = iter(range(10**6))
+
+    def call():
+        batch = next(counter) % 10  # half new, then existing values
+        results = engine_org.restful(
+            f"composite/sobjects/Lead/{EXT}",
+            method="PATCH",
+            json={"allOrNone": False, "records": _collection("coll", batch * 200)},
+        )
+        assert all(r["success"] for r in results)
+
+    print(f"\ncollections upsert x200 median {_median_ms(call, 20):8.1f} ms")
+
+
+def test_engine_composite_of_5_collections_and_5_queries(engine_org):
+    counter = iter(range(10**6))
+
+    def writes():
+        base = (next(counter) % 4) * 1000
+        subrequests = [
+            {
+                "method": "PATCH",
+                "url": f"/services/data/v59.0/composite/sobjects/Lead/{EXT}",
+                "referenceId": f"w{i}",
+                "body": {"allOrNone": False, "records": _collection("comp", base + i * 200)},
+            }
+            for i in range(5)
+        ]
+        body = engine_org.restful(
+            "composite", method="POST", json={"compositeRequest": subrequests}
+        )
+        assert all(r["httpStatusCode"] == 200 for r in body["compositeResponse"])
+
+    def reads():
+        subrequests = []
+        for i in range(5):
+            emails = ", ".join(f"'eng{n}@engine.example'" for n in range(i * 200, i * 200 + 200))
+            text = f"SELECT {LEAD_FIELDS} FROM Lead WHERE Email IN ({emails})".replace(" ", "+")
+            subrequests.append(
+                {
+                    "method": "GET",
+                    "url": f"/services/data/v59.0/query?q={text}",
+                    "referenceId": f"q{i}",
+                }
+            )
+        body = engine_org.restful(
+            "composite", method="POST", json={"compositeRequest": subrequests}
+        )
+        assert all(r["body"]["totalSize"] == 200 for r in body["compositeResponse"])
+
+    print(f"\ncomposite 5 x collections upsert x200 median {_median_ms(writes, 8):8.1f} ms")
+    print(f"composite 5 x query (Email IN 200)   median {_median_ms(reads, 8):8.1f} ms")

@@ -269,3 +269,86 @@ def test_composite_batch(sf):
 def test_collection_of_an_unknown_type_path(sf):
     with pytest.raises(SalesforceResourceNotFound):
         sf.restful("composite/sobjects/Widget__c", method="POST", json={"ids": []})
+
+
+# -- Composite limits and API usage ------------------------------------------------------------
+
+
+def _composite_http(sandbox_org, subrequests: list[dict]):
+    token = sandbox_org.token()["access_token"]
+    return sandbox_org.session().post(
+        f"{sandbox_org.instance_url}/services/data/v59.0/composite",
+        json={"compositeRequest": subrequests},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+
+
+def _usage(response) -> int:
+    return int(response.headers["Sforce-Limit-Info"].split("=")[1].split("/")[0])
+
+
+def _query_sub(i: int) -> dict:
+    return {
+        "method": "GET",
+        "url": "/services/data/v59.0/query?q=SELECT+Id+FROM+Lead+LIMIT+1",
+        "referenceId": f"q{i}",
+    }
+
+
+def test_a_composite_call_counts_as_one_api_request(sandbox_org):
+    token = sandbox_org.token()["access_token"]
+    session = sandbox_org.session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    base = f"{sandbox_org.instance_url}/services/data/v59.0"
+    before = _usage(session.get(f"{base}/limits"))
+    subrequests = [_query_sub(i) for i in range(5)] + [
+        {"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": f"l{i}"}
+        for i in range(20)
+    ]
+    response = session.post(f"{base}/composite", json={"compositeRequest": subrequests})
+    assert response.status_code == 200
+    assert len(response.json()["compositeResponse"]) == 25
+    assert _usage(response) == before + 1
+    after = session.get(f"{base}/limits")
+    daily = after.json()["DailyApiRequests"]
+    assert _usage(after) == before + 2 == daily["Max"] - daily["Remaining"]
+
+
+def test_composite_refuses_more_than_25_subrequests(sandbox_org):
+    subrequests = [
+        {"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": f"l{i}"}
+        for i in range(26)
+    ]
+    response = _composite_http(sandbox_org, subrequests)
+    assert response.status_code == 400
+    assert response.json() == {
+        "compositeResponse": [
+            {
+                "body": [
+                    {
+                        "errorCode": "LIMIT_EXCEEDED",
+                        "message": "The request can\u2019t contain more than 25 operations.",
+                    }
+                ],
+                "httpHeaders": {},
+                "httpStatusCode": 400,
+                "referenceId": None,
+            }
+        ]
+    }
+
+
+def test_composite_refuses_more_than_5_queries_or_collections(sandbox_org, unique):
+    collection = {
+        "method": "POST",
+        "url": "/services/data/v59.0/composite/sobjects",
+        "referenceId": "c0",
+        "body": {"records": [{"attributes": {"type": "Lead"}, "LastName": "X", "Company": unique}]},
+    }
+    response = _composite_http(sandbox_org, [_query_sub(i) for i in range(5)] + [collection])
+    assert response.status_code == 400
+    entry = response.json()["compositeResponse"][0]
+    assert entry["body"][0]["errorCode"] == "LIMIT_EXCEEDED"
+    assert "5 query or sObject Collections" in entry["body"][0]["message"]
+    assert _composite_http(sandbox_org, [_query_sub(i) for i in range(5)]).status_code == 200
