@@ -277,6 +277,8 @@ def _prefetch_holders(actor: Actor, ops: list[Op], batch: Batch) -> None:
                 value = (op.ext_value or "").lower() or value
             if value:
                 wanted.setdefault((op.obj.name, column), set()).add(value)
+        if person.enabled(op.obj):
+            _want_person_contact_ext(actor, op, wanted)
     _prefetch_targets(actor, ops, batch)
     for (obj_name, column), values in wanted.items():
         found: dict[str, list[str]] = {value: [] for value in values}
@@ -287,6 +289,19 @@ def _prefetch_holders(actor: Actor, ops: list[Op], batch: Batch) -> None:
             found.setdefault(value, []).append(record_id)
         batch.holders[(obj_name, column)] = found
     _prefetch_records(actor, ops, batch)
+
+
+def _want_person_contact_ext(actor: Actor, op: Op, wanted: dict) -> None:
+    """A person account's ``X__pc`` external id is its Contact's ``X__c``: check both at once."""
+    contact = actor.schema.sobject("Contact")
+    name = contact.indexed_ext_field if contact else None
+    if not name:
+        return
+    mirrored = name.removesuffix("__c") + "__pc"
+    value = op.ext_value if op.kind == "upsert" and op.ext_field == mirrored else None
+    value = (value or "").lower() or _sent_value(op.body, mirrored)
+    if value:
+        wanted.setdefault(("Contact", "ext_id"), set()).add(value)
 
 
 def _prefetch_records(actor: Actor, ops: list[Op], batch: Batch) -> None:

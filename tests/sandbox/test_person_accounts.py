@@ -101,6 +101,18 @@ def test_name_on_a_person_account_and_person_fields_on_a_business_account_fail(s
     assert error["fields"] == ["Customer_Comment__pc"]
 
 
+def test_a_pc_external_id_held_by_a_business_contact_is_a_duplicate(sf):
+    holder = sf.query("SELECT Id FROM Contact WHERE pi__Pardot_Prospect_Id__c = 'c-1'")
+    error = _fails(sf.Account.create, {"LastName": "Dup", EXT: "c-1"})
+    assert error["errorCode"] == "DUPLICATE_VALUE"
+    assert error["message"].endswith(holder["records"][0]["Id"][:15])
+    records = [{"attributes": {"type": "Account"}, EXT: "c-1", "LastName": "Dup"}] * 2
+    results = sf.restful(
+        f"composite/sobjects/Account/{EXT}", method="PATCH", json={"records": records}
+    )
+    assert [r["errors"][0]["statusCode"] for r in results] == ["DUPLICATE_VALUE"] * 2
+
+
 def test_person_account_needs_a_last_name(sf):
     error = _fails(sf.Account.create, {"RecordTypeId": _person_type(sf), "FirstName": "Only"})
     assert error == {
