@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,7 +38,7 @@ from django.utils import timezone
 
 from prospects.models import CrmQueue, Prospect, SyncStatus
 from sync import bulk_sql
-from sync.engine.rules import Change, reconcile
+from sync.engine.rules import OWNER_FIELD, Change, reconcile
 from sync.engine.values import CUSTOM_PREFIX, parse_sf_datetime, write_prospect
 from sync.models import (
     Connector,
@@ -208,6 +210,54 @@ def in_transaction[T](work: Callable[[], T], *, attempts: int = 3) -> T:
     raise AssertionError("unreachable")
 
 
+@dataclass
+class Owners:
+    """What Salesforce says about owners a chunk brings that this pull has not met yet."""
+
+    user_emails: dict[str, str] = field(default_factory=dict)  # User id -> email ("" if none)
+    groups: list[dict] = field(default_factory=list)  # queues not mirrored here yet
+
+
+_DONE = object()
+
+
+def read_ahead[T](items: Iterator[T], *, depth: int = 2) -> Iterator[T]:
+    """Yield ``items`` as a thread produces them, up to ``depth`` ahead: Salesforce sends the
+    next chunk while this one is written. The thread makes Salesforce calls only, never a
+    database query; its error is raised here."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            for item in items:
+                put(item)
+                if stop.is_set():
+                    return
+            put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(exc)
+
+    thread = threading.Thread(target=produce, name="pull-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 class Puller:
     def __init__(self, connector: Connector, client: Client) -> None:
         self.connector = connector
@@ -215,8 +265,22 @@ class Puller:
         self.rules = list(FieldRule.objects.filter(connector=connector))
         self.sharing = {r.sobject: r for r in DataSharingRule.objects.filter(connector=connector)}
         self.report = PullReport()
+        # Rules that can move a value for each object (reconcile skips the others anyway).
+        self.moving = {
+            sobject: [
+                r
+                for r in self.rules
+                if r.target_field(sobject)
+                and r.behaviour != FieldRule.Behaviour.DONT_SYNC
+                and r.prospect_field != OWNER_FIELD
+            ]
+            for sobject in OBJECTS
+        }
         self._users_by_sf_id: dict[str, int | None] = {}
-        self._queues_by_sf_id: dict[str, int | None] = {}
+        self._queues_by_sf_id: dict[str, int | None] = dict(
+            CrmQueue.objects.values_list("sf_id", "pk")
+        )
+        self._owners_asked: set[str] = set()
 
     def select(self, sobject: str) -> list[str]:
         available = self.client.fields_by_name(sobject)
@@ -249,9 +313,10 @@ class Puller:
             records = (typed_row(row, fields) for row in self.client.bulk_query(select))
         else:
             records = self.client.query_iter(f"{select} ORDER BY SystemModstamp ASC")
-        for chunk in chunked(records, CHUNK):
+        chunks = ((chunk, self.ask_owners(chunk)) for chunk in chunked(records, CHUNK))
+        for chunk, owners in read_ahead(chunks):
             newest = newest_stamp(chunk, newest)
-            self.learn_owners(chunk)  # Salesforce calls: before the transaction
+            self.learn_owners(owners)
             # Bulk rows come in no order: the watermark moves once the whole job is applied.
             marks = {} if bulk else {"watermark": newest}
             self.commit(lambda chunk=chunk: self.apply_chunk(sobject, chunk), cursor, **marks)
@@ -300,7 +365,9 @@ class Puller:
         query = Prospect.objects.filter(**{f"{id_field}__in": record_ids})
         if sobject == "Lead":
             query = query.filter(crm_contact_id="")
-        query = query.select_related("campaign").order_by("pk")
+        if any(r.prospect_field == "campaign" for r in self.moving[sobject]):
+            query = query.select_related("campaign")  # its name is compared
+        query = query.order_by("pk")
         if lock:  # in pk order, as every locker should, so two pulls never deadlock
             query = query.select_for_update(of=("self",))
         linked: dict[str, list[Prospect]] = {}
@@ -328,7 +395,7 @@ class Puller:
     def update_from(self, prospect: Prospect, sobject: str, record: dict, writes: Writes) -> None:
         modified = parse_sf_datetime(record.get("LastModifiedDate"))
         decided = reconcile(
-            prospect, record, self.rules, sobject=sobject, record_modified_at=modified
+            prospect, record, self.moving[sobject], sobject=sobject, record_modified_at=modified
         )
         # Each field moves one way only, so taking Salesforce's values leaves the rest as decided.
         changes = [c for c in decided if not c.to_salesforce]
@@ -394,55 +461,53 @@ class Puller:
             prospect.assigned_user_id = user_id
         return {"field": "assigned_user", "new": owner, "rule": "salesforce"}
 
-    def learn_owners(self, records: Iterable[dict]) -> None:
-        """Look up the users and queues owning these records that this pull has not met yet:
-        one ``User`` and one ``Group`` query per 200 owners (not one per record)."""
-        owners = {r.get("OwnerId") or "" for r in records}
+    def ask_owners(self, records: Iterable[dict]) -> Owners:
+        """Ask Salesforce about the users and queues owning these records that this pull has
+        not met: one ``User`` and one ``Group`` query per 200 owners, not one per record.
+        Salesforce calls only (it runs in the read-ahead thread); ``learn_owners`` stores."""
+        owners = {r.get("OwnerId") or "" for r in records} - self._owners_asked
+        self._owners_asked |= owners
         users = sorted(o for o in owners if o.startswith(USER_PREFIX))
-        queues = sorted(o for o in owners if o.startswith(QUEUE_PREFIX))
-        self.learn_users([o for o in users if o not in self._users_by_sf_id])
-        self.learn_queues([o for o in queues if o not in self._queues_by_sf_id])
-
-    def learn_users(self, sf_ids: list[str]) -> None:
-        emails: dict[str, str] = {}
-        for start in range(0, len(sf_ids), IN_LIST):
-            ids = soql_ids(sf_ids[start : start + IN_LIST])
+        queues = sorted(
+            o for o in owners if o.startswith(QUEUE_PREFIX) and o not in self._queues_by_sf_id
+        )
+        found = Owners(user_emails=dict.fromkeys(users, ""))
+        for start in range(0, len(users), IN_LIST):
+            ids = soql_ids(users[start : start + IN_LIST])
             for row in self.client.query_all(f"SELECT Id, Email FROM User WHERE Id IN ({ids})"):
-                if row.get("Email"):
-                    emails[row["Id"]] = row["Email"].lower()
+                found.user_emails[row["Id"]] = (row.get("Email") or "").lower()
+        for start in range(0, len(queues), IN_LIST):
+            ids = soql_ids(queues[start : start + IN_LIST])
+            found.groups += self.client.query_all(
+                f"SELECT Id, Name, DeveloperName FROM Group WHERE Id IN ({ids})"
+            )
+        return found
+
+    def learn_owners(self, owners: Owners) -> None:
+        """Map owners to portal users (active, by email) and to queues (mirrored if new)."""
+        emails = {e for e in owners.user_emails.values() if e}
         portal: dict[str, int] = {}
         for pk, email in (
             get_user_model()
             .objects.filter(is_active=True)
             .annotate(lower_email=Lower("email"))
-            .filter(lower_email__in=set(emails.values()))
+            .filter(lower_email__in=emails)
             .order_by("-pk")
             .values_list("pk", "lower_email")
         ):
             portal[email] = pk  # the oldest account wins when two share an email
-        for sf_id in sf_ids:
-            self._users_by_sf_id[sf_id] = portal.get(emails.get(sf_id, ""))
-
-    def learn_queues(self, sf_ids: list[str]) -> None:
-        """Queues are mirrored at verification; one met first here is mirrored now."""
-        known = dict(CrmQueue.objects.filter(sf_id__in=sf_ids).values_list("sf_id", "pk"))
-        missing = [i for i in sf_ids if i not in known]
-        for start in range(0, len(missing), IN_LIST):
-            ids = soql_ids(missing[start : start + IN_LIST])
-            for row in self.client.query_all(
-                f"SELECT Id, Name, DeveloperName FROM Group WHERE Id IN ({ids})"
-            ):
-                queue, _ = CrmQueue.objects.get_or_create(
-                    sf_id=row["Id"],
-                    defaults={
-                        "name": row.get("Name") or row["Id"],
-                        "developer_name": row.get("DeveloperName") or "",
-                        "refreshed_at": timezone.now(),
-                    },
-                )
-                known[queue.sf_id] = queue.pk
-        for sf_id in sf_ids:
-            self._queues_by_sf_id[sf_id] = known.get(sf_id)
+        for sf_id, email in owners.user_emails.items():
+            self._users_by_sf_id[sf_id] = portal.get(email)
+        for row in owners.groups:
+            mirrored, _ = CrmQueue.objects.get_or_create(
+                sf_id=row["Id"],
+                defaults={
+                    "name": row.get("Name") or row["Id"],
+                    "developer_name": row.get("DeveloperName") or "",
+                    "refreshed_at": timezone.now(),
+                },
+            )
+            self._queues_by_sf_id[mirrored.sf_id] = mirrored.pk
 
     # -- lifecycle ----------------------------------------------------------------------------
     def follow_conversion(self, prospect: Prospect, lead: dict, writes: Writes) -> None:
