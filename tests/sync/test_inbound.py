@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
-from prospects.models import Prospect
+from prospects.models import CrmQueue, Prospect
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import push_prospects
 from sync.models import DataSharingRule, FieldRule, SyncCursor
@@ -224,3 +224,64 @@ def test_records_hidden_from_the_connector_user_do_not_sync(connector, sandbox_o
         assert not Prospect.objects.filter(email=email).exists()
     finally:
         sandbox_org.control("set_sharing", sobject="Lead", model="ReadWrite")
+
+
+def queue_id(sf, developer_name: str = "Inbound_Leads") -> str:
+    rows = sf.query(f"SELECT Id FROM Group WHERE DeveloperName = '{developer_name}'")["records"]
+    return rows[0]["Id"]
+
+
+def test_a_lead_moved_to_a_queue_is_assigned_to_that_queue(connector, sf, synced, owner):
+    inbound = queue_id(sf)
+    assert not CrmQueue.objects.filter(sf_id=inbound).exists()  # not mirrored yet
+    sf.Lead.update(synced.crm_lead_id, {"OwnerId": inbound})
+    pull_changes(connector=connector)
+    synced.refresh_from_db()
+    assert synced.assigned_queue.sf_id == inbound and synced.assigned_user is None
+    assert (synced.assigned_queue.name, synced.assigned_queue.developer_name) == (
+        "Inbound Leads",
+        "Inbound_Leads",
+    )
+    assert synced.sync_history.first().changes[-1] == {
+        "field": "assigned_queue",
+        "new": inbound,
+        "rule": "salesforce",
+    }
+
+
+def test_a_mirrored_queue_is_reused_and_a_user_owner_clears_the_queue(connector, sf, synced, owner):
+    inbound = queue_id(sf)
+    mirrored = CrmQueue.objects.create(sf_id=inbound, name="Inbound Leads")
+    sf.Lead.update(synced.crm_lead_id, {"OwnerId": inbound})
+    pull_changes(connector=connector)
+    synced.refresh_from_db()
+    assert synced.assigned_queue == mirrored and CrmQueue.objects.count() == 1
+    bella = UserFactory(username="bella", email="bella@acme.example")
+    bella_sf = sf.query("SELECT Id FROM User WHERE Username = 'bella@acme.example'")["records"][0]
+    sf.Lead.update(synced.crm_lead_id, {"OwnerId": bella_sf["Id"]})
+    SyncCursor.objects.update(watermark=timezone.now() - dt.timedelta(seconds=30))
+    pull_changes(connector=connector)
+    synced.refresh_from_db()
+    assert synced.assigned_user == bella and synced.assigned_queue is None
+
+
+def test_owners_are_looked_up_once_per_chunk_not_per_record(
+    connector, sf, sf_client, owner, unique_email
+):
+    prospects = [ProspectFactory(email=unique_email(), assigned_user=owner) for _ in range(3)]
+    push_prospects(connector=connector, prospect_ids=[p.pk for p in prospects])
+    SyncCursor.objects.create(
+        connector=connector, sobject="Lead", watermark=timezone.now() - dt.timedelta(seconds=5)
+    )
+    SyncCursor.objects.create(connector=connector, sobject="Contact", watermark=timezone.now())
+    bella_sf = sf.query("SELECT Id FROM User WHERE Username = 'bella@acme.example'")["records"][0]
+    for prospect in Prospect.objects.filter(pk__in=[p.pk for p in prospects]):
+        sf.Lead.update(prospect.crm_lead_id, {"OwnerId": bella_sf["Id"]})
+    bella = UserFactory(username="bella", email="bella@acme.example")
+    asked = []
+    query_all = sf_client.query_all
+    sf_client.query_all = lambda soql, **kw: asked.append(soql) or query_all(soql, **kw)
+    pull_changes(connector=connector, client=sf_client)
+    owners = Prospect.objects.filter(pk__in=[p.pk for p in prospects])
+    assert set(owners.values_list("assigned_user", flat=True)) == {bella.pk}
+    assert len([soql for soql in asked if "FROM User" in soql]) == 1
