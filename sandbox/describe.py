@@ -1,8 +1,11 @@
 """describeGlobal, sObject basic info and sObject describe, as seen by the calling user."""
 
+from sandbox.models import Record
 from sandbox.query import child_relationship_name
 from sandbox.schema import Actor, FieldMeta, ObjectMeta
 
+DB = "sandbox"
+MASTER_RECORD_TYPE = "012000000000000AAA"
 SOAP_TYPES = {
     "id": "tns:ID",
     "reference": "tns:ID",
@@ -174,21 +177,7 @@ def describe(actor: Actor, obj: ObjectMeta, version: str) -> dict:
             "lookupLayoutable": None,
             "namedLayoutInfos": [],
             "networkScopeFieldName": None,
-            "recordTypeInfos": [
-                {
-                    "active": True,
-                    "available": True,
-                    "defaultRecordTypeMapping": True,
-                    "developerName": "Master",
-                    "master": True,
-                    "name": "Master",
-                    "recordTypeId": "012000000000000AAA",
-                    "urls": {
-                        "layout": f"/services/data/v{version}/sobjects/{obj.name}/describe/layouts/"
-                        "012000000000000AAA"
-                    },
-                }
-            ],
+            "recordTypeInfos": _record_type_infos(actor, obj, version),
             "searchLayoutable": True,
             "supportedScopes": [{"label": "All records", "name": "everything"}],
         }
@@ -198,3 +187,33 @@ def describe(actor: Actor, obj: ObjectMeta, version: str) -> dict:
 
 def basic_info(actor: Actor, obj: ObjectMeta, version: str) -> dict:
     return {"objectDescribe": global_entry(actor, obj, version), "recentItems": []}
+
+
+def _record_type_info(obj: ObjectMeta, version: str, data: dict, *, default: bool) -> dict:
+    master = data["Id"] == MASTER_RECORD_TYPE
+    return {
+        "active": True,
+        "available": default or not master,
+        "defaultRecordTypeMapping": default,
+        "developerName": data["DeveloperName"],
+        "master": master,
+        "name": data["Name"],
+        "recordTypeId": data["Id"],
+        "urls": {
+            "layout": f"/services/data/v{version}/sobjects/{obj.name}/describe/layouts/{data['Id']}"
+        },
+    }
+
+
+def _record_type_infos(actor: Actor, obj: ObjectMeta, version: str) -> list[dict]:
+    """The object's record types (Account's business and person types), then Master."""
+    rows = Record.objects.using(DB).filter(
+        org_id=actor.org.pk, sobject="RecordType", is_deleted=False
+    )
+    types = [d for d in rows.values_list("data", flat=True) if d.get("SobjectType") == obj.name]
+    master = {"Id": MASTER_RECORD_TYPE, "DeveloperName": "Master", "Name": "Master"}
+    infos = [
+        _record_type_info(obj, version, data, default=index == 0)
+        for index, data in enumerate(sorted(types, key=lambda d: d.get("IsPersonType", False)))
+    ]
+    return infos + [_record_type_info(obj, version, master, default=not types)]

@@ -8,8 +8,9 @@ as simple-salesforce and jsforce read them.
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from sandbox import auth
+from sandbox import auth, person
 from sandbox.models import ConnectedApp, OrgUser
+from sandbox.schema import get_schema
 
 DB = "sandbox"
 FAULT = (
@@ -44,6 +45,8 @@ def login(body: bytes, instance_url: str, version: str) -> tuple[int, bytes]:
     app = ConnectedApp.objects.using(DB).filter(org_id=user.org_id).first()
     token = auth.issue_session(user, app)
     server = f"{instance_url}/services/Soap/u/{version}/{user.org_id}"
+    account = get_schema(user.org).sobject("Account")
+    person_accounts = "true" if account and person.enabled(account) else "false"
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
         'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -52,7 +55,8 @@ def login(body: bytes, instance_url: str, version: str) -> tuple[int, bytes]:
         f"<result><metadataServerUrl>{instance_url}/services/Soap/m/{version}/{user.org_id}"
         "</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>true</sandbox>"
         f"<serverUrl>{server}</serverUrl><sessionId>{escape(token)}</sessionId>"
-        f"<userId>{user.pk}</userId><userInfo><organizationId>{user.org_id}</organizationId>"
+        f"<userId>{user.pk}</userId><userInfo><orgHasPersonAccounts>{person_accounts}"
+        f"</orgHasPersonAccounts><organizationId>{user.org_id}</organizationId>"
         f"<organizationName>{escape(user.org.name)}</organizationName>"
         f"<userId>{user.pk}</userId><userName>{escape(user.username)}</userName></userInfo>"
         "</result></loginResponse></soapenv:Body></soapenv:Envelope>"

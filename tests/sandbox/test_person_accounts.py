@@ -277,6 +277,15 @@ def test_describe_lists_person_fields_with_their_flags(sf):
     assert "Credit_Limit__pc" not in fields
     contact = {f["name"]: f for f in sf.Contact.describe()["fields"]}
     assert contact["IsPersonAccount"]["updateable"] is False
+    infos = sf.Account.describe()["recordTypeInfos"]
+    assert [(i["developerName"], i["defaultRecordTypeMapping"], i["master"]) for i in infos] == [
+        ("Business_Account", True, False),
+        ("PersonAccount", False, False),
+        ("Master", False, True),
+    ]
+    assert infos[1]["recordTypeId"] == _person_type(sf)
+    lead_infos = sf.Lead.describe()["recordTypeInfos"]
+    assert [(i["name"], i["defaultRecordTypeMapping"]) for i in lead_infos] == [("Master", True)]
 
 
 def test_converting_a_lead_without_company_makes_a_person_account(sf, sandbox_org, unique):
@@ -312,3 +321,22 @@ def _check_conversion(sf, lead_id: str, made: dict, unique: str) -> None:
     assert contact["IsPersonAccount"] is True and contact["AccountId"] == made["account"]
     converted = sf.Lead.get(lead_id)
     assert converted["ConvertedAccountId"] == made["account"]
+
+
+def test_soap_login_says_the_org_has_person_accounts(sandbox_org):
+    body = (
+        '<?xml version="1.0" encoding="utf-8" ?><env:Envelope '
+        'xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:urn="urn:partner.soap.sforce.com"><env:Body><urn:login>'
+        f"<urn:username>{sandbox_org.username}</urn:username>"
+        f"<urn:password>{sandbox_org.password}</urn:password>"
+        "</urn:login></env:Body></env:Envelope>"
+    )
+    response = sandbox_org.session().post(
+        f"{sandbox_org.instance_url}/services/Soap/u/59.0",
+        data=body,
+        headers={"Content-Type": "text/xml", "SOAPAction": "login"},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert "<orgHasPersonAccounts>true</orgHasPersonAccounts>" in response.text
