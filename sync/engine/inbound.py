@@ -67,6 +67,8 @@ RETRY_SQLSTATES = frozenset({"40P01", "40001"})
 
 @dataclass
 class PullReport:
+    """What a pull did: records read, prospects changed, Salesforce calls spent."""
+
     seen: int = 0
     updated: int = 0
     created: int = 0
@@ -347,8 +349,10 @@ class Puller:
         2. Each record is reconciled with its prospects in Python.
         3. Unlinked records may create prospects; ``Writes.flush`` writes it all.
         """
-        self.report.seen += len(records)
+        # A record changed again while the pages were read comes twice: its latest wins.
+        records = list({r["Id"]: r for r in records}.values())
         writes = Writes()
+        writes.counts["seen"] += len(records)
         linked = self.prefetch_linked(sobject, [r["Id"] for r in records], lock=True)
         new: list[dict] = []
         for record in records:
