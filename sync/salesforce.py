@@ -39,8 +39,8 @@ COMPOSITE_HEAVY = 5
 # A query subrequest travels in a URL; real orgs refuse URIs over 16,384 bytes.
 QUERY_URL_BUDGET = 12_000
 DUPLICATE_RULE_HEADER = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
-BULK_POLL = 0.5  # seconds between Bulk API job status checks (each check is an API call),
-BULK_POLL_MAX = 3.0  # growing to this
+BULK_POLL = 0.25  # seconds between Bulk API job status checks (each check is an API call),
+BULK_POLL_MAX = 2.0  # growing to this
 
 # Failures that go away on their own: retried with backoff, recorded only when retries run out.
 TRANSIENT_CODES = frozenset(
@@ -260,6 +260,7 @@ class Client:
         self._describes: dict[str, dict] = {}
         self._fields: dict[str, tuple[dict, dict[str, dict]]] = {}
         self.fetched_describes: dict[str, dict] = {}  # fetched by this client (to cache)
+        self.memo: dict[str, dict] = {}  # what callers work out from describes, per client
         self.api_calls = 0
 
     @classmethod

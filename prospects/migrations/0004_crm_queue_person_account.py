@@ -5,35 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('prospects', '0003_prospect_sync_key'),
+        ("prospects", "0003_prospect_sync_key"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CrmQueue',
+            name="CrmQueue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sf_id', models.CharField(max_length=18, unique=True, verbose_name='Salesforce id')),
-                ('name', models.CharField(max_length=255)),
-                ('developer_name', models.CharField(blank=True, max_length=255)),
-                ('is_active', models.BooleanField(default=True)),
-                ('refreshed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "sf_id",
+                    models.CharField(max_length=18, unique=True, verbose_name="Salesforce id"),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("developer_name", models.CharField(blank=True, max_length=255)),
+                ("is_active", models.BooleanField(default=True)),
+                ("refreshed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'CRM queue',
-                'ordering': ['name'],
+                "verbose_name": "CRM queue",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='prospect',
-            name='crm_person_account',
-            field=models.BooleanField(default=False, verbose_name='CRM person account'),
+            model_name="prospect",
+            name="crm_person_account",
+            field=models.BooleanField(default=False, verbose_name="CRM person account"),
         ),
         migrations.AddField(
-            model_name='prospect',
-            name='assigned_queue',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='prospects', to='prospects.crmqueue'),
+            model_name="prospect",
+            name="assigned_queue",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="prospects",
+                to="prospects.crmqueue",
+            ),
         ),
     ]

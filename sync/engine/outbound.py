@@ -180,10 +180,13 @@ class Pusher:
         extra = " AND IsConverted = false" if sobject == "Lead" and where == "Email" else ""
         if sobject == "Account":
             extra = " AND IsPersonAccount = true"
-        if sobject == "Contact" and where == "Email":
-            # A person contact is matched (and written) through its person account.
-            if "IsPersonAccount" in self.client.fields_by_name("Contact"):
-                extra = " AND IsPersonAccount = false"
+        # A person contact is matched (and written) through its person account.
+        if (
+            sobject == "Contact"
+            and where == "Email"
+            and "IsPersonAccount" in self.client.fields_by_name("Contact")
+        ):
+            extra = " AND IsPersonAccount = false"
         if sobject == "User":
             fields = self.client.fields_by_name("User")
             select = "Id, Email" + (", UserType" if "UserType" in fields else "")

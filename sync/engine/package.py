@@ -47,7 +47,7 @@ def external_id_field(client: Client, sobject: str) -> str | None:
 
 def package_values(client: Client, sobject: str, *, prospect, portal_url: str = "") -> dict:
     """The package fields Leadbridge fills on every record it writes (only those that exist)."""
-    fields = client.fields_by_name(sobject)
+    names = _writable_package_fields(client, sobject)
     wanted = {
         "url": f"{portal_url.rstrip('/')}{prospect.get_absolute_url()}" if portal_url else None,
         "created_date": prospect.created_at.isoformat() if prospect.created_at else None,
@@ -55,9 +55,20 @@ def package_values(client: Client, sobject: str, *, prospect, portal_url: str = 
         if prospect.last_activity_at
         else None,
     }
-    values = {}
-    for ours, value in wanted.items():
-        name = find_field(fields, FIELDS[ours])
-        if name and value is not None and fields[name].get("updateable"):
-            values[name] = value
-    return values
+    return {
+        names[ours]: value for ours, value in wanted.items() if value is not None and ours in names
+    }
+
+
+def _writable_package_fields(client: Client, sobject: str) -> dict[str, str]:
+    """Our name -> the org's updateable package field, worked out once per describe."""
+    fields = client.fields_by_name(sobject)
+    cache = client.memo.setdefault("package_fields", {})
+    cached = cache.get(sobject)
+    if cached is None or cached[0] is not fields:
+        found = {ours: find_field(fields, candidates) for ours, candidates in FIELDS.items()}
+        names = {
+            ours: name for ours, name in found.items() if name and fields[name].get("updateable")
+        }
+        cached = cache[sobject] = (fields, names)
+    return cached[1]
