@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 import django_rq
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -42,8 +42,18 @@ def request_sync(prospect: Prospect, reason: SyncReason | str) -> None:
 
 
 def request_sync_many(prospect_ids: list[int], reason: SyncReason | str) -> int:
-    """``request_sync`` for many prospects at once (imports, bulk resync); returns how many."""
+    """``request_sync`` for many prospects at once (imports, bulk resync, pulls); returns how
+    many were queued ("Do not sync" prospects are skipped)."""
     reason = SyncReason(reason)
+    if connection.vendor == "postgresql":
+        count = _queue_many_postgresql(list(prospect_ids), reason)
+    else:
+        count = _queue_many(list(prospect_ids), reason)
+    transaction.on_commit(wake_workers)
+    return count
+
+
+def _queue_many(prospect_ids: list[int], reason: SyncReason) -> int:
     ids = list(
         Prospect.objects.filter(pk__in=prospect_ids, do_not_sync=False).values_list("pk", flat=True)
     )
@@ -63,8 +73,33 @@ def request_sync_many(prospect_ids: list[int], reason: SyncReason | str) -> int:
         ignore_conflicts=True,
     )
     Prospect.objects.filter(pk__in=ids).update(sync_status=SyncStatus.PENDING)
-    transaction.on_commit(wake_workers)
     return len(ids)
+
+
+def _queue_many_postgresql(prospect_ids: list[int], reason: SyncReason) -> int:
+    """One statement: queue rows created or their generation bumped, prospects marked pending."""
+    queue = SyncQueueItem._meta.db_table
+    prospects = Prospect._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH wanted AS (
+                SELECT id FROM {prospects} WHERE id = ANY(%s) AND NOT do_not_sync
+            ), queued AS (
+                INSERT INTO {queue}
+                    (prospect_id, reason, requested_at, generation, attempts, claimed_by)
+                SELECT id, %s, %s, 1, 0, '' FROM wanted
+                ON CONFLICT (prospect_id) DO UPDATE SET
+                    generation = {queue}.generation + 1,
+                    reason = EXCLUDED.reason,
+                    requested_at = EXCLUDED.requested_at,
+                    not_before = NULL
+            )
+            UPDATE {prospects} SET sync_status = %s WHERE id IN (SELECT id FROM wanted)
+            """,
+            [prospect_ids, str(reason), timezone.now(), SyncStatus.PENDING.value],
+        )
+        return cursor.rowcount
 
 
 def _mark_pending(prospect_id: int, reason: SyncReason) -> None:

@@ -101,3 +101,21 @@ def test_paused_connector_queues_without_waking(active_connector):
     q.empty()
     request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)
     assert q.count == 0 and SyncQueueItem.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_request_many_queues_new_bumps_queued_and_skips_do_not_sync():
+    queued, fresh = ProspectFactory(), ProspectFactory()
+    never = ProspectFactory(do_not_sync=True)
+    request_sync(queued, SyncReason.FIELD_UPDATE)
+    SyncQueueItem.objects.filter(prospect=queued).update(not_before="2030-01-01T00:00:00Z")
+    count = request_sync_many([queued.pk, fresh.pk, never.pk], SyncReason.CSV_IMPORT)
+    assert count == 2
+    items = {i.prospect_id: i for i in SyncQueueItem.objects.all()}
+    assert set(items) == {queued.pk, fresh.pk}
+    assert (items[queued.pk].generation, items[queued.pk].not_before) == (2, None)
+    assert (items[fresh.pk].generation, items[fresh.pk].attempts) == (1, 0)
+    assert {i.reason for i in items.values()} == {"csv_import"}
+    for prospect, status in ((queued, "pending"), (fresh, "pending"), (never, "not_synced")):
+        prospect.refresh_from_db()
+        assert prospect.sync_status == status
