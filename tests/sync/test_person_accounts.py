@@ -125,3 +125,38 @@ def test_a_prospect_linked_to_a_person_contact_is_written_through_its_account(
     assert prospect.crm_contact_id == contact_id
     assert person_account(sf, created["id"])["PersonTitle"] == "Analyst"
     assert not prospect.sync_errors.exists()
+
+
+def test_a_person_account_changed_in_salesforce_comes_back(
+    person_connector, sf, owner, unique_email
+):
+    """Inbound reads person accounts through their person contacts (Contact poll)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sync.engine.inbound import pull_changes
+    from sync.models import FieldRule, SyncCursor
+
+    prospect = ProspectFactory(
+        email=unique_email(), last_name="Sato", assigned_user=owner, state="", country=""
+    )
+    push_prospects(connector=person_connector, prospect_ids=[prospect.pk])
+    prospect.refresh_from_db()
+    FieldRule.objects.filter(connector=person_connector, prospect_field="job_title").update(
+        behaviour=FieldRule.Behaviour.SALESFORCE
+    )
+    for sobject in ("Lead", "Contact"):
+        SyncCursor.objects.update_or_create(
+            connector=person_connector,
+            sobject=sobject,
+            defaults={
+                "watermark": timezone.now() - dt.timedelta(seconds=5),
+                "deleted_watermark": timezone.now() - dt.timedelta(seconds=5),
+            },
+        )
+    sf.Account.update(prospect.crm_account_id, {"PersonTitle": "Chief of Staff"})
+    pull_changes(connector=person_connector)
+    prospect.refresh_from_db()
+    assert prospect.job_title == "Chief of Staff"
+    assert prospect.crm_person_account and not prospect.crm_lead_id
