@@ -25,19 +25,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import OperationalError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from prospects.models import CrmQueue, Prospect, SyncStatus
 from sync import bulk_sql
+from sync.engine.batching import chunked, in_transaction, read_ahead, typed_row
 from sync.engine.rules import OWNER_FIELD, Change, reconcile
 from sync.engine.values import CUSTOM_PREFIX, parse_sf_datetime, write_prospect
 from sync.models import (
@@ -62,7 +60,6 @@ OBJECTS = ("Lead", "Contact")
 ID_FIELD = {"Lead": "crm_lead_id", "Contact": "crm_contact_id"}
 USER_PREFIX, QUEUE_PREFIX = "005", "00G"
 # Deadlock / serialization failure: another writer held some of the chunk's rows; try again.
-RETRY_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 @dataclass
@@ -140,45 +137,6 @@ def soql_ids(ids: Iterable[str]) -> str:
     return ", ".join(f"'{i}'" for i in ids)
 
 
-def chunked[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
-    chunk: list[T] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def typed_row(row: dict[str, str], fields: dict[str, dict]) -> dict:
-    """A Bulk API CSV row as the REST API gives it: null for blanks, booleans and numbers typed,
-    so comparisons and ``crm_values`` do not depend on how the record was read."""
-    record = {}
-    for name, text in row.items():
-        kind = fields.get(name, {}).get("type")
-        if text == "":
-            record[name] = None
-        elif kind == "boolean":
-            record[name] = text == "true"
-        elif kind in {"int", "long", "double", "currency", "percent"}:
-            try:
-                record[name] = int(text) if kind in {"int", "long"} else float(text)
-            except ValueError:
-                record[name] = float(text) if _is_number(text) else text
-        else:
-            record[name] = text
-    return record
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def jsonable(record: dict) -> dict:
     return {
         k: v if v is None or isinstance(v, str | bool | int | float) else str(v)
@@ -198,66 +156,12 @@ def newest_stamp(records: Iterable[dict], newest: dt.datetime | None) -> dt.date
     return newest
 
 
-def in_transaction[T](work: Callable[[], T], *, attempts: int = 3) -> T:
-    """Run ``work`` in a transaction, again when the database broke a deadlock by aborting it."""
-    for attempt in range(1, attempts + 1):
-        try:
-            with transaction.atomic():
-                return work()
-        except OperationalError as exc:
-            state = getattr(exc.__cause__, "sqlstate", None)
-            if attempt == attempts or state not in RETRY_SQLSTATES:
-                raise
-            log.info("pull chunk retried after %s", state)
-    raise AssertionError("unreachable")
-
-
 @dataclass
 class Owners:
     """What Salesforce says about owners a chunk brings that this pull has not met yet."""
 
     user_emails: dict[str, str] = field(default_factory=dict)  # User id -> email ("" if none)
     groups: list[dict] = field(default_factory=list)  # queues not mirrored here yet
-
-
-_DONE = object()
-
-
-def read_ahead[T](items: Iterator[T], *, depth: int = 2) -> Iterator[T]:
-    """Yield ``items`` as a thread produces them, up to ``depth`` ahead: Salesforce sends the
-    next chunk while this one is written. The thread makes Salesforce calls only, never a
-    database query; its error is raised here."""
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item) -> None:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    def produce() -> None:
-        try:
-            for item in items:
-                put(item)
-                if stop.is_set():
-                    return
-            put(_DONE)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            put(exc)
-
-    thread = threading.Thread(target=produce, name="pull-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
 
 
 class Puller:

@@ -1,0 +1,109 @@
+"""Batch plumbing for the engine: chunking, a read-ahead thread, deadlock-safe transactions
+and Bulk API rows typed as the REST API types them."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+
+from django.db import OperationalError, transaction
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply rerun.
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def chunked[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def typed_row(row: dict[str, str], fields: dict[str, dict]) -> dict:
+    """A Bulk API CSV row as the REST API gives it: null for blanks, booleans and numbers typed,
+    so comparisons and ``crm_values`` do not depend on how the record was read."""
+    record = {}
+    for name, text in row.items():
+        kind = fields.get(name, {}).get("type")
+        if text == "":
+            record[name] = None
+        elif kind == "boolean":
+            record[name] = text == "true"
+        elif kind in {"int", "long", "double", "currency", "percent"}:
+            try:
+                record[name] = int(text) if kind in {"int", "long"} else float(text)
+            except ValueError:
+                record[name] = float(text) if _is_number(text) else text
+        else:
+            record[name] = text
+    return record
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def in_transaction[T](work: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run ``work`` in a transaction, again when the database broke a deadlock by aborting it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                return work()
+        except OperationalError as exc:
+            state = getattr(exc.__cause__, "sqlstate", None)
+            if attempt == attempts or state not in RETRY_SQLSTATES:
+                raise
+            log.info("transaction retried after %s", state)
+    raise AssertionError("unreachable")
+
+
+_DONE = object()
+
+
+def read_ahead[T](items: Iterator[T], *, depth: int = 2) -> Iterator[T]:
+    """Yield ``items`` as a thread produces them, up to ``depth`` ahead: Salesforce sends the
+    next chunk while this one is written. The thread makes Salesforce calls only, never a
+    database query; its error is raised here."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            for item in items:
+                put(item)
+                if stop.is_set():
+                    return
+            put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(exc)
+
+    thread = threading.Thread(target=produce, name="pull-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
