@@ -1,14 +1,8 @@
-"""Outbound: push prospects to Salesforce Leads and Contacts.
+"""Outbound: push prospects to Salesforce Leads, Contacts and person Accounts.
 
-Routing (the README draws it):
-1. "Do not sync" prospects never go.
-2. CRM id known → that record (a converted lead is followed to its contact).
-3. No CRM id and "match by email" on → an existing visible lead/contact with the email, chosen by
-   the connector's precedence setting.
-4. No match and the prospect is assigned → create the configured record type, owner mapped from
-   the assigned user (the connector user when unmapped), upserting on the package's external-id
-   field so a retried create never duplicates.
-5. Otherwise the prospect waits ("not synced: waiting for assignment"), which is not an error.
+Each batch is routed (``sync/engine/routing.py``), then written: updates carry only the fields
+whose value should flow to Salesforce and differs from what it holds, and creates upsert on the
+package's external-id field so a retried create never duplicates.
 
 Only fields whose value should flow to Salesforce and differs from what it holds are sent;
 nothing to send means no API call. Lookups go five queries to a Composite call and writes five
@@ -21,7 +15,6 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
@@ -32,17 +25,11 @@ from sync import bulk_sql
 from sync import describe as describes
 from sync import errors as error_log
 from sync.engine import package
+from sync.engine.routing import Router, Target
 from sync.engine.rules import Change, create_payload, reconcile
 from sync.engine.values import normal, parse_sf_datetime, to_salesforce, write_prospect
 from sync.models import Connector, Direction, FieldRule, SyncError, SyncHistory
-from sync.salesforce import (
-    COLLECTION_SIZE,
-    COMPOSITE_HEAVY,
-    QUERY_URL_BUDGET,
-    BulkJob,
-    Client,
-    SalesforceError,
-)
+from sync.salesforce import COLLECTION_SIZE, COMPOSITE_HEAVY, BulkJob, Client, SalesforceError
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +39,10 @@ REQUIRED_ON_CREATE = {
     "Contact": ("LastName",),
     "Account": ("LastName",),
 }
-# The field holding the email on each object (person accounts: Account.PersonEmail).
-EMAIL_FIELD = {"Lead": "Email", "Contact": "Email", "Account": "PersonEmail"}
-PARTNER_USER_TYPES = {"PowerPartner", "CspLitePortal", "CustomerSuccess", "PowerCustomerSuccess"}
 
 
 # From this many creates in one push, Bulk API 2.0 beats Collections (fewer calls, faster).
 BULK_MIN = 2000
-QUERY_VALUES = 300  # ids or emails per lookup query (the URL length also caps it)
 FLUSH_SIZE = 2000  # successes saved per transaction
 BOOKKEEPING_FIELDS = [
     "crm_lead_id",
@@ -138,16 +121,6 @@ class Write:
     items: list[tuple]
 
 
-@dataclass
-class Target:
-    """A prospect and the Salesforce record it syncs with (``record`` is None for a create)."""
-
-    prospect: Prospect
-    sobject: str
-    record: dict | None = None
-    matched_by_email: bool = False
-
-
 class Pusher:
     """One push of a batch of prospects; holds the describe and lookups it needs."""
 
@@ -155,242 +128,27 @@ class Pusher:
         self.connector = connector
         self.client = client
         self.rules = list(FieldRule.objects.filter(connector=connector))
+        self.router = Router(connector, client, self.rules)
         self.report = PushReport()
-        self._owner_ids: dict[str, str | None] = {}
         self._done: list[tuple] = []
         self._jobs: list[tuple[BulkJob, dict[str, tuple[Target, dict]]]] = []
         self._new_accounts: dict[str, int] = {}  # person account id -> prospect id
 
-    # -- reading Salesforce -------------------------------------------------------------------
-    def mapped_fields(self, sobject: str) -> list[str]:
-        available = self.client.fields_by_name(sobject)
-        names = {rule.target_field(sobject) for rule in self.rules} - {""}
-        names |= {"Id", EMAIL_FIELD[sobject], "OwnerId", "LastModifiedDate", "SystemModstamp"}
-        if sobject == "Lead":
-            names |= {"IsConverted", "ConvertedContactId", "ConvertedAccountId"}
-        if sobject == "Contact":
-            names |= {"AccountId", "IsPersonAccount"}
-        if sobject == "Account":
-            names |= {"IsPersonAccount", "PersonContactId"}
-        return sorted(n for n in names if n in available)
-
-    def queries(self, sobject: str, where: str, values: Iterable[str]) -> list[str]:
-        """SELECT the mapped fields of ``sobject`` WHERE ``where`` IN values, as few queries as
-        the URL length allows (each travels in a Composite subrequest's URL)."""
-        extra = " AND IsConverted = false" if sobject == "Lead" and where == "Email" else ""
-        if sobject == "Account":
-            extra = " AND IsPersonAccount = true"
-        # A person contact is matched (and written) through its person account.
-        if (
-            sobject == "Contact"
-            and where == "Email"
-            and "IsPersonAccount" in self.client.fields_by_name("Contact")
-        ):
-            extra = " AND IsPersonAccount = false"
-        if sobject == "User":
-            fields = self.client.fields_by_name("User")
-            select = "Id, Email" + (", UserType" if "UserType" in fields else "")
-            extra = " AND IsActive = true" if "IsActive" in fields else ""
-        else:
-            select = ", ".join(self.mapped_fields(sobject))
-        head = f"SELECT {select} FROM {sobject} WHERE {where} IN ("
-        soqls, chunk, size = [], [], 0
-        for value in sorted(set(values)):
-            quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-            cost = len(quote(quoted, safe="")) + 6
-            if chunk and (len(chunk) >= QUERY_VALUES or size + cost > QUERY_URL_BUDGET):
-                soqls.append(head + ", ".join(chunk) + ")" + extra)
-                chunk, size = [], 0
-            chunk.append(quoted)
-            size += cost
-        if chunk:
-            soqls.append(head + ", ".join(chunk) + ")" + extra)
-        return soqls
-
-    def fetch_many(self, wanted: list[tuple[str, str, Iterable[str]]]) -> list[list[dict]]:
-        """Several lookups ``(sobject, where, values)`` in as few Composite calls as possible."""
-        plans = [self.queries(sobject, where, values) for sobject, where, values in wanted]
-        flat = self.client.query_many([soql for plan in plans for soql in plan])
-        out, at = [], 0
-        for plan in plans:
-            out.append([record for rows in flat[at : at + len(plan)] for record in rows])
-            at += len(plan)
-        return out
-
-    def fetch(self, sobject: str, where: str, values: Iterable[str]) -> list[dict]:
-        return self.fetch_many([(sobject, where, values)])[0]
-
-    def learn_owners(self, emails: set[str], rows: list[dict]) -> None:
-        """Note the active Salesforce user of each assigned user's email (None: unmapped)."""
-        if self.connector.exclude_partner_users:
-            rows = [r for r in rows if r.get("UserType") not in PARTNER_USER_TYPES]
-        for row in sorted(rows, key=lambda r: r["Id"]):
-            self._owner_ids.setdefault((row.get("Email") or "").lower(), row["Id"])
-        for email in emails:
-            self._owner_ids.setdefault(email, None)
-
-    def owner_id(self, prospect: Prospect) -> str | None:
-        """The Salesforce owner: the assigned queue, else the assigned user matched by email."""
-        if prospect.assigned_queue_id and prospect.assigned_queue.is_active:
-            return prospect.assigned_queue.sf_id
-        user = prospect.assigned_user
-        if user is None or not user.email:
-            return None
-        email = user.email.lower()
-        if email not in self._owner_ids:
-            self.learn_owners({email}, self.fetch("User", "Email", {email}))
-        return self._owner_ids[email]
-
-    # -- routing -------------------------------------------------------------------------------
     def route(self, prospects: Sequence[Prospect]) -> list[Target]:
-        """Pair each prospect with its record, or a record to create; note the rest.
-
-        Every lookup of the batch — linked records by id, email matches, owners — goes out
-        together, five queries to a Composite call.
-        """
-        targets: list[Target] = []
-        linked: dict[str, dict[str, Prospect]] = {"Lead": {}, "Contact": {}, "Account": {}}
-        unlinked: list[Prospect] = []
-        for prospect in prospects:
-            if prospect.do_not_sync:
-                self.note(prospect, Result.SKIPPED, "Do not sync")
-            elif prospect.crm_person_account and prospect.crm_account_id:
-                linked["Account"][prospect.crm_account_id] = prospect
-            elif prospect.crm_contact_id:
-                linked["Contact"][prospect.crm_contact_id] = prospect
-            elif prospect.crm_lead_id:
-                linked["Lead"][prospect.crm_lead_id] = prospect
-            else:
-                unlinked.append(prospect)
-        wanted = [(sobject, "Id", by_id) for sobject, by_id in linked.items() if by_id]
-        emails = {p.email.lower() for p in unlinked if p.email}
-        if self.connector.match_by_email and emails:
-            wanted += [("Contact", "Email", emails), ("Lead", "Email", emails)]
-            if self.connector.person_accounts:
-                wanted.append(("Account", "PersonEmail", emails))
-        owners = {
-            p.assigned_user.email.lower()
-            for p in unlinked
-            if p.assigned_user_id and not p.assigned_queue_id and p.assigned_user.email
-        } - set(self._owner_ids)
-        if owners:
-            wanted.append(("User", "Email", owners))
-        found = dict(zip([(s, w) for s, w, _ in wanted], self.fetch_many(wanted), strict=True))
-        if owners:
-            self.learn_owners(owners, found[("User", "Email")])
-        converted: dict[str, Prospect] = {}
-        persons: dict[str, Prospect] = {}
-        for sobject, by_id in linked.items():
-            records = {r["Id"]: r for r in found.get((sobject, "Id"), [])}
-            for record_id, prospect in by_id.items():
-                record = records.get(record_id)
-                if record is None:
-                    self.fail(
-                        prospect,
-                        sobject,
-                        "update",
-                        record_id,
-                        SalesforceError(
-                            "ENTITY_IS_DELETED",
-                            f"The {sobject} {record_id} no longer exists or the connector user "
-                            "cannot see it.",
-                        ),
-                        payload={},
-                    )
-                elif record.get("IsConverted") and record.get("ConvertedContactId"):
-                    converted[record["ConvertedContactId"]] = prospect
-                elif sobject == "Contact" and record.get("IsPersonAccount"):
-                    persons[record["AccountId"]] = prospect  # written through its account
-                else:
-                    targets.append(Target(prospect, sobject, record))
-        if converted:  # follow converted leads to their contact (or person account)
-            contacts = {r["Id"]: r for r in self.fetch("Contact", "Id", converted)}
-            for contact_id, prospect in converted.items():
-                prospect.crm_contact_id = contact_id
-                contact = contacts.get(contact_id)
-                if contact and contact.get("IsPersonAccount"):
-                    persons[contact["AccountId"]] = prospect
-                elif contact:
-                    targets.append(Target(prospect, "Contact", contact))
-        if persons:
-            accounts = {r["Id"]: r for r in self.fetch("Account", "Id", persons)}
-            for account_id, prospect in persons.items():
-                if account_id in accounts:
-                    prospect.crm_account_id = account_id
-                    targets.append(Target(prospect, "Account", accounts[account_id]))
-                else:
-                    self.fail(
-                        prospect,
-                        "Account",
-                        "update",
-                        account_id,
-                        SalesforceError(
-                            "INSUFFICIENT_ACCESS",
-                            f"The person account {account_id} is not visible to the connector "
-                            "user, or person account syncing is off.",
-                        ),
-                        payload={},
-                    )
-        matches: dict[str, list[tuple[str, dict]]] = defaultdict(list)
-        for sobject in ("Contact", "Lead", "Account"):
-            for record in found.get((sobject, EMAIL_FIELD[sobject]), []):
-                email = (record.get(EMAIL_FIELD[sobject]) or "").lower()
-                matches[email].append((sobject, record))
-        targets += self.match_or_create(unlinked, matches)
-        return targets
-
-    def match_or_create(
-        self, prospects: list[Prospect], matches: dict[str, list[tuple[str, dict]]]
-    ) -> list[Target]:
-        targets = []
-        for prospect in prospects:
-            candidates = matches.get(prospect.email.lower(), [])
-            if candidates:
-                sobject, record = self.choose(candidates)
-                targets.append(Target(prospect, sobject, record, matched_by_email=True))
-            elif prospect.assigned_user_id or prospect.assigned_queue_id:
-                targets.append(Target(prospect, self.create_type()))
-            else:
-                self.note(
-                    prospect,
-                    Result.WAITING,
-                    "Not synced: waiting for assignment",
-                    status=SyncStatus.WAITING_ASSIGNMENT,
-                )
-        return targets
-
-    def choose(self, candidates: list[tuple[str, dict]]) -> tuple[str, dict]:
-        precedence = self.connector.email_precedence
-        if precedence == Connector.EmailPrecedence.MOST_RECENT:
-            return max(candidates, key=lambda c: c[1].get("LastModifiedDate") or "")
-        first = "Lead" if precedence == Connector.EmailPrecedence.LEAD_FIRST else "Contact"
-
-        def kind(candidate: tuple[str, dict]) -> str:  # a person account is a contact here
-            return "Contact" if candidate[0] == "Account" else candidate[0]
-
-        ordered = sorted(
-            candidates,
-            key=lambda c: (kind(c) != first, c[1].get("LastModifiedDate") or ""),
-        )
-        # Within the preferred object, the most recently modified record.
-        best = [c for c in ordered if kind(c) == kind(ordered[0])]
-        return max(best, key=lambda c: c[1].get("LastModifiedDate") or "")
-
-    def create_type(self) -> str:
-        record_type = self.connector.new_record_type
-        if record_type == Connector.RecordType.PERSON_ACCOUNT and self.connector.person_accounts:
-            return "Account"
-        return "Contact" if record_type == Connector.RecordType.CONTACT else "Lead"
-
-    def person_record_type(self) -> str | None:
-        """The active person-account record type on Account (looked up once per push)."""
-        if not hasattr(self, "_person_record_type"):
-            rows = self.client.query_all(
-                "SELECT Id FROM RecordType WHERE SobjectType = 'Account' AND IsPersonType = true"
-                " AND IsActive = true"
+        """Route the batch; note the prospects that go nowhere, and why."""
+        routed = self.router.route(prospects)
+        for prospect in routed.skipped:
+            self.note(prospect, Result.SKIPPED, "Do not sync")
+        for prospect in routed.waiting:
+            self.note(
+                prospect,
+                Result.WAITING,
+                "Not synced: waiting for assignment",
+                status=SyncStatus.WAITING_ASSIGNMENT,
             )
-            self._person_record_type = rows[0]["Id"] if rows else None
-        return self._person_record_type
+        for lost in routed.unreachable:
+            self.fail(lost.prospect, lost.sobject, "update", lost.record_id, lost.error, payload={})
+        return routed.targets
 
     # -- payloads -----------------------------------------------------------------------------
     def update_payload(self, target: Target) -> tuple[dict, list[Change]]:
@@ -426,11 +184,12 @@ class Pusher:
         for required in REQUIRED_ON_CREATE.get(target.sobject, ()):
             if not payload.get(required):
                 payload[required] = UNKNOWN
-        owner = self.owner_id(target.prospect)
+        owner = self.router.owner_id(target.prospect)
         if owner:
             payload["OwnerId"] = owner
-        if target.sobject == "Account" and self.person_record_type():
-            payload["RecordTypeId"] = self.person_record_type()
+        record_type = self.router.person_record_type() if target.sobject == "Account" else None
+        if record_type:
+            payload["RecordTypeId"] = record_type
         payload.update(
             package.package_values(
                 self.client,
@@ -691,7 +450,7 @@ class Pusher:
         new, self._new_accounts = self._new_accounts, {}
         if not new:
             return
-        for account in self.fetch("Account", "Id", new):
+        for account in self.router.fetch("Account", "Id", new):
             if account.get("PersonContactId"):
                 Prospect.objects.filter(pk=new[account["Id"]]).update(
                     crm_contact_id=account["PersonContactId"]
