@@ -1,9 +1,10 @@
 """Property: whatever interleaving of edits on both sides, pushes, pulls, faults the org injects
-(5xx, row locks, dropped connections, latency, outages, the API limit, revoked sessions) and
+(503s, row locks, dropped connections, latency, outages, the API limit, revoked sessions) and
 workers that die — simulated, or a real ``rqworker`` SIGKILLed mid-push — once the connector has
 quiesced both sides agree as the field rules say, nothing is duplicated, no change is lost and
 no transient fault is left behind as a Sync Error."""
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -129,12 +130,11 @@ def start_worker() -> subprocess.Popen:
 
 def sigkill_tree(process: subprocess.Popen) -> None:
     """SIGKILL the worker and the work horse it forked, as when a machine dies."""
-    try:
+    with contextlib.suppress(psutil.NoSuchProcess):
         tree = psutil.Process(process.pid)
         for child in [*tree.children(recursive=True), tree]:
-            child.send_signal(signal.SIGKILL)
-    except psutil.NoSuchProcess:
-        pass
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.send_signal(signal.SIGKILL)
     process.wait()
 
 
@@ -156,6 +156,7 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.kills = 0
             self.faulty_operations = 0
             self.revoked_token = None
+            self.faulted = False
 
         def add_prospect(self) -> int:
             prospect = ProspectFactory(
@@ -302,7 +303,7 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
 
         def inject(self, fault: int, seed: int) -> None:
             """Turn this run's fault on for this and the next ``fault - 1`` operations."""
-            if not fault:
+            if not fault or kind == "worker_killed":  # kills happen in ``push``
                 return
             if kind == "sessions_revoked":
                 if self.client._token is None:
@@ -310,6 +311,7 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
                 self.revoked_token = self.client._token
                 org.revoke_sessions()
                 seen[kind] += 1
+                self.faulted = True
                 return
             injected = INJECTED[seed % len(INJECTED)] if kind == "mixed" else kind
             if injected == "outage":
@@ -320,6 +322,7 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
                 org.set_faults(seed=seed, **FAULTS[injected])
             self.faulty_operations = max(self.faulty_operations, fault)
             seen[injected] += 1
+            self.faulted = True
 
         def operated(self) -> None:
             """An operation ran: note a re-login; faults go off once their operations ran."""
@@ -364,6 +367,7 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             org.restore()
             wakeups.empty()
             seen[kind] += 1
+            self.faulted = True
             if held.exists():
                 seen["killed holding claims"] += 1
 
@@ -376,8 +380,8 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
                 pending = Prospect.objects.filter(
                     pk__in=self.prospects, sync_status=SyncStatus.PENDING
                 ).values_list("pk", flat=True)
-                queued = SyncQueueItem.objects.values_list("prospect_id", flat=True)
-                assert set(pending) <= set(queued.filter(prospect_id__in=pending))
+                queued = SyncQueueItem.objects.filter(prospect_id__in=pending)
+                assert set(pending) == set(queued.values_list("prospect_id", flat=True))
 
         @invariant()
         def never_duplicated(self):
@@ -389,6 +393,8 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
         def teardown(self):
             try:
                 if hasattr(self, "client"):
+                    if not self.faulted:  # every example meets its fault at least once
+                        self.push(long_lived=False, fault=1, seed=0)
                     self.quiesce()
                     self.check_converged()
             finally:
