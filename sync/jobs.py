@@ -8,7 +8,16 @@ from django.utils import timezone
 
 from sync.engine import budget, queue
 from sync.engine.inbound import pull_changes
-from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
+from sync.engine.outbound import (
+    BULK_MIN,
+    CONNECTION_CODES,
+    PushReport,
+    PushRun,
+    Result,
+    finish_push,
+    give_up,
+    start_push,
+)
 from sync.models import Connector, SyncQueueItem
 from sync.salesforce import Client, SalesforceError
 from sync.triggers import wake_workers
@@ -68,10 +77,26 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
 
 
 def _settle(claims: list[queue.Claim], run: PushRun, total: PushReport) -> None:
+    """Record a finished batch on the queue: done, retry later, or — transient failures that
+    outlasted every retry — a Sync Error (a broken connection never counts: it waits)."""
     report = finish_push(run)
-    retry = report.retry_ids
-    queue.settle_retry([c for c in claims if c.prospect_id in retry])
-    queue.settle_done([c for c in claims if c.prospect_id not in retry])
+    retrying = {o.prospect_id: o for o in report.outcomes if o.result == Result.RETRY}
+    given_up = [
+        c
+        for c in claims
+        if c.prospect_id in retrying
+        and queue.exhausted(c)
+        and retrying[c.prospect_id].code not in CONNECTION_CODES
+    ]
+    for claim in given_up:
+        give_up(run.connector, retrying[claim.prospect_id], attempts=claim.attempts + 1)
+    given_up_ids = {c.prospect_id for c in given_up}
+    queue.settle_retry(
+        [c for c in claims if c.prospect_id in retrying and c.prospect_id not in given_up_ids]
+    )
+    queue.settle_done(
+        [c for c in claims if c.prospect_id not in retrying or c.prospect_id in given_up_ids]
+    )
     total.absorb(report)
 
 

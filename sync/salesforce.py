@@ -228,6 +228,9 @@ def _error_from_library(exc: sf_exceptions.SalesforceError) -> SalesforceError:
         first.get("message") or first.get("error_description") or str(exc),
         fields=first.get("fields") or [],
         status=exc.status,
+        # A 5xx is Salesforce failing, not the request: retried whatever its errorCode
+        # (Salesforce answers UNKNOWN_EXCEPTION with 500 when it hiccups).
+        transient=True if exc.status >= 500 else None,
         extra={"content": content},
     )
 

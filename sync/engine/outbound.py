@@ -72,6 +72,7 @@ class Outcome:
     sobject: str = ""
     record_id: str = ""
     message: str = ""
+    code: str = ""  # Salesforce's errorCode, for a retry or an error
 
 
 @dataclass
@@ -230,7 +231,7 @@ class Pusher:
     ) -> None:
         if error.transient:
             self.report.outcomes.append(
-                Outcome(prospect.pk, Result.RETRY, sobject, record_id, error.message)
+                Outcome(prospect.pk, Result.RETRY, sobject, record_id, error.message, error.code)
             )
             return
         fields = error.fields or []
@@ -267,7 +268,7 @@ class Pusher:
                 message=f"{error.code}: {error.message}",
             )
         self.report.outcomes.append(
-            Outcome(prospect.pk, Result.ERROR, sobject, record_id, error.message)
+            Outcome(prospect.pk, Result.ERROR, sobject, record_id, error.message, error.code)
         )
 
     def succeed(
@@ -627,12 +628,44 @@ def _whole_call_failed(run: PushRun, exc: SalesforceError) -> None:
             needs_attention(run.connector, f"{exc.code}: {exc.message}")
         for prospect in unfinished:
             pusher.report.outcomes.append(
-                Outcome(prospect.pk, Result.RETRY, message=f"{exc.code}: {exc.message}")
+                Outcome(prospect.pk, Result.RETRY, message=exc.message, code=exc.code)
             )
     else:
         sobject = run.connector.new_record_type
         for prospect in unfinished:
             pusher.fail(prospect, sobject, "push", "", exc, payload={})
+
+
+def give_up(connector: Connector, outcome: Outcome, *, attempts: int) -> None:
+    """A transient failure that outlasted every retry becomes a Sync Error (resync it later)."""
+    prospect = Prospect.objects.filter(pk=outcome.prospect_id).first()
+    if prospect is None:
+        return
+    message = f"{outcome.message} (still failing after {attempts} attempts)"
+    with transaction.atomic():
+        row = error_log.record_sync_error(
+            connector=connector,
+            prospect=prospect,
+            direction=Direction.OUTBOUND,
+            operation="push",
+            sobject=outcome.sobject or connector.new_record_type,
+            record_id=outcome.record_id,
+            error_code=outcome.code or "UNKNOWN_EXCEPTION",
+            message=message,
+            fields=[],
+            value_sent="",
+        )
+        SyncError.objects.filter(pk=row.pk).update(attempts=attempts)
+        SyncHistory.objects.create(
+            prospect=prospect,
+            at=timezone.now(),
+            direction=Direction.OUTBOUND,
+            operation="push",
+            sobject=outcome.sobject,
+            record_id=outcome.record_id,
+            result=SyncHistory.Result.ERROR,
+            message=f"{outcome.code}: {message}",
+        )
 
 
 def needs_attention(connector: Connector, problem: str) -> None:

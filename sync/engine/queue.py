@@ -86,6 +86,16 @@ def settle_done(claims: list[Claim]) -> None:
             )
 
 
+def max_attempts() -> int:
+    """Pushes a prospect gets for transient failures before they become a Sync Error (about
+    25 minutes of backoff with the default 10)."""
+    return getattr(settings, "SYNC_MAX_ATTEMPTS", 10)
+
+
+def exhausted(claim: Claim) -> bool:
+    return claim.attempts + 1 >= max_attempts()
+
+
 def settle_retry(claims: list[Claim], *, base_seconds: float = 2.0) -> None:
     """Put rows back with exponential backoff and jitter (a transient failure)."""
     now = timezone.now()

@@ -53,12 +53,11 @@ FIELDS = st.sampled_from([OURS, THEIRS, RECENT])
 # Transient faults of the org's fault injector (they stack: set_faults keeps the others).
 FAULTS = {
     "unavailable": {"error_rate": 0.4, "error_status": 503},
+    "server_errors": {"error_rate": 0.4, "error_status": 500},
     "row_locks": {"lock_rate": 0.5},
     "dropped_connections": {"drop_rate": 0.4},
     "latency": {"latency_ms": 50},
 }
-# A 500 (UNKNOWN_EXCEPTION) joins FAULTS once sync/salesforce.py treats it as transient: see
-# test_a_500_from_salesforce_is_retried_not_recorded_as_an_error below.
 SERVER_ERROR_500 = {"error_rate": 1.0, "error_status": 500}
 INJECTED = [*FAULTS, "outage", "api_limit"]
 # One run of the machine per kind ("mixed": any of INJECTED, stacked).
@@ -503,11 +502,6 @@ def test_both_sides_converge_as_the_rules_say(connector, rules, org, settings, q
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/salesforce.py classifies a 500 UNKNOWN_EXCEPTION as permanent: a transient "
-    "server error becomes a Sync Error and the prospect leaves the queue",
-)
 def test_a_500_from_salesforce_is_retried_not_recorded_as_an_error(connector, org):
     owner = UserFactory(username="alice", email="alice@acme.example")
     prospect = ProspectFactory(email=f"p@500-{uuid.uuid4().hex[:8]}.example", assigned_user=owner)

@@ -180,3 +180,20 @@ def test_request_limit_exceeded_reaches_the_engine_as_transient(connector, org):
         assert caught.value.code == "REQUEST_LIMIT_EXCEEDED" and caught.value.transient
     finally:
         org.control("set_org", daily_api_limit=original)
+
+
+def test_a_failure_that_outlasts_every_retry_becomes_a_sync_error(connector, org, batch, settings):
+    settings.SYNC_MAX_ATTEMPTS = 3
+    domain, ids = batch
+    org.control("start_outage", seconds=3600)
+    drain(connector, rounds=3)
+    assert not SyncQueueItem.objects.filter(prospect_id__in=ids).exists()
+    errors = SyncError.objects.filter(prospect_id__in=ids, resolved_at=None)
+    assert errors.count() == len(ids) and {e.attempts for e in errors} == {3}
+    assert all("still failing after 3 attempts" in e.message for e in errors)
+    assert Prospect.objects.filter(pk__in=ids, sync_status=SyncStatus.ERROR).count() == len(ids)
+    # The org is back: a resync from the Sync Errors table clears them.
+    org.control("clear_faults")
+    request_sync_many(ids, SyncReason.ERROR_RESYNC)
+    drain(connector)
+    assert_converged(org, domain, ids)
