@@ -219,5 +219,6 @@ LOGGING = {
 # A worker's claim on pending prospects expires after this many seconds (a killed worker's
 # batch is then taken by the next cron tick).
 SYNC_CLAIM_TIMEOUT = env.int("SYNC_CLAIM_TIMEOUT", default=300)
+SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=10)
 # The portal's public URL, written to the package's URL field on Salesforce records.
 PORTAL_URL = env.str("PORTAL_URL", default="")

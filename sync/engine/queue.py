@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from prospects.models import Prospect, SyncStatus
 from sync.models import SyncQueueItem
 
 SETTLE_CHUNK = 1000  # ids per statement
@@ -67,8 +68,8 @@ def claim_batch(*, limit: int, worker: str = WORKER_ID) -> list[Claim]:
 def settle_done(claims: list[Claim]) -> None:
     """Remove pushed rows — unless a newer request arrived meanwhile (then release them).
 
-    A few statements for any number of claims: one DELETE per generation and chunk, then one
-    UPDATE releasing whatever a newer request kept.
+    A few statements for any number of claims: one DELETE per generation and chunk, then
+    whatever a newer request kept is released, its prospect shown pending again.
     """
     by_generation: dict[int, list[int]] = defaultdict(list)
     for claim in claims:
@@ -81,9 +82,12 @@ def settle_done(claims: list[Claim]) -> None:
                 ).delete()
         item_ids = [claim.item_id for claim in claims]
         for start in range(0, len(item_ids), SETTLE_CHUNK):
-            SyncQueueItem.objects.filter(pk__in=item_ids[start : start + SETTLE_CHUNK]).update(
-                claimed_at=None, claimed_by=""
+            kept = SyncQueueItem.objects.filter(pk__in=item_ids[start : start + SETTLE_CHUNK])
+            # The push wrote "synced" (or "error") over the newer request's "pending".
+            Prospect.objects.filter(pk__in=kept.values("prospect_id")).update(
+                sync_status=SyncStatus.PENDING
             )
+            kept.update(claimed_at=None, claimed_by="")
 
 
 def max_attempts() -> int:

@@ -49,9 +49,12 @@ def test_a_change_during_a_push_is_not_lost():
     request_sync(prospect, SyncReason.FIELD_UPDATE)
     [claim] = queue.claim_batch(limit=10)
     request_sync(prospect, SyncReason.FIELD_UPDATE)  # edited while the push is in flight
+    prospect.__class__.objects.filter(pk=prospect.pk).update(sync_status="synced")  # the push
     queue.settle_done([claim])
     item = SyncQueueItem.objects.get()
     assert item.claimed_at is None and item.generation == 2
+    prospect.refresh_from_db()
+    assert prospect.sync_status == "pending"  # the newer change still has to go
 
 
 @pytest.mark.django_db
