@@ -99,6 +99,10 @@ class Router:
             fields = self.client.fields_by_name("User")
             select = "Id, Email" + (", UserType" if "UserType" in fields else "")
             extra = " AND IsActive = true" if "IsActive" in fields else ""
+        elif where == EMAIL_FIELD.get(sobject):
+            # Matching needs only these; the chosen records are read whole afterwards, so a big
+            # push of new prospects does not make the org serialise records nobody uses.
+            select = f"Id, {where}, LastModifiedDate"
         else:
             select = ", ".join(self.mapped_fields(sobject))
         head = f"SELECT {select} FROM {sobject} WHERE {where} IN ("
@@ -263,15 +267,30 @@ class Router:
     def match_or_create(
         self, prospects: list[Prospect], matches: dict[str, list[tuple[str, dict]]], routed: Routed
     ) -> None:
+        chosen: dict[str, dict[str, list[Prospect]]] = defaultdict(lambda: defaultdict(list))
         for prospect in prospects:
             candidates = matches.get(prospect.email.lower(), [])
             if candidates:
                 sobject, record = self.choose(candidates)
-                routed.targets.append(Target(prospect, sobject, record, matched_by_email=True))
-            elif prospect.assigned_user_id or prospect.assigned_queue_id:
-                routed.targets.append(Target(prospect, self.create_type()))
+                chosen[sobject][record["Id"]].append(prospect)
             else:
-                routed.waiting.append(prospect)
+                self.create_or_wait(prospect, routed)
+        wanted = [(sobject, "Id", by_id) for sobject, by_id in chosen.items()]
+        for (sobject, _, by_id), records in zip(wanted, self.fetch_many(wanted), strict=True):
+            whole = {r["Id"]: r for r in records}
+            for record_id, matched in by_id.items():
+                for prospect in matched:
+                    if record_id in whole:
+                        target = Target(prospect, sobject, whole[record_id], matched_by_email=True)
+                        routed.targets.append(target)
+                    else:  # gone since the lookup a moment ago
+                        self.create_or_wait(prospect, routed)
+
+    def create_or_wait(self, prospect: Prospect, routed: Routed) -> None:
+        if prospect.assigned_user_id or prospect.assigned_queue_id:
+            routed.targets.append(Target(prospect, self.create_type()))
+        else:
+            routed.waiting.append(prospect)
 
     def choose(self, candidates: list[tuple[str, dict]]) -> tuple[str, dict]:
         precedence = self.connector.email_precedence
