@@ -644,7 +644,11 @@ def _check_references(
 
 
 def _check_user_reference(actor: Actor, fmeta: FieldMeta, value: str) -> None:
-    user = OrgUser.objects.using(DB).filter(pk=value, org_id=actor.org.pk).first()
+    if value not in actor.users_seen:
+        actor.users_seen[value] = (
+            OrgUser.objects.using(DB).filter(pk=value, org_id=actor.org.pk).first()
+        )
+    user = actor.users_seen[value]
     if user is None:
         raise ApiError(
             "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400, [fmeta.name]

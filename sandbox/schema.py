@@ -262,6 +262,8 @@ class Actor:
     business_unit: str
     _peer_ids: set[str] | None = None
     _queue_ids: set[str] | None = None
+    # Users this request has looked up by id (an ingest job names the same owners on every row).
+    users_seen: dict = field(default_factory=dict)
 
     # -- object and field permissions --------------------------------------------------
     def object_perm(self, obj: ObjectMeta) -> tuple[bool, bool, bool, bool]:
