@@ -39,6 +39,8 @@ CATEGORY_BY_CODE: dict[str, ErrorCategory] = {
     # The engine reports a linked record it can no longer read as ENTITY_IS_DELETED: deleted, or
     # hidden from the connector user by sharing — either way the connector user cannot reach it.
     "ENTITY_IS_DELETED": ErrorCategory.ACCESS,
+    # "sObject type 'Lead' is not supported": the object is invisible to the connector user.
+    "INVALID_TYPE": ErrorCategory.ACCESS,
     "NOT_FOUND": ErrorCategory.ACCESS,
     # Salesforce's own processes refused the record.
     "FIELD_CUSTOM_VALIDATION_EXCEPTION": ErrorCategory.PROCESS_ALIGNMENT,

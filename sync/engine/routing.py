@@ -102,6 +102,7 @@ class Router:
         elif where == EMAIL_FIELD.get(sobject):
             # Matching needs only these; the chosen records are read whole afterwards, so a big
             # push of new prospects does not make the org serialise records nobody uses.
+            self.client.describe(sobject)  # an object the connector user lost: a clear error
             select = f"Id, {where}, LastModifiedDate"
         else:
             select = ", ".join(self.mapped_fields(sobject))

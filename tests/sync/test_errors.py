@@ -33,7 +33,7 @@ F, A, P, C = (
     ("code", "fields", "message", "category"),
     [
         ("STRING_TOO_LONG", ["Customer_Comment__c"], "max length=100", F),
-        ("INVALID_TYPE", [], "", F),
+        ("INVALID_TYPE", [], "sObject type 'Lead' is not supported.", A),
         ("INVALID_TYPE_ON_FIELD_IN_RECORD", ["Seats__c"], "", F),
         ("JSON_PARSER_ERROR", [], "", F),
         ("NUMBER_OUTSIDE_VALID_RANGE", ["Budget__c"], "", F),
