@@ -30,10 +30,9 @@ BULK_BATCH = 5000  # two batches in flight at most: worker memory stays flat
 
 
 def _active(connector_id: int | None) -> Connector | None:
-    connectors = Connector.objects.filter(state=Connector.State.ACTIVE)
-    if connector_id:
-        connectors = connectors.filter(pk=connector_id)
-    return connectors.first()
+    """The connector to sync (``Connector.may_sync``): the given one, or the first."""
+    connectors = [c for c in Connector.syncing() if not connector_id or c.pk == connector_id]
+    return connectors[0] if connectors else None
 
 
 def push_pending(connector_id: int | None = None, *, max_batches: int | None = None) -> PushReport:
@@ -130,7 +129,7 @@ def tick() -> None:
     pending rows are in the database and expired claims are taken again.
     """
     now = timezone.now()
-    for connector in Connector.objects.filter(state=Connector.State.ACTIVE):
+    for connector in Connector.syncing():
         last = connector.last_pull_at
         if last and (now - last).total_seconds() < connector.sync_interval - 1:
             continue

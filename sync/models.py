@@ -148,6 +148,21 @@ class Connector(models.Model):
     def is_active(self) -> bool:
         return self.state == self.State.ACTIVE
 
+    @property
+    def may_sync(self) -> bool:
+        """Active, or needing attention for something other than its login: a lost field or
+        object flags the connector but the rest keeps syncing (the lost part's refusals become
+        access Sync Errors, as in Pardot). A failed login stops it until verification passes."""
+        if self.state == self.State.ACTIVE:
+            return True
+        return self.state == self.State.NEEDS_ATTENTION and not any(
+            problem.get("kind") == "auth" for problem in self.problems or []
+        )
+
+    @classmethod
+    def syncing(cls) -> list["Connector"]:
+        return [c for c in cls.objects.exclude(state=cls.State.PAUSED) if c.may_sync]
+
 
 class FieldRule(models.Model):
     """How one prospect field maps to Lead/Contact/Person Account fields and which side wins."""

@@ -130,3 +130,38 @@ def test_verify_all_skips_paused_connectors(connector):
     assert verify_all() == 1
     Connector.objects.filter(pk=connector.pk).update(state=Connector.State.PAUSED)
     assert verify_all() == 0
+
+
+def test_a_lost_field_flags_the_connector_but_the_rest_keeps_syncing(connector, sandbox_org):
+    from prospects.factories import ProspectFactory, UserFactory
+    from prospects.models import SyncStatus
+    from sync.jobs import push_pending
+    from sync.models import SyncReason
+    from sync.triggers import request_sync
+
+    sandbox_org.control(
+        "set_field_permission", profile=PROFILE, sobject="Lead", field="Title", editable=False
+    )
+    try:
+        verify_connector(connector=connector)
+        connector.refresh_from_db()
+        assert connector.state == Connector.State.NEEDS_ATTENTION and connector.may_sync
+        owner = UserFactory(username="alice", email="alice@acme.example")
+        prospect = ProspectFactory(assigned_user=owner, job_title="", state="", country="")
+        request_sync(prospect, SyncReason.MANUAL)
+        push_pending(connector.pk)
+        prospect.refresh_from_db()
+        assert prospect.sync_status == SyncStatus.SYNCED and prospect.crm_lead_id
+    finally:
+        sandbox_org.control(
+            "set_field_permission", profile=PROFILE, sobject="Lead", field="Title", editable=True
+        )
+
+
+def test_a_failed_login_stops_syncing_until_verification_passes(connector):
+    Connector.objects.filter(pk=connector.pk).update(
+        state=Connector.State.NEEDS_ATTENTION,
+        problems=[{"kind": "auth", "label": "Connection", "detail": "invalid_grant"}],
+    )
+    connector.refresh_from_db()
+    assert not connector.may_sync and Connector.syncing() == []
