@@ -16,25 +16,16 @@ from pathlib import Path
 import django_rq
 import psutil
 import pytest
-from django.db import connection
 
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncStatus
 from sync.models import SyncQueueItem, SyncReason
 from sync.triggers import request_sync, request_sync_many
+from tests.fixtures.database import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 N = int(os.environ.get("BENCH_PUSH_N", "100000"))
 GUIDE_PER_HOUR = 12_000
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db["USER"] or ""
-    auth = f"{user}:{db['PASSWORD']}@" if db["PASSWORD"] else (f"{user}@" if user else "")
-    return f"postgres://{auth}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Workers:

@@ -41,7 +41,7 @@ from sync.engine.outbound import PushReport, start_push
 from sync.models import Connector, FieldRule, SyncCursor, SyncError, SyncQueueItem, SyncReason
 from sync.salesforce import Client, SalesforceError
 from sync.triggers import SYNC_QUEUE, request_sync
-from tests.sync.test_crash_safety import database_url, drop_dead_connections
+from tests.fixtures.database import database_url, drop_dead_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)

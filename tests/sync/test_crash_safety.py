@@ -11,37 +11,16 @@ from pathlib import Path
 import django_rq
 import psutil
 import pytest
-from django.db import connection
 
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncStatus
 from sync.jobs import push_pending
 from sync.models import SyncHistory, SyncQueueItem, SyncReason
 from sync.triggers import request_sync_many
+from tests.fixtures.database import database_url, drop_dead_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 1800  # two batches (1,000 then 800), each written in one Composite call
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db["USER"] or ""
-    auth = f"{user}:{db['PASSWORD']}@" if db["PASSWORD"] else (f"{user}@" if user else "")
-    return f"postgres://{auth}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def drop_dead_connections() -> None:
-    """PostgreSQL notices a killed client only when it next talks to it; end those sessions now
-    (what TCP keepalives do in production) so their locks go."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
 
 
 def start_worker(log: Path) -> subprocess.Popen:
