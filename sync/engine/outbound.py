@@ -138,15 +138,8 @@ class Pusher:
     def route(self, prospects: Sequence[Prospect]) -> list[Target]:
         """Route the batch; note the prospects that go nowhere, and why."""
         routed = self.router.route(prospects)
-        for prospect in routed.skipped:
-            self.note(prospect, Result.SKIPPED, "Do not sync")
-        for prospect in routed.waiting:
-            self.note(
-                prospect,
-                Result.WAITING,
-                "Not synced: waiting for assignment",
-                status=SyncStatus.WAITING_ASSIGNMENT,
-            )
+        self.note_skipped(routed.skipped)
+        self.note_waiting(routed.waiting)
         for lost in routed.unreachable:
             self.fail(lost.prospect, lost.sobject, "update", lost.record_id, lost.error, payload={})
         return routed.targets
@@ -202,22 +195,40 @@ class Pusher:
         return payload
 
     # -- outcomes -----------------------------------------------------------------------------
-    def note(self, prospect: Prospect, result: str, message: str = "", *, status: str = "") -> None:
-        self.report.outcomes.append(Outcome(prospect.pk, result, message=message))
-        if status:
-            Prospect.objects.filter(pk=prospect.pk).update(sync_status=status)
-            SyncHistory.objects.create(
-                prospect=prospect,
-                at=timezone.now(),
-                direction=Direction.OUTBOUND,
-                operation="route",
-                result=SyncHistory.Result.WAITING
-                if result == Result.WAITING
-                else SyncHistory.Result.SKIPPED,
-                message=message,
+    def note_skipped(self, prospects: list[Prospect]) -> None:
+        """ "Do not sync" prospects: marked so, nothing sent."""
+        for prospect in prospects:
+            self.report.outcomes.append(Outcome(prospect.pk, Result.SKIPPED, message="Do not sync"))
+        Prospect.objects.filter(pk__in=[p.pk for p in prospects]).update(
+            sync_status=SyncStatus.DO_NOT_SYNC
+        )
+
+    def note_waiting(self, prospects: list[Prospect]) -> None:
+        """No match and nobody assigned: "waiting for assignment" (not an error), in history."""
+        if not prospects:
+            return
+        message = "Not synced: waiting for assignment"
+        now = timezone.now()
+        for prospect in prospects:
+            self.report.outcomes.append(Outcome(prospect.pk, Result.WAITING, message=message))
+        with transaction.atomic():
+            Prospect.objects.filter(pk__in=[p.pk for p in prospects]).update(
+                sync_status=SyncStatus.WAITING_ASSIGNMENT
             )
-        elif result == Result.SKIPPED:
-            Prospect.objects.filter(pk=prospect.pk).update(sync_status=SyncStatus.DO_NOT_SYNC)
+            bulk_sql.insert(
+                SyncHistory,
+                [
+                    SyncHistory(
+                        prospect_id=prospect.pk,
+                        at=now,
+                        direction=Direction.OUTBOUND,
+                        operation="route",
+                        result=SyncHistory.Result.WAITING,
+                        message=message,
+                    )
+                    for prospect in prospects
+                ],
+            )
 
     def fail(
         self,
