@@ -19,7 +19,7 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not is_marketer(user):
         return {"nav_items": []}
-    from sync.errors import open_error_count
+    from sync.errors.records import open_error_count
     from sync.models import Connector
     from sync.verification import problem_messages
 

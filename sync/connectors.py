@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from prospects.models import CustomField
-from sync import history
+from sync import settings_history
 from sync.mapping import CUSTOM_PREFIX, ensure_default_rules
 from sync.models import Connector, DataSharingRule, FieldRule
 from sync.salesforce import Client, ConnectionCheck, Credentials, SalesforceError
@@ -76,10 +76,10 @@ def save_connection(*, connector: Connector, user: Any) -> ConnectionCheck:
     """
     check = check_credentials(Credentials.from_connector(connector))
     stored = _stored(connector)
-    before = history.snapshot(stored, CONNECTION_FIELDS) if stored else {}
+    before = settings_history.snapshot(stored, CONNECTION_FIELDS) if stored else {}
     secrets = [
         name
-        for name in history.SECRET_FIELDS
+        for name in settings_history.SECRET_FIELDS
         if getattr(connector, name) != (getattr(stored, name) if stored else "")
     ]
     with transaction.atomic():
@@ -90,12 +90,12 @@ def save_connection(*, connector: Connector, user: Any) -> ConnectionCheck:
         connector.save()
         if created:
             ensure_default_rules(connector)
-        history.record_changes(
+        settings_history.record_changes(
             connector=connector,
             user=user,
             subject="connection",
             before=before,
-            after=history.snapshot(connector, CONNECTION_FIELDS),
+            after=settings_history.snapshot(connector, CONNECTION_FIELDS),
             secrets_changed=secrets,
         )
     return check
@@ -103,15 +103,15 @@ def save_connection(*, connector: Connector, user: Any) -> ConnectionCheck:
 
 def save_settings(*, connector: Connector, user: Any) -> int:
     """Save the behaviour settings with history; returns how many values changed."""
-    before = history.snapshot(_stored(connector), SETTINGS_FIELDS)
+    before = settings_history.snapshot(_stored(connector), SETTINGS_FIELDS)
     with transaction.atomic():
         connector.save()
-        rows = history.record_changes(
+        rows = settings_history.record_changes(
             connector=connector,
             user=user,
             subject="settings",
             before=before,
-            after=history.snapshot(connector, SETTINGS_FIELDS),
+            after=settings_history.snapshot(connector, SETTINGS_FIELDS),
         )
     return len(rows)
 
@@ -120,16 +120,16 @@ def set_state(*, connector: Connector, state: str, user: Any) -> None:
     """Pause or unpause. Unpausing needs a verification with nothing missing."""
     if state == Connector.State.ACTIVE and (connector.verified_at is None or connector.problems):
         raise SettingsLocked("Verify the connector (with nothing missing) before unpausing it.")
-    before = history.snapshot(connector, ["state"])
+    before = settings_history.snapshot(connector, ["state"])
     with transaction.atomic():
         Connector.objects.filter(pk=connector.pk).update(state=state, updated_at=timezone.now())
         connector.state = state
-        history.record_changes(
+        settings_history.record_changes(
             connector=connector,
             user=user,
             subject="connection",
             before=before,
-            after=history.snapshot(connector, ["state"]),
+            after=settings_history.snapshot(connector, ["state"]),
         )
 
 
@@ -138,15 +138,15 @@ def save_rule(*, rule: FieldRule, user: Any) -> int:
     if rule.fixed:
         raise SettingsLocked(rule.fixed_reason or "This row is fixed.")
     stored = _stored(rule)
-    before = history.snapshot(stored, RULE_FIELDS) if stored else {}
+    before = settings_history.snapshot(stored, RULE_FIELDS) if stored else {}
     with transaction.atomic():
         rule.save()
-        rows = history.record_changes(
+        rows = settings_history.record_changes(
             connector=rule.connector,
             user=user,
             subject=rule.prospect_field,
             before=before,
-            after=history.snapshot(rule, RULE_FIELDS),
+            after=settings_history.snapshot(rule, RULE_FIELDS),
         )
     return len(rows)
 
@@ -180,7 +180,7 @@ def save_sharing_rule(*, rule: DataSharingRule, user: Any) -> None:
     before = {"rule": str(stored)} if stored else {}
     with transaction.atomic():
         rule.save()
-        history.record_changes(
+        settings_history.record_changes(
             connector=connector,
             user=user,
             subject=f"data sharing: {rule.sobject}",
@@ -194,7 +194,7 @@ def delete_sharing_rule(*, rule: DataSharingRule, user: Any) -> None:
     if connector.state != Connector.State.PAUSED:
         raise SettingsLocked("Pause the connector before editing Marketing Data Sharing rules.")
     with transaction.atomic():
-        history.record_changes(
+        settings_history.record_changes(
             connector=connector,
             user=user,
             subject=f"data sharing: {rule.sobject}",

@@ -16,6 +16,7 @@ from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast, Length
 
 from prospects.models import CustomField, Prospect
+from sync import settings_history
 from sync.models import Connector, FieldRule
 
 CUSTOM_PREFIX = "custom:"
@@ -515,8 +516,6 @@ def apply_describe_defaults(
     2. A default target the org does not have (or hides from the connector user) is cleared;
        a rule left with no target becomes "Don't sync".
     """
-    from sync import history  # history imports nothing from here; keep the import local
-
     ensure_default_rules(connector)
     for custom in CustomField.objects.all():
         FieldRule.objects.get_or_create(
@@ -528,12 +527,12 @@ def apply_describe_defaults(
     columns = ("lead_field", "contact_field", "behaviour")
     changed = 0
     for rule in connector.field_rules.filter(fixed=False):
-        before = history.snapshot(rule, columns)
+        before = settings_history.snapshot(rule, columns)
         _prefill(rule, pfields.get(rule.prospect_field), describes, connector)
-        after = history.snapshot(rule, columns)
+        after = settings_history.snapshot(rule, columns)
         if after != before:
             rule.save()
-            history.record_changes(
+            settings_history.record_changes(
                 connector=connector,
                 user=user,
                 subject=rule.prospect_field,

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from sync.views import connector, custom_fields, data_sharing, errors
+from sync.errors import views as errors
+from sync.views import connector, custom_fields, data_sharing
 
 app_name = "sync"
 urlpatterns = [

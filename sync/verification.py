@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass, field
 from django.utils import timezone
 
 from sync import describe as describes
-from sync import history
+from sync import settings_history
 from sync.mapping import PACKAGE_FIELDS
 from sync.models import Connector, FieldRule
-from sync.queues import refresh_queues
+from sync.owner_queues import refresh_queues
 from sync.salesforce import Client, SalesforceError
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def verify_connector(*, connector: Connector, client: Client | None = None) -> V
         (State.ACTIVE, State.NEEDS_ATTENTION) if problems else (State.NEEDS_ATTENTION, State.ACTIVE)
     )
     if Connector.objects.filter(pk=connector.pk, state=old).update(state=new) == 1:
-        history.record_changes(
+        settings_history.record_changes(
             connector=connector,
             user=None,
             subject="verification",

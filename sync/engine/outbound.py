@@ -23,11 +23,11 @@ from django.utils import timezone
 from prospects.models import Prospect, SyncStatus
 from sync import bulk_sql
 from sync import describe as describes
-from sync import errors as error_log
 from sync.engine import package
 from sync.engine.routing import Router, Target
 from sync.engine.rules import Change, create_payload, reconcile
 from sync.engine.values import normal, parse_sf_datetime, to_salesforce, write_prospect
+from sync.errors import records as error_log
 from sync.models import Connector, Direction, FieldRule, SyncError, SyncHistory
 from sync.salesforce import COLLECTION_SIZE, COMPOSITE_HEAVY, BulkJob, Client, SalesforceError
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from portal.roles import sync_admin_required
-from sync import connectors, history, mapping, verification
+from sync import connectors, mapping, settings_history, verification
 from sync import describe as describes
 from sync.forms import ConnectionForm, FieldRuleForm, SettingsForm
 from sync.models import Connector, FieldRule
@@ -71,16 +71,16 @@ def connector_detail(request: HttpRequest) -> HttpResponse:
         _context(
             connector,
             settings_rows=_settings_rows(connector),
-            changes=history.recent_changes(connector=connector, limit=30),
+            changes=settings_history.recent_changes(connector=connector, limit=30),
             sharing_rules=connector.sharing_rules.all(),
-            ca_summary=history.snapshot(connector, ["ca_bundle"])["ca_bundle"],
+            ca_summary=settings_history.snapshot(connector, ["ca_bundle"])["ca_bundle"],
         ),
     )
 
 
 def _settings_rows(connector: Connector) -> list[tuple[str, str, str]]:
     form = SettingsForm(instance=connector)
-    snap = history.snapshot(connector, connectors.SETTINGS_FIELDS)
+    snap = settings_history.snapshot(connector, connectors.SETTINGS_FIELDS)
     return [
         (str(form.fields[name].label), snap[name] or "—", str(form.fields[name].help_text))
         for name in connectors.SETTINGS_FIELDS
@@ -115,7 +115,7 @@ def connector_settings(request: HttpRequest) -> HttpResponse:
         changed = connectors.save_settings(connector=form.instance, user=request.user)
         messages.success(request, f"Saved {changed} change(s)." if changed else "Nothing changed.")
         return redirect("sync:connector")
-    changes = history.recent_changes(connector=connector, subject="settings", limit=20)
+    changes = settings_history.recent_changes(connector=connector, subject="settings", limit=20)
     return render(
         request, "sync/connector_settings.html", _context(connector, form=form, changes=changes)
     )

@@ -246,7 +246,7 @@ def test_resync_of_ten_thousand_errors_through_the_sandbox(
     from django.utils import timezone
 
     from portal.models import Task
-    from sync.jobs_errors import resync_job
+    from sync.errors.jobs import resync_job
     from sync.mapping import ensure_default_rules
     from sync.models import Connector
 

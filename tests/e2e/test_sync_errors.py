@@ -139,7 +139,7 @@ def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(page, live
 
 def test_the_demo_table_and_a_reimport_report(page, live_server, settings, tmp_path):
     """The demo's errors in all four categories, then a corrected file with bad rows."""
-    from sync.errors_demo import load_demo_errors
+    from tests.fixtures.demo_errors import load_demo_errors
 
     settings.SYNC_ERRORS_JOBS_INLINE = True  # no RQ worker in this test: run the job in-process
     cache.clear()  # the tab counts are cached a few seconds

@@ -6,7 +6,7 @@ from portal.demo import failing_demo_prospects, map_sales_notes
 from prospects.factories import UserFactory
 from prospects.models import CustomField, Prospect
 from sync.engine.outbound import push_prospects
-from sync.errors import ErrorCategory, categorize
+from sync.errors.records import ErrorCategory, categorize
 from sync.models import FieldRule, SyncError
 
 pytestmark = pytest.mark.django_db

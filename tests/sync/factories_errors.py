@@ -8,7 +8,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from prospects.factories import ProspectFactory
-from sync.errors import CATEGORY_CACHE_KEY, COUNT_CACHE_KEY
+from sync.errors.records import CATEGORY_CACHE_KEY, COUNT_CACHE_KEY
 from sync.models import Connector, ErrorCategory, SyncError
 
 

@@ -7,7 +7,7 @@ from django.db import connection
 
 from prospects.factories import ProspectFactory
 from prospects.models import SyncStatus
-from sync.errors import (
+from sync.errors.records import (
     categorize,
     describe_constraint,
     fix_in_salesforce,
@@ -244,7 +244,7 @@ def test_fix_in_salesforce_says_what_to_change():
 
 @pytest.mark.django_db
 def test_the_demo_has_errors_in_every_category_and_the_guides_comment():
-    from sync.errors_demo import load_demo_errors
+    from tests.fixtures.demo_errors import load_demo_errors
 
     assert load_demo_errors() == 8
     assert load_demo_errors() == 0  # idempotent

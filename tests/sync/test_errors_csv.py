@@ -10,7 +10,7 @@ from django.urls import reverse
 from portal.models import Task
 from prospects.factories import ProspectFactory
 from prospects.models import CustomField
-from sync.errors_csv import import_file, neutralise, unneutralise
+from sync.errors.csv_io import import_file, neutralise, unneutralise
 from sync.models import SyncQueueItem, SyncReason
 
 from .factories_errors import SyncErrorFactory, jobs_inline, marketer_web, web  # noqa: F401

@@ -9,7 +9,7 @@ from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import CrmQueue, Prospect, SyncStatus
 from sync.engine.outbound import push_prospects
 from sync.models import SyncQueueItem
-from sync.queues import refresh_queues
+from sync.owner_queues import refresh_queues
 from sync.verification import verify_connector
 
 pytestmark = pytest.mark.django_db

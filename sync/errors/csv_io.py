@@ -24,7 +24,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf
 from django.db.models.lookups import Regex
 
 from prospects.models import CustomField, Prospect
-from sync.errors_fix import CUSTOM_PREFIX, EDITABLE_FIELDS, apply_values, mapped_columns
+from sync.errors.fix import CUSTOM_PREFIX, EDITABLE_FIELDS, apply_values, mapped_columns
 from sync.models import Connector, SyncReason
 from sync.triggers import request_sync
 

@@ -9,9 +9,9 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from portal.models import Task
-from sync.errors_csv import import_file
-from sync.errors_fix import ResyncReport, resync_in_chunks
-from sync.filters import SyncErrorFilter
+from sync.errors.csv_io import import_file
+from sync.errors.filters import SyncErrorFilter
+from sync.errors.resync import ResyncReport, resync_in_chunks
 from sync.models import SyncError
 
 

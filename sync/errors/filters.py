@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from prospects.models import Prospect
-from sync.errors import CATEGORY_BY_CODE
+from sync.errors.records import CATEGORY_BY_CODE
 from sync.models import ErrorCategory, SyncError
 
 MAX_SEARCH_PROSPECTS = 10_000  # a search matching more is not looking for a prospect

@@ -1,7 +1,7 @@
 """Sync Errors pages (issue 7): the table, one error's root cause, resync, CSV out and back in.
 
-Views stay thin: check the role, bind a form or filter, call one function in ``sync.errors*``
-or enqueue one job in ``sync.jobs_errors``, render.
+Views stay thin: check the role, bind a form or filter, call one function in ``sync.errors``
+or enqueue one job in ``sync.errors.jobs``, render.
 """
 
 from __future__ import annotations
@@ -30,13 +30,14 @@ from django_tables2 import SingleTableMixin
 
 from portal.models import Task
 from portal.roles import MarketerRequiredMixin, marketer_required
-from sync import jobs_errors
-from sync.errors import open_counts_by_category
-from sync.errors_csv import export_lines
-from sync.errors_fix import active_connector, fix_value, resync_error, root_cause
-from sync.filters import SyncErrorFilter
+from sync.errors import jobs as jobs_errors
+from sync.errors.csv_io import export_lines
+from sync.errors.filters import SyncErrorFilter
+from sync.errors.fix import fix_value, root_cause
+from sync.errors.records import open_counts_by_category
+from sync.errors.resync import active_connector, resync_error
+from sync.errors.tables import SyncErrorTable
 from sync.models import Connector, ErrorCategory, FieldRule, SyncError
-from sync.tables import SyncErrorTable
 
 IMPORTS_QUEUE = "imports"
 UPLOAD_DIR = settings.VAR_DIR / "uploads"
