@@ -202,6 +202,7 @@ class FaultConfigAdmin(admin.ModelAdmin):
         "error_status",
         "lock_rate",
         "drop_rate",
+        "drop_after_rate",
         "outage_until",
     ]
 

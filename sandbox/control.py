@@ -170,7 +170,15 @@ def seed_leads(*, count: int, prefix: str = "seed") -> dict:
     return {"created": count}
 
 
-FAULT_PROPS = {"seed", "latency_ms", "error_rate", "error_status", "lock_rate", "drop_rate"}
+FAULT_PROPS = {
+    "seed",
+    "latency_ms",
+    "error_rate",
+    "error_status",
+    "lock_rate",
+    "drop_rate",
+    "drop_after_rate",
+}
 
 
 def set_faults(**props) -> dict:

@@ -1,5 +1,9 @@
 """Fault injection: latency, 5xx answers, row locks, dropped connections and outages.
 
+A connection can be dropped before the org does anything (``drop_rate``) or after it did the
+work and committed (``drop_after_rate``): the client cannot tell which, and only a call it may
+safely repeat (a read, an upsert on an external id) may be retried.
+
 Configured per org on a ``FaultConfig`` row (admin, ``manage.py sandboxctl set_faults …`` or the
 test fixture's control endpoint). Decisions come from one ``random.Random(seed)`` per org,
 restarted whenever the configuration changes, so a scripted sequence of calls meets the same
@@ -72,6 +76,16 @@ def before_call(org: Org) -> None:
         raise DropConnection()
     if fail:
         raise server_error(config.error_status)
+
+
+def after_call(org: Org) -> None:
+    """Lose the answer of a call the org has carried out (``drop_after_rate``)."""
+    with _lock:
+        state = _state(org)
+        rate = state.config.drop_after_rate if state.config else 0.0
+        drop = bool(rate) and state.rng.random() < rate
+    if drop:
+        raise DropConnection()
 
 
 def lock_fails(org: Org) -> bool:

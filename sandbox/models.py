@@ -400,6 +400,11 @@ class FaultConfig(models.Model):
     drop_rate = models.FloatField(
         default=0.0, help_text="Share of API calls whose connection is dropped without an answer."
     )
+    drop_after_rate = models.FloatField(
+        default=0.0,
+        help_text="Share of API calls whose connection is dropped after the org did the work "
+        "(committed, but the answer is lost).",
+    )
     outage_until = models.DateTimeField(
         null=True, blank=True, help_text="Every API call fails until then."
     )

@@ -58,6 +58,8 @@ def dispatch(request: Request) -> Response:
         request.version = match.group(1)
         _authenticate(request)
         response = data_resource(request, segs[3:])
+        if not request.internal:  # a Composite subrequest's answer travels in its parent's
+            faults.after_call(request.actor.org)
         return response
     if segs[:1] == ["id"] and len(segs) == 3:
         _authenticate(request)

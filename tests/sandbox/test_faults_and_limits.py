@@ -1,5 +1,7 @@
 """Faults, API limits and sessions reaching simple-salesforce as Salesforce would send them."""
 
+import uuid
+
 import pytest
 import requests
 from simple_salesforce.exceptions import (
@@ -76,6 +78,15 @@ def test_dropped_connections(sf, faults):
     faults.control("set_faults", drop_rate=1.0)
     with pytest.raises(requests.exceptions.ConnectionError):
         sf.query("SELECT Id FROM Lead LIMIT 1")
+
+
+def test_an_answer_lost_after_the_org_committed_the_call(sf, faults):
+    email = f"lost-answer-{uuid.uuid4().hex[:8]}@example.com"
+    faults.control("set_faults", drop_after_rate=1.0)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        sf.Lead.create({"LastName": "Lost", "Company": "Acme", "Email": email})
+    faults.control("clear_faults")
+    assert sf.query(f"SELECT Id FROM Lead WHERE Email = '{email}'")["totalSize"] == 1
 
 
 def test_latency(sf, faults):
