@@ -216,9 +216,12 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# A worker's claim on pending prospects expires after this many seconds (a killed worker's
-# batch is then taken by the next cron tick).
+# A worker's claim on pending prospects expires this many seconds after its last renewal (a
+# live push renews before every Salesforce call; a killed worker's batch is taken again).
 SYNC_CLAIM_TIMEOUT = env.int("SYNC_CLAIM_TIMEOUT", default=300)
+# A Bulk API job still unfinished this many seconds after it started is aborted and its rows
+# retried later with backoff (upserts: no duplicates).
+SYNC_BULK_DEADLINE = env.int("SYNC_BULK_DEADLINE", default=900)
 SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=10)
 # The portal's public URL, written to the package's URL field on Salesforce records.
 PORTAL_URL = env.str("PORTAL_URL", default="")

@@ -8,16 +8,7 @@ from django.utils import timezone
 
 from sync.engine import budget, queue
 from sync.engine.inbound import pull_changes
-from sync.engine.outbound import (
-    BULK_MIN,
-    CONNECTION_CODES,
-    PushReport,
-    PushRun,
-    Result,
-    finish_push,
-    give_up,
-    start_push,
-)
+from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
 from sync.models import Connector, SyncQueueItem
 from sync.salesforce import Client, SalesforceError
 from sync.triggers import wake_workers
@@ -39,14 +30,17 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
     """Push every claimable pending prospect, a batch at a time, until none are left.
 
     Batches overlap: while Salesforce processes one batch's Bulk API job, the next batch is
-    claimed, routed and sent. Transient failures go back to the queue with backoff; rows
-    changed while in flight stay. The report keeps counts only, so memory stays flat.
+    claimed, routed and sent. Every claim of the run is renewed before each Salesforce call,
+    so no other worker takes live work. Batches are settled through the queue protocol
+    (``queue.settle``). The report keeps counts only, so memory stays flat.
     """
     total = PushReport()
     connector = _active(connector_id)
     if connector is None:
         return total
     client = Client.for_connector(connector)
+    lease = queue.Lease()
+    client.before_call = lease.keep_alive
     budget.refresh_if_stale(connector, client)
     batches = 0
     in_flight: tuple[list[queue.Claim], PushRun] | None = None
@@ -56,7 +50,7 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
             break
         # A long queue goes in large batches so creates can use Bulk API 2.0.
         backlog = SyncQueueItem.objects.count()
-        claims = queue.claim_batch(limit=BULK_BATCH if backlog > BULK_MIN else BATCH)
+        claims = lease.claim(limit=BULK_BATCH if backlog > BULK_MIN else BATCH)
         if not claims:
             break
         batches += 1
@@ -76,26 +70,9 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
 
 
 def _settle(claims: list[queue.Claim], run: PushRun, total: PushReport) -> None:
-    """Record a finished batch on the queue: done, retry later, or — transient failures that
-    outlasted every retry — a Sync Error (a broken connection never counts: it waits)."""
+    """Wait for a batch's bulk jobs, then settle it on the queue."""
     report = finish_push(run)
-    retrying = {o.prospect_id: o for o in report.outcomes if o.result == Result.RETRY}
-    given_up = [
-        c
-        for c in claims
-        if c.prospect_id in retrying
-        and queue.exhausted(c)
-        and retrying[c.prospect_id].code not in CONNECTION_CODES
-    ]
-    for claim in given_up:
-        give_up(run.connector, retrying[claim.prospect_id], attempts=claim.attempts + 1)
-    given_up_ids = {c.prospect_id for c in given_up}
-    queue.settle_retry(
-        [c for c in claims if c.prospect_id in retrying and c.prospect_id not in given_up_ids]
-    )
-    queue.settle_done(
-        [c for c in claims if c.prospect_id not in retrying or c.prospect_id in given_up_ids]
-    )
+    queue.settle(claims, report, connector=run.connector)
     total.absorb(report)
 
 

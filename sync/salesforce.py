@@ -5,6 +5,11 @@ a session id and a ``requests.Session`` that trusts the connector's CA bundle, a
 library or transport failure into one exception of ours, :class:`SalesforceError`, carrying
 Salesforce's ``errorCode``, message, fields and whether it is transient — so the engine decides
 retry or record.
+
+Only calls that are safe to repeat are retried when their outcome is unknown (a timeout, a
+dropped connection, a 5xx): reads, updates by id, upserts on an external id, and Composite
+calls made only of those. A plain create whose answer is lost is never sent again — it may
+have been committed, and a second one would be a duplicate.
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ QUERY_URL_BUDGET = 12_000
 DUPLICATE_RULE_HEADER = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
 BULK_POLL = 0.25  # seconds between Bulk API job status checks (each check is an API call),
 BULK_POLL_MAX = 2.0  # growing to this
+BULK_DONE = frozenset({"JobComplete", "Failed", "Aborted"})
+# HTTP methods that do the same thing however often they are sent (Salesforce's PATCH is an
+# update by id or an upsert on an external id; POST creates).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 
 # Failures that go away on their own: retried with backoff, recorded only when retries run out.
 TRANSIENT_CODES = frozenset(
@@ -77,6 +86,12 @@ class SalesforceError(Exception):
         self.status = status
         self.transient = code in TRANSIENT_CODES if transient is None else transient
         self.extra = extra or {}
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """No answer, or a 5xx: Salesforce may have done the work. Only an idempotent call may
+        be repeated after this; any other answer means the request was refused as a whole."""
+        return self.code in {"TIMEOUT", "CONNECTION_ERROR"} or (self.status or 0) >= 500
 
 
 @dataclass(frozen=True)
@@ -236,14 +251,25 @@ def _error_from_library(exc: sf_exceptions.SalesforceError) -> SalesforceError:
 
 
 def with_retries[T](
-    call: Callable[[], T], *, attempts: int = 4, base_delay: float = 0.2, max_delay: float = 5.0
+    call: Callable[[], T],
+    *,
+    attempts: int = 4,
+    base_delay: float = 0.2,
+    max_delay: float = 5.0,
+    idempotent: bool = True,
 ) -> T:
-    """Run ``call``, retrying transient SalesforceErrors with exponential backoff and jitter."""
+    """Run ``call``, retrying transient SalesforceErrors with exponential backoff and jitter.
+
+    A call that is not idempotent is retried only when Salesforce refused it as a whole (a
+    row lock, a request limit): after a lost answer or a 5xx it may have been carried out.
+    """
     for attempt in range(1, attempts + 1):
         try:
             return call()
         except SalesforceError as exc:
             if not exc.transient or attempt == attempts:
+                raise
+            if not idempotent and exc.outcome_unknown:
                 raise
             delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
             log.info("Salesforce %s, retry %d in %.2fs", exc.code, attempt, delay)
@@ -265,6 +291,9 @@ class Client:
         self.fetched_describes: dict[str, dict] = {}  # fetched by this client (to cache)
         self.memo: dict[str, dict] = {}  # what callers work out from describes, per client
         self.api_calls = 0
+        # Called before every attempt of every call: the engine renews its queue claims here,
+        # so they live exactly as long as the push that holds them is talking to Salesforce.
+        self.before_call: Callable[[], None] | None = None
 
     @classmethod
     def for_connector(cls, connector, **kwargs) -> Client:
@@ -298,11 +327,16 @@ class Client:
             self.authenticate()
         return self._token.instance_url  # type: ignore[union-attr]
 
-    def call(self, operation: Callable[[simple_salesforce.Salesforce], T]) -> T:
+    def call(
+        self, operation: Callable[[simple_salesforce.Salesforce], T], *, idempotent: bool = True
+    ) -> T:
         """Run one API operation: library errors become SalesforceError; an expired session
-        re-authenticates once; transient failures are retried with backoff."""
+        re-authenticates once; transient failures are retried with backoff (for a call that
+        is not ``idempotent``, only those that prove Salesforce did nothing)."""
 
         def once() -> T:
+            if self.before_call is not None:
+                self.before_call()
             try:
                 self.api_calls += 1
                 return operation(self.sf)
@@ -320,7 +354,7 @@ class Client:
                 self.authenticate()
                 return once()
 
-        return with_retries(with_reauth, attempts=self.retry_attempts)
+        return with_retries(with_reauth, attempts=self.retry_attempts, idempotent=idempotent)
 
     @property
     def api_usage(self) -> tuple[int, int] | None:
@@ -443,7 +477,8 @@ class Client:
         response = self.call(
             lambda sf: sf.restful(
                 "composite", method="POST", json=body, headers=DUPLICATE_RULE_HEADER
-            )
+            ),
+            idempotent=all(sub["method"] in IDEMPOTENT_METHODS for sub in subrequests),
         )
         return response["compositeResponse"]
 
@@ -500,11 +535,6 @@ class Client:
     def query_count(self, soql: str) -> int:
         return self.call(lambda sf: sf.query(soql))["totalSize"]
 
-    def get(self, sobject: str, record_id: str) -> dict:
-        record = self.call(lambda sf: getattr(sf, sobject).get(record_id))
-        record.pop("attributes", None)
-        return record
-
     # -- writing --------------------------------------------------------------------------
     def collection(
         self, method: str, sobject: str, records: Sequence[dict], *, external_id: str = ""
@@ -513,6 +543,7 @@ class Client:
 
         ``method`` is ``create``, ``update`` or ``upsert`` (on ``external_id``). Returns
         Salesforce's per-record results: ``{"id", "success", "created"?, "errors": [...]}``.
+        A ``create`` whose answer is lost is not repeated (see :func:`with_retries`).
         """
         if not records:
             return []
@@ -522,7 +553,8 @@ class Client:
         # "block" rules still refuse (DUPLICATES_DETECTED becomes a Sync Error).
         return (
             self.call(
-                lambda sf: sf.restful(path, method=http, json=body, headers=DUPLICATE_RULE_HEADER)
+                lambda sf: sf.restful(path, method=http, json=body, headers=DUPLICATE_RULE_HEADER),
+                idempotent=http in IDEMPOTENT_METHODS,
             )
             or []
         )
@@ -538,17 +570,6 @@ class Client:
             except StopIteration:
                 return
             yield from csv.DictReader(io.StringIO(page))
-
-    def bulk_upsert(
-        self, sobject: str, records: Sequence[dict], *, external_id: str
-    ) -> tuple[dict[str, str], dict[str, SalesforceError]]:
-        """Upsert through Bulk API 2.0 (one job: a handful of calls for any number of rows).
-
-        Returns ``(ids, errors)`` keyed by each row's external id: the Salesforce id of every
-        row that went in, and the refusal of every row that did not (from ``sf__Error``).
-        """
-        job = self.bulk_upsert_start(sobject, records, external_id=external_id)
-        return self.bulk_upsert_finish(job)
 
     def bulk_upsert_start(
         self, sobject: str, records: Sequence[dict], *, external_id: str
@@ -568,7 +589,11 @@ class Client:
         def ingest(sf):
             return getattr(sf.bulk2, sobject)._client
 
-        job = self.call(lambda sf: ingest(sf).create_job("upsert", external_id_field=external_id))
+        # A lost answer would leave an empty job behind: not sent twice, the push retries later.
+        job = self.call(
+            lambda sf: ingest(sf).create_job("upsert", external_id_field=external_id),
+            idempotent=False,
+        )
         job_id = job["id"]
         try:
             self.call(lambda sf: ingest(sf).upload_job_data(job_id, data))
@@ -579,16 +604,26 @@ class Client:
             raise
         return BulkJob(sobject, job_id, external_id, len(records), time.monotonic())
 
-    def bulk_upsert_finish(self, job: BulkJob) -> tuple[dict[str, str], dict[str, SalesforceError]]:
-        """Wait for a job of :meth:`bulk_upsert_start` and read which rows went in."""
+    def bulk_upsert_finish(
+        self, job: BulkJob, *, deadline: float | None = None
+    ) -> tuple[dict[str, str], dict[str, SalesforceError]]:
+        """Wait for a job of :meth:`bulk_upsert_start` and read which rows went in.
+
+        A job still unfinished ``deadline`` seconds after it started is aborted and raises a
+        transient ``BULK_JOB_TIMEOUT``: its rows are upserted again later, which duplicates
+        nothing (the rows it did process are matched on their external id).
+        """
 
         def ingest(sf):
             return getattr(sf.bulk2, job.sobject)._client
 
+        def state() -> dict:
+            return self.call(lambda sf: ingest(sf).get_job(job.job_id, False))
+
         delay = BULK_POLL
-        while True:
-            info = self.call(lambda sf: ingest(sf).get_job(job.job_id, False))
-            if info["state"] in ("JobComplete", "Failed", "Aborted"):
+        while (info := state())["state"] not in BULK_DONE:
+            if deadline is not None and time.monotonic() - job.started >= deadline:
+                info = self._abort(job, ingest)
                 break
             time.sleep(delay)
             delay = min(BULK_POLL_MAX, delay * 1.5)
@@ -614,6 +649,19 @@ class Client:
 
     def delete(self, sobject: str, record_id: str) -> None:
         self.call(lambda sf: getattr(sf, sobject).delete(record_id))
+
+    def _abort(self, job: BulkJob, ingest: Callable) -> dict:
+        """Abort a job past its deadline. One that finished meanwhile is read as usual."""
+        with contextlib.suppress(SalesforceError):  # e.g. InvalidJobState: it just finished
+            self.call(lambda sf: ingest(sf).abort_job(job.job_id, False))
+        info = self.call(lambda sf: ingest(sf).get_job(job.job_id, False))
+        if info["state"] in ("JobComplete", "Failed"):
+            return info
+        raise SalesforceError(
+            "BULK_JOB_TIMEOUT",
+            f"Bulk job {job.job_id} was still {info['state']} after the deadline; aborted.",
+            transient=True,
+        )
 
 
 def _collection_route(method: str, sobject: str, external_id: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from sync import describe as describes
 from sync import settings_history
+from sync.engine.package import EXTERNAL_ID
 from sync.mapping import PACKAGE_FIELDS
 from sync.models import Connector, FieldRule
 from sync.owner_queues import refresh_queues
@@ -70,9 +71,15 @@ class Verification:
 
 
 def check_package(descs: dict[str, dict | None]) -> list[CheckLine]:
-    """Step 1 of the wizard: the managed package's ``pi__`` fields exist on Lead and Contact."""
+    """Step 1 of the wizard: the managed package's ``pi__`` fields exist on Lead and Contact,
+    and the connector user may write its external id (no create goes without it)."""
     lines = []
     for sobject in ("Lead", "Contact"):
+        name = EXTERNAL_ID[sobject]
+        item = describes.field_describe(descs.get(sobject), name) or {}
+        usable = bool(item.get("externalId") and item.get("createable"))
+        detail = "" if usable else "missing or not editable"  # as the engine flags it
+        lines.append(CheckLine("package", f"{sobject}.{name}", usable, detail, sobject, name))
         for name in PACKAGE_FIELDS.values():
             found = describes.field_describe(descs.get(sobject), name) is not None
             lines.append(

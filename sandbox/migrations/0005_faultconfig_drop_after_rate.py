@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sandbox', '0004_triggerrule'),
+        ("sandbox", "0004_triggerrule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='faultconfig',
-            name='drop_after_rate',
-            field=models.FloatField(default=0.0, help_text='Share of API calls whose connection is dropped after the org did the work (committed, but the answer is lost).'),
+            model_name="faultconfig",
+            name="drop_after_rate",
+            field=models.FloatField(
+                default=0.0,
+                help_text="Share of API calls whose connection is dropped after the org did the work (committed, but the answer is lost).",
+            ),
         ),
     ]

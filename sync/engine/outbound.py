@@ -2,7 +2,12 @@
 
 Each batch is routed (``sync/engine/routing.py``), then written: updates carry only the fields
 whose value should flow to Salesforce and differs from what it holds, and creates upsert on the
-package's external-id field so a retried create never duplicates.
+package's external-id field so a retried create never duplicates. Without that field nothing
+is created: the prospects get access Sync Errors and the connector asks for attention.
+
+Results are recorded under a row lock, against what the push read when it started: a pull
+that moved a prospect to another record meanwhile (a lead converted or merged) keeps its
+links and snapshot, and the push records only its own outcome.
 
 Only fields whose value should flow to Salesforce and differs from what it holds are sent;
 nothing to send means no API call. Lookups go five queries to a Composite call and writes five
@@ -44,16 +49,12 @@ REQUIRED_ON_CREATE = {
 # From this many creates in one push, Bulk API 2.0 beats Collections (fewer calls, faster).
 BULK_MIN = 2000
 FLUSH_SIZE = 2000  # successes saved per transaction
-BOOKKEEPING_FIELDS = [
-    "crm_lead_id",
-    "crm_contact_id",
-    "crm_account_id",
-    "crm_owner_id",
-    "crm_person_account",
-    "crm_values",
-    "last_synced_at",
-    "sync_status",
-]
+LINK_FIELDS = ("crm_lead_id", "crm_contact_id", "crm_account_id", "crm_person_account")
+# What a pull may write while a push is in flight: the push writes these only if they are
+# still what it read when it started.
+GUARDED_FIELDS = (*LINK_FIELDS, "crm_owner_id", "crm_values")
+OUTCOME_FIELDS = ("last_synced_at", "sync_status")  # the push's own
+BOOKKEEPING_FIELDS = [*GUARDED_FIELDS, *OUTCOME_FIELDS]
 
 
 class Result:
@@ -134,9 +135,11 @@ class Pusher:
         self._done: list[tuple] = []
         self._jobs: list[tuple[BulkJob, dict[str, tuple[Target, dict]]]] = []
         self._new_accounts: dict[str, int] = {}  # person account id -> prospect id
+        self.read: dict[int, dict] = {}  # prospect id -> its guarded fields when loaded
 
     def route(self, prospects: Sequence[Prospect]) -> list[Target]:
         """Route the batch; note the prospects that go nowhere, and why."""
+        self.read.update((p.pk, guarded(p)) for p in prospects)  # before routing moves links
         routed = self.router.route(prospects)
         self.note_skipped(routed.skipped)
         self.note_waiting(routed.waiting)
@@ -332,34 +335,38 @@ class Pusher:
     def flush(self) -> None:
         """Save the noted successes: CRM ids and snapshot, resolved errors, history.
 
-        Only sync bookkeeping columns are written in bulk, so an edit a marketer made while the
-        push was in flight is never overwritten; prospects that take values from Salesforce
-        are saved one by one under a row lock.
+        1. The prospects' guarded fields are re-read under a row lock (pk order, as pulls lock).
+        2. Unchanged since the push read them: the push's links, snapshot and outcome are
+           written — only bookkeeping columns, so a marketer's edit made meanwhile stays.
+        3. Changed (a pull followed a conversion or a merge meanwhile): the pull's links and
+           snapshot stay; the push writes only its outcome.
+        4. Values taken from Salesforce are written on the freshly read row.
         """
         done, self._done = self._done, []
         if not done:
             return
         now = timezone.now()
-        bulk: list[Prospect] = []
         with transaction.atomic():
-            for target, record_id, _operation, payload, changes in done:
-                inbound = [c for c in changes if not c.to_salesforce]
-                if not inbound:
-                    self._bookkeep(target.prospect, target, record_id, payload)
-                    target.prospect.last_synced_at = now
-                    bulk.append(target.prospect)
+            current = locked_guarded([target.prospect.pk for target, *_ in done])
+            ours, theirs, inbound = [], [], []
+            for item in done:
+                target, record_id, _operation, payload, changes = item
+                pk = target.prospect.pk
+                if pk not in current:  # deleted meanwhile
                     continue
-                fresh = Prospect.objects.select_for_update().get(pk=target.prospect.pk)
-                for change in inbound:
-                    write_prospect(fresh, change.prospect_field, change.new)
-                modified = parse_sf_datetime((target.record or {}).get("LastModifiedDate"))
-                fresh.stamp_changes([c.prospect_field for c in inbound], modified)
-                fresh.crm_lead_id = target.prospect.crm_lead_id or fresh.crm_lead_id
-                fresh.crm_contact_id = target.prospect.crm_contact_id or fresh.crm_contact_id
-                self._bookkeep(fresh, target, record_id, payload)
-                fresh.last_synced_at = now
-                fresh.save()
-            save_bookkeeping(bulk)
+                if current[pk] != self.read.get(pk):
+                    theirs.append(target.prospect)
+                elif any(not c.to_salesforce for c in changes):
+                    inbound.append(item)
+                else:
+                    self._bookkeep(target.prospect, target, record_id, payload)
+                    ours.append(target.prospect)
+            for prospect in ours + theirs:
+                prospect.last_synced_at = now
+                prospect.sync_status = SyncStatus.SYNCED
+            save_bookkeeping(ours)
+            bulk_sql.update(Prospect, theirs, list(OUTCOME_FIELDS))
+            self.save_inbound(inbound, now)
             SyncError.objects.filter(
                 prospect_id__in=[t.prospect.pk for t, *_ in done], resolved_at__isnull=True
             ).update(resolved_at=now, resolution=SyncError.Resolution.CLEAN_SYNC)
@@ -367,6 +374,25 @@ class Pusher:
                 SyncHistory,
                 [self._history(t, rid, op, pay, ch, now) for t, rid, op, pay, ch in done],
             )
+
+    def save_inbound(self, done: list[tuple], now) -> None:
+        """Successes that also take values from Salesforce: written on the row as it is now
+        (locked by ``flush``), so nothing a marketer changed meanwhile is overwritten."""
+        if not done:
+            return
+        fresh = Prospect.objects.in_bulk([target.prospect.pk for target, *_ in done])
+        for target, record_id, _operation, payload, changes in done:
+            prospect = fresh[target.prospect.pk]
+            taken = [c for c in changes if not c.to_salesforce]
+            for change in taken:
+                write_prospect(prospect, change.prospect_field, change.new)
+            modified = parse_sf_datetime((target.record or {}).get("LastModifiedDate"))
+            prospect.stamp_changes([c.prospect_field for c in taken], modified)
+            for name in LINK_FIELDS:  # routing may have followed a conversion
+                setattr(prospect, name, getattr(target.prospect, name))
+            self._bookkeep(prospect, target, record_id, payload)
+            prospect.last_synced_at = now
+            prospect.save()
 
     # -- writing ------------------------------------------------------------------------------
     def push(self, targets: list[Target]) -> None:
@@ -401,22 +427,12 @@ class Pusher:
                 )
         for sobject, items in creates.items():
             external_id = package.external_id_field(self.client, sobject)
-            if external_id and len(items) >= BULK_MIN:
+            if not external_id:
+                self.refuse_creates(sobject, items)
+            elif len(items) >= BULK_MIN:
                 self.bulk_create(sobject, items, external_id)
-                continue
-            for chunk in _chunks(items, COLLECTION_SIZE):
-                if external_id:
-                    for target, payload in chunk:
-                        payload[external_id] = target.prospect.sync_key.hex
-                writes.append(
-                    Write(
-                        "upsert" if external_id else "create",
-                        sobject,
-                        [payload for _, payload in chunk],
-                        external_id or "",
-                        [(t, "create", payload, []) for t, payload in chunk],
-                    )
-                )
+            else:
+                writes += self.upserts(sobject, items, external_id)
         for group in _chunks(writes, COMPOSITE_HEAVY):
             for write, results in zip(group, self.write_many(group), strict=True):
                 for (target, operation, payload, changes), result in zip(
@@ -426,6 +442,49 @@ class Pusher:
             self.flush()
         self.flush()
         self.link_person_contacts()
+
+    def upserts(
+        self, sobject: str, items: list[tuple[Target, dict]], external_id: str
+    ) -> list[Write]:
+        """Creates as Collections upserts on the external id (= the prospect's sync key)."""
+        for target, payload in items:
+            payload[external_id] = target.prospect.sync_key.hex
+        return [
+            Write(
+                "upsert",
+                sobject,
+                [payload for _, payload in chunk],
+                external_id,
+                [(t, "create", payload, []) for t, payload in chunk],
+            )
+            for chunk in _chunks(items, COLLECTION_SIZE)
+        ]
+
+    def refuse_creates(self, sobject: str, items: list[tuple[Target, dict]]) -> None:
+        """No external-id field (missing, hidden or read-only for the connector user): a
+        plain create whose answer is lost cannot be told from one that failed, so none is
+        sent. Each prospect gets an access Sync Error; the connector asks for attention."""
+        name = package.EXTERNAL_ID[sobject]
+        error = SalesforceError(
+            "INVALID_FIELD",
+            f"{sobject}.{name}, the package's external id, is missing or not editable for the "
+            f"connector user: no {sobject} is created without it, so a retried create can "
+            "never duplicate a record.",
+            fields=[name],
+            transient=False,
+        )
+        flag_problem(
+            self.connector,
+            {
+                "kind": "package",
+                "label": f"{sobject}.{name}",
+                "detail": "missing or not editable",
+                "sobject": sobject,
+                "field": name,
+            },
+        )
+        for target, payload in items:
+            self.fail(target.prospect, sobject, "create", "", error, payload=payload)
 
     def bulk_create(self, sobject: str, items: list[tuple[Target, dict]], external_id: str) -> None:
         """Many creates at once: one Bulk API 2.0 upsert job on the package's external id.
@@ -451,20 +510,23 @@ class Pusher:
         jobs, self._jobs = self._jobs, []
         for job, by_key in jobs:
             try:
-                ids, errors = self.client.bulk_upsert_finish(job)
+                ids, errors = self.client.bulk_upsert_finish(
+                    job, deadline=settings.SYNC_BULK_DEADLINE
+                )
             except SalesforceError as exc:
                 ids, errors = {}, dict.fromkeys(by_key, exc)
             self.settle_bulk(job.sobject, by_key, ids, errors)
         self.link_person_contacts()
 
     def link_person_contacts(self) -> None:
-        """New person accounts: note each one's person contact id on its prospect."""
+        """New person accounts: note each one's person contact id on its prospect (still
+        linked to that account: a pull may have moved it meanwhile)."""
         new, self._new_accounts = self._new_accounts, {}
         if not new:
             return
         for account in self.router.fetch("Account", "Id", new):
             if account.get("PersonContactId"):
-                Prospect.objects.filter(pk=new[account["Id"]]).update(
+                Prospect.objects.filter(pk=new[account["Id"]], crm_account_id=account["Id"]).update(
                     crm_contact_id=account["PersonContactId"]
                 )
 
@@ -523,20 +585,34 @@ class Pusher:
         self.fail(target.prospect, target.sobject, operation, record_id, error, payload=payload)
 
     def link(self, prospect: Prospect, sobject: str, record_id: str) -> None:
-        """Keep the link to a matched or followed record even when the write was refused."""
+        """Keep the link to a matched or followed record even when the write was refused —
+        unless a pull moved the prospect meanwhile (its links are newer than this push's)."""
         if sobject == "Account":
-            Prospect.objects.filter(pk=prospect.pk).update(
-                crm_account_id=record_id, crm_person_account=True
-            )
-            return
-        column = "crm_contact_id" if sobject == "Contact" else "crm_lead_id"
-        if getattr(prospect, column) != record_id or sobject == "Contact":
-            Prospect.objects.filter(pk=prospect.pk).update(**{column: record_id})
+            links = {"crm_account_id": record_id, "crm_person_account": True}
+        else:
+            links = {"crm_contact_id" if sobject == "Contact" else "crm_lead_id": record_id}
+        as_read = {name: self.read[prospect.pk][name] for name in LINK_FIELDS}
+        Prospect.objects.filter(pk=prospect.pk, **as_read).update(**links)
 
 
 def save_bookkeeping(prospects: list[Prospect]) -> None:
     """Write only the sync bookkeeping columns of many prospects (``COPY`` on PostgreSQL)."""
     bulk_sql.update(Prospect, prospects, BOOKKEEPING_FIELDS)
+
+
+def guarded(prospect: Prospect) -> dict:
+    return {name: getattr(prospect, name) for name in GUARDED_FIELDS}
+
+
+def locked_guarded(prospect_ids: list[int]) -> dict[int, dict]:
+    """The guarded fields of these prospects as they are now, rows locked till commit."""
+    rows = (
+        Prospect.objects.select_for_update()
+        .filter(pk__in=prospect_ids)
+        .order_by("pk")
+        .values("pk", *GUARDED_FIELDS)
+    )
+    return {row.pop("pk"): row for row in rows}
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -636,7 +712,8 @@ def _whole_call_failed(run: PushRun, exc: SalesforceError) -> None:
     if exc.transient or exc.code in CONNECTION_CODES:
         log.warning("push of %d prospects postponed: %s", len(unfinished), exc.code)
         if exc.code in CONNECTION_CODES:
-            needs_attention(run.connector, f"{exc.code}: {exc.message}")
+            problem = f"{exc.code}: {exc.message}"
+            flag_problem(run.connector, {"kind": "auth", "label": "Connection", "detail": problem})
         for prospect in unfinished:
             pusher.report.outcomes.append(
                 Outcome(prospect.pk, Result.RETRY, message=exc.message, code=exc.code)
@@ -679,12 +756,17 @@ def give_up(connector: Connector, outcome: Outcome, *, attempts: int) -> None:
         )
 
 
-def needs_attention(connector: Connector, problem: str) -> None:
-    """Flag the connector for its Sync admins (the banner shows ``problems``)."""
-    entry = {"kind": "auth", "label": "Connection", "detail": problem}
-    problems = list(connector.problems or [])
-    if entry not in problems:
-        problems.append(entry)
-    Connector.objects.filter(pk=connector.pk).update(
-        state=Connector.State.NEEDS_ATTENTION, problems=problems
-    )
+def flag_problem(connector: Connector, problem: dict) -> None:
+    """Flag the connector for its Sync admins: the banner shows ``problems`` (entries shaped
+    like verification's checklist lines); the next verification clears what is fixed. An
+    ``auth`` problem stops syncing; any other lets the rest go on (``Connector.may_sync``)."""
+    with transaction.atomic():
+        locked = Connector.objects.select_for_update().get(pk=connector.pk)
+        problems = list(locked.problems or [])
+        if problem not in problems:
+            problems.append(problem)
+        state = locked.state  # a paused connector stays paused
+        if state != Connector.State.PAUSED:
+            state = Connector.State.NEEDS_ATTENTION
+        Connector.objects.filter(pk=connector.pk).update(state=state, problems=problems)
+    connector.problems, connector.state = problems, state

@@ -34,13 +34,22 @@ def find_field(fields: dict[str, dict], candidates: list[str]) -> str | None:
     return None
 
 
+# The package's external id, which every create upserts on (the prospect's sync key).
+EXTERNAL_ID = {
+    "Lead": "pi__Pardot_Prospect_Id__c",
+    "Contact": "pi__Pardot_Prospect_Id__c",
+    "Account": "pi__Pardot_Prospect_Id__pc",
+}
+
+
 def external_id_field(client: Client, sobject: str) -> str | None:
-    """The package's external-id field on ``sobject`` (creates upsert on it: no duplicates)."""
+    """The package's external-id field on ``sobject`` as the connector user may write it
+    (creates upsert on it: no duplicates), or None when it is missing, hidden or read-only."""
     fields = client.fields_by_name(sobject)
     package = [
         f["name"]
         for f in fields.values()
-        if f.get("externalId") and f["name"].lower().startswith(NAMESPACE)
+        if f.get("externalId") and f.get("createable") and f["name"].lower().startswith(NAMESPACE)
     ]
     return sorted(package)[0] if package else None
 

@@ -1,5 +1,6 @@
 """Property: whatever interleaving of edits on both sides, pushes, pulls, faults the org injects
-(503s, row locks, dropped connections, latency, outages, the API limit, revoked sessions) and
+(503s, row locks, dropped connections, answers lost after a commit, latency, outages, the API
+limit, revoked sessions) and
 workers that die — simulated, or a real ``rqworker`` SIGKILLed mid-push — once the connector has
 quiesced both sides agree as the field rules say, nothing is duplicated, no change is lost and
 no transient fault is left behind as a Sync Error."""
@@ -37,7 +38,7 @@ from prospects.models import Prospect, SyncStatus
 from sync import jobs, salesforce
 from sync.engine import queue
 from sync.engine.inbound import pull_changes
-from sync.engine.outbound import PushReport, start_push
+from sync.engine.outbound import finish_push, start_push
 from sync.models import Connector, FieldRule, SyncCursor, SyncError, SyncQueueItem, SyncReason
 from sync.salesforce import Client, SalesforceError
 from sync.triggers import SYNC_QUEUE, request_sync
@@ -56,6 +57,7 @@ FAULTS = {
     "server_errors": {"error_rate": 0.4, "error_status": 500},
     "row_locks": {"lock_rate": 0.5},
     "dropped_connections": {"drop_rate": 0.4},
+    "answers_lost": {"drop_after_rate": 0.4},  # the org committed the call, the answer is lost
     "latency": {"latency_ms": 50},
 }
 SERVER_ERROR_500 = {"error_rate": 1.0, "error_status": 500}
@@ -243,7 +245,7 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             prospect = Prospect.objects.get(pk=pk)
             request_sync(prospect, SyncReason.MANUAL)
             django_settings.SYNC_CLAIM_TIMEOUT = 0  # take it even if a dead worker held it
-            claims = queue.claim_batch(limit=jobs.BATCH, worker="slow-worker")
+            claims = queue.Lease("slow-worker").claim(limit=jobs.BATCH)
             django_settings.SYNC_CLAIM_TIMEOUT = 300
             assert pk in {c.prospect_id for c in claims}
             self.inject(fault, seed)
@@ -259,7 +261,8 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             request_sync(prospect, SyncReason.FIELD_UPDATE)
             self.ours[pk]["job_title"] = value
             self.last_edit[pk] = ("ours", "job_title")
-            jobs._settle(claims, run, PushReport())  # the push settles its older generation
+            # The push settles its older generation.
+            queue.settle(claims, finish_push(run), connector=connector)
             self.operated()
             # The edit is still pending: nothing waits for a pull to notice it.
             assert SyncQueueItem.objects.filter(prospect_id=pk, claimed_at=None).exists()
@@ -275,14 +278,14 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
                 return
             self.inject(fault, seed)
             if long_lived or kind == "sessions_revoked":
-                claims = queue.claim_batch(limit=jobs.BATCH)
+                claims = queue.Lease().claim(limit=jobs.BATCH)
                 if claims:
                     run = start_push(
                         connector=connector,
                         prospect_ids=[c.prospect_id for c in claims],
                         client=self.client,
                     )
-                    jobs._settle(claims, run, PushReport())
+                    queue.settle(claims, finish_push(run), connector=connector)
             else:
                 try:
                     jobs.push_pending(connector.pk)
@@ -336,7 +339,7 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
         # -- workers that die -----------------------------------------------------------------
         @rule()
         def worker_dies_holding_a_claim(self):
-            queue.claim_batch(limit=200, worker="dead-worker")
+            queue.Lease("dead-worker").claim(limit=200)
 
         def sigkill_a_real_worker_mid_push(self, seed: int) -> None:
             """A real ``rqworker`` takes the push job; SIGKILL it (and its work horse) once it

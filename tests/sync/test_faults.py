@@ -197,3 +197,26 @@ def test_a_failure_that_outlasts_every_retry_becomes_a_sync_error(connector, org
     request_sync_many(ids, SyncReason.ERROR_RESYNC)
     drain(connector)
     assert_converged(org, domain, ids)
+
+
+def test_a_plain_create_whose_answer_is_lost_is_never_sent_twice(connector, org):
+    client = Client.for_connector(connector)
+    client.authenticate()
+    name = f"Once-{uuid.uuid4().hex[:10]}"  # no email: no duplicate rule to hide a repeat
+    org.control("set_faults", drop_after_rate=1.0)
+    with pytest.raises(SalesforceError) as caught:
+        client.collection("create", "Lead", [{"LastName": name, "Company": "X"}])
+    org.control("clear_faults")
+    assert caught.value.transient  # the outcome is unknown: the caller may look, not repeat
+    leads = org.admin().query(f"SELECT Id FROM Lead WHERE LastName = '{name}'")["records"]
+    assert len(leads) == 1
+
+
+def test_creates_whose_answers_are_lost_after_the_org_committed_them_sync_once(
+    connector, org, batch
+):
+    org.control("set_faults", seed=5, drop_after_rate=0.4)
+    drain(connector)
+    org.control("clear_faults")
+    drain(connector)
+    assert_converged(org, *batch)

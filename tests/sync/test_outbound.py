@@ -6,6 +6,7 @@ from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import SyncStatus
 from sync.engine.outbound import push_prospects
 from sync.models import Connector, SyncError, SyncHistory
+from sync.verification import verify_connector
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +221,42 @@ def test_a_duplicate_rule_blocks_a_second_lead_with_the_same_email(
     push_prospects(connector=connector, prospect_ids=[prospect.pk])
     error = SyncError.objects.get(prospect=prospect)
     assert error.error_code == "DUPLICATES_DETECTED" and error.category == "process_alignment"
+
+
+def test_without_the_external_id_nothing_is_created_and_the_connector_asks_for_attention(
+    connector, sf, sandbox_org, owner, unique_email
+):
+    lead = sf.Lead.create({"LastName": "Linked", "Company": "Initech", "Email": unique_email()})
+    linked = ProspectFactory(
+        email=unique_email(), assigned_user=owner, crm_lead_id=lead["id"], notes="Still updated"
+    )
+    new = ProspectFactory(email=unique_email(), assigned_user=owner, state="", country="")
+    sandbox_org.control("revoke_field", sobject="Lead", field=EXT)
+    try:
+        report = push_prospects(connector=connector, prospect_ids=[new.pk, linked.pk])
+    finally:
+        sandbox_org.control("restore_field", sobject="Lead", field=EXT)
+    # A create without the external id could be repeated into a duplicate: none is sent.
+    assert leads_with(sf, new.email) == []
+    error = SyncError.objects.get(prospect=new, resolved_at=None)
+    assert error.category == "access" and error.field == EXT
+    new.refresh_from_db()
+    assert new.sync_status == SyncStatus.ERROR and new.crm_lead_id == ""
+    # The rest of the batch goes; the connector asks for attention but keeps syncing.
+    assert report.by_prospect()[linked.pk].result == "synced", report.outcomes
+    assert sf.Lead.get(lead["id"])["Customer_Comment__c"] == "Still updated"
+    connector.refresh_from_db()
+    assert connector.state == Connector.State.NEEDS_ATTENTION and connector.may_sync
+    assert [p for p in connector.problems if p.get("sobject") == "Lead" and p.get("field") == EXT]
+
+
+def test_verification_keeps_a_lost_external_id_flagged_until_it_is_back(connector, sandbox_org):
+    sandbox_org.control("revoke_field", sobject="Lead", field=EXT)
+    try:
+        verify_connector(connector=connector)
+    finally:
+        sandbox_org.control("restore_field", sobject="Lead", field=EXT)
+    lost = [p for p in connector.problems if p.get("sobject") == "Lead" and p.get("field") == EXT]
+    assert connector.state == Connector.State.NEEDS_ATTENTION and len(lost) == 1
+    verify_connector(connector=connector)
+    assert connector.state == Connector.State.ACTIVE and not connector.problems

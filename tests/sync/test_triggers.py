@@ -47,7 +47,7 @@ def test_unknown_reasons_are_refused():
 def test_a_change_during_a_push_is_not_lost():
     prospect = ProspectFactory()
     request_sync(prospect, SyncReason.FIELD_UPDATE)
-    [claim] = queue.claim_batch(limit=10)
+    [claim] = queue.Lease().claim(limit=10)
     request_sync(prospect, SyncReason.FIELD_UPDATE)  # edited while the push is in flight
     prospect.__class__.objects.filter(pk=prospect.pk).update(sync_status="synced")  # the push
     queue.settle_done([claim])
@@ -64,23 +64,23 @@ def test_claimed_rows_are_not_claimed_twice_until_the_claim_expires(settings):
     from prospects.models import Prospect
 
     request_sync_many(list(Prospect.objects.values_list("pk", flat=True)), SyncReason.CSV_IMPORT)
-    first = queue.claim_batch(limit=2)
-    second = queue.claim_batch(limit=10)
+    first = queue.Lease().claim(limit=2)
+    second = queue.Lease().claim(limit=10)
     assert len(first) == 2 and len(second) == 1
-    assert queue.claim_batch(limit=10) == []
+    assert queue.Lease().claim(limit=10) == []
     settings.SYNC_CLAIM_TIMEOUT = -1  # a killed worker's claims expire
-    assert len(queue.claim_batch(limit=10)) == 3
+    assert len(queue.Lease().claim(limit=10)) == 3
 
 
 @pytest.mark.django_db
 def test_transient_failure_backs_off():
     prospect = ProspectFactory()
     request_sync(prospect, SyncReason.FIELD_UPDATE)
-    claims = queue.claim_batch(limit=10)
+    claims = queue.Lease().claim(limit=10)
     queue.settle_retry(claims)
     item = SyncQueueItem.objects.get()
     assert item.attempts == 1 and item.not_before is not None
-    assert queue.claim_batch(limit=10) == []
+    assert queue.Lease().claim(limit=10) == []
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,98 @@
+"""The queue protocol under a slow org: claims live as long as the push, bulk waits end."""
+
+import threading
+import time
+import uuid
+
+import pytest
+from django.db import connection
+
+from prospects.factories import ProspectFactory, UserFactory
+from prospects.models import Prospect, SyncStatus
+from sync.engine import queue
+from sync.jobs import push_pending
+from sync.models import SyncError, SyncQueueItem, SyncReason
+from sync.triggers import request_sync_many
+
+
+@pytest.fixture
+def org(sandbox_org):
+    sandbox_org.control("clear_faults")
+    yield sandbox_org
+    sandbox_org.control("clear_faults")
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(username="alice", email="alice@acme.example")
+
+
+def queue_prospects(owner, count: int) -> tuple[str, list[int]]:
+    domain = f"queue-{uuid.uuid4().hex[:8]}.example"
+    Prospect.objects.bulk_create(
+        [ProspectFactory.build(email=f"p{i}@{domain}", assigned_user=owner) for i in range(count)]
+    )
+    ids = list(Prospect.objects.filter(email__endswith=domain).values_list("pk", flat=True))
+    request_sync_many(ids, SyncReason.INITIAL_SYNC)
+    return domain, ids
+
+
+def leads_of(org, domain: str) -> list[dict]:
+    return org.admin().query_all(
+        f"SELECT Id, pi__Pardot_Prospect_Id__c FROM Lead WHERE Email LIKE '%@{domain}'"
+    )["records"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_worker_never_takes_the_prospects_of_a_slow_push(connector, org, owner, settings):
+    settings.SYNC_CLAIM_TIMEOUT = 3  # far shorter than the push below
+    domain, ids = queue_prospects(owner, 20)
+    org.control("set_faults", latency_ms=1000)  # every call a second: the push takes several
+    finished = threading.Event()
+
+    def first_worker() -> None:
+        try:
+            push_pending(connector.pk)
+        finally:
+            connection.close()
+            finished.set()
+
+    threading.Thread(target=first_worker, daemon=True).start()
+    while not finished.is_set() and not SyncQueueItem.objects.exclude(claimed_at=None).exists():
+        time.sleep(0.05)
+    taken = []
+    while not finished.wait(0.2):  # the second worker tries as long as the first one pushes
+        taken += queue.Lease("second-worker").claim(limit=100)
+    org.control("clear_faults")
+
+    assert taken == []
+    assert not SyncQueueItem.objects.exists()
+    synced = Prospect.objects.filter(pk__in=ids, sync_status=SyncStatus.SYNCED)
+    assert synced.count() == len(ids)
+    assert len(leads_of(org, domain)) == len(ids)
+
+
+@pytest.mark.django_db
+def test_a_bulk_job_past_its_deadline_is_left_and_its_prospects_retried(
+    connector, org, owner, settings
+):
+    settings.SYNC_BULK_DEADLINE = 0  # give up on the job at its first unfinished poll
+    domain, ids = queue_prospects(owner, 2001)  # a Bulk API job
+
+    push_pending(connector.pk)
+
+    items = SyncQueueItem.objects.filter(prospect_id__in=ids)
+    assert items.count() == len(ids)
+    assert all(i.attempts == 1 and i.not_before and not i.claimed_by for i in items)
+    assert not SyncError.objects.exists()  # a transient failure, retried with backoff
+
+    settings.SYNC_BULK_DEADLINE = 900
+    for _ in range(3):
+        SyncQueueItem.objects.update(not_before=None)
+        push_pending(connector.pk)
+    assert not SyncQueueItem.objects.exists()
+    leads = leads_of(org, domain)
+    assert len(leads) == len(ids)  # the aborted job's rows were upserted, not duplicated
+    keys = {lead["pi__Pardot_Prospect_Id__c"]: lead["Id"] for lead in leads}
+    for prospect in Prospect.objects.filter(pk__in=ids):
+        assert keys[prospect.sync_key.hex] == prospect.crm_lead_id
