@@ -96,3 +96,17 @@ def test_a_bulk_job_past_its_deadline_is_left_and_its_prospects_retried(
     keys = {lead["pi__Pardot_Prospect_Id__c"]: lead["Id"] for lead in leads}
     for prospect in Prospect.objects.filter(pk__in=ids):
         assert keys[prospect.sync_key.hex] == prospect.crm_lead_id
+
+
+@pytest.mark.django_db
+def test_push_now_pushes_what_no_worker_holds_and_settles_it(connector, org, owner):
+    domain, ids = queue_prospects(owner, 3)
+    held = queue.Lease("a-worker").claim(prospect_ids=ids[:1])
+
+    report = queue.push_now(connector=connector, prospect_ids=ids)
+
+    assert sorted(report.by_prospect()) == sorted(ids[1:])  # the held one is left to its worker
+    assert report.synced == 2, report.outcomes
+    [left] = SyncQueueItem.objects.all()
+    assert left.pk == held[0].item_id and left.claimed_by.startswith("a-worker/")
+    assert len(leads_of(org, domain)) == 2
