@@ -13,6 +13,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import F
 
@@ -160,7 +161,7 @@ def _token_response(
     return body
 
 
-def authenticate(authorization: str) -> tuple[Actor, AccessToken]:
+def authenticate(authorization: str) -> Actor:
     """The actor behind a ``Bearer``/``OAuth`` header, or INVALID_SESSION_ID."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() not in ("bearer", "oauth") or not token.strip():
@@ -179,7 +180,7 @@ def authenticate(authorization: str) -> tuple[Actor, AccessToken]:
         raise invalid_session()
     if idle > TOUCH_EVERY:
         AccessToken.objects.using(DB).filter(pk=session.pk).update(last_used_at=moment)
-    return actor_for(session.user), session
+    return actor_for(session.user)
 
 
 def revoke_sessions(user_id: str) -> int:
@@ -189,8 +190,6 @@ def revoke_sessions(user_id: str) -> int:
 
 def expire_sessions(user_id: str, seconds: int) -> int:
     """Age a user's sessions (tests: make idle expiry happen now)."""
-    from datetime import timedelta
-
     return (
         AccessToken.objects.using(DB)
         .filter(user_id=user_id)
