@@ -40,7 +40,6 @@ STRINGY = {
     "reference",
     "combobox",
 }
-NUMERIC = {"int", "double", "currency", "percent"}
 
 
 @dataclass
@@ -50,10 +49,6 @@ class Resolved:
     path: FieldPath
     chain: list[tuple[FieldMeta, ObjectMeta]]
     leaf: FieldMeta
-
-    @property
-    def column_key(self) -> str | None:
-        return None if self.chain else self.leaf.name
 
 
 @dataclass
