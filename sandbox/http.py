@@ -14,6 +14,7 @@ from sandbox.schema import Actor
 
 MAX_BODY = 150 * 1024 * 1024
 MAX_JSON_BODY = 20 * 1024 * 1024
+READ_SIZE = 1024 * 1024  # a chunked body is read in pieces of this size
 
 
 @dataclass
@@ -148,16 +149,42 @@ def _instance_url(environ: dict) -> str:
 
 
 def _read_body(environ: dict) -> bytes:
-    """The request body (``Content-Length`` bytes), refused past MAX_BODY."""
+    """The request body: ``Content-Length`` bytes or, for ``Transfer-Encoding: chunked`` (Node
+    clients such as jsforce send a form or a CSV upload that way, with no length), everything
+    up to the end of the body. Refused past MAX_BODY either way.
+    """
+    if _is_chunked(environ):
+        return _read_to_end(environ["wsgi.input"])
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
     if length > MAX_BODY:
-        raise ApiError(
-            "REQUEST_ENTITY_TOO_LARGE",
-            f"Request body of {length} bytes exceeds the limit of {MAX_BODY} bytes",
-            413,
-            None,
-        )
+        raise _too_large(length)
     return environ["wsgi.input"].read(length) if length else b""
+
+
+def _is_chunked(environ: dict) -> bool:
+    """A body without a length: cheroot decodes the chunks and marks the input terminated
+    (``wsgi.input_terminated``, the mod_wsgi convention), so reading to EOF is safe."""
+    return bool(environ.get("wsgi.input_terminated")) or (
+        "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    )
+
+
+def _read_to_end(stream) -> bytes:
+    body = bytearray()
+    while piece := stream.read(READ_SIZE):
+        body += piece
+        if len(body) > MAX_BODY:
+            raise _too_large(len(body))
+    return bytes(body)
+
+
+def _too_large(length: int) -> ApiError:
+    return ApiError(
+        "REQUEST_ENTITY_TOO_LARGE",
+        f"Request body of {length} bytes exceeds the limit of {MAX_BODY} bytes",
+        413,
+        None,
+    )
