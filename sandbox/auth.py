@@ -1,9 +1,10 @@
 """OAuth 2.0 token endpoint and bearer-token sessions.
 
 Grants: ``password`` (client id/secret + username/password), ``client_credentials`` (the
-connected app's run-as user; id/secret in HTTP Basic or the form) and ``refresh_token``. A
-refresh token is issued when the client asks for the ``refresh_token`` scope. Tokens expire
-after the org's idle time and can be revoked.
+connected app's run-as user; id/secret in HTTP Basic or the form) and ``refresh_token`` (the
+client secret required, as "Require Secret for Refresh Token Flow" does). A refresh token is
+issued when the client asks for the ``refresh_token`` scope. Tokens expire after the org's idle
+time and can be revoked.
 """
 
 import base64
@@ -103,7 +104,10 @@ def _password_user(app: ConnectedApp, form: dict) -> OrgUser:
 
 
 def _refresh(form: dict, authorization: str, instance_url: str) -> dict:
-    app, _ = _client(form, authorization)
+    # The connected app requires its secret for the refresh-token flow (Salesforce's default).
+    app, secret_ok = _client(form, authorization)
+    if not secret_ok:
+        raise OAuthError("invalid_client", "invalid client credentials")
     old = (
         AccessToken.objects.using(DB)
         .filter(refresh_token=form.get("refresh_token") or "-", app=app, revoked=False)

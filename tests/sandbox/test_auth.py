@@ -61,6 +61,24 @@ def test_refresh_token_grant_issues_a_new_access_token(sandbox_org):
     assert response.json()["access_token"] != first["access_token"]
 
 
+@pytest.mark.parametrize("secret", ["wrong", None])
+def test_refresh_token_grant_needs_the_client_secret(sandbox_org, secret):
+    first = sandbox_org.token(scope="api refresh_token")
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": first["refresh_token"],
+        "client_id": sandbox_org.client_id,
+    }
+    if secret is not None:
+        form["client_secret"] = secret
+    response = _post_token(sandbox_org, **form)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "invalid client credentials",
+    }
+
+
 def test_a_chunked_token_request_is_read_like_one_with_a_length(sandbox_org):
     """Node clients (jsforce) send the form with Transfer-Encoding: chunked, no Content-Length."""
     form = urlencode(
