@@ -87,6 +87,23 @@ def push_some(connector_id: int | None = None) -> None:
         wake_workers()
 
 
+def push_now(prospect_ids: list[int], connector_id: int | None = None) -> None:
+    """Push these prospects at once (a resync), whatever the backlog: those whose rows no
+    worker holds are claimed, pushed and settled here; the others go with their worker.
+    Enqueue it by name after ``request_sync_many``, so the request outlives this job."""
+    connector = _active(connector_id)
+    if connector is None:
+        return
+    report = queue.push_now(connector=connector, prospect_ids=prospect_ids)
+    log.info(
+        "push of %d requested prospects: %d synced, %d refused, %d to retry",
+        len(prospect_ids),
+        report.synced,
+        report.failed,
+        len(report.retry_ids),
+    )
+
+
 def pull(connector_id: int | None = None) -> None:
     connector = _active(connector_id)
     if connector is None:

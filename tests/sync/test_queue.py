@@ -9,8 +9,8 @@ from django.db import connection
 
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncStatus
+from sync import jobs
 from sync.engine import queue
-from sync.jobs import push_pending
 from sync.models import SyncError, SyncQueueItem, SyncReason
 from sync.triggers import request_sync_many
 
@@ -52,7 +52,7 @@ def test_a_second_worker_never_takes_the_prospects_of_a_slow_push(connector, org
 
     def first_worker() -> None:
         try:
-            push_pending(connector.pk)
+            jobs.push_pending(connector.pk)
         finally:
             connection.close()
             finished.set()
@@ -79,7 +79,7 @@ def test_a_bulk_job_past_its_deadline_is_left_and_its_prospects_retried(
     settings.SYNC_BULK_DEADLINE = 0  # give up on the job at its first unfinished poll
     domain, ids = queue_prospects(owner, 2001)  # a Bulk API job
 
-    push_pending(connector.pk)
+    jobs.push_pending(connector.pk)
 
     items = SyncQueueItem.objects.filter(prospect_id__in=ids)
     assert items.count() == len(ids)
@@ -89,7 +89,7 @@ def test_a_bulk_job_past_its_deadline_is_left_and_its_prospects_retried(
     settings.SYNC_BULK_DEADLINE = 900
     for _ in range(3):
         SyncQueueItem.objects.update(not_before=None)
-        push_pending(connector.pk)
+        jobs.push_pending(connector.pk)
     assert not SyncQueueItem.objects.exists()
     leads = leads_of(org, domain)
     assert len(leads) == len(ids)  # the aborted job's rows were upserted, not duplicated
@@ -109,4 +109,16 @@ def test_push_now_pushes_what_no_worker_holds_and_settles_it(connector, org, own
     assert report.synced == 2, report.outcomes
     [left] = SyncQueueItem.objects.all()
     assert left.pk == held[0].item_id and left.claimed_by.startswith("a-worker/")
+    assert len(leads_of(org, domain)) == 2
+
+
+@pytest.mark.django_db
+def test_the_push_now_job_pushes_requested_prospects_whatever_the_backlog(connector, org, owner):
+    connector.batch_threshold = 1  # batch mode: wake-ups wait for the cron, this job does not
+    connector.save()
+    domain, ids = queue_prospects(owner, 3)
+
+    jobs.push_now(ids[:2])
+
+    assert list(SyncQueueItem.objects.values_list("prospect_id", flat=True)) == ids[2:]
     assert len(leads_of(org, domain)) == 2
