@@ -57,11 +57,6 @@ class SettingsLocked(Exception):
     """Raised when a change needs the connector paused (Marketing Data Sharing)."""
 
 
-def get_connector() -> Connector | None:
-    """The portal's connector (one per business unit; the portal uses the first)."""
-    return Connector.objects.first()
-
-
 def _stored(instance: Any) -> Any:
     return type(instance).objects.filter(pk=instance.pk).first() if instance.pk else None
 

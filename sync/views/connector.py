@@ -29,7 +29,7 @@ WIZARD_STEPS = [
 
 
 def _require_connector() -> Connector:
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     if connector is None:
         raise Http404("No connector yet")
     return connector
@@ -62,7 +62,7 @@ def _context(connector: Connector | None, **extra) -> dict:
 
 @sync_admin_required
 def connector_detail(request: HttpRequest) -> HttpResponse:
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     if connector is None:
         return render(request, "sync/connector_none.html", _context(None))
     return render(
@@ -90,7 +90,7 @@ def _settings_rows(connector: Connector) -> list[tuple[str, str, str]]:
 @sync_admin_required
 def connector_edit(request: HttpRequest) -> HttpResponse:
     """Create or edit the connection; saving tests it first and saves nothing on failure."""
-    connector = connectors.get_connector() or Connector()
+    connector = Connector.objects.current() or Connector()
     form = ConnectionForm(request.POST or None, instance=connector)
     if request.method == "POST" and form.is_valid():
         try:
@@ -161,7 +161,7 @@ def connector_state(request: HttpRequest) -> HttpResponse:
 def wizard(request: HttpRequest, step: int = 1) -> HttpResponse:
     if step not in (1, 2, 3):
         raise Http404
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     if step > 1 and connector is None:
         return redirect("sync:wizard", step=1)
     context = _context(connector, steps=WIZARD_STEPS, step=step)
@@ -271,7 +271,7 @@ def _labels() -> dict[str, str]:
 
 @sync_admin_required
 def field_rules(request: HttpRequest) -> HttpResponse:
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     if connector is None:
         return render(request, "sync/connector_none.html", _context(None))
     descs = describes.cached_describes(connector=connector)
