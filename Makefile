@@ -37,6 +37,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo's connector logs in to the sandbox org: a login host besides Salesforce's own.
+run: export SALESFORCE_LOGIN_HOSTS ?= 127.0.0.1:$(SANDBOX_PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py migrate --noinput --database sandbox

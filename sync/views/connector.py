@@ -45,6 +45,9 @@ def _salesforce_message(exc: SalesforceError) -> str:
         "CONNECTION_ERROR": "The login URL cannot be reached",
         "TIMEOUT": "The login URL did not answer in time",
         "INVALID_URL": "The login URL is not usable",
+        "LOGIN_HOST_NOT_ALLOWED": "The login URL is not allowed",
+        "LOGIN_REDIRECT": "The login URL redirects elsewhere",
+        "INVALID_INSTANCE_URL": "Salesforce answered with an unusable instance URL",
     }.get(exc.code, "Salesforce answered with an error")
     return f"{prefix}: {exc.message} ({exc.code})"
 

@@ -1,4 +1,4 @@
-""""The connector to use": one manager, one meaning of syncing, the same answer everywhere."""
+""" "The connector to use": one manager, one meaning of syncing, the same answer everywhere."""
 
 import pytest
 
