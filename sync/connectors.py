@@ -228,11 +228,12 @@ def count_shared_records(
 API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def save_behaviours(*, connector: Connector, behaviours: dict[int, str], user: Any) -> int:
-    """Save the wizard's behaviour choices (editable rules with a target only); returns changes."""
+def save_behaviours(*, connector: Connector, behaviours: dict[str, str], user: Any) -> int:
+    """Save the wizard's behaviour choices, by prospect field (editable rules with a target
+    only); returns changes."""
     changed = 0
-    for rule in connector.field_rules.filter(pk__in=behaviours, fixed=False):
-        wanted = behaviours[rule.pk]
+    for rule in connector.field_rules.filter(prospect_field__in=behaviours, fixed=False):
+        wanted = behaviours[rule.prospect_field]
         has_target = rule.lead_field or rule.contact_field or rule.person_account_field
         if wanted == rule.behaviour or (wanted != FieldRule.Behaviour.DONT_SYNC and not has_target):
             continue
