@@ -319,3 +319,14 @@ def test_a_stored_connector_on_a_host_no_longer_listed_sends_nothing(sandbox_org
     assert "is not a Salesforce login host" in result.problems[0].detail
     connector.refresh_from_db()
     assert connector.state == Connector.State.NEEDS_ATTENTION and not connector.may_sync
+
+
+def test_the_django_admin_cannot_send_the_stored_secrets_elsewhere(admin_client):
+    """The admin's connector form keeps the secrets (they are excluded from it): where they
+    go is edited only on the connector page, which asks for them again."""
+    connector = ConnectorFactory()
+    page = admin_client.get(reverse("admin:sync_connector_change", args=[connector.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    for name in ("login_url", "grant_type", "client_id"):
+        assert f'name="{name}"' not in html
