@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from portal.roles import sync_admin_required
+from core.roles import sync_admin_required
 from sync import connectors, mapping, settings_history, verification
 from sync import describe as describes
 from sync.forms import ConnectionForm, FieldRuleForm, SettingsForm
