@@ -137,12 +137,13 @@ class ConnectionForm(BootstrapMixin, forms.ModelForm):
             needed.append("password")
             if not data.get("username"):
                 self.add_error("username", "The password grant needs the connector user.")
+        for name in SECRETS:
+            if not data.get(name) and not changed:
+                data[name] = self._stored[name]  # left blank: keep the stored one
         for name in needed:
             if data.get(name):
                 continue
-            if self._stored[name] and not changed:
-                data[name] = self._stored[name]
-            elif self._stored[name]:
+            if changed and self._stored[name]:
                 self.add_error(
                     name, f"The {changed} changed: enter the {SECRET_NAMES[name]} again."
                 )
