@@ -24,7 +24,7 @@ help:
 	@echo "make run    - install, migrate, load the demo and start web, worker, cron, sandbox org"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - run the benchmarks in tests/bench/"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff (check, format) and the architecture contracts (import-linter)"
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -54,6 +54,7 @@ bench: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(PY) -m ruff format .

@@ -214,7 +214,7 @@ MAX_SHOWN = 60  # characters of a refused cell repeated in its reason
 
 
 class Progress(Protocol):
-    """Where an import reports how far it got (``portal.models.Task`` is one)."""
+    """Where an import reports how far it got (``core.models.Task`` is one)."""
 
     def set_total(self, total: int) -> None: ...
 

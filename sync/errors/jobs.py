@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.http import QueryDict
 
-from portal.models import Task
+from core.models import Task
 from sync.errors.csv_io import import_file
 from sync.errors.filters import SyncErrorFilter
 from sync.errors.resync import request_resync

@@ -16,7 +16,6 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from prospects.models import Prospect, SyncStatus
-from sync.engine.queue import claim_timeout
 from sync.models import Connector, SyncError, SyncQueueItem, SyncReason
 from sync.triggers import request_sync_many
 
@@ -130,7 +129,7 @@ def _pending(item: SyncQueueItem) -> RowResult:
             f"Salesforce was unavailable ({item.attempts} attempt{'s'[: item.attempts != 1]}); "
             f"retrying at {at}.",
         )
-    if item.claimed_at and item.claimed_at >= now - claim_timeout():
+    if item.claimed_at:  # a worker holds it (or held it and died: the claim expires, retaken)
         return RowResult("syncing", "Syncing with Salesforce…")
     return RowResult("queued", "Queued: a sync worker picks it up in a moment.")
 

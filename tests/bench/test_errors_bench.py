@@ -242,7 +242,7 @@ def test_resync_of_ten_thousand_errors_through_the_sandbox(million, transactiona
 
     from django.utils import timezone
 
-    from portal.models import Task
+    from core.models import Task
     from sync.errors.jobs import resync_job
     from sync.errors.resync import resync_progress
     from sync.jobs import push_pending

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from portal.models import Task
+from core.models import Task
 from prospects.factories import ProspectFactory, UserFactory
 from sync.errors import jobs
 from sync.errors.views import UPLOAD_DIR

@@ -3,7 +3,7 @@
 import django_rq
 import pytest
 
-from portal.models import Task
+from core.models import Task
 
 pytestmark = pytest.mark.django_db
 
