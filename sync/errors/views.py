@@ -80,7 +80,9 @@ class ErrorListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
         params.pop("page", None)
         context["counts"] = _category_tabs(params)
         context["querystring"] = params.urlencode()
-        context["task"] = _running_task(self.request)
+        task = _running_task(self.request)
+        if task:
+            context.update(_task_context(task))
         return context
 
 
@@ -144,7 +146,7 @@ def _running_task(request: HttpRequest) -> Task | None:
     if not task_id:
         return None
     recent = Q(finished_at__isnull=True) | Q(finished_at__gte=timezone.now() - TASK_SHOWN_FOR)
-    return Task.objects.filter(recent, pk=task_id).first()
+    return Task.objects.filter(recent, pk=task_id, created_by=request.user).first()
 
 
 class FixForm(forms.Form):
@@ -271,15 +273,13 @@ def _task_fragment(request: HttpRequest, task: Task) -> HttpResponse:
     )
     cleared = [e for e in touched if e.resolved_at]
     failed_again = SyncErrorTable([e for e in touched if not e.resolved_at], request=request)
-    progress = _progress(task)
-    context = {
-        "task": task,
-        "progress": progress,
-        "polling": _polling(task, progress),
-        "cleared": cleared,
-        "failed_again": failed_again.rows,
-    }
+    context = {**_task_context(task), "cleared": cleared, "failed_again": failed_again.rows}
     return render(request, "sync/errors_task.html", context)
+
+
+def _task_context(task: Task) -> dict:
+    progress = _progress(task)
+    return {"task": task, "progress": progress, "polling": _polling(task, progress)}
 
 
 def _progress(task: Task) -> ResyncProgress | None:
@@ -370,12 +370,5 @@ def errors_import_report(request: HttpRequest, pk: int) -> HttpResponse:
     template = "sync/errors_import_report.html"
     if request.headers.get("HX-Request"):
         template = "sync/errors_import_status.html"
-    progress = _progress(task)
-    context = {
-        "task": task,
-        "report": task.result,
-        "progress": progress,
-        "polling": _polling(task, progress),
-        "back": reverse("sync:errors"),
-    }
+    context = {**_task_context(task), "report": task.result, "back": reverse("sync:errors")}
     return render(request, template, context)

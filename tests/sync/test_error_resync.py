@@ -193,6 +193,8 @@ def test_resync_selected_queues_them_and_the_progress_follows_the_queue(
     visible = {"visible": f"{fixed_error.pk},{kept_error.pk}"}
     poll = marketer_web.get(poll_url, visible).content.decode()
     assert "0 of 2 prospects synced" in poll and 'hx-trigger="every 2s"' in poll
+    page = marketer_web.get(reverse("sync:errors")).content.decode()  # back on the table
+    assert f'hx-get="{poll_url}" hx-trigger="every 2s"' in page
 
     run_jobs("sync")
     poll = marketer_web.get(poll_url, visible).content.decode()
