@@ -38,7 +38,7 @@ def resync_job(task_id: int, prospect_ids: list[int] | None = None, querystring:
         ids = prospect_ids if prospect_ids is not None else matching_prospect_ids(querystring)
         request = request_resync(prospect_ids=ids)
         task.set_total(len(request.queued))
-        task.finish(request.summary(), result={"prospect_ids": request.queued})
+        task.finish(request.notes(), result={"prospect_ids": request.queued})
 
 
 def import_job(task_id: int, path: str) -> None:

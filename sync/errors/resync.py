@@ -32,8 +32,9 @@ class ResyncRequest:
     missing: int = 0
     skipped: int = 0
 
-    def summary(self) -> str:
-        parts = [f"{len(self.queued):,} prospect{'s'[: len(self.queued) != 1]} queued for sync."]
+    def notes(self) -> str:
+        """What the progress bar cannot tell: the prospects left out, and why."""
+        parts = []
         if self.skipped:
             parts.append(f"{self.skipped:,} marked “Do not sync” left alone.")
         if self.missing:

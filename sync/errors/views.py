@@ -278,8 +278,17 @@ def _task_fragment(request: HttpRequest, task: Task) -> HttpResponse:
 
 
 def _task_context(task: Task) -> dict:
+    """A task's progress and how its page polls: every 2 s, every 10 s while the connector is
+    paused (its prospects wait for the resume), not at all once everything settled."""
     progress = _progress(task)
-    return {"task": task, "progress": progress, "polling": _polling(task, progress)}
+    paused = progress is not None and not progress.settled and not Connector.syncing()
+    return {
+        "task": task,
+        "progress": progress,
+        "polling": _polling(task, progress),
+        "paused": paused,
+        "poll_every": "10s" if paused else "2s",
+    }
 
 
 def _progress(task: Task) -> ResyncProgress | None:

@@ -242,3 +242,21 @@ def test_the_detail_form_saves_the_value_and_shows_the_sync_as_it_happens(
     assert 'data-state="cleared"' in status and "Cleared" in status
     prospect.refresh_from_db()
     assert prospect.notes == "x" * 100 and prospect.sync_status == SyncStatus.SYNCED
+
+
+def test_bulk_resync_says_which_prospects_it_left_out(
+    marketer_web, run_jobs, django_capture_on_commit_callbacks
+):
+    queued = SyncErrorFactory()
+    left_out = SyncErrorFactory(prospect=ProspectFactory(do_not_sync=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        marketer_web.post(
+            reverse("sync:errors_bulk_resync"),
+            {"scope": "selected", "select": [queued.pk, left_out.pk]},
+        )
+    run_jobs("imports")
+    task = Task.objects.get(kind="errors_resync")
+    assert task.total == 1 and task.result["prospect_ids"] == [queued.prospect_id]
+    poll = marketer_web.get(reverse("sync:errors_task", args=[task.pk])).content.decode()
+    assert "0 of 1 prospects synced" in poll and "1 marked “Do not sync” left alone." in poll
+    assert "The connector is paused" in poll and 'hx-trigger="every 10s"' in poll  # none syncs

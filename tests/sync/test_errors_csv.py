@@ -183,6 +183,8 @@ def test_the_upload_page_runs_the_import_and_shows_the_report(
     page = marketer_web.get(response.url).content.decode()
     assert 'data-testid="applied">1<' in page
     assert "is not a number" in page and "<td>3</td>" in page
+    # No connector syncs yet: the report says so, and polls slowly until one does.
+    assert "1 queued: they sync once the connector resumes" in page and "every 10s" in page
 
 
 # -- what a hostile or broken file may cost -----------------------------------------------------
