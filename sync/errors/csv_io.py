@@ -211,6 +211,7 @@ MAX_COLUMNS = 1000
 MAX_ROW_CHARS = 4 * 1024 * 1024
 MAX_REFUSALS = 1000  # refused rows kept for the report; the rest are only counted
 MAX_SHOWN = 60  # characters of a refused cell repeated in its reason
+MAX_ID_DIGITS = 18  # a prospect id fits a 64-bit integer
 
 
 class Progress(Protocol):
@@ -327,7 +328,10 @@ def _check_header(header: list[str]) -> list[str]:
         )
     duplicates = duplicate_columns(names)
     if duplicates:
-        raise FileRefused(f"Columns appear twice: {', '.join(duplicates)}.")
+        shown = ", ".join(_shown(n) for n in duplicates[:10]) + (
+            " …" if len(duplicates) > 10 else ""
+        )
+        raise FileRefused(f"Columns appear twice: {shown}.")
     return names
 
 
@@ -344,9 +348,9 @@ class _reader:
         self.file = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
         csv.field_size_limit(MAX_CELL)
         self.lines = _BoundedLines(self.file)
-        self.reader = _RowCounter(csv.reader(self.lines), self.lines)
+        self.reader = _RowBoundaries(csv.reader(self.lines), self.lines)
 
-    def __enter__(self) -> _RowCounter:
+    def __enter__(self) -> _RowBoundaries:
         return self.reader
 
     def __exit__(self, *exc) -> None:
@@ -382,14 +386,14 @@ class _BoundedLines:
         self.lines_before_row = line_num
 
 
-class _RowCounter:
+class _RowBoundaries:
     """A csv reader that tells ``_BoundedLines`` where each row ends."""
 
     def __init__(self, reader, lines: _BoundedLines) -> None:
         self.reader = reader
         self.lines = lines
 
-    def __iter__(self) -> _RowCounter:
+    def __iter__(self) -> _RowBoundaries:
         return self
 
     def __next__(self) -> list[str]:
@@ -513,7 +517,9 @@ def _row_problem(
     raw_id = unneutralise(row[key]).strip()
     if not raw_id:
         return "no prospect id", 0
-    if not raw_id.isdigit():
+    # isdigit() alone lets "²" and 5,000-digit numbers through, which int() or the database
+    # would then refuse with an exception that stops the whole import.
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > MAX_ID_DIGITS:
         return f"prospect id {_shown(raw_id)!r} is not a number", 0
     filled = [names[i] for i in unknown if row[i].strip()]
     if filled:

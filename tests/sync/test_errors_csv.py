@@ -242,3 +242,12 @@ def test_a_row_of_millions_of_empty_cells_is_refused_before_it_is_built(tmp_path
         tracemalloc.stop()
     assert "A row is longer than 4 MB (it starts after line 1)" in report.file_error
     assert peak < 32 * 2**20, f"peak {peak / 2**20:.0f} MB"  # not ten million cells
+
+
+@pytest.mark.parametrize("raw_id", ["²", "٣", "9" * 30, "1" * 5000])
+def test_an_id_that_only_looks_like_a_number_refuses_its_row_not_the_file(tmp_path, raw_id):
+    prospect = ProspectFactory()
+    path = _write(tmp_path, f"prospect_id,first_name\r\n{raw_id},x\r\n{prospect.pk},Fixed\r\n")
+    report = import_file(path)
+    assert report.applied == 1 and report.refused_total == 1
+    assert "is not a number" in report.refused[0].reason
