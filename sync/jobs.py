@@ -85,7 +85,7 @@ def push_now(prospect_ids: list[int], connector_id: int | None = None) -> None:
     """Push these prospects at once (a resync), whatever the backlog: those whose rows no
     worker holds are claimed, pushed and settled here; the others go with their worker.
     Enqueue it by name after ``request_sync_many``, so the request outlives this job."""
-    connector = _active(connector_id)
+    connector = Connector.objects.syncing(connector_id)
     if connector is None:
         return
     report = queue.push_now(connector=connector, prospect_ids=prospect_ids)
