@@ -33,7 +33,7 @@ from portal.roles import MarketerRequiredMixin, marketer_required
 from sync.errors import jobs as jobs_errors
 from sync.errors.csv_io import export_lines
 from sync.errors.filters import SyncErrorFilter
-from sync.errors.fix import fix_value, root_cause
+from sync.errors.fix import FixForm, fix_value, root_cause
 from sync.errors.records import open_counts_by_category
 from sync.errors.resync import active_connector, resync_error
 from sync.errors.tables import SyncErrorTable
@@ -140,20 +140,20 @@ def _running_task(request: HttpRequest) -> Task | None:
     return Task.objects.filter(recent, pk=task_id).first()
 
 
-class FixForm(forms.Form):
-    value = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
 @marketer_required
 def error_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One error: the field, the value sent, the rule broken, and the guide's two ways out."""
     error = get_object_or_404(SyncError.objects.select_related("prospect", "connector"), pk=pk)
     cause = root_cause(error=error)
-    form = FixForm(request.POST or None, initial={"value": cause.current_value or ""})
+    form = FixForm(request.POST or None, prospect=error.prospect, name=cause.prospect_field)
     if request.method == "POST" and cause.prospect_field and error.prospect and form.is_valid():
         try:
             fix_value(
-                prospect=error.prospect, name=cause.prospect_field, raw=form.cleaned_data["value"]
+                prospect=error.prospect,
+                name=cause.prospect_field,
+                raw=form.cleaned_data["value"],
+                shown=form.cleaned_data["shown"],
+                actor=request.user,
             )
         except ValidationError as exc:
             form.add_error("value", exc)
@@ -181,10 +181,7 @@ def error_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _rule_for(error: SyncError) -> FieldRule | None:
-    column = {"Lead": "lead_field", "Contact": "contact_field"}.get(error.sobject)
-    if not column or not error.field:
-        return None
-    return FieldRule.objects.filter(**{f"{column}__iexact": error.field}).first()
+    return FieldRule.objects.targeting(error.sobject, error.field).first()
 
 
 @require_POST
