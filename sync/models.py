@@ -466,8 +466,12 @@ class SyncHistoryManager(models.Manager):
         resync): one row each, naming them. ``actor=None`` records the system."""
         user = actor if actor is not None and actor.is_authenticated else None
         now = timezone.now()
-        self.bulk_create(
-            [
+        prospects = self.model._meta.get_field("prospect").related_model.objects
+        ids = list(prospect_ids)
+        for start in range(0, len(ids), 1000):  # only prospects that still exist
+            chunk = ids[start : start + 1000]
+            existing = prospects.filter(pk__in=chunk).values_list("pk", flat=True)
+            self.bulk_create(
                 SyncHistory(
                     prospect_id=pk,
                     at=now,
@@ -480,10 +484,8 @@ class SyncHistoryManager(models.Manager):
                     actor=user,
                     actor_label=actor_name(user) if user else "",
                 )
-                for pk in prospect_ids
-            ],
-            batch_size=1000,
-        )
+                for pk in existing
+            )
 
 
 class SyncHistory(models.Model):

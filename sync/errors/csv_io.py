@@ -23,8 +23,8 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf
 from django.db.models.lookups import Regex
 
-from prospects.models import CustomField, Prospect
-from sync.errors.fix import CUSTOM_PREFIX, EDITABLE_FIELDS, apply_values, mapped_columns
+from prospects.models import CUSTOM_PREFIX, CustomField, Prospect
+from sync.errors.fix import EDITABLE_FIELDS, apply_values, mapped_columns
 from sync.models import Connector, SyncReason
 from sync.triggers import request_sync
 
@@ -307,7 +307,9 @@ def unneutralise(cell: str) -> str:
     return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_START else cell
 
 
-def import_file(path: Path, *, progress: Callable[[int, int], None] | None = None) -> ImportReport:
+def import_file(
+    path: Path, *, progress: Callable[[int, int], None] | None = None, actor=None
+) -> ImportReport:
     """Apply a corrected export to prospects by prospect id, then request their sync.
 
     1. ``check_file``: encoding, CSV syntax and the header; a file that fails applies nothing.
@@ -356,7 +358,7 @@ def import_file(path: Path, *, progress: Callable[[int, int], None] | None = Non
                     Refusal(start, row[key].strip() if key < len(row) else "", reason)
                 )
                 continue
-            reason = _apply_row(pid, values, custom, report)
+            reason = _apply_row(pid, values, custom, report, actor)
             if reason:
                 report.refused.append(Refusal(start, str(pid), reason))
             else:
@@ -401,13 +403,20 @@ def _duplicate_problem(seen: dict[int, tuple[int, dict]], pid: int, values: dict
     return f"prospect {pid} is also on line {first_line} with different values"
 
 
-def _apply_row(pid: int, values: dict, custom: dict, report: ImportReport) -> str:
+def _apply_row(pid: int, values: dict, custom: dict, report: ImportReport, actor=None) -> str:
     try:
         with transaction.atomic():
             prospect = Prospect.objects.select_for_update().filter(pk=pid).first()
             if prospect is None:
                 return f"no prospect with id {pid} (deleted?)"
-            changed = apply_values(prospect=prospect, values=values, custom=custom)
+            changed = apply_values(
+                prospect=prospect,
+                values=values,
+                custom=custom,
+                actor=actor,
+                operation="import",
+                reason=SyncReason.ERROR_REIMPORT,
+            )
             request_sync(prospect, SyncReason.ERROR_REIMPORT)
     except ValidationError as exc:
         return "; ".join(exc.messages)

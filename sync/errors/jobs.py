@@ -12,7 +12,7 @@ from portal.models import Task
 from sync.errors.csv_io import import_file
 from sync.errors.filters import SyncErrorFilter
 from sync.errors.resync import ResyncReport, resync_in_chunks
-from sync.models import SyncError
+from sync.models import SyncError, SyncHistory, SyncReason
 
 
 def matching_prospect_ids(querystring: str) -> list[int]:
@@ -26,6 +26,9 @@ def resync_job(task_id: int, prospect_ids: list[int] | None = None, querystring:
     """Resync the given prospects (or those the filter matches), reporting progress per chunk."""
     task = _start(task_id)
     ids = prospect_ids if prospect_ids is not None else matching_prospect_ids(querystring)
+    SyncHistory.objects.record_action(
+        ids, actor=task.created_by, operation="resync", reason=SyncReason.ERROR_RESYNC
+    )
     Task.objects.filter(pk=task.pk).update(total=len(ids))
     queued = _resync(task, ids)
     _finish(task, message=_summary("Resync finished.", queued))
@@ -34,7 +37,9 @@ def resync_job(task_id: int, prospect_ids: list[int] | None = None, querystring:
 def import_job(task_id: int, path: str) -> None:
     """Apply an uploaded corrected export, then resync the prospects it touched."""
     task = _start(task_id)
-    report = import_file(Path(path), progress=lambda done, _: _set(task, done=done))
+    report = import_file(
+        Path(path), progress=lambda done, _: _set(task, done=done), actor=task.created_by
+    )
     Path(path).unlink(missing_ok=True)
     Task.objects.filter(pk=task.pk).update(
         result=report.as_dict(), total=len(report.prospect_ids), done=0

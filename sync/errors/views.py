@@ -37,7 +37,7 @@ from sync.errors.fix import FixForm, fix_value, root_cause
 from sync.errors.records import open_counts_by_category
 from sync.errors.resync import active_connector, resync_error
 from sync.errors.tables import SyncErrorTable
-from sync.models import Connector, ErrorCategory, FieldRule, SyncError
+from sync.models import Connector, ErrorCategory, FieldRule, SyncError, SyncHistory, SyncReason
 
 IMPORTS_QUEUE = "imports"
 UPLOAD_DIR = settings.VAR_DIR / "uploads"
@@ -189,6 +189,12 @@ def _rule_for(error: SyncError) -> FieldRule | None:
 def error_resync(request: HttpRequest, pk: int) -> HttpResponse:
     """Resync one row's prospect now; answer with the row(s) that replace it."""
     error = get_object_or_404(SyncError, pk=pk)
+    SyncHistory.objects.record_action(
+        [error.prospect_id] if error.prospect_id else [],
+        actor=request.user,
+        operation="resync",
+        reason=SyncReason.ERROR_RESYNC,
+    )
     result = resync_error(error=error)
     table = SyncErrorTable(result.errors, request=request)
     return render(
