@@ -201,7 +201,7 @@ class ProspectForm(forms.ModelForm):
         self.fields[RESOLVE_PREFIX + name] = forms.ChoiceField(
             label=f"Which {self.fields[name].label or name} to keep",
             choices=[(MINE, yours), (THEIRS, theirs)],
-            widget=forms.RadioSelect,
+            widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
             required=False,
         )
 
