@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 # Local use: DEBUG on (generated secrets under var/). Production sets DEBUG=false and SECRET_KEY.
 DEBUG ?= true
@@ -24,7 +25,7 @@ help:
 	@echo "make run    - install, migrate, load the demo and start web, worker, cron, sandbox org"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - run the benchmarks in tests/bench/"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff (check, format) and the architecture contracts (import-linter)"
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -37,6 +38,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# jsforce (package-lock.json) for the conformance suite, tests/conformance/js. Without npm its
+# tests are skipped, except under CI, where they must run.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	elif [ "$$CI" = true ]; then \
+	  echo "CI needs Node.js and npm: the jsforce conformance tests must run" >&2; exit 1; \
+	else echo "npm not found: the jsforce conformance tests will be skipped"; fi
+
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py migrate --noinput --database sandbox
@@ -45,7 +55,7 @@ run: install
 	@$(PY) manage.py demologins
 	$(PY) -m portal.embedded_redis $(VENV)/bin/honcho start -f Procfile
 
-test: install
+test: install $(NODE_STAMP)
 	$(PY) -m portal.embedded_redis --socket test $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
@@ -54,6 +64,7 @@ bench: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(PY) -m ruff format .

@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from portal.roles import is_marketer, is_sync_admin
+from core.roles import is_marketer, is_sync_admin
 
 # (label, url name, needs Sync admin)
 NAVIGATION = [

@@ -5,7 +5,7 @@ Each ``register`` enqueues a job on an RQ queue at its interval; workers run it.
 
 from rq import cron
 
-from portal.jobs import record_heartbeat
+from core.jobs import record_heartbeat
 from sync.jobs import tick
 from sync.verification import verify_all
 

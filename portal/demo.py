@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from portal.roles import MARKETER, SYNC_ADMIN
+from core.roles import MARKETER, SYNC_ADMIN
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import CustomField, Prospect
 from sync.mapping import ensure_default_rules

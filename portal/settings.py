@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "django_rq",
     "django_tables2",
     "django_filters",
+    "core",
     "portal",
     "prospects",
     "sync",

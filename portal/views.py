@@ -3,8 +3,8 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from portal.models import Heartbeat
-from portal.roles import marketer_required
+from core.models import Heartbeat
+from core.roles import marketer_required
 from prospects.models import Prospect
 
 

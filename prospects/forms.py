@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from portal.roles import MARKETER, SYNC_ADMIN
+from core.roles import MARKETER, SYNC_ADMIN
 from prospects import edits
 from prospects.models import CrmQueue, CustomField, Prospect
 

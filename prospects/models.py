@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from prospects.validators import WebsiteField
+
 # A custom field's name wherever prospect fields are named (field rules, forms, CSV columns):
 # ``custom:<api name>``, its value kept in ``Prospect.custom_fields[<api name>]``.
 CUSTOM_PREFIX = "custom:"
@@ -133,7 +135,7 @@ class Prospect(models.Model):
     email = models.EmailField(max_length=255, db_index=True)
     # Company
     company = models.CharField(max_length=255, blank=True)
-    website = models.URLField(max_length=255, blank=True)
+    website = WebsiteField(max_length=255, blank=True)
     job_title = models.CharField(max_length=128, blank=True)
     department = models.CharField(max_length=80, blank=True)
     industry = models.CharField(max_length=80, blank=True)

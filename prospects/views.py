@@ -8,7 +8,7 @@ from django.views.generic import CreateView, DetailView, UpdateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from portal.roles import MarketerRequiredMixin, marketer_required
+from core.roles import MarketerRequiredMixin, marketer_required
 from prospects import edits
 from prospects.filters import ProspectFilter
 from prospects.forms import ProspectForm

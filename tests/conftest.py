@@ -1,20 +1,18 @@
-import importlib
-
 import pytest
 from django.contrib.auth.models import Group
 
+from core.roles import ROLES
 from prospects.factories import UserFactory
 
 pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.connector"]
 
 
 def ensure_roles() -> None:
-    """The role groups, as the data migration makes them (a transactional test's flush
+    """The role groups, as the migrations make them (a transactional test's flush
     removes them)."""
     from django.contrib.auth.models import Permission
 
-    roles = importlib.import_module("portal.migrations.0002_roles").ROLES
-    for name, codes in roles.items():
+    for name, codes in ROLES.items():
         group, created = Group.objects.get_or_create(name=name)
         if created or not group.permissions.exists():
             for app_label, codename in codes:

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone
 
-from portal.models import Task
+from core.models import Task
 from sync.errors.csv_io import import_file
 from sync.errors.filters import SyncErrorFilter
 from sync.errors.resync import ResyncReport, resync_in_chunks

@@ -28,8 +28,8 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from portal.models import Task
-from portal.roles import MarketerRequiredMixin, marketer_required
+from core.models import Task
+from core.roles import MarketerRequiredMixin, marketer_required
 from sync.errors import jobs as jobs_errors
 from sync.errors.csv_io import export_lines
 from sync.errors.filters import SyncErrorFilter

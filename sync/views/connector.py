@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from portal.roles import sync_admin_required
+from core.roles import sync_admin_required
 from sync import connectors, mapping, settings_history, verification
 from sync import describe as describes
 from sync.forms import ConnectionForm, FieldRuleForm, SettingsForm

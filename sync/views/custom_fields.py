@@ -7,7 +7,7 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from portal.roles import sync_admin_required
+from core.roles import sync_admin_required
 from prospects.models import CustomField
 from sync import connectors, mapping, verification
 from sync import describe as describes

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from portal.roles import sync_admin_required
+from core.roles import sync_admin_required
 from sync import connectors, verification
 from sync import describe as describes
 from sync.forms import DataSharingRuleForm

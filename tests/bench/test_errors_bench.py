@@ -245,7 +245,7 @@ def test_resync_of_ten_thousand_errors_through_the_sandbox(
 
     from django.utils import timezone
 
-    from portal.models import Task
+    from core.models import Task
     from sync.errors.jobs import resync_job
     from sync.mapping import ensure_default_rules
     from sync.models import Connector

@@ -60,7 +60,7 @@ def log_in_as_marketer(page, live_server) -> None:
     # transaction=True flushes the roles the data migration made; grant them again.
     group, _ = Group.objects.get_or_create(name="Marketer")
     group.permissions.add(
-        Permission.objects.get(content_type__app_label="portal", codename="use_portal")
+        Permission.objects.get(content_type__app_label="core", codename="use_portal")
     )
     UserFactory(username="marketer-e2e").groups.add(group)
     page.goto(f"{live_server.url}/login/")

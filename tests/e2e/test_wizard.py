@@ -30,7 +30,7 @@ def log_in(page, live_server) -> None:
     group, _ = Group.objects.get_or_create(name="Sync admin")
     group.permissions.add(
         *Permission.objects.filter(
-            content_type__app_label="portal", codename__in=["use_portal", "administer_sync"]
+            content_type__app_label="core", codename__in=["use_portal", "administer_sync"]
         )
     )
     user = UserFactory(username="sync-admin-e2e", is_staff=True)

@@ -4,8 +4,8 @@ import django_rq
 import pytest
 from rq import SimpleWorker
 
-from portal.jobs import record_heartbeat
-from portal.models import Heartbeat
+from core.jobs import record_heartbeat
+from core.models import Heartbeat
 
 
 @pytest.mark.django_db(transaction=True)
@@ -25,7 +25,7 @@ def test_cron_config_registers_the_heartbeat():
     scheduler = CronScheduler(connection=django_rq.get_connection("default"))
     scheduler.load_config_from_file("portal.cron")
     jobs = {job.func_name: job for job in scheduler.get_jobs()}
-    assert jobs["portal.jobs.record_heartbeat"].interval == 60
+    assert jobs["core.jobs.record_heartbeat"].interval == 60
     assert jobs["sync.jobs.tick"].interval == 10
     assert jobs["sync.jobs.tick"].queue_name == "sync"
 

@@ -98,7 +98,7 @@ def connector_rules(db):
 
 def test_the_migration_turns_stored_lists_into_salesforce_strings(definitions):
     migration = importlib.import_module(
-        "prospects.migrations.0005_multi_select_as_salesforce_string"
+        "prospects.migrations.0006_multi_select_as_salesforce_string"
     )
     old = ProspectFactory(custom_fields={"topics": "a;b", "about": "x"})
     listed = ProspectFactory(custom_fields={"topics": ["a", "c"], "about": "kept"})

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from portal.models import Task
+from core.models import Task
 from prospects.factories import ProspectFactory, UserFactory
 from sync.engine.outbound import push_prospects
 from sync.models import SyncError

@@ -4,7 +4,7 @@
 import pytest
 from django.urls import reverse
 
-from portal.models import Task
+from core.models import Task
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import SyncStatus
 from sync.engine.outbound import push_prospects

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from portal.models import Task
+from core.models import Task
 from prospects.factories import ProspectFactory
 from prospects.models import CustomField
 from sync.errors.csv_io import import_file, neutralise, unneutralise

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.models import Task
+from core.models import Task
 from prospects.factories import ProspectFactory, UserFactory
 from sync.models import ErrorCategory, SyncError
 

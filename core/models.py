@@ -20,6 +20,9 @@ class Heartbeat(models.Model):
     beat_at = models.DateTimeField()
     count = models.PositiveBigIntegerField(default=0)
 
+    class Meta:
+        db_table = "portal_heartbeat"  # created by the portal app before core existed
+
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
 
@@ -48,6 +51,7 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        db_table = "portal_task"  # created by the portal app before core existed
 
     def __str__(self) -> str:
         return f"{self.kind} {self.state} {self.done}/{self.total}"

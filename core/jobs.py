@@ -1,9 +1,9 @@
-"""RQ jobs of the portal itself."""
+"""RQ jobs every app shares."""
 
 from django.db.models import F
 from django.utils import timezone
 
-from portal.models import Heartbeat
+from core.models import Heartbeat
 
 
 def record_heartbeat(name: str = "cron") -> None:

@@ -1,7 +1,9 @@
 """The two roles of the portal and what each may do.
 
-Roles are Django groups created by a data migration (``portal/migrations/0001_roles.py``);
-views check them with :func:`marketer_required` / :func:`sync_admin_required` or the mixins.
+Roles are Django groups holding the permissions listed in :data:`ROLES` (the groups were made by
+``portal/migrations/0002_roles.py``; ``core/migrations/0002_move_from_portal.py`` moved their
+permissions to this app). Views check them with :func:`marketer_required` /
+:func:`sync_admin_required` or the mixins.
 """
 
 from collections.abc import Callable
@@ -13,16 +15,31 @@ from django.core.exceptions import PermissionDenied
 MARKETER = "Marketer"
 SYNC_ADMIN = "Sync admin"
 
-# The permissions each role holds are granted in portal/migrations/0002_roles.py.
+MARKETER_PERMISSIONS = [
+    ("prospects", "view_prospect"),
+    ("prospects", "add_prospect"),
+    ("prospects", "change_prospect"),
+    ("prospects", "view_campaign"),
+    ("core", "use_portal"),
+]
+SYNC_ADMIN_PERMISSIONS = [
+    *MARKETER_PERMISSIONS,
+    ("prospects", "delete_prospect"),
+    ("prospects", "add_campaign"),
+    ("prospects", "change_campaign"),
+    ("core", "administer_sync"),
+]
+# Each role's (app label, codename) permissions.
+ROLES = {MARKETER: MARKETER_PERMISSIONS, SYNC_ADMIN: SYNC_ADMIN_PERMISSIONS}
 
 
 def is_marketer(user) -> bool:
     """Marketers and Sync admins both count: a Sync admin can do everything a marketer can."""
-    return user.is_authenticated and (user.is_superuser or user.has_perm("portal.use_portal"))
+    return user.is_authenticated and (user.is_superuser or user.has_perm("core.use_portal"))
 
 
 def is_sync_admin(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.has_perm("portal.administer_sync"))
+    return user.is_authenticated and (user.is_superuser or user.has_perm("core.administer_sync"))
 
 
 def _role_required(check: Callable) -> Callable:

@@ -64,7 +64,7 @@ def backwards(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("prospects", "0004_crm_queue_person_account"),
+        ("prospects", "0005_website_web_address"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """What every app shares: roles and their permissions, long-task progress, heartbeats."""
+
+    name = "core"
+    verbose_name = "Core"
