@@ -5,6 +5,8 @@ not written, and a value changed on both sides is a conflict showing both, savin
 """
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from prospects.factories import ProspectFactory, UserFactory
@@ -82,3 +84,14 @@ def test_a_fix_names_who_made_it(refused, marketer_client, marketer):
     entry = SyncHistory.objects.filter(prospect=prospect, operation="fix").get()
     assert entry.actor == marketer and entry.reason == "error_resync"
     assert entry.changes == [{"field": "phone", "old": "call me maybe", "new": "+1 555 0100"}]
+
+
+@pytest.mark.skipif(not connection.features.has_select_for_update, reason="SQLite has no row locks")
+def test_the_fix_is_applied_under_a_row_lock(refused, marketer_client):
+    _, error = refused
+    shown = open_fix_form(marketer_client, error)
+    url = reverse("sync:error_detail", args=[error.pk])
+    with CaptureQueriesContext(connection) as queries:
+        marketer_client.post(url, with_changes(shown, value="+1 555 0100", save="1"))
+    locked = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert any('"prospects_prospect"' in sql for sql in locked)
