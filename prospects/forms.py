@@ -24,6 +24,15 @@ def assignable_users(current: int | None = None) -> QuerySet:
     return users.distinct().order_by("username")
 
 
+class TextAreaField(forms.CharField):
+    """Text from a text area: browsers send its line breaks as CRLF, stored ones are "\n"; one
+    form for both, so an untouched multi-line value never looks changed."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 def custom_form_field(custom: CustomField) -> forms.Field:
     """A form field for an admin-defined custom field."""
     choices = [(c, c) for c in custom.choices or []]
@@ -40,7 +49,7 @@ def custom_form_field(custom: CustomField) -> forms.Field:
         case CustomField.Type.MULTI_SELECT:
             return forms.MultipleChoiceField(choices=choices, **common)
         case CustomField.Type.TEXTAREA:
-            return forms.CharField(
+            return TextAreaField(
                 widget=forms.Textarea(attrs={"rows": 2}), max_length=custom.max_length, **common
             )
         case _:
@@ -116,6 +125,7 @@ class ProspectForm(forms.ModelForm):
             "comments": forms.Textarea(attrs={"rows": 3}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"comments": TextAreaField, "notes": TextAreaField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,7 +17,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 
 from prospects import edits
-from prospects.forms import ProspectForm
+from prospects.forms import ProspectForm, TextAreaField
 from prospects.models import CUSTOM_PREFIX, SCORE_VALIDATORS, CustomField, Prospect
 from sync.describe import cached_describe, field_describe
 from sync.errors.records import describe_constraint, fix_in_salesforce
@@ -275,7 +275,7 @@ def _edited(prospect: Prospect, name: str, raw: str, shown: str) -> bool:
         ) from exc
     if seen is None:
         return True  # a token for another field: compare with the value now, as the CSV does
-    if raw == seen:
+    if raw == seen.replace("\r\n", "\n"):
         return False  # left as shown: nothing to save, whatever the value is now
     now = as_text(prospect.get_field(name))
     if now != seen and _differs(prospect.get_field(name), clean_value(name, raw)):
@@ -295,7 +295,7 @@ class FixForm(forms.Form):
     """The detail page's inline edit of the value behind an error. It carries the value it
     showed (``shown``, signed) so ``fix_value`` saves only a real edit (see above)."""
 
-    value = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3}))
+    value = TextAreaField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3}))
     shown = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data=None, *, prospect: Prospect | None = None, name: str | None = None):

@@ -155,6 +155,18 @@ def test_the_same_change_on_both_sides_is_no_conflict(marketer_client):
     assert (prospect.phone, prospect.company) == ("222", "Globex")
 
 
+def test_an_untouched_multi_line_comment_is_no_edit(marketer_client):
+    """Browsers send a text area's line breaks as CRLF: that is not a change of the text."""
+    prospect = ProspectFactory(comments="First line.\nSecond line.", company="Initech")
+    shown = open_form(marketer_client, prospect)
+    assert shown["comments"] == ["First line.\r\nSecond line."]
+    Prospect.objects.filter(pk=prospect.pk).update(comments="Rewritten in Salesforce.")
+    response = marketer_client.post(edit_url(prospect), with_changes(shown, company="Globex"))
+    assert response.status_code == 302
+    prospect.refresh_from_db()
+    assert (prospect.comments, prospect.company) == ("Rewritten in Salesforce.", "Globex")
+
+
 def test_custom_fields_changed_underneath_survive_an_edit(marketer_client):
     from prospects.models import CustomField
 
