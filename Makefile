@@ -47,6 +47,8 @@ $(NODE_STAMP): package.json package-lock.json
 	  echo "CI needs Node.js and npm: the jsforce conformance tests must run" >&2; exit 1; \
 	else echo "npm not found: the jsforce conformance tests will be skipped"; fi
 
+# The demo's connector logs in to the sandbox org: a login host besides Salesforce's own.
+run: export SALESFORCE_LOGIN_HOSTS ?= 127.0.0.1:$(SANDBOX_PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py migrate --noinput --database sandbox

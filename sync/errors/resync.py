@@ -24,11 +24,6 @@ from sync.models import Connector, SyncError, SyncQueueItem, SyncReason
 from sync.salesforce import COLLECTION_SIZE, SalesforceError
 from sync.triggers import request_sync_many
 
-
-def active_connector() -> Connector | None:
-    return Connector.objects.filter(state=Connector.State.ACTIVE).first()
-
-
 # -- resync -------------------------------------------------------------------------------------
 
 
@@ -72,8 +67,8 @@ def resync_prospects(
         return report
     with transaction.atomic():
         request_sync_many(ids, SyncReason.ERROR_RESYNC)
-    connector = connector or active_connector()
-    if connector is None or not connector.is_active:
+    connector = connector or Connector.objects.syncing()
+    if connector is None or not connector.may_sync:
         report.queued = ids
         return report
     claims = _claim(ids)

@@ -35,7 +35,7 @@ from sync.errors.csv_io import export_lines
 from sync.errors.filters import SyncErrorFilter
 from sync.errors.fix import FixForm, fix_value, root_cause
 from sync.errors.records import open_counts_by_category
-from sync.errors.resync import active_connector, resync_error
+from sync.errors.resync import resync_error
 from sync.errors.tables import SyncErrorTable
 from sync.models import Connector, ErrorCategory, FieldRule, SyncError, SyncHistory, SyncReason
 
@@ -265,7 +265,7 @@ def _enqueue(job, *args, **kwargs) -> None:
 def errors_export(request: HttpRequest) -> StreamingHttpResponse:
     """The current filter as CSV, streamed (constant memory whatever the size)."""
     errors = SyncErrorFilter(request.GET, queryset=SyncError.objects.all()).qs
-    connector = active_connector() or Connector.objects.first()
+    connector = Connector.objects.current()
     response = StreamingHttpResponse(
         export_lines(errors=errors, connector=connector), content_type="text/csv; charset=utf-8"
     )
