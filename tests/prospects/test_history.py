@@ -17,12 +17,6 @@ from tests.fixtures.html_forms import form_data, with_changes
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def jobs_inline(settings):
-    """The Sync Errors page's RQ jobs run in-process, after the request's transaction."""
-    settings.SYNC_ERRORS_JOBS_INLINE = True
-
-
 def history_html(client, prospect) -> str:
     return client.get(prospect.get_absolute_url()).content.decode()
 
@@ -101,18 +95,19 @@ def test_a_resync_names_who_asked(refused, marketer_client, marketer):
 
 
 def test_a_bulk_resync_names_who_asked(
-    refused, marketer_client, marketer, jobs_inline, django_capture_on_commit_callbacks
+    refused, marketer_client, marketer, run_jobs, django_capture_on_commit_callbacks
 ):
     prospect, error = refused
     with django_capture_on_commit_callbacks(execute=True):
         marketer_client.post(
             reverse("sync:errors_bulk_resync"), {"scope": "selected", "select": [error.pk]}
         )
+    run_jobs("imports")
     assert SyncHistory.objects.get(prospect=prospect, operation="resync").actor == marketer
 
 
 def test_a_reimport_names_who_imported(
-    refused, marketer_client, marketer, jobs_inline, django_capture_on_commit_callbacks
+    refused, marketer_client, marketer, run_jobs, django_capture_on_commit_callbacks
 ):
     prospect, _ = refused
     out = io.StringIO()
@@ -121,6 +116,7 @@ def test_a_reimport_names_who_imported(
     upload.name = "corrected.csv"
     with django_capture_on_commit_callbacks(execute=True):
         marketer_client.post(reverse("sync:errors_import"), {"file": upload})
+    run_jobs("imports")
     entry = SyncHistory.objects.get(prospect=prospect, operation="import")
     assert (entry.actor, entry.reason) == (marketer, "error_reimport")
     assert entry.changes == [{"field": "notes", "old": "x" * 143, "new": "Shortened."}]

@@ -3,9 +3,11 @@
 import pytest
 
 from prospects.factories import ProspectFactory, UserFactory
-from sync.errors.resync import resync_prospects
+from sync import jobs
+from sync.errors.resync import resync_error, resync_state
 from sync.models import Connector
 from tests.sync.factories import ConnectorFactory, sandbox_connector
+from tests.sync.factories_errors import SyncErrorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,14 +57,15 @@ def test_a_job_queued_for_another_connector_finds_none():
     assert Connector.objects.syncing(connector.pk + 1) is None
 
 
-def test_resync_pushes_through_a_connector_flagged_for_a_lost_field(sandbox_org):
+def test_resync_of_an_error_syncs_through_a_connector_flagged_for_a_lost_field(sandbox_org):
     """Resync used to ask for state "active" only: a flagged connector that syncs answered
-    "queued" while the worker pushed the same prospects."""
+    "queued: the connector is paused" while the worker pushed the same prospects."""
     sandbox_connector(sandbox_org, state=Connector.State.NEEDS_ATTENTION, problems=[LOST_FIELD])
     owner = UserFactory(username="alice", email="alice@acme.example")
     prospect = ProspectFactory(assigned_user=owner, state="", country="")
+    error = SyncErrorFactory(prospect=prospect)
 
-    report = resync_prospects(prospect_ids=[prospect.pk])
+    assert resync_error(error=error).state == "queued"
+    jobs.push_pending()
 
-    assert report.queued == []
-    assert report.cleared == 1
+    assert resync_state(error=error).state == "cleared"
