@@ -19,10 +19,12 @@ portal_patterns = (
 
 def _behind_admin_check(patterns: list) -> list:
     """django-rq's views ask only for ``is_staff`` (its JSON stats: staff or an API token); put
-    every one of them behind the admin site's check, the Sync admin role."""
+    every one of them behind the admin site's check, the Sync admin role. Its page for the
+    rq-scheduler package is left out: we schedule with RQ's own scheduler, and it would crash."""
     return [
         URLPattern(p.pattern, admin.site.admin_view(p.callback), p.default_args, p.name)
         for p in patterns
+        if p.name != "scheduler_jobs"
     ]
 
 
