@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import sys
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,6 +75,22 @@ def _int(variable: str, default: int) -> int:
     if not raw.isdigit():
         _fail(variable, f"must be a whole number, not {raw!r}.")
     return int(raw)
+
+
+def _time_zone(variable: str) -> str:
+    name = env.str(variable, default="UTC")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        _fail(variable, f"must be an IANA time zone such as Europe/Paris, not {name!r}.")
+    return name
+
+
+def _log_level(variable: str) -> str:
+    level = env.str(variable, default="INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        _fail(variable, f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}.")
+    return level
 
 
 def _proxy_header(variable: str) -> tuple[str, str] | None:
@@ -255,7 +272,7 @@ SESSION_COOKIE_AGE = _int("SESSION_IDLE_MINUTES", default=60) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+TIME_ZONE = _time_zone("TIME_ZONE")
 USE_I18N = True
 USE_TZ = True
 
@@ -297,8 +314,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": _log_level("LOG_LEVEL")},
+    # django-axes: failures and lockouts are warnings; its INFO lines repeat on every start.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # A worker's claim on pending prospects expires after this many seconds (a killed worker's

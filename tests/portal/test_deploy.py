@@ -57,7 +57,9 @@ def _settings(**env: str) -> dict:
 
 
 def test_check_deploy_is_clean_under_production_settings():
-    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
+    """The README's deployment variables, behind a TLS proxy."""
+    behind_proxy = {"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto", "TRUSTED_PROXY_COUNT": "1"}
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **behind_proxy)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING" not in result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout

@@ -35,6 +35,10 @@ def _check(**env) -> subprocess.CompletedProcess:
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"DEBUG": "false"}, "SECRET_KEY"),
+        ({"SYNC_CLAIM_TIMEOUT": "five minutes"}, "SYNC_CLAIM_TIMEOUT"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"),
+        ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto: https"}, "SECURE_PROXY_SSL_HEADER"),
     ],
 )
 def test_bad_environment_stops_start_up_naming_the_variable(env, variable):
