@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 # Local use: DEBUG on (generated secrets under var/) and the sandbox org installed. Production
 # sets DEBUG=false and SECRET_KEY; the sandbox app is then off unless SANDBOX_ENABLED=true.
@@ -26,7 +27,7 @@ help:
 	@echo "make run    - install, migrate, load the demo and start web, worker, cron, sandbox org"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - run the benchmarks in tests/bench/"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff (check, format) and the architecture contracts (import-linter)"
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -39,6 +40,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# jsforce (package-lock.json) for the conformance suite, tests/conformance/js. Without npm its
+# tests are skipped, except under CI, where they must run.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	elif [ "$$CI" = true ]; then \
+	  echo "CI needs Node.js and npm: the jsforce conformance tests must run" >&2; exit 1; \
+	else echo "npm not found: the jsforce conformance tests will be skipped"; fi
+
+# The demo's connector logs in to the sandbox org: a login host besides Salesforce's own.
+run: export SALESFORCE_LOGIN_HOSTS ?= 127.0.0.1:$(SANDBOX_PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py migrate --noinput --database sandbox
@@ -47,7 +59,7 @@ run: install
 	@$(PY) manage.py demologins
 	$(PY) -m portal.embedded_redis $(VENV)/bin/honcho start -f Procfile
 
-test: install
+test: install $(NODE_STAMP)
 	$(PY) -m portal.embedded_redis --socket test $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
@@ -56,6 +68,7 @@ bench: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(PY) -m ruff format .

@@ -32,8 +32,8 @@ def navigation(request: HttpRequest) -> dict:
         "open_error_count": open_error_count(),
     }
     if admin:
-        connector = Connector.objects.filter(state=Connector.State.NEEDS_ATTENTION).first()
-        if connector is not None:
+        connector = Connector.objects.current()
+        if connector is not None and connector.state == Connector.State.NEEDS_ATTENTION:
             context["connector_attention"] = problem_messages(connector) or [
                 "The connector needs attention."
             ]

@@ -325,3 +325,7 @@ SYNC_CLAIM_TIMEOUT = _int("SYNC_CLAIM_TIMEOUT", default=300)
 SYNC_MAX_ATTEMPTS = _int("SYNC_MAX_ATTEMPTS", default=10)
 # The portal's public URL, written to the package's URL field on Salesforce records.
 PORTAL_URL = env.str("PORTAL_URL", default="")
+# Login hosts besides Salesforce's own (login.salesforce.com, test.salesforce.com and
+# *.my.salesforce.com) that the connector may send its secrets to, as host:port entries: the
+# sandbox org of the demo and the tests, a proxy. See sync/login_hosts.py.
+SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from prospects.validators import WebsiteField
+
 
 class CrmStatus(models.TextChoices):
     """Where a prospect stands with Salesforce, derived from its CRM ids (see ``crm_status``)."""
@@ -125,7 +127,7 @@ class Prospect(models.Model):
     email = models.EmailField(max_length=255, db_index=True)
     # Company
     company = models.CharField(max_length=255, blank=True)
-    website = models.URLField(max_length=255, blank=True)
+    website = WebsiteField(max_length=255, blank=True)
     job_title = models.CharField(max_length=128, blank=True)
     department = models.CharField(max_length=80, blank=True)
     industry = models.CharField(max_length=80, blank=True)

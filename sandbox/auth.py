@@ -1,9 +1,10 @@
 """OAuth 2.0 token endpoint and bearer-token sessions.
 
 Grants: ``password`` (client id/secret + username/password), ``client_credentials`` (the
-connected app's run-as user; id/secret in HTTP Basic or the form) and ``refresh_token``. A
-refresh token is issued when the client asks for the ``refresh_token`` scope. Tokens expire
-after the org's idle time and can be revoked.
+connected app's run-as user; id/secret in HTTP Basic or the form) and ``refresh_token`` (the
+client secret required, as "Require Secret for Refresh Token Flow" does). A refresh token is
+issued when the client asks for the ``refresh_token`` scope. Tokens expire after the org's idle
+time and can be revoked.
 """
 
 import base64
@@ -13,6 +14,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import F
 
@@ -102,7 +104,10 @@ def _password_user(app: ConnectedApp, form: dict) -> OrgUser:
 
 
 def _refresh(form: dict, authorization: str, instance_url: str) -> dict:
-    app, _ = _client(form, authorization)
+    # The connected app requires its secret for the refresh-token flow (Salesforce's default).
+    app, secret_ok = _client(form, authorization)
+    if not secret_ok:
+        raise OAuthError("invalid_client", "invalid client credentials")
     old = (
         AccessToken.objects.using(DB)
         .filter(refresh_token=form.get("refresh_token") or "-", app=app, revoked=False)
@@ -160,7 +165,7 @@ def _token_response(
     return body
 
 
-def authenticate(authorization: str) -> tuple[Actor, AccessToken]:
+def authenticate(authorization: str) -> Actor:
     """The actor behind a ``Bearer``/``OAuth`` header, or INVALID_SESSION_ID."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() not in ("bearer", "oauth") or not token.strip():
@@ -179,7 +184,7 @@ def authenticate(authorization: str) -> tuple[Actor, AccessToken]:
         raise invalid_session()
     if idle > TOUCH_EVERY:
         AccessToken.objects.using(DB).filter(pk=session.pk).update(last_used_at=moment)
-    return actor_for(session.user), session
+    return actor_for(session.user)
 
 
 def revoke_sessions(user_id: str) -> int:
@@ -189,8 +194,6 @@ def revoke_sessions(user_id: str) -> int:
 
 def expire_sessions(user_id: str, seconds: int) -> int:
     """Age a user's sessions (tests: make idle expiry happen now)."""
-    from datetime import timedelta
-
     return (
         AccessToken.objects.using(DB)
         .filter(user_id=user_id)

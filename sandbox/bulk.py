@@ -1,35 +1,23 @@
 """Bulk API 2.0 resources under ``/services/data/vXX.X/jobs/``: ingest and query jobs.
 
-Job rows live in the database; uploaded CSV and results are files under ``bulk_dir()``. Closing
-an ingest job (``UploadComplete``) or creating a query job queues ``bulk_jobs.process_job`` on
-RQ (see sandbox/worker.py); the job moves Open → UploadComplete → InProgress → JobComplete /
-Failed, or Aborted by the client.
+Job rows live in the database; uploaded CSV and results are files under ``bulk_jobs.bulk_dir()``.
+Closing an ingest job (``UploadComplete``) or creating a query job queues
+``bulk_jobs.process_job`` on RQ (see sandbox/worker.py); the job moves Open → UploadComplete →
+InProgress → JobComplete / Failed, or Aborted by the client.
 """
 
 import base64
 import binascii
-import os
 import shutil
-from pathlib import Path
 
-from django.conf import settings
-
-from sandbox import limits, query, soql
-from sandbox.app import Request, Response
+from sandbox import ids, limits, query, soql, worker
+from sandbox.bulk_jobs import DELIMITERS, job_dir, process_job, read_result_page
 from sandbox.errors import ApiError, not_found
+from sandbox.http import Request, Response, require
 from sandbox.models import BulkJob, JobState
 from sandbox.records import DB
-from sandbox.routes import require
 from sandbox.values import format_datetime, now
 
-DELIMITERS = {
-    "COMMA": ",",
-    "TAB": "\t",
-    "PIPE": "|",
-    "SEMICOLON": ";",
-    "CARET": "^",
-    "BACKQUOTE": "`",
-}
 LINE_ENDINGS = {"LF", "CRLF"}
 INGEST_OPERATIONS = {"insert", "update", "upsert", "delete", "hardDelete"}
 QUERY_OPERATIONS = {"query", "queryAll"}
@@ -42,17 +30,6 @@ RESULT_KINDS = {
 CLOSABLE = {JobState.OPEN}
 ABORTABLE = {JobState.OPEN, JobState.UPLOAD_COMPLETE, JobState.IN_PROGRESS}
 DELETABLE = {JobState.UPLOAD_COMPLETE, JobState.JOB_COMPLETE, JobState.ABORTED, JobState.FAILED}
-
-
-def bulk_dir() -> Path:
-    """Where job files live (``SANDBOX_BULK_DIR``, default var/sandbox/bulk)."""
-    return Path(
-        os.environ.get("SANDBOX_BULK_DIR") or Path(settings.BASE_DIR) / "var" / "sandbox" / "bulk"
-    )
-
-
-def job_dir(job_id: str) -> Path:
-    return bulk_dir() / job_id
 
 
 def invalid_job(message: str, status: int = 400) -> ApiError:
@@ -164,8 +141,6 @@ def _format_options(body: dict) -> tuple[str, str]:
 
 
 def _new_job(request: Request, **fields) -> BulkJob:
-    from sandbox import ids
-
     moment = now()
     job = BulkJob.objects.using(DB).create(
         id=ids.new_id("750"),
@@ -309,9 +284,7 @@ def _close(job: BulkJob) -> Response:
 
 
 def _enqueue(job: BulkJob) -> None:
-    from sandbox import worker
-
-    worker.enqueue(job.pk)
+    worker.enqueue(process_job, job.pk)
 
 
 def delete_job(job: BulkJob) -> Response:
@@ -367,8 +340,6 @@ def query_results(request: Request, job: BulkJob) -> Response:
         limit = int(request.query.get("maxRecords") or 0) or job.records_processed
     except ValueError as exc:
         raise ApiError("INVALIDREQUEST", "maxRecords must be a number", 400, None) from exc
-    from sandbox.bulk_jobs import read_result_page
-
     data, count = read_result_page(job, start, limit)
     end = start + count
     locator = _encode_locator(end) if end < job.records_processed else "null"

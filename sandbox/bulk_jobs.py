@@ -1,6 +1,6 @@
-"""Processing Bulk API 2.0 jobs (run by an RQ worker, see sandbox/worker.py).
+"""Processing Bulk API 2.0 jobs (run by an RQ worker, see sandbox/worker.py), and their files.
 
-Ingest: the uploaded CSV is checked as a whole (encoding, line ending, header), then read in
+A job's uploaded CSV and its results live in ``job_dir(job_id)``. Ingest: the uploaded CSV is checked as a whole (encoding, line ending, header), then read in
 chunks of rows; each chunk goes through ``records.write_records`` — the same rules as every
 other write path — so a bad row fails alone, with ``sf__Error`` built from the very error the
 REST path gives. Query: the SOQL runs once and the rows are written as CSV with a row-offset
@@ -9,14 +9,16 @@ index, so result pages are read straight from disk.
 
 import csv
 import io
+import os
 import time
 from array import array
 from collections.abc import Iterator
+from pathlib import Path
 
+from django.conf import settings
 from django.db import close_old_connections
 
 from sandbox import ids, query, soql
-from sandbox.bulk import DELIMITERS, job_dir
 from sandbox.errors import ApiError
 from sandbox.models import BulkJob, JobState, OrgUser, Record
 from sandbox.records import DB, Op, Result, find_by_field, refresh_statistics, write_records
@@ -25,6 +27,38 @@ from sandbox.values import now
 
 CHUNK = 2000
 ANALYZE_EVERY = 50_000  # rows: keep the planner's statistics up with a large load
+DELIMITERS = {
+    "COMMA": ",",
+    "TAB": "\t",
+    "PIPE": "|",
+    "SEMICOLON": ";",
+    "CARET": "^",
+    "BACKQUOTE": "`",
+}
+
+
+def bulk_dir() -> Path:
+    """Where job files live (``SANDBOX_BULK_DIR``, default var/sandbox/bulk)."""
+    return Path(
+        os.environ.get("SANDBOX_BULK_DIR") or Path(settings.BASE_DIR) / "var" / "sandbox" / "bulk"
+    )
+
+
+def job_dir(job_id: str) -> Path:
+    return bulk_dir() / job_id
+
+
+def fail_interrupted_jobs() -> int:
+    """Jobs left InProgress by a killed worker end Failed, so their state stays consistent."""
+    return (
+        BulkJob.objects.using(DB)
+        .filter(state=JobState.IN_PROGRESS)
+        .update(
+            state=JobState.FAILED,
+            system_modstamp=now(),
+            error_message="InternalServerError : processing was interrupted; resubmit the job",
+        )
+    )
 
 
 class JobFailure(Exception):
@@ -353,7 +387,7 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 def _query_pages(actor: Actor, parsed, prepared, all_rows: bool) -> Iterator[list[dict]]:
     """Rows in pages of 5,000: keyset-streamed when SQL answers the query, else in memory."""
-    stream = query._stream_order(actor, prepared)
+    stream = query.stream_order(actor, prepared)
     if stream is None:
         rows = query.run_rows(actor, parsed, all_rows=all_rows)
         for start in range(0, len(rows), 5000):
@@ -374,7 +408,7 @@ def _query_pages(actor: Actor, parsed, prepared, all_rows: bool) -> Iterator[lis
     )
     remaining = cursor.total
     while remaining > 0:
-        page = query._fetch_stream(cursor, min(5000, remaining))
+        page = query.fetch_stream(cursor, min(5000, remaining))
         if not page:
             return
         remaining -= len(page)

@@ -5,19 +5,21 @@ HTTP 200 whenever the request itself is well formed, ``allOrNone`` rollback. Com
 subrequests, of which ≤ 5 are queries or sObject Collections, run in order through the same
 dispatcher, ``@{ref.path}`` references resolved from earlier results; with ``allOrNone`` a
 failure rolls back the writes before it. A Composite call counts as one API request, whatever
-it holds (subrequests go straight to ``routes.data_resource``, past the counting).
+it holds: subrequests go straight to the ``dispatch`` the router hands in (its resource
+dispatcher under ``/services/data/vXX.X/``), past the counting.
 """
 
 import json
 import re
+from collections.abc import Callable
+from urllib.parse import unquote
 
 from django.db import transaction
 
 from sandbox import ids, records
-from sandbox.app import Request, Response, error_response
 from sandbox.errors import ApiError, not_found
+from sandbox.http import Request, Response, error_response, parse_query, require
 from sandbox.records import DB, Op, write_records
-from sandbox.routes import _allow_duplicates, _MultipleChoices, require
 
 MAX_RECORDS = 200
 MAX_SUBREQUESTS = 25
@@ -25,16 +27,20 @@ MAX_HEAVY = 5  # query / queryAll / query-more / sObject Collections subrequests
 HEAVY_RE = re.compile(r"^/?services/data/v[\d.]+/(query|queryAll|composite/sobjects)(/|\?|$)")
 REFERENCE_RE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])+)\}")
 
+# Answers a request for ``/services/data/vXX.X/<rest>`` (the router's resource dispatcher).
+Dispatch = Callable[[Request, list[str]], Response]
 
-def route(request: Request, rest: list[str]) -> Response:
+
+def route(request: Request, rest: list[str], *, dispatch: Dispatch) -> Response:
+    """``/composite…``; ``dispatch`` runs each Composite and batch subrequest."""
     if not rest:
         require(request, "POST")
-        return composite(request)
+        return composite(request, dispatch)
     if rest[0] == "sobjects":
         return collections(request, rest[1:])
     if rest[0] == "batch" and len(rest) == 1:
         require(request, "POST")
-        return batch(request)
+        return batch(request, dispatch)
     raise not_found()
 
 
@@ -112,7 +118,7 @@ def _run(request: Request, ops: list, all_or_none: bool, *, with_created: bool) 
             request.actor,
             good,
             all_or_none=all_or_none,
-            allow_duplicates=_allow_duplicates(request),
+            allow_duplicates=request.allows_duplicates(),
             others_failed=prefailed,
         )
     )
@@ -264,9 +270,7 @@ def _substitute(node: object, results: dict) -> object:
     return node
 
 
-def _subrequest(request: Request, sub: dict, results: dict) -> Response:
-    from sandbox.routes import data_resource
-
+def _subrequest(request: Request, sub: dict, results: dict, dispatch: Dispatch) -> Response:
     url = _substitute(sub.get("url", ""), results)
     method = str(sub.get("method", "")).upper()
     if method not in ("GET", "POST", "PATCH", "DELETE", "PUT", "HEAD"):
@@ -275,13 +279,11 @@ def _subrequest(request: Request, sub: dict, results: dict) -> Response:
     parts = [p for p in path.split("/") if p]
     if parts[:2] != ["services", "data"] or len(parts) < 3:
         raise ApiError("INVALID_INPUT", f"The URL {url} is not valid for a subrequest", 400, None)
-    from urllib.parse import parse_qs, unquote
-
     body = sub.get("body")
     inner = Request(
         method=method,
         segments=[unquote(p) for p in parts],
-        query={k: v[0] for k, v in parse_qs(query_text, keep_blank_values=True).items()},
+        query=parse_query(query_text),
         headers={
             **request.headers,
             **{k.lower(): v for k, v in (sub.get("httpHeaders") or {}).items()},
@@ -290,13 +292,12 @@ def _subrequest(request: Request, sub: dict, results: dict) -> Response:
         instance_url=request.instance_url,
         version=parts[2][1:],
         actor=request.actor,
-        token=request.token,
         internal=True,
     )
-    return data_resource(inner, parts[3:])
+    return dispatch(inner, parts[3:])
 
 
-def composite(request: Request) -> Response:
+def composite(request: Request, dispatch: Dispatch) -> Response:
     body = request.json()
     subs = body.get("compositeRequest") if isinstance(body, dict) else None
     if not isinstance(subs, list) or not subs:
@@ -312,7 +313,7 @@ def composite(request: Request) -> Response:
         )
     all_or_none = bool(body.get("allOrNone", False))
     with transaction.atomic(using=DB):
-        out, failed = _run_subrequests(request, subs, all_or_none)
+        out, failed = _run_subrequests(request, subs, all_or_none, dispatch)
         if all_or_none and failed:
             transaction.set_rollback(True, using=DB)
     return Response(200, {"compositeResponse": out})
@@ -338,7 +339,9 @@ def _limit_exceeded(message: str) -> Response:
     return Response(400, {"compositeResponse": [entry]})
 
 
-def _run_subrequests(request: Request, subs: list, all_or_none: bool) -> tuple[list, bool]:
+def _run_subrequests(
+    request: Request, subs: list, all_or_none: bool, dispatch: Dispatch
+) -> tuple[list, bool]:
     results: dict = {}
     out: list[dict] = []
     failed = False
@@ -348,9 +351,7 @@ def _run_subrequests(request: Request, subs: list, all_or_none: bool) -> tuple[l
             out.append(_halted(ref))
             continue
         try:
-            response = _subrequest(request, sub, results)
-        except _MultipleChoices as choices:
-            response = Response(300, choices.urls)
+            response = _subrequest(request, sub, results, dispatch)
         except ApiError as error:
             response = error_response(error)
         headers = {k: v for k, v in response.headers.items() if k == "Location"}
@@ -390,7 +391,7 @@ def _rolled_back(ref: str) -> dict:
     return _halted(ref)
 
 
-def batch(request: Request) -> Response:
+def batch(request: Request, dispatch: Dispatch) -> Response:
     """``/composite/batch``: independent subrequests with version-relative URLs."""
     body = request.json()
     subs = body.get("batchRequests") if isinstance(body, dict) else None
@@ -417,9 +418,7 @@ def batch(request: Request) -> Response:
         url = "/services/data/" + str(sub.get("url", "")).lstrip("/")
         item = {"method": sub.get("method"), "url": url, "body": sub.get("richInput")}
         try:
-            response = _subrequest(request, item, {})
-        except _MultipleChoices as choices:
-            response = Response(300, choices.urls)
+            response = _subrequest(request, item, {}, dispatch)
         except ApiError as error:
             response = error_response(error)
         has_errors = has_errors or response.status >= 400

@@ -4,7 +4,7 @@ fixture's control endpoint all call these (revoke a permission, hide records, ag
 
 from datetime import timedelta
 
-from sandbox import auth, demo, faults, ids, limits
+from sandbox import auth, demo, faults, ids, lifecycle, limits
 from sandbox.errors import ApiError
 from sandbox.models import (
     FaultConfig,
@@ -270,29 +270,21 @@ def run(action: str, params: dict) -> dict:
         raise ApiError("INVALID_INPUT", str(exc), 400, None) from exc
 
 
-def _record(record_id: str):
-    from sandbox.models import Record
-
+def _record(record_id: str) -> Record:
     return Record.objects.using(DB).get(pk=record_id)
 
 
 def convert_lead(*, lead_id: str) -> dict:
     """Convert a lead (Account + Contact created, IsConverted and Converted*Id set)."""
-    from sandbox import lifecycle
-
     return lifecycle.convert_lead(_record(lead_id))
 
 
 def undelete(*, record_id: str) -> dict:
-    from sandbox import lifecycle
-
     lifecycle.undelete_record(_record(record_id))
     return {"ok": True}
 
 
 def merge(*, master_id: str, duplicate_ids: list[str]) -> dict:
-    from sandbox import lifecycle
-
     moved = lifecycle.merge_records(_record(master_id), [_record(i) for i in duplicate_ids])
     return {"moved": moved}
 

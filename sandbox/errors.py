@@ -36,27 +36,6 @@ def invalid_session() -> ApiError:
     return ApiError("INVALID_SESSION_ID", "Session expired or invalid", 401, None)
 
 
-def malformed_id(label: str, value: object, field_name: str = "Id") -> ApiError:
-    return ApiError(
-        "MALFORMED_ID", f"{label} ID: id value of incorrect type: {value}", 400, [field_name]
-    )
-
-
-def invalid_type(name: str) -> ApiError:
-    return ApiError(
-        "INVALID_TYPE",
-        f"sObject type '{name}' is not supported. If you are attempting to use a custom object, "
-        "be sure to append the '__c' after the entity name. Please reference your WSDL or the "
-        "describe call for the appropriate names.",
-        400,
-        None,
-    )
-
-
-def json_parser_error(detail: str) -> ApiError:
-    return ApiError("JSON_PARSER_ERROR", detail, 400, None)
-
-
 def method_not_allowed(method: str, allowed: list[str]) -> ApiError:
     return ApiError(
         "METHOD_NOT_ALLOWED",

@@ -94,8 +94,3 @@ def _recase(value: str) -> str | None:
                 chars[block * 5 + i] = chars[block * 5 + i].upper()
     id15 = "".join(chars)
     return to18(id15) if to18(id15).upper() == value.upper() else None
-
-
-def prefix_of(record_id: str) -> str:
-    """The key prefix (first three characters) of an id."""
-    return record_id[:3]

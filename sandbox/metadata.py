@@ -8,7 +8,8 @@ its custom fields on top (see ``sandbox/demo.py``). Field specs are compact tupl
 """
 
 from sandbox import ids
-from sandbox.models import Field, Org, SObject
+from sandbox.models import Field, Org, Record, SObject
+from sandbox.values import format_datetime, now
 
 COUNTRIES: dict[str, str] = {
     "US": "United States",
@@ -607,9 +608,6 @@ def enable_person_accounts(org: Org, objects: dict[str, SObject], contact_custom
 
     Returns the record types as ``Record`` rows to store (business, person).
     """
-    from sandbox.models import Record
-    from sandbox.values import format_datetime, now
-
     add_fields(objects["Account"], person_account_fields(contact_custom))
     add_fields(
         objects["Contact"], [spec("IsPersonAccount", "boolean", 0, "Is Person Account", "ro def")]

@@ -5,8 +5,8 @@ Salesforce's rules, as the write path (``sandbox/records.py``) applies them:
 
 1. An Account is a person account when its ``RecordTypeId`` is a person record type, or when it
    is created with ``LastName`` and no ``Name`` (the person record type is then filled in).
-2. ``Name`` is computed from Salutation/FirstName/LastName; writing it fails, and so does writing
-   a person field (``LastName``, ``Person*``, ``*__pc``) on a business account:
+2. ``Name`` is computed from FirstName and LastName (not the Salutation); writing it fails, and
+   so does writing a person field (``LastName``, ``Person*``, ``*__pc``) on a business account:
    ``INVALID_FIELD_FOR_INSERT_UPDATE`` "Account: bad field names on insert/update call: Name"
    [OBS: Salesforce Help KB 000386207; the ``__pc`` form in texei-sfdx-plugin issue #51].
 3. Creating one creates its person Contact (``IsPersonAccount`` true, ``AccountId`` the
@@ -76,7 +76,9 @@ def person_type_id(types: dict[str, bool], *, person: bool = True) -> str | None
 
 
 def derive_name(merged: dict) -> None:
-    parts = (merged.get("Salutation"), merged.get("FirstName"), merged.get("LastName"))
+    """``Name`` as Salesforce computes it for a person (Lead, Contact, User, person Account):
+    FirstName and LastName. The Salutation is its own field, not part of the Name."""
+    parts = (merged.get("FirstName"), merged.get("LastName"))
     merged["Name"] = " ".join(p for p in parts if p) or None
 
 

@@ -40,7 +40,6 @@ STRINGY = {
     "reference",
     "combobox",
 }
-NUMERIC = {"int", "double", "currency", "percent"}
 
 
 @dataclass
@@ -50,10 +49,6 @@ class Resolved:
     path: FieldPath
     chain: list[tuple[FieldMeta, ObjectMeta]]
     leaf: FieldMeta
-
-    @property
-    def column_key(self) -> str | None:
-        return None if self.chain else self.leaf.name
 
 
 @dataclass
@@ -511,7 +506,10 @@ def prepare(actor: Actor, query: Query, *, all_rows: bool) -> Prepared:
     return Prepared(obj, select, queryset, predicate, evaluator, query)
 
 
-def _stream_order(actor: Actor, prepared: Prepared) -> tuple[str, bool] | None:
+def stream_order(actor: Actor, prepared: Prepared) -> tuple[str, bool] | None:
+    """The (column, descending) to stream a prepared query by keyset, or None when it must be
+    run in memory (a filter SQL cannot express, OFFSET, or an ORDER BY other than Id or
+    SystemModstamp[, Id])."""
     order = prepared.query.order
     if prepared.predicate is not None or prepared.query.offset:
         return None
@@ -615,7 +613,7 @@ def start_query(
         total=0,
         batch=batch,
     )
-    streamed = _stream_order(actor, prepared)
+    streamed = stream_order(actor, prepared)
     if streamed is not None and not any(isinstance(s, Child) for s in prepared.select):
         cursor.order_key, cursor.descending = streamed
         cursor.stream = prepared.queryset
@@ -641,7 +639,8 @@ def continue_query(actor: Actor, locator: str) -> dict:
     return next_page(actor, cursor)
 
 
-def _fetch_stream(cursor: Cursor, size: int) -> list[dict]:
+def fetch_stream(cursor: Cursor, size: int) -> list[dict]:
+    """The next ``size`` rows of a keyset-streamed cursor, after its last key."""
     queryset = cursor.stream
     key, desc = cursor.order_key, cursor.descending
     if cursor.last_key is not None:
@@ -665,7 +664,7 @@ def next_page(actor: Actor, cursor: Cursor) -> dict:
     if cursor.rows is not None:
         page = cursor.rows[cursor.position : cursor.position + cursor.batch]
     else:
-        page = _fetch_stream(cursor, min(cursor.batch, cursor.remaining or 0))
+        page = fetch_stream(cursor, min(cursor.batch, cursor.remaining or 0))
         cursor.remaining = (cursor.remaining or 0) - len(page)
     cursor.position += len(page)
     records = render(actor, cursor.obj, cursor.select, page, cursor.version)

@@ -480,7 +480,7 @@ def _stage_create(actor: Actor, obj: ObjectMeta, body: dict, batch: Batch) -> Re
     if is_person:
         _stage_person_contact(actor, merged, None, batch, stamp)
     return _to_record(
-        actor, obj, Record(pk=record_id, org_id=actor.org.pk, sobject=obj.name), merged, stamp
+        obj, Record(pk=record_id, org_id=actor.org.pk, sobject=obj.name), merged, stamp
     )
 
 
@@ -511,7 +511,7 @@ def _stage_update(
     _check_merged(actor, obj, merged, set(changes), creating=False, batch=batch)
     if is_person:
         _stage_person_contact(actor, merged, set(changes), batch, stamp)
-    return _to_record(actor, obj, record, merged, stamp)
+    return _to_record(obj, record, merged, stamp)
 
 
 def _person_contact(contact_id: str, batch: Batch) -> Record | None:
@@ -555,7 +555,7 @@ def _stage_person_contact(
     )
     rules.derive_fields(contact_obj, data)
     _check_unique(actor, contact_obj, data, set(values), batch)
-    batch.companions.append((_to_record(actor, contact_obj, record, data, stamp), touched is None))
+    batch.companions.append((_to_record(contact_obj, record, data, stamp), touched is None))
 
 
 def _changes(actor: Actor, obj: ObjectMeta, body: dict, *, creating: bool) -> dict:
@@ -794,7 +794,7 @@ def _check_unique(
         batch.claimed[key] = merged["Id"]
 
 
-def _to_record(actor: Actor, obj: ObjectMeta, record: Record, merged: dict, stamp) -> Record:
+def _to_record(obj: ObjectMeta, record: Record, merged: dict, stamp) -> Record:
     """Fill the indexed columns from the merged field values."""
     data = {k: v for k, v in merged.items() if v is not None}
     record.data = data
@@ -818,20 +818,3 @@ def refresh_statistics() -> None:
     if connections[DB].vendor == "postgresql":
         with connections[DB].cursor() as cursor:
             cursor.execute("ANALYZE sandbox_record")
-
-
-def store_system_record(org_id: str, obj: ObjectMeta, data: dict, *, owner: str = "") -> Record:
-    """A record built by the org itself (users, queues, demo data) without user rules."""
-    stamp = now()
-    text = format_datetime(stamp)
-    data = {
-        "IsDeleted": False,
-        "CreatedDate": text,
-        "LastModifiedDate": text,
-        "SystemModstamp": text,
-        **data,
-    }
-    if owner and obj.has_owner:
-        data.setdefault("OwnerId", owner)
-    record = Record(pk=data["Id"], org_id=org_id, sobject=obj.name)
-    return _to_record(None, obj, record, data, stamp)  # type: ignore[arg-type]

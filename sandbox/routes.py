@@ -9,9 +9,9 @@ import hmac
 import os
 import re
 
-from sandbox import auth, describe, faults, limits, query, records
-from sandbox.app import Request, Response, error_response
-from sandbox.errors import ApiError, method_not_allowed, not_found
+from sandbox import auth, bulk, composite, control, describe, faults, limits, query, records, soap
+from sandbox.errors import ApiError, not_found
+from sandbox.http import MultipleChoices, Request, Response, error_response, require
 from sandbox.models import Record
 from sandbox.records import DB, Op, Result, write_records
 from sandbox.schema import ObjectMeta
@@ -38,11 +38,6 @@ def versions() -> list[dict]:
     return out
 
 
-def require(request: Request, *methods: str) -> None:
-    if request.method not in methods:
-        raise method_not_allowed(request.method, list(methods))
-
-
 def dispatch(request: Request) -> Response:
     """Route a request (top level or composite subrequest)."""
     segs = request.segments
@@ -64,8 +59,6 @@ def dispatch(request: Request) -> Response:
         return identity(request, segs[1], segs[2])
     if segs[:3] == ["services", "Soap", "u"] and len(segs) >= 4:
         require(request, "POST")
-        from sandbox import soap
-
         status, xml = soap.login(request.body, request.instance_url, segs[3])
         return Response(status, raw=xml, content_type="text/xml;charset=UTF-8")
     if segs == ["_sandbox", "control"]:
@@ -86,8 +79,6 @@ def control_endpoint(request: Request) -> Response:
     if not key or not hmac.compare_digest(request.header("x-sandbox-control-key"), key):
         raise not_found()
     require(request, "POST")
-    from sandbox import control
-
     body = request.json()
     if not isinstance(body, dict):
         raise ApiError("INVALID_INPUT", "Expected a JSON object", 400, None)
@@ -100,7 +91,7 @@ def _authenticate(request: Request) -> None:
     header = request.header("authorization") or (
         f"Bearer {request.header('x-sfdc-session')}" if request.header("x-sfdc-session") else ""
     )
-    request.actor, request.token = auth.authenticate(header)
+    request.actor = auth.authenticate(header)
     faults.before_call(request.actor.org)
     used, maximum = limits.count_call(request.actor.org)
     request.headers["x-limit-info"] = f"api-usage={used}/{maximum}"
@@ -108,14 +99,7 @@ def _authenticate(request: Request) -> None:
 
 def oauth_token(request: Request) -> Response:
     require(request, "POST")
-    from urllib.parse import parse_qs
-
-    form = {
-        k: v[0]
-        for k, v in parse_qs(
-            request.body.decode("utf-8", "replace"), keep_blank_values=True
-        ).items()
-    }
+    form = request.form()
     form.update({k: v for k, v in request.query.items() if k not in form})
     try:
         body = auth.issue_token(
@@ -170,8 +154,6 @@ def _with_limit_header(request: Request, response: Response) -> Response:
 def data_resource(request: Request, rest: list[str]) -> Response:
     try:
         response = _data_resource(request, rest)
-    except _MultipleChoices as choices:
-        response = Response(300, choices.urls)
     except ApiError as error:
         response = error_response(error)
     return _with_limit_header(request, response)
@@ -190,12 +172,8 @@ def _data_resource(request: Request, rest: list[str]) -> Response:
     if head in ("query", "queryAll"):
         return run_query(request, rest[1:], all_rows=head == "queryAll")
     if head == "composite":
-        from sandbox import composite
-
-        return composite.route(request, rest[1:])
+        return composite.route(request, rest[1:], dispatch=data_resource)
     if head == "jobs":
-        from sandbox import bulk
-
         return bulk.route(request, rest[1:])
     raise not_found()
 
@@ -265,25 +243,14 @@ def sobjects(request: Request, rest: list[str]) -> Response:
     raise not_found()
 
 
-def _allow_duplicates(request: Request) -> bool:
-    header = request.header("sforce-duplicate-rule-header").replace(" ", "").lower()
-    return "allowsave=true" in header
-
-
 def _single(request: Request, op: Op) -> Result:
-    result = write_records(request.actor, [op], allow_duplicates=_allow_duplicates(request))[0]
+    result = write_records(request.actor, [op], allow_duplicates=request.allows_duplicates())[0]
     if result.error:
         if result.error.status == 300:
             urls = [records.record_url(request.version, op.obj.name, i) for i in result.matches]
-            raise _MultipleChoices(urls)
+            raise MultipleChoices(urls)
         raise result.error
     return result
-
-
-class _MultipleChoices(ApiError):
-    def __init__(self, urls: list[str]):
-        super().__init__("MULTIPLE_CHOICES", "", 300, None)
-        self.urls = urls
 
 
 def create(request: Request, obj: ObjectMeta) -> Response:

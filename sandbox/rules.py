@@ -9,7 +9,7 @@ writability → type/format → length → picklist → required → integrity �
 
 import re
 
-from sandbox import ids, metadata
+from sandbox import ids, metadata, person
 from sandbox.errors import ApiError
 from sandbox.schema import Actor, FieldMeta, ObjectMeta
 from sandbox.values import EMAIL_RE, BadValue, coerce, display
@@ -332,12 +332,7 @@ def check_trigger_rules(obj: ObjectMeta, merged: dict, *, creating: bool) -> Non
 def derive_fields(obj: ObjectMeta, merged: dict) -> None:
     """Fields Salesforce computes: person Name, opportunity IsClosed/IsWon."""
     if obj.name in ("Lead", "Contact", "User"):
-        parts = [
-            merged.get("Salutation") if obj.name != "User" else None,
-            merged.get("FirstName"),
-            merged.get("LastName"),
-        ]
-        merged["Name"] = " ".join(p for p in parts if p) or None
+        person.derive_name(merged)
     if obj.name == "Opportunity" and merged.get("StageName"):
         merged["IsClosed"] = merged["StageName"].startswith("Closed")
         merged["IsWon"] = merged["StageName"] == "Closed Won"

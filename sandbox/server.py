@@ -1,6 +1,5 @@
 """Serve the sandbox org over HTTPS with cheroot (threaded, production-grade WSGI server)."""
 
-import threading
 from pathlib import Path
 
 from cheroot import wsgi
@@ -25,11 +24,3 @@ def make_server(
     )
     server.ssl_adapter = BuiltinSSLAdapter(str(certs.server_cert), str(certs.server_key))
     return server
-
-
-def start_in_thread(server: wsgi.Server) -> threading.Thread:
-    """Start ``server`` on a daemon thread and wait until it accepts connections."""
-    server.prepare()
-    thread = threading.Thread(target=server.serve, daemon=True, name="sandbox-org")
-    thread.start()
-    return thread

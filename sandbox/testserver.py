@@ -11,6 +11,12 @@ import os
 import sys
 from pathlib import Path
 
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+from sandbox import trivial
+from sandbox.tls import ensure_certificates
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -32,9 +38,9 @@ def main() -> None:
     settings.DEBUG = False  # no query log: the org serves and bulk-loads at full speed
     from django.core.management import call_command
 
+    # Only now: these import models, which need the app registry set up.
     from sandbox.demo import load_demo_org
     from sandbox.server import make_server
-    from sandbox.tls import ensure_certificates
     from sandbox.worker import start_worker_process
 
     call_command("migrate", database="sandbox", verbosity=0, interactive=False)
@@ -43,8 +49,6 @@ def main() -> None:
     certs = ensure_certificates(Path(args.cert_dir))
     server = make_server(args.host, args.port, certs, args.threads)
     server.prepare()
-    import sandbox.routes  # noqa: F401 - import before the first request, not during it
-
     sys.stdout.write(f"READY {server.bind_addr[1]}\n")
     sys.stdout.flush()
     try:
@@ -58,12 +62,6 @@ def main() -> None:
 
 def serve_trivial(args: argparse.Namespace) -> None:
     """The benchmark baseline: same server and TLS, canned answers, no Django."""
-    from cheroot import wsgi
-    from cheroot.ssl.builtin import BuiltinSSLAdapter
-
-    from sandbox import trivial
-    from sandbox.tls import ensure_certificates
-
     certs = ensure_certificates(Path(args.cert_dir))
     server = wsgi.Server((args.host, args.port), trivial.application, numthreads=args.threads)
     server.ssl_adapter = BuiltinSSLAdapter(str(certs.server_cert), str(certs.server_key))

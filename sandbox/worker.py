@@ -1,27 +1,25 @@
 """Background processing of Bulk API 2.0 jobs on RQ.
 
-``enqueue(job_id)`` puts ``sandbox.bulk_jobs.process_job`` on the RQ queue named by
-``SANDBOX_QUEUE`` (default ``sandbox``) in the Redis at ``REDIS_URL``. ``runsandbox`` and the
-test server start ``python -m sandbox.worker`` beside themselves, so bulk jobs run the same under
-``make run`` and in CI. With no Redis reachable the job runs on a background thread instead.
+``enqueue(process_job, job_id)`` puts the job on the RQ queue named by ``SANDBOX_QUEUE``
+(default ``sandbox``) in the Redis at ``REDIS_URL``. ``runsandbox`` and the test server start
+``python -m sandbox.worker`` beside themselves, so bulk jobs run the same under ``make run`` and
+in CI. With no Redis reachable the job runs on a background thread instead.
 """
 
 import ctypes
-import logging
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
 import redis
 from django.conf import settings
-
-log = logging.getLogger("sandbox")
-JOB = "sandbox.bulk_jobs.process_job"
+from rq import Queue, SimpleWorker
 
 
 def queue_name() -> str:
@@ -38,17 +36,13 @@ def connection() -> redis.Redis | None:
     return conn
 
 
-def enqueue(job_id: str) -> None:
-    """Queue a job on RQ (or run it on a thread when there is no Redis)."""
+def enqueue(job: Callable[[str], None], job_id: str) -> None:
+    """Queue ``job(job_id)`` on RQ (or run it on a thread when there is no Redis)."""
     conn = connection() if os.environ.get("SANDBOX_BULK_INLINE") != "1" else None
     if conn is None:
-        from sandbox.bulk_jobs import process_job
-
-        threading.Thread(target=process_job, args=(job_id,), daemon=True).start()
+        threading.Thread(target=job, args=(job_id,), daemon=True).start()
         return
-    from rq import Queue
-
-    Queue(queue_name(), connection=conn).enqueue(JOB, job_id, job_timeout=3600, result_ttl=0)
+    Queue(queue_name(), connection=conn).enqueue(job, job_id, job_timeout=3600, result_ttl=0)
 
 
 def _die_with_parent() -> None:
@@ -69,31 +63,14 @@ def start_worker_process(root: Path) -> subprocess.Popen | None:
     )  # noqa: PLW1509
 
 
-def fail_interrupted_jobs() -> int:
-    """Jobs left InProgress by a killed worker end Failed, so their state stays consistent."""
-    from sandbox.models import BulkJob, JobState
-    from sandbox.values import now
-
-    return (
-        BulkJob.objects.using("sandbox")
-        .filter(state=JobState.IN_PROGRESS)
-        .update(
-            state=JobState.FAILED,
-            system_modstamp=now(),
-            error_message="InternalServerError : processing was interrupted; resubmit the job",
-        )
-    )
-
-
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
 
     django.setup()
-    from django.conf import settings
-
     settings.DEBUG = False  # no query log: the org serves and bulk-loads at full speed
-    from rq import Queue, SimpleWorker
+    # Only now: the job modules import models, which need the app registry set up.
+    from sandbox.bulk_jobs import fail_interrupted_jobs
 
     conn = connection()
     if conn is None:

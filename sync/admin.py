@@ -21,8 +21,10 @@ from sync.models import (
 @admin.register(Connector)
 class ConnectorAdmin(ReadOnlyAdmin):
     list_display = ("name", "login_url", "state", "verified_at", "last_push_at", "last_pull_at")
-    # Secrets are write-only: never shown back, not even to admins.
+    # Secrets are write-only: never shown back, not even to admins. Where they are sent is changed
+    # on the connector page only, which asks for them again (sync/forms.py).
     exclude = ("client_secret", "password")
+    readonly_fields = ("login_url", "grant_type", "client_id", "instance_url")
 
 
 @admin.register(FieldRule)

@@ -8,6 +8,7 @@ across HTTP.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -55,11 +56,6 @@ RULE_FIELDS = [
 
 class SettingsLocked(Exception):
     """Raised when a change needs the connector paused (Marketing Data Sharing)."""
-
-
-def get_connector() -> Connector | None:
-    """The portal's connector (one per business unit; the portal uses the first)."""
-    return Connector.objects.first()
 
 
 def _stored(instance: Any) -> Any:
@@ -212,39 +208,32 @@ def soql_literal(value: str) -> str:
 def count_shared_records(
     *, connector: Connector, sobject: str, field: str, value: str, client: Client | None = None
 ) -> tuple[int, int]:
-    """(records the rule lets through, all records) for a data sharing rule; SalesforceError
-    when the object or field is unknown to the connector user.
+    """(records whose ``field`` equals ``value``, all records) of ``sobject``, for the data
+    sharing page's live count; SalesforceError when the object or field is unknown to the
+    connector user.
 
-    SOQL's ``=`` ignores case but sharing rules do not: narrow with SOQL, then count the exact
-    matches among the (few) candidates.
+    Two SOQL ``COUNT()`` queries: no record is fetched, whatever the org's size. SOQL compares
+    strings regardless of case while sharing rules do not, so the first number also counts
+    values that differ only in case (the page says so).
     """
-    if not field.replace("_", "").isalnum() or not sobject.replace("_", "").isalnum():
+    if not (API_NAME.match(sobject) and API_NAME.match(field)):
         raise SalesforceError("INVALID_FIELD", "Object and field must be API names.")
     client = client or Client.for_connector(connector)
-    where = f"FROM {sobject} WHERE {field} = {soql_literal(value)}"
-    candidates = client.query_count(f"SELECT COUNT() {where}")
-    if candidates > EXACT_COUNT_LIMIT:
-        shared = candidates  # too many to fetch: the case-insensitive count is the estimate
-    else:
-        rows = client.query_all(f"SELECT {field} {where}") if candidates else []
-        shared = sum(1 for row in rows if _field_value(row, field) == value)
-    total = client.query_count(f"SELECT COUNT() FROM {sobject}")
-    return shared, total
+    shared = client.query_count(
+        f"SELECT COUNT() FROM {sobject} WHERE {field} = {soql_literal(value)}"
+    )
+    return shared, client.query_count(f"SELECT COUNT() FROM {sobject}")
 
 
-EXACT_COUNT_LIMIT = 20_000
+API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def _field_value(row: dict, field: str):
-    lowered = field.lower()
-    return next((v for k, v in row.items() if k.lower() == lowered), None)
-
-
-def save_behaviours(*, connector: Connector, behaviours: dict[int, str], user: Any) -> int:
-    """Save the wizard's behaviour choices (editable rules with a target only); returns changes."""
+def save_behaviours(*, connector: Connector, behaviours: dict[str, str], user: Any) -> int:
+    """Save the wizard's behaviour choices, by prospect field (editable rules with a target
+    only); returns changes."""
     changed = 0
-    for rule in connector.field_rules.filter(pk__in=behaviours, fixed=False):
-        wanted = behaviours[rule.pk]
+    for rule in connector.field_rules.filter(prospect_field__in=behaviours, fixed=False):
+        wanted = behaviours[rule.prospect_field]
         has_target = rule.lead_field or rule.contact_field or rule.person_account_field
         if wanted == rule.behaviour or (wanted != FieldRule.Behaviour.DONT_SYNC and not has_target):
             continue

@@ -8,12 +8,32 @@ from django import forms
 
 from prospects.models import CustomField
 from sync import describe as describes
+from sync import login_hosts
 from sync.connectors import SETTINGS_FIELDS
 from sync.mapping import CUSTOM_PREFIX, FIXED_FIELDS, validate_rule
 from sync.models import Connector, DataSharingRule, FieldRule
 
 API_VERSION = re.compile(r"^\d{2,3}\.0$")
-KEEP = "Leave blank to keep the current value."
+KEEP = (
+    "Leave blank to keep the current value. Changing the login host, grant or client id "
+    "needs it again."
+)
+LOGIN_URL_HELP = (
+    "https://login.salesforce.com, https://test.salesforce.com (sandboxes) or your org's "
+    "My Domain login URL (https://…my.salesforce.com)."
+)
+# Secrets are sent to a login host, with a grant, for a client id: change one and the stored
+# secrets must be entered again.
+SECRET_USE = ("login_url", "grant_type", "client_id")
+SECRETS = {
+    "client_secret": "The connected app's consumer secret.",
+    "password": "The connector user's password (plus security token, if any).",
+}
+SECRET_NAMES = {"client_secret": "client secret", "password": "password"}
+REQUIRED = {
+    "client_secret": "The connected app's secret is required.",
+    "password": "The password grant needs the user's password.",
+}
 
 
 class BootstrapMixin:
@@ -80,23 +100,21 @@ class ConnectionForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["login_url"].assume_scheme = "https"
-        has_secret = bool(self.instance.pk and self.instance.client_secret)
-        has_password = bool(self.instance.pk and self.instance.password)
-        self.fields["client_secret"].help_text = (
-            KEEP if has_secret else "The connected app's consumer secret."
-        )
-        self.fields["password"].help_text = (
-            KEEP if has_password else "The connector user's password (plus security token, if any)."
-        )
-        self._stored_secrets = {
-            "client_secret": self.instance.client_secret if self.instance.pk else "",
-            "password": self.instance.password if self.instance.pk else "",
+        self.fields["login_url"].help_text = LOGIN_URL_HELP
+        # What the secrets were entered for, before the form changes the instance.
+        self._stored = {
+            name: getattr(self.instance, name) if self.instance.pk else ""
+            for name in (*SECRET_USE, *SECRETS)
         }
+        for name, purpose in SECRETS.items():
+            self.fields[name].help_text = KEEP if self._stored[name] else purpose
 
     def clean_login_url(self) -> str:
         url = self.cleaned_data["login_url"].rstrip("/")
         if not url.startswith("https://"):
             raise forms.ValidationError("Salesforce login URLs use https://.")
+        if not login_hosts.is_allowed_login_url(url):
+            raise forms.ValidationError(login_hosts.refusal(url))
         return url
 
     def clean_api_version(self) -> str:
@@ -104,12 +122,6 @@ class ConnectionForm(BootstrapMixin, forms.ModelForm):
         if not API_VERSION.match(version):
             raise forms.ValidationError("Use a version like 62.0.")
         return version
-
-    def clean_client_secret(self) -> str:
-        return self.cleaned_data["client_secret"] or self._stored_secrets["client_secret"]
-
-    def clean_password(self) -> str:
-        return self.cleaned_data["password"] or self._stored_secrets["password"]
 
     def clean_ca_bundle(self) -> str:
         pem = self.cleaned_data["ca_bundle"].strip()
@@ -119,14 +131,38 @@ class ConnectionForm(BootstrapMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if not data.get("client_secret"):
-            self.add_error("client_secret", "The connected app's secret is required.")
+        changed = self._secret_use_changed(data)
+        needed = ["client_secret"]
         if data.get("grant_type") == Connector.Grant.PASSWORD:
+            needed.append("password")
             if not data.get("username"):
                 self.add_error("username", "The password grant needs the connector user.")
-            if not data.get("password"):
-                self.add_error("password", "The password grant needs the user's password.")
+        for name in SECRETS:
+            if not data.get(name) and not changed:
+                data[name] = self._stored[name]  # left blank: keep the stored one
+        for name in needed:
+            if data.get(name):
+                continue
+            if changed and self._stored[name]:
+                self.add_error(
+                    name, f"The {changed} changed: enter the {SECRET_NAMES[name]} again."
+                )
+            else:
+                self.add_error(name, REQUIRED[name])
         return data
+
+    def _secret_use_changed(self, data: dict) -> str:
+        """What changed of where and for whom the stored secrets were entered ("" if nothing):
+        a stored secret is only ever sent to the login host, grant and client id it came with."""
+        if "login_url" in data and login_hosts.login_host(data["login_url"]) != (
+            login_hosts.login_host(self._stored["login_url"])
+        ):
+            return "login host"
+        if data.get("grant_type") != self._stored["grant_type"]:
+            return "grant"
+        if data.get("client_id") != self._stored["client_id"]:
+            return "client id"
+        return ""
 
 
 class SettingsForm(BootstrapMixin, forms.ModelForm):

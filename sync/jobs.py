@@ -29,12 +29,6 @@ JOB_BATCHES = 5
 BULK_BATCH = 5000  # two batches in flight at most: worker memory stays flat
 
 
-def _active(connector_id: int | None) -> Connector | None:
-    """The connector to sync (``Connector.may_sync``): the given one, or the first."""
-    connectors = [c for c in Connector.syncing() if not connector_id or c.pk == connector_id]
-    return connectors[0] if connectors else None
-
-
 def push_pending(connector_id: int | None = None, *, max_batches: int | None = None) -> PushReport:
     """Push every claimable pending prospect, a batch at a time, until none are left.
 
@@ -43,7 +37,7 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
     changed while in flight stay. The report keeps counts only, so memory stays flat.
     """
     total = PushReport()
-    connector = _active(connector_id)
+    connector = Connector.objects.syncing(connector_id)
     if connector is None:
         return total
     client = Client.for_connector(connector)
@@ -111,7 +105,7 @@ def push_some(connector_id: int | None = None) -> None:
 
 
 def pull(connector_id: int | None = None) -> None:
-    connector = _active(connector_id)
+    connector = Connector.objects.syncing(connector_id)
     if connector is None:
         return
     client = Client.for_connector(connector)
@@ -129,13 +123,15 @@ def tick() -> None:
     pending rows are in the database and expired claims are taken again.
     """
     now = timezone.now()
-    for connector in Connector.syncing():
-        last = connector.last_pull_at
-        if last and (now - last).total_seconds() < connector.sync_interval - 1:
-            continue
-        Connector.objects.filter(pk=connector.pk).update(last_pull_at=now)
-        try:
-            push_pending(connector.pk)
-            pull(connector.pk)
-        except SalesforceError as exc:
-            log.warning("sync tick for %s failed: %s", connector, exc.code)
+    connector = Connector.objects.syncing()
+    if connector is None:
+        return
+    last = connector.last_pull_at
+    if last and (now - last).total_seconds() < connector.sync_interval - 1:
+        return
+    Connector.objects.filter(pk=connector.pk).update(last_pull_at=now)
+    try:
+        push_pending(connector.pk)
+        pull(connector.pk)
+    except SalesforceError as exc:
+        log.warning("sync tick for %s failed: %s", connector, exc.code)

@@ -211,19 +211,23 @@ def ensure_default_rules(connector: Connector) -> None:
     existing = {rule.prospect_field: rule for rule in connector.field_rules.all()}
     with transaction.atomic():
         for name, lead, contact, person, behaviour in DEFAULT_MAP:
-            values = {
-                "lead_field": lead,
-                "contact_field": contact,
-                "person_account_field": person,
-                "behaviour": behaviour,
-                "fixed": name in FIXED_FIELDS,
-                "fixed_reason": FIXED_FIELDS.get(name, ""),
-            }
+            values = _default_values(name, lead, contact, person, behaviour)
             rule = existing.get(name)
             if rule is None:
                 FieldRule.objects.create(connector=connector, prospect_field=name, **values)
             elif rule.fixed or name in FIXED_FIELDS:
                 FieldRule.objects.filter(pk=rule.pk).update(**values)
+
+
+def _default_values(name: str, lead: str, contact: str, person: str, behaviour: str) -> dict:
+    return {
+        "lead_field": lead,
+        "contact_field": contact,
+        "person_account_field": person,
+        "behaviour": behaviour,
+        "fixed": name in FIXED_FIELDS,
+        "fixed_reason": FIXED_FIELDS.get(name, ""),
+    }
 
 
 ORDER = {name: index for index, (name, *_) in enumerate(DEFAULT_MAP)}
@@ -232,9 +236,12 @@ ORDER = {name: index for index, (name, *_) in enumerate(DEFAULT_MAP)}
 def rules_for(connector: Connector) -> list[FieldRule]:
     """The connector's rules in the order the pages show them: standard fields as in
     ``DEFAULT_MAP`` (identity, company, contact details, marketing, fixed), then custom fields."""
+    return _in_page_order(connector.field_rules.all())
+
+
+def _in_page_order(rules) -> list[FieldRule]:
     return sorted(
-        connector.field_rules.all(),
-        key=lambda rule: (ORDER.get(rule.prospect_field, len(ORDER)), rule.prospect_field),
+        rules, key=lambda rule: (ORDER.get(rule.prospect_field, len(ORDER)), rule.prospect_field)
     )
 
 
@@ -477,14 +484,20 @@ def validate_rule(
     return reasons
 
 
-def check_all(*, connector: Connector, describes: dict[str, dict | None]) -> dict[str, RuleCheck]:
-    """The compatibility check of every rule, keyed by prospect field."""
+def check_all(
+    *,
+    connector: Connector,
+    describes: dict[str, dict | None],
+    rules: list[FieldRule] | None = None,
+) -> dict[str, RuleCheck]:
+    """The compatibility check of every rule (the connector's, or ``rules``), keyed by
+    prospect field."""
     pfields = prospect_fields()
     return {
         rule.prospect_field: check_rule(
             rule=rule, describes=describes, pfield=pfields.get(rule.prospect_field)
         )
-        for rule in rules_for(connector)
+        for rule in (rules_for(connector) if rules is None else rules)
     }
 
 
@@ -506,58 +519,90 @@ def suggest_target(*, pfield: ProspectField, describe: dict | None, taken: set[s
     return ""
 
 
+PREFILLED = (("Lead", "lead_field"), ("Contact", "contact_field"))
+PREFILL_COLUMNS = ("lead_field", "contact_field", "behaviour")
+
+
+def suggest_mapping(*, connector: Connector, describes: dict[str, dict | None]) -> list[FieldRule]:
+    """The wizard's step 3 pre-fill, computed and not saved (a page view changes nothing).
+
+    Every rule of the connector, plus an unsaved one for each default or custom field that has
+    none, in page order, with editable rules pre-filled from describe:
+
+    1. An unmapped custom field is suggested the Lead/Contact field with the same API name (or
+       label) that no other rule maps.
+    2. A target the org does not have (or hides from the connector user) is cleared; a rule left
+       with no target becomes "Don't sync".
+
+    ``apply_describe_defaults`` saves the same suggestions.
+    """
+    rules = {rule.prospect_field: rule for rule in connector.field_rules.all()}
+    for name, *defaults in DEFAULT_MAP:
+        if name not in rules:
+            values = _default_values(name, *defaults)
+            rules[name] = FieldRule(connector=connector, prospect_field=name, **values)
+    for api_name in CustomField.objects.values_list("api_name", flat=True):
+        name = CUSTOM_PREFIX + api_name
+        rules.setdefault(name, FieldRule(connector=connector, prospect_field=name, behaviour=NONE))
+    pfields = prospect_fields()
+    taken = {sobject: mapped_fields(connector, sobject) for sobject, _ in PREFILLED}
+    for rule in rules.values():
+        if not rule.fixed:
+            _prefill(rule, pfields.get(rule.prospect_field), describes, taken)
+    return _in_page_order(rules.values())
+
+
 def apply_describe_defaults(
     *, connector: Connector, describes: dict[str, dict | None], user: Any = None
 ) -> int:
-    """Pre-fill the mapping from describe (the wizard's step 3); returns rules changed.
+    """Save the wizard's pre-fill (``suggest_mapping``) with history; returns rules changed.
 
-    1. Every custom field gets a rule; an unmapped one is suggested the Lead/Contact field with
-       the same API name (or label).
-    2. A default target the org does not have (or hides from the connector user) is cleared;
-       a rule left with no target becomes "Don't sync".
+    The wizard calls this when the admin saves step 3, never when the page is opened.
     """
     ensure_default_rules(connector)
-    for custom in CustomField.objects.all():
-        FieldRule.objects.get_or_create(
-            connector=connector,
-            prospect_field=CUSTOM_PREFIX + custom.api_name,
-            defaults={"behaviour": NONE},
-        )
-    pfields = prospect_fields()
-    columns = ("lead_field", "contact_field", "behaviour")
+    stored = {
+        rule.prospect_field: settings_history.snapshot(rule, PREFILL_COLUMNS)
+        for rule in connector.field_rules.all()
+    }
+    created = settings_history.snapshot(FieldRule(behaviour=NONE), PREFILL_COLUMNS)
     changed = 0
-    for rule in connector.field_rules.filter(fixed=False):
-        before = settings_history.snapshot(rule, columns)
-        _prefill(rule, pfields.get(rule.prospect_field), describes, connector)
-        after = settings_history.snapshot(rule, columns)
-        if after != before:
+    with transaction.atomic():
+        for rule in suggest_mapping(connector=connector, describes=describes):
+            before = stored.get(rule.prospect_field, created)
+            after = settings_history.snapshot(rule, PREFILL_COLUMNS)
+            if rule.pk and after == before:
+                continue
             rule.save()
-            settings_history.record_changes(
-                connector=connector,
-                user=user,
-                subject=rule.prospect_field,
-                before=before,
-                after=after,
-            )
-            changed += 1
+            if after != before:
+                settings_history.record_changes(
+                    connector=connector,
+                    user=user,
+                    subject=rule.prospect_field,
+                    before=before,
+                    after=after,
+                )
+                changed += 1
     return changed
 
 
-def _prefill(rule: FieldRule, pfield: ProspectField | None, describes: dict, connector) -> None:
+def _prefill(
+    rule: FieldRule, pfield: ProspectField | None, describes: dict, taken: dict[str, set[str]]
+) -> None:
+    """Pre-fill one rule in place; a suggested target joins ``taken`` (lower-cased names)."""
     if pfield is None:
         return
-    for sobject, column in (("Lead", "lead_field"), ("Contact", "contact_field")):
-        describe = describes.get(sobject)
+    for sobject, column in PREFILLED:
         if sobject not in describes:
             continue
+        describe = describes.get(sobject)
         target = getattr(rule, column)
         if target and target.lower() not in _fields_by_lower_name(describe):
             setattr(rule, column, "")
         if not target and rule.prospect_field.startswith(CUSTOM_PREFIX):
-            taken = mapped_fields(connector, sobject)
-            suggestion = suggest_target(pfield=pfield, describe=describe, taken=taken)
+            suggestion = suggest_target(pfield=pfield, describe=describe, taken=taken[sobject])
             if suggestion:
                 setattr(rule, column, suggestion)
+                taken[sobject].add(suggestion.lower())
                 if rule.behaviour == NONE:
                     rule.behaviour = LB
     if not (rule.lead_field or rule.contact_field or rule.person_account_field):

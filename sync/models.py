@@ -13,6 +13,24 @@ from django.db.models import Q
 from sync.crypto import EncryptedTextField
 
 
+class ConnectorManager(models.Manager):
+    """The one answer to "which connector?": the portal uses its first connector."""
+
+    def current(self) -> "Connector | None":
+        """The configured connector, whatever its state: what the settings pages show and edit."""
+        return self.order_by("pk").first()
+
+    def syncing(self, pk: int | None = None) -> "Connector | None":
+        """The connector that syncs now: the current one when it ``may_sync``, else None.
+
+        ``pk`` names the connector a job was queued for: a job for any other answers None.
+        """
+        connector = self.current()
+        if connector is None or not connector.may_sync or pk not in (None, connector.pk):
+            return None
+        return connector
+
+
 class Connector(models.Model):
     """One Salesforce org connection (one per business unit; the portal uses the first)."""
 
@@ -127,6 +145,8 @@ class Connector(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ConnectorManager()
+
     class Meta:
         ordering = ["pk"]
         constraints = [
@@ -145,10 +165,6 @@ class Connector(models.Model):
         return f"<Connector {self.pk} {self.name} {self.state}>"
 
     @property
-    def is_active(self) -> bool:
-        return self.state == self.State.ACTIVE
-
-    @property
     def may_sync(self) -> bool:
         """Active, or needing attention for something other than its login: a lost field or
         object flags the connector but the rest keeps syncing (the lost part's refusals become
@@ -158,10 +174,6 @@ class Connector(models.Model):
         return self.state == self.State.NEEDS_ATTENTION and not any(
             problem.get("kind") == "auth" for problem in self.problems or []
         )
-
-    @classmethod
-    def syncing(cls) -> list["Connector"]:
-        return [c for c in cls.objects.exclude(state=cls.State.PAUSED) if c.may_sync]
 
 
 class FieldRule(models.Model):

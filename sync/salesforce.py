@@ -21,12 +21,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 import simple_salesforce
 from django.conf import settings
 from simple_salesforce import exceptions as sf_exceptions
+
+from sync import login_hosts
 
 log = logging.getLogger(__name__)
 
@@ -180,16 +182,35 @@ def _transport_error(exc: requests.RequestException) -> SalesforceError:
 
 
 def obtain_token(credentials: Credentials, session: requests.Session) -> Token:
-    """POST the OAuth grant to ``{login_url}/services/oauth2/token``."""
+    """POST the OAuth grant to ``{login_url}/services/oauth2/token``.
+
+    The secrets go to an allowed login host only (``sync.login_hosts``), and only there: a
+    redirect is refused, not followed, and a token whose instance URL is not https is not used.
+    """
+    url = credentials.login_url.rstrip("/") + "/services/oauth2/token"
+    if not login_hosts.is_allowed_login_url(url):
+        raise SalesforceError(
+            "LOGIN_HOST_NOT_ALLOWED", login_hosts.refusal(credentials.login_url), transient=False
+        )
     data = {"grant_type": credentials.grant_type, "client_id": credentials.client_id}
     data["client_secret"] = credentials.client_secret
     if credentials.grant_type == "password":
         data.update(username=credentials.username, password=credentials.password)
-    url = credentials.login_url.rstrip("/") + "/services/oauth2/token"
     try:
-        response = session.post(url, data=data, headers={"Accept": "application/json"})
+        response = session.post(
+            url, data=data, headers={"Accept": "application/json"}, allow_redirects=False
+        )
     except requests.RequestException as exc:
         raise _transport_error(exc) from None
+    if 300 <= response.status_code < 400:
+        raise SalesforceError(
+            "LOGIN_REDIRECT",
+            f"the token call answered {response.status_code}, a redirect to "
+            f"{response.headers.get('Location', '?')[:200]}; Leadbridge never sends credentials "
+            "on to another URL. Enter the URL it points to if that is your org's login URL.",
+            status=response.status_code,
+            transient=False,
+        )
     try:
         body = response.json()
     except ValueError:
@@ -204,10 +225,24 @@ def obtain_token(credentials: Credentials, session: requests.Session) -> Token:
         )
     return Token(
         access_token=body["access_token"],
-        instance_url=body["instance_url"],
+        instance_url=_https_instance_url(body.get("instance_url")),
         identity_url=body.get("id", ""),
         issued_at=body.get("issued_at", ""),
     )
+
+
+def _https_instance_url(value: object) -> str:
+    """The token's instance URL, refused unless https: the access token goes there next."""
+    url = value if isinstance(value, str) else ""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise SalesforceError(
+            "INVALID_INSTANCE_URL",
+            f"The token response named the instance URL {url[:200]!r}, which is not https; "
+            "Leadbridge did not use it.",
+            transient=False,
+        )
+    return url
 
 
 def _error_from_library(exc: sf_exceptions.SalesforceError) -> SalesforceError:

@@ -125,7 +125,7 @@ def wake_workers() -> None:
 
     A failure to reach Redis loses nothing: the cron finds the pending rows.
     """
-    connector = next(iter(Connector.syncing()), None)
+    connector = Connector.objects.syncing()
     if connector is None:
         return  # paused: changes queue and go out after resume
     pending = SyncQueueItem.objects.count()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("errors/", errors.error_list, name="errors"),
     path("errors/<int:pk>/", errors.error_detail, name="error_detail"),
     path("errors/<int:pk>/resync/", errors.error_resync, name="error_resync"),
+    path("errors/<int:pk>/status/", errors.error_status, name="error_status"),
     path("errors/resync/", errors.errors_bulk_resync, name="errors_bulk_resync"),
     path("errors/tasks/<int:pk>/", errors.errors_task, name="errors_task"),
     path("errors/export.csv", errors.errors_export, name="errors_export"),

@@ -186,12 +186,15 @@ def verify_connector(*, connector: Connector, client: Client | None = None) -> V
 
 
 def verify_all() -> int:
-    """Verify every connector that is not paused (the scheduled job); returns how many ran."""
-    count = 0
-    for connector in Connector.objects.exclude(state=Connector.State.PAUSED):
-        verify_connector(connector=connector)
-        count += 1
-    return count
+    """Verify the connector unless it is paused (the scheduled job); returns how many ran.
+
+    A connector stopped by a failed login is verified too: that is how it comes back.
+    """
+    connector = Connector.objects.current()
+    if connector is None or connector.state == Connector.State.PAUSED:
+        return 0
+    verify_connector(connector=connector)
+    return 1
 
 
 def problem_messages(connector: Connector) -> list[str]:

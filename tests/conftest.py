@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from core.roles import ROLES
 from prospects.factories import UserFactory
 
-pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.connector"]
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.connector", "tests.fixtures.jobs"]
 
 
 def pytest_configure(config) -> None:

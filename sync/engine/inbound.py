@@ -30,10 +30,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from prospects.models import CrmQueue, Prospect, SyncStatus
+from prospects.validators import web_link
 from sync import bulk_sql
 from sync.engine.batching import chunked, in_transaction, read_ahead, typed_row
 from sync.engine.rules import OWNER_FIELD, Change, reconcile
@@ -59,6 +61,8 @@ IN_LIST = 200  # ids per "WHERE Id IN (...)" lookup (the query travels in a URL)
 OBJECTS = ("Lead", "Contact")
 ID_FIELD = {"Lead": "crm_lead_id", "Contact": "crm_contact_id"}
 USER_PREFIX, QUEUE_PREFIX = "005", "00G"
+# Prospect fields pages show as links (through ``safe_link``): websites.
+LINK_FIELDS = {f.name for f in Prospect._meta.fields if isinstance(f, models.URLField)}
 # Deadlock / serialization failure: another writer held some of the chunk's rows; try again.
 
 
@@ -142,6 +146,23 @@ def jsonable(record: dict) -> dict:
         k: v if v is None or isinstance(v, str | bool | int | float) else str(v)
         for k, v in record.items()
     }
+
+
+def unlinkable_note(changes: Iterable[Change]) -> str:
+    """The history's word on a website from Salesforce that is not an http(s) address.
+
+    Salesforce takes any text in a URL field (``javascript:…``, ``data:…``, "n/a"). Such a
+    value is stored as Salesforce holds it, and never linked: pages link only http(s) addresses
+    (``safe_link``). Refusing it instead would either drop Salesforce's data or send ours over
+    it, and a value the two systems disagree on keeps coming back; stored, it changes nothing
+    until a marketer edits the prospect, where the form asks for a real web address.
+    """
+    return " ".join(
+        f"{c.prospect_field.replace('_', ' ').capitalize()} {c.new!r} is not a web address: "
+        "kept as text, not linked."
+        for c in changes
+        if c.prospect_field in LINK_FIELDS and c.new is not None and web_link(c.new) is None
+    )
 
 
 def column_of(prospect_field: str) -> str:
@@ -324,6 +345,7 @@ class Puller:
                 sobject=sobject,
                 record_id=record["Id"],
                 changes=[c.as_history() for c in changes] + ([owner] if owner else []),
+                message=unlinkable_note(changes),
             )
             writes.counts["updated"] += 1
         # Values Leadbridge must send back (ours win) go out with the next push — unless the
@@ -474,6 +496,7 @@ class Puller:
         ]
         for change in changes:
             write_prospect(prospect, change.prospect_field, change.new)
+        note = unlinkable_note(changes)
         self.apply_owner(prospect, record, None)
         prospect.crm_values = {k: v for k, v in record.items() if not isinstance(v, dict)}
         prospect.crm_modified_at = modified
@@ -488,7 +511,7 @@ class Puller:
             record_id=record["Id"],
             changes=[c.as_history() for c in changes],
             result=SyncHistory.Result.OK,
-            message=f"Created from Salesforce {sobject}",
+            message="; ".join(filter(None, [f"Created from Salesforce {sobject}", note])),
         )
         writes.created.append((prospect, entry))
         writes.history.append(entry)

@@ -246,7 +246,7 @@ class RootCause:
 
 def root_cause(*, error: SyncError) -> RootCause:
     """Explain ``error`` from the cached describe (never calls Salesforce from a page view)."""
-    connector = error.connector or Connector.objects.first()
+    connector = error.connector or Connector.objects.current()
     describe = (
         cached_describe(connector=connector, sobject=error.sobject)
         if connector and error.sobject

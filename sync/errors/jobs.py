@@ -1,18 +1,24 @@
-"""RQ jobs of the Sync Errors page: bulk resync and CSV re-import, with progress on a Task."""
+"""RQ jobs of the Sync Errors page: bulk resync and CSV re-import, each with its Task.
+
+Both run on the ``imports`` queue, whose worker is a process of its own: an import never
+stalls syncing. Neither calls Salesforce — they queue prospects, and the sync workers push them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from django.db.models import F
 from django.http import QueryDict
-from django.utils import timezone
 
 from core.models import Task
 from sync.errors.csv_io import import_file
 from sync.errors.filters import SyncErrorFilter
-from sync.errors.resync import ResyncReport, resync_in_chunks
+from sync.errors.resync import request_resync
 from sync.models import SyncError
+
+QUEUE = "imports"
 
 
 def matching_prospect_ids(querystring: str) -> list[int]:
@@ -23,62 +29,43 @@ def matching_prospect_ids(querystring: str) -> list[int]:
 
 
 def resync_job(task_id: int, prospect_ids: list[int] | None = None, querystring: str = "") -> None:
-    """Resync the given prospects (or those the filter matches), reporting progress per chunk."""
-    task = _start(task_id)
-    ids = prospect_ids if prospect_ids is not None else matching_prospect_ids(querystring)
-    Task.objects.filter(pk=task.pk).update(total=len(ids))
-    queued = _resync(task, ids)
-    _finish(task, message=_summary("Resync finished.", queued))
+    """Queue the sync of the given prospects (or those the filter matches); the page follows
+    them through the queue with the ids kept on the task."""
+    task = Task.objects.get(pk=task_id)
+    if not task.start():
+        return  # another worker took it
+    with _failing(task, "The resync stopped on an unexpected error; try again."):
+        ids = prospect_ids if prospect_ids is not None else matching_prospect_ids(querystring)
+        request = request_resync(prospect_ids=ids)
+        task.set_total(len(request.queued))
+        task.finish(request.notes(), result={"prospect_ids": request.queued})
 
 
 def import_job(task_id: int, path: str) -> None:
-    """Apply an uploaded corrected export, then resync the prospects it touched."""
-    task = _start(task_id)
-    report = import_file(Path(path), progress=lambda done, _: _set(task, done=done))
-    Path(path).unlink(missing_ok=True)
-    Task.objects.filter(pk=task.pk).update(
-        result=report.as_dict(), total=len(report.prospect_ids), done=0
-    )
-    queued = _resync(task, report.prospect_ids)
-    message = report.file_error or _summary("Import finished.", queued)
-    _finish(task, message=message, failed=bool(report.file_error))
+    """Apply an uploaded corrected export (each accepted row queues its prospect's sync), then
+    delete the upload whatever happened."""
+    task = Task.objects.get(pk=task_id)
+    if not task.start():
+        return  # another worker runs it, and deletes the upload
+    failure = "The import stopped on an unexpected error; rows applied before it stay applied."
+    try:
+        with _failing(task, failure):
+            report = import_file(Path(path), progress=task)
+            result = {**report.as_dict(), "prospect_ids": report.prospect_ids}
+            if report.file_error:
+                task.finish(report.file_error, failed=True, result=result)
+            else:
+                task.finish("Import finished.", result=result)
+    finally:
+        Path(path).unlink(missing_ok=True)
 
 
-def _resync(task: Task, ids: list[int]) -> int:
-    """Resync ``ids`` with progress on ``task``; return how many are only queued (connector
-    paused, or a worker holds them) — neither cleared nor failing yet."""
-    queued = 0
-
-    def advance(report: ResyncReport, size: int) -> None:
-        nonlocal queued
-        queued += len(report.queued)
-        Task.objects.filter(pk=task.pk).update(
-            done=F("done") + report.cleared,
-            failed=F("failed") + size - report.cleared - len(report.queued),
-        )
-
-    resync_in_chunks(prospect_ids=ids, on_chunk=advance)
-    return queued
-
-
-def _summary(message: str, queued: int) -> str:
-    if queued:
-        return f"{message} {queued:,} queued: they sync when the connector runs."
-    return message
-
-
-def _start(task_id: int) -> Task:
-    Task.objects.filter(pk=task_id).update(state=Task.State.RUNNING)
-    return Task.objects.get(pk=task_id)
-
-
-def _set(task: Task, *, done: int) -> None:
-    Task.objects.filter(pk=task.pk).update(done=done)
-
-
-def _finish(task: Task, *, message: str, failed: bool = False) -> None:
-    Task.objects.filter(pk=task.pk).update(
-        state=Task.State.FAILED if failed else Task.State.DONE,
-        message=message,
-        finished_at=timezone.now(),
-    )
+@contextmanager
+def _failing(task: Task, message: str) -> Iterator[None]:
+    """A job that raises finishes its task as failed — with ``message``, never the exception's
+    text, which may name internals — and raises on, so RQ keeps the traceback."""
+    try:
+        yield
+    except BaseException:
+        task.finish(message, failed=True)
+        raise

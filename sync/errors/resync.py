@@ -1,198 +1,201 @@
-"""Resync: ask for prospects' sync again, now, and say what became of each.
+"""Resync: ask for prospects' sync again, and say what became of them.
 
-The resync buttons (one row, the selection, everything the filter matches) and the corrected-CSV
-re-import call these functions; they mark the prospects pending and push through the engine.
+Nothing here calls Salesforce. A resync marks the prospects pending (``request_sync_many``),
+which wakes the sync workers once the transaction commits; the worker pushes them through the
+one claim/settle protocol of the engine. The page then reads what became of each prospect from
+the database alone: its queue row while it waits, its status and open errors afterwards.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from prospects.models import Prospect
-from sync.engine import queue
-from sync.engine.outbound import Outcome, PushReport, Result, push_prospects
+from prospects.models import Prospect, SyncStatus
 from sync.models import Connector, SyncError, SyncQueueItem, SyncReason
-from sync.salesforce import COLLECTION_SIZE, SalesforceError
 from sync.triggers import request_sync_many
 
+CHUNK = 1000  # prospects per statement (and per transaction when queueing)
 
-def active_connector() -> Connector | None:
-    return Connector.objects.filter(state=Connector.State.ACTIVE).first()
-
-
-# -- resync -------------------------------------------------------------------------------------
+# -- asking -------------------------------------------------------------------------------------
 
 
 @dataclass
-class ResyncReport:
-    """What a resync did: the engine's outcomes, prospects that no longer exist, queued ones."""
+class ResyncRequest:
+    """What a resync queued, and what it could not: prospects deleted or marked "Do not sync"."""
 
-    push: PushReport = field(default_factory=PushReport)
-    missing: list[int] = field(default_factory=list)
     queued: list[int] = field(default_factory=list)
+    missing: int = 0
+    skipped: int = 0
 
-    @property
-    def cleared(self) -> int:
-        return self.push.synced
-
-    @property
-    def failed(self) -> int:
-        return self.push.failed
-
-    def outcome(self, prospect_id: int) -> Outcome | None:
-        return self.push.by_prospect().get(prospect_id)
+    def notes(self) -> str:
+        """What the progress bar cannot tell: the prospects left out, and why."""
+        parts = []
+        if self.skipped:
+            parts.append(f"{self.skipped:,} marked “Do not sync” left alone.")
+        if self.missing:
+            parts.append(f"{self.missing:,} deleted meanwhile.")
+        return " ".join(parts)
 
 
-def resync_prospects(
-    *, prospect_ids: Sequence[int], connector: Connector | None = None
-) -> ResyncReport:
-    """Request a sync of these prospects and push them now when the connector is active.
+def request_resync(*, prospect_ids: Sequence[int]) -> ResyncRequest:
+    """Mark these prospects pending for a resync; the sync workers are woken after commit.
 
-    1. Prospects that no longer exist are reported, not pushed.
-    2. The rest are marked pending (``request_sync_many``): the database keeps the request even
-       if this push dies, and the worker finishes it.
-    3. With an active connector, the pending rows not claimed by a worker are claimed, pushed
-       through the engine and settled (transient failures go back with backoff).
+    A chunk of ids per transaction, so a resync of everything a filter matches never holds one
+    long transaction, and each chunk's wake-up goes out as soon as it commits.
     """
-    report = ResyncReport()
-    wanted = list(dict.fromkeys(prospect_ids))
-    existing = set(Prospect.objects.filter(pk__in=wanted).values_list("pk", flat=True))
-    report.missing = [pk for pk in wanted if pk not in existing]
-    ids = [pk for pk in wanted if pk in existing]
-    if not ids:
-        return report
-    with transaction.atomic():
-        request_sync_many(ids, SyncReason.ERROR_RESYNC)
-    connector = connector or active_connector()
-    if connector is None or not connector.is_active:
-        report.queued = ids
-        return report
-    claims = _claim(ids)
-    report.queued = sorted(set(ids) - {c.prospect_id for c in claims})
-    if not claims:
-        return report
-    try:
-        report.push = push_prospects(
-            connector=connector, prospect_ids=[c.prospect_id for c in claims]
-        )
-    except SalesforceError as exc:  # e.g. the token endpoint refused: the worker retries
-        queue.release(claims)
-        report.push = PushReport(
-            [Outcome(c.prospect_id, Result.RETRY, message=exc.message) for c in claims]
-        )
-        return report
-    retry = report.push.retry_ids
-    queue.settle_retry([c for c in claims if c.prospect_id in retry])
-    _settle_done([c for c in claims if c.prospect_id not in retry])
-    return report
+    request = ResyncRequest()
+    for chunk in _chunks(list(dict.fromkeys(prospect_ids))):
+        do_not_sync = dict(Prospect.objects.filter(pk__in=chunk).values_list("pk", "do_not_sync"))
+        ids = [pk for pk in chunk if do_not_sync.get(pk) is False]
+        with transaction.atomic():
+            request_sync_many(ids, SyncReason.ERROR_RESYNC)
+        request.queued += ids
+        request.missing += len(chunk) - len(do_not_sync)
+        request.skipped += len(do_not_sync) - len(ids)
+    return request
 
 
-def _settle_done(claims: list[queue.Claim]) -> None:
-    """``queue.settle_done`` in two statements: delete the rows still at the pushed generation,
-    release the rest (a newer request arrived while the push was in flight)."""
-    if not claims:
-        return
-    pushed = Q()
-    for claim in claims:
-        pushed |= Q(pk=claim.item_id, generation=claim.generation)
-    SyncQueueItem.objects.filter(pushed).delete()
-    SyncQueueItem.objects.filter(pk__in=[c.item_id for c in claims]).update(
-        claimed_at=None, claimed_by=""
-    )
+# -- one row ------------------------------------------------------------------------------------
 
-
-def _claim(prospect_ids: list[int]) -> list[queue.Claim]:
-    """Claim these prospects' pending rows (skipping any a worker holds); commit the claim."""
-    token = f"errors-resync:{uuid.uuid4().hex[:12]}"
-    now = timezone.now()
-    queue.claimable(now).filter(prospect_id__in=prospect_ids).update(
-        claimed_at=now, claimed_by=token
-    )
-    rows = SyncQueueItem.objects.filter(claimed_by=token).values(
-        "pk", "prospect_id", "generation", "attempts"
-    )
-    return [queue.Claim(r["pk"], r["prospect_id"], r["generation"], r["attempts"]) for r in rows]
-
-
-# -- one row --------------------------------------------------------------------------------------
+POLLING = frozenset({"queued", "syncing", "retry", "paused"})
 
 
 @dataclass
 class RowResult:
-    """What resyncing one error's prospect did, for the row that replaces it on the page."""
+    """What became of one error's resync, for the row that replaces it on the page."""
 
-    state: str  # cleared, failed, queued, waiting, retry, deleted
+    # queued, syncing, retry, paused (still pending: the row polls) ·
+    # cleared, failed, waiting, deleted, skipped (settled)
+    state: str
     message: str = ""
-    errors: list = field(default_factory=list)  # the prospect's open errors afterwards
+    errors: list = field(default_factory=list)  # the prospect's open errors, to show again
+
+    @property
+    def polling(self) -> bool:
+        return self.state in POLLING
 
 
 def resync_error(*, error: SyncError) -> RowResult:
-    """Resync the prospect behind ``error`` now and say what became of the row.
+    """The row's Resync button: queue the sync of the prospect behind ``error``.
 
     An error whose prospect was deleted cannot be resynced: it is resolved as such.
     """
-    if error.prospect_id is None or not Prospect.objects.filter(pk=error.prospect_id).exists():
+    if not Prospect.objects.filter(pk=error.prospect_id).exists():
         SyncError.objects.filter(pk=error.pk, resolved_at__isnull=True).update(
             resolved_at=timezone.now(), resolution=SyncError.Resolution.PROSPECT_DELETED
         )
-        return RowResult("deleted", "The prospect was deleted; there is nothing to resync.")
-    report = resync_prospects(prospect_ids=[error.prospect_id], connector=None)
-    still_open = list(SyncError.objects.open().filter(prospect_id=error.prospect_id))
-    outcome = report.outcome(error.prospect_id)
-    if outcome is None:
+        return _deleted()
+    request_resync(prospect_ids=[error.prospect_id])
+    return resync_state(error=error)
+
+
+def resync_state(*, error: SyncError) -> RowResult:
+    """What became of the sync of ``error``'s prospect, read from the database (the row polls
+    this every 2 seconds until it settles)."""
+    prospect = Prospect.objects.filter(pk=error.prospect_id).first()
+    if prospect is None:
+        return _deleted()
+    item = SyncQueueItem.objects.filter(prospect=prospect).first()
+    if item is not None:
+        return _pending(item)
+    if prospect.do_not_sync:
+        return RowResult("skipped", "Marked “Do not sync”: it is never sent to Salesforce.")
+    still_open = list(SyncError.objects.open().filter(prospect=prospect).order_by("-last_seen_at"))
+    if prospect.sync_status == SyncStatus.WAITING_ASSIGNMENT:
         return RowResult(
-            "queued", "Queued: the connector is paused or a worker is syncing it.", still_open
+            "waiting",
+            "Not synced: waiting for assignment (assign it to a user or a queue).",
+            still_open,
         )
-    if outcome.result in (Result.SYNCED, Result.NOTHING):
-        where = f" with {outcome.sobject} {outcome.record_id}" if outcome.record_id else ""
-        return RowResult("cleared", f"Cleared: synced{where}.")
-    if outcome.result == Result.ERROR:
-        return RowResult("failed", outcome.message, still_open)
-    if outcome.result == Result.WAITING:
-        return RowResult("waiting", "Not synced: waiting for assignment.", still_open)
-    return RowResult(
-        "retry", f"Salesforce is unavailable ({outcome.message}); retrying.", still_open
-    )
+    if still_open:
+        return RowResult("failed", still_open[0].message, still_open)
+    sobject, record_id = _record(prospect)
+    where = f" with {sobject} {record_id}" if record_id else ""
+    return RowResult("cleared", f"Cleared: synced{where}.")
 
 
-def resync_in_chunks(
-    *,
-    prospect_ids: Sequence[int],
-    on_chunk: Callable[[ResyncReport, int], None],
-    chunk_size: int = COLLECTION_SIZE,
-    workers: int | None = None,
-) -> None:
-    """``resync_prospects`` for many prospects, a Collections call's worth at a time.
+def _pending(item: SyncQueueItem) -> RowResult:
+    now = timezone.now()
+    if Connector.objects.syncing() is None:
+        return RowResult("paused", "Queued: the connector is paused; it syncs once it resumes.")
+    if item.not_before and item.not_before > now:
+        at = timezone.localtime(item.not_before).strftime("%H:%M:%S")
+        return RowResult(
+            "retry",
+            f"Salesforce was unavailable ({item.attempts} attempt{'s'[: item.attempts != 1]}); "
+            f"retrying at {at}.",
+        )
+    if item.claimed_at:  # a worker holds it (or held it and died: the claim expires, retaken)
+        return RowResult("syncing", "Syncing with Salesforce…")
+    return RowResult("queued", "Queued: a sync worker picks it up in a moment.")
 
-    On PostgreSQL several chunks go out at once (``SYNC_ERRORS_RESYNC_WORKERS`` threads, each
-    with its own database connection): most of a chunk's time is spent waiting on Salesforce.
-    SQLite allows one writer, so there the chunks run one after another.
-    """
-    chunks = [
-        list(prospect_ids[i : i + chunk_size]) for i in range(0, len(prospect_ids), chunk_size)
-    ]
-    if workers is None:
-        workers = getattr(settings, "SYNC_ERRORS_RESYNC_WORKERS", 4)
-    if db_connection.vendor != "postgresql" or workers <= 1 or len(chunks) <= 1:
-        for chunk in chunks:
-            on_chunk(resync_prospects(prospect_ids=chunk), len(chunk))
-        return
 
-    def run(chunk: list[int]) -> tuple[ResyncReport, int]:
-        try:
-            return resync_prospects(prospect_ids=chunk), len(chunk)
-        finally:
-            db_connection.close()  # this thread's connection
+def _deleted() -> RowResult:
+    return RowResult("deleted", "The prospect was deleted; there is nothing to resync.")
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for report, size in pool.map(run, chunks):
-            on_chunk(report, size)
+
+def _record(prospect: Prospect) -> tuple[str, str]:
+    if prospect.crm_contact_id:
+        return "Contact", prospect.crm_contact_id
+    if prospect.crm_lead_id:
+        return "Lead", prospect.crm_lead_id
+    return "Account", prospect.crm_account_id
+
+
+# -- many rows ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ResyncProgress:
+    """How far the sync of a resync's prospects got, as the queue drains."""
+
+    total: int
+    pending: int = 0
+    failing: int = 0
+    waiting: int = 0
+
+    @property
+    def synced(self) -> int:
+        """No longer pending: pushed (cleared or refused again), waiting, or deleted."""
+        return self.total - self.pending
+
+    @property
+    def cleared(self) -> int:
+        return self.synced - self.failing - self.waiting
+
+    @property
+    def settled(self) -> bool:
+        return self.pending == 0
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.synced / self.total) if self.total else 100
+
+
+def resync_progress(*, prospect_ids: Sequence[int]) -> ResyncProgress:
+    """Count, among ``prospect_ids``, those still pending and, of the rest, those refused again
+    or waiting for assignment (the others cleared). One query per ``CHUNK`` ids."""
+    progress = ResyncProgress(total=len(prospect_ids))
+    settled = Q(sync_queue_item__isnull=True)
+    waiting = Q(sync_status=SyncStatus.WAITING_ASSIGNMENT)
+    refused = Exists(SyncError.objects.open().filter(prospect=OuterRef("pk")))
+    for chunk in _chunks(list(prospect_ids)):
+        counts = Prospect.objects.filter(pk__in=chunk).aggregate(
+            pending=Count("pk", filter=~settled),
+            waiting=Count("pk", filter=settled & waiting),
+            failing=Count("pk", filter=settled & ~waiting & Q(refused)),
+        )
+        progress.pending += counts["pending"]
+        progress.waiting += counts["waiting"]
+        progress.failing += counts["failing"]
+    return progress
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]

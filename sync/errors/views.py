@@ -7,40 +7,47 @@ or enqueue one job in ``sync.errors.jobs``, render.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from functools import cached_property, partial
+from pathlib import Path
 from urllib.parse import urlencode
 
-import django_rq
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from core.models import Task
-from core.roles import MarketerRequiredMixin, marketer_required
+from core.roles import MarketerRequiredMixin, is_sync_admin, marketer_required
 from sync.errors import jobs as jobs_errors
 from sync.errors.csv_io import export_lines
 from sync.errors.filters import SyncErrorFilter
 from sync.errors.fix import fix_value, root_cause
 from sync.errors.records import open_counts_by_category
-from sync.errors.resync import active_connector, resync_error
+from sync.errors.resync import (
+    ResyncProgress,
+    RowResult,
+    resync_error,
+    resync_progress,
+    resync_state,
+)
 from sync.errors.tables import SyncErrorTable
 from sync.models import Connector, ErrorCategory, FieldRule, SyncError
 
-IMPORTS_QUEUE = "imports"
 UPLOAD_DIR = settings.VAR_DIR / "uploads"
+UPLOAD_KEPT_FOR = dt.timedelta(days=1)  # an upload older than this was orphaned by a dead worker
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_SELECTED = 500
 TASK_SHOWN_FOR = dt.timedelta(minutes=10)
@@ -73,7 +80,9 @@ class ErrorListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
         params.pop("page", None)
         context["counts"] = _category_tabs(params)
         context["querystring"] = params.urlencode()
-        context["task"] = _running_task(self.request)
+        task = _running_task(self.request)
+        if task:
+            context.update(_task_context(task))
         return context
 
 
@@ -137,7 +146,7 @@ def _running_task(request: HttpRequest) -> Task | None:
     if not task_id:
         return None
     recent = Q(finished_at__isnull=True) | Q(finished_at__gte=timezone.now() - TASK_SHOWN_FOR)
-    return Task.objects.filter(recent, pk=task_id).first()
+    return Task.objects.filter(recent, pk=task_id, created_by=request.user).first()
 
 
 class FixForm(forms.Form):
@@ -158,12 +167,7 @@ def error_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("value", exc)
         else:
-            if "resync" in request.POST:
-                result = resync_error(error=error)
-                level = messages.SUCCESS if result.state == "cleared" else messages.WARNING
-                messages.add_message(request, level, result.message or "Resynced.")
-            else:
-                messages.success(request, "Saved; a sync is requested. Resync to see it now.")
+            messages.success(request, "Saved; the prospect is queued for sync.")
             return redirect("sync:error_detail", pk=error.pk)
     context = {
         "error": error,
@@ -175,6 +179,7 @@ def error_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if error.prospect_id
         else [],
         "rule": _rule_for(error),
+        "result": resync_state(error=error),
         "group_query": urlencode({"error_code": error.error_code, "field": error.field}),
     }
     return render(request, "sync/error_detail.html", context)
@@ -190,9 +195,25 @@ def _rule_for(error: SyncError) -> FieldRule | None:
 @require_POST
 @marketer_required
 def error_resync(request: HttpRequest, pk: int) -> HttpResponse:
-    """Resync one row's prospect now; answer with the row(s) that replace it."""
+    """Queue one row's prospect for sync; answer with the "queued" row, which then polls
+    ``error_status`` until the sync workers settle it. No Salesforce call in the request."""
     error = get_object_or_404(SyncError, pk=pk)
-    result = resync_error(error=error)
+    return _row(request, error, resync_error(error=error))
+
+
+@marketer_required
+def error_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """What became of a row's resync (polled every 2 s while pending): the table row(s), or
+    with ``on=detail`` the status box of the detail page."""
+    error = get_object_or_404(SyncError, pk=pk)
+    result = resync_state(error=error)
+    if request.GET.get("on") == "detail":
+        context = {"error": error, "result": result, "settled_shown": True}
+        return render(request, "sync/error_sync_status.html", context)
+    return _row(request, error, result)
+
+
+def _row(request: HttpRequest, error: SyncError, result: RowResult) -> HttpResponse:
     table = SyncErrorTable(result.errors, request=request)
     return render(
         request,
@@ -216,18 +237,32 @@ def errors_bulk_resync(request: HttpRequest) -> HttpResponse:
                 '<div class="alert alert-warning py-2 small">Select the rows to resync first '
                 "(the checkboxes on the left).</div>"
             )
-    task = Task.objects.create(kind="errors_resync", created_by=request.user)
-    _enqueue(jobs_errors.resync_job, task.pk, **kwargs)
+    try:
+        task = Task.enqueue(
+            jobs_errors.resync_job,
+            kind="errors_resync",
+            user=request.user,
+            queue_name=jobs_errors.QUEUE,
+            **kwargs,
+        )
+    except Task.Unavailable as exc:
+        return HttpResponse(format_html('<div class="alert alert-danger py-2 small">{}</div>', exc))
     request.session["errors_task"] = task.pk
-    task.refresh_from_db()  # with no worker configured the job has already run
     return _task_fragment(request, task)
 
 
 @marketer_required
 def errors_task(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress bar (polled every second while the job runs)."""
-    task = get_object_or_404(Task, pk=pk, kind__startswith="errors_")
-    return _task_fragment(request, task)
+    """The progress bar (polled every 2 s until the queue has settled every prospect)."""
+    return _task_fragment(request, _own_task(request, pk, "errors_resync"))
+
+
+def _own_task(request: HttpRequest, pk: int, kind: str) -> Task:
+    """A task of ``kind``, shown to the user who started it and to Sync admins only."""
+    task = get_object_or_404(Task, pk=pk, kind=kind)
+    if task.created_by_id != request.user.pk and not is_sync_admin(request.user):
+        raise PermissionDenied
+    return task
 
 
 def _task_fragment(request: HttpRequest, task: Task) -> HttpResponse:
@@ -238,31 +273,41 @@ def _task_fragment(request: HttpRequest, task: Task) -> HttpResponse:
     )
     cleared = [e for e in touched if e.resolved_at]
     failed_again = SyncErrorTable([e for e in touched if not e.resolved_at], request=request)
-    context = {"task": task, "cleared": cleared, "failed_again": failed_again.rows}
+    context = {**_task_context(task), "cleared": cleared, "failed_again": failed_again.rows}
     return render(request, "sync/errors_task.html", context)
 
 
-def _enqueue(job, *args, **kwargs) -> None:
-    """Enqueue after commit; with no Redis the job runs now (nothing is lost either way)."""
+def _task_context(task: Task) -> dict:
+    """A task's progress and how its page polls: every 2 s, every 10 s while the connector is
+    paused (its prospects wait for the resume), not at all once everything settled."""
+    progress = _progress(task)
+    paused = progress is not None and not progress.settled and Connector.objects.syncing() is None
+    return {
+        "task": task,
+        "progress": progress,
+        "polling": _polling(task, progress),
+        "paused": paused,
+        "poll_every": "10s" if paused else "2s",
+    }
 
-    def send() -> None:
-        if getattr(settings, "SYNC_ERRORS_JOBS_INLINE", False):
-            job(*args, **kwargs)
-            return
-        try:
-            queue = django_rq.get_queue(IMPORTS_QUEUE)
-            queue.enqueue(job, *args, **kwargs, job_timeout=3600)
-        except Exception:  # noqa: BLE001 - Redis down or not configured: run in-process
-            job(*args, **kwargs)
 
-    transaction.on_commit(send)
+def _progress(task: Task) -> ResyncProgress | None:
+    """Once the job has queued its prospects: how far the sync workers got with them."""
+    if task.state != Task.State.DONE:
+        return None
+    return resync_progress(prospect_ids=task.result.get("prospect_ids", []))
+
+
+def _polling(task: Task, progress: ResyncProgress | None) -> bool:
+    """The page polls while the job runs, then while the queue still holds its prospects."""
+    return not task.finished or (progress is not None and not progress.settled)
 
 
 @marketer_required
 def errors_export(request: HttpRequest) -> StreamingHttpResponse:
     """The current filter as CSV, streamed (constant memory whatever the size)."""
     errors = SyncErrorFilter(request.GET, queryset=SyncError.objects.all()).qs
-    connector = active_connector() or Connector.objects.first()
+    connector = Connector.objects.current()
     response = StreamingHttpResponse(
         export_lines(errors=errors, connector=connector), content_type="text/csv; charset=utf-8"
     )
@@ -294,16 +339,31 @@ def errors_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         path = _save_upload(form.cleaned_data["file"])
-        task = Task.objects.create(
-            kind="errors_import", created_by=request.user, message="Reading the file…"
-        )
-        _enqueue(jobs_errors.import_job, task.pk, str(path))
-        return redirect("sync:errors_import_report", pk=task.pk)
+        try:
+            task = Task.enqueue(
+                jobs_errors.import_job,
+                str(path),
+                kind="errors_import",
+                user=request.user,
+                queue_name=jobs_errors.QUEUE,
+                message="Reading the file…",
+            )
+        except Task.Unavailable as exc:
+            path.unlink(missing_ok=True)
+            form.add_error(None, str(exc))
+        else:
+            return redirect("sync:errors_import_report", pk=task.pk)
     return render(request, "sync/errors_import.html", {"form": form})
 
 
-def _save_upload(upload: UploadedFile):
+def _save_upload(upload: UploadedFile) -> Path:
+    """Keep the upload for the imports worker (it deletes it when done); sweep away what a
+    killed worker left behind."""
     UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - UPLOAD_KEPT_FOR.total_seconds()
+    for old in UPLOAD_DIR.glob("errors-*.csv"):
+        if old.stat().st_mtime < stale:
+            old.unlink(missing_ok=True)
     path = UPLOAD_DIR / f"errors-{uuid.uuid4().hex}.csv"
     with open(path, "wb") as out:
         for chunk in upload.chunks():
@@ -313,11 +373,11 @@ def _save_upload(upload: UploadedFile):
 
 @marketer_required
 def errors_import_report(request: HttpRequest, pk: int) -> HttpResponse:
-    """The import's progress, then its report: rows applied, rows refused with line and reason."""
-    task = get_object_or_404(Task, pk=pk, kind="errors_import")
+    """The import's progress, then its report: rows applied, rows refused with line and reason,
+    and how the sync of the prospects it changed is going."""
+    task = _own_task(request, pk, "errors_import")
     template = "sync/errors_import_report.html"
     if request.headers.get("HX-Request"):
         template = "sync/errors_import_status.html"
-    return render(
-        request, template, {"task": task, "report": task.result, "back": reverse("sync:errors")}
-    )
+    context = {**_task_context(task), "report": task.result, "back": reverse("sync:errors")}
+    return render(request, template, context)

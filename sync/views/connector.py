@@ -9,9 +9,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.roles import sync_admin_required
@@ -19,7 +20,7 @@ from sync import connectors, mapping, settings_history, verification
 from sync import describe as describes
 from sync.forms import ConnectionForm, FieldRuleForm, SettingsForm
 from sync.models import Connector, FieldRule
-from sync.salesforce import SalesforceError
+from sync.salesforce import Client, SalesforceError
 
 WIZARD_STEPS = [
     (1, "Connect & package"),
@@ -29,7 +30,7 @@ WIZARD_STEPS = [
 
 
 def _require_connector() -> Connector:
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     if connector is None:
         raise Http404("No connector yet")
     return connector
@@ -45,8 +46,22 @@ def _salesforce_message(exc: SalesforceError) -> str:
         "CONNECTION_ERROR": "The login URL cannot be reached",
         "TIMEOUT": "The login URL did not answer in time",
         "INVALID_URL": "The login URL is not usable",
+        "LOGIN_HOST_NOT_ALLOWED": "The login URL is not allowed",
+        "LOGIN_REDIRECT": "The login URL redirects elsewhere",
+        "INVALID_INSTANCE_URL": "Salesforce answered with an unusable instance URL",
     }.get(exc.code, "Salesforce answered with an error")
     return f"{prefix}: {exc.message} ({exc.code})"
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """Back to the page a button was pressed on (the POSTed ``next``) when it is a page of
+    this portal; anywhere else — another site, a scheme — goes to the connector page."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return redirect("sync:connector")
 
 
 def _context(connector: Connector | None, **extra) -> dict:
@@ -62,7 +77,7 @@ def _context(connector: Connector | None, **extra) -> dict:
 
 @sync_admin_required
 def connector_detail(request: HttpRequest) -> HttpResponse:
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     if connector is None:
         return render(request, "sync/connector_none.html", _context(None))
     return render(
@@ -90,7 +105,7 @@ def _settings_rows(connector: Connector) -> list[tuple[str, str, str]]:
 @sync_admin_required
 def connector_edit(request: HttpRequest) -> HttpResponse:
     """Create or edit the connection; saving tests it first and saves nothing on failure."""
-    connector = connectors.get_connector() or Connector()
+    connector = Connector.objects.current() or Connector()
     form = ConnectionForm(request.POST or None, instance=connector)
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,7 +116,7 @@ def connector_edit(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, f"Connected to {check.instance_url} as {check.username}. Settings saved."
             )
-            return redirect(request.POST.get("next") or "sync:connector")
+            return _back(request)
     return render(
         request, "sync/connector_form.html", _context(connector.pk and connector, form=form)
     )
@@ -130,7 +145,7 @@ def connector_verify(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Verified: the connector user has everything syncing needs.")
     else:
         messages.warning(request, f"Verification found {len(result.problems)} problem(s).")
-    return redirect(request.POST.get("next") or "sync:connector")
+    return _back(request)
 
 
 @require_POST
@@ -151,7 +166,7 @@ def connector_state(request: HttpRequest) -> HttpResponse:
             if state == "active"
             else "Connector paused: nothing syncs until you unpause it.",
         )
-    return redirect(request.POST.get("next") or "sync:connector")
+    return _back(request)
 
 
 # -- wizard -----------------------------------------------------------------------------------
@@ -161,7 +176,7 @@ def connector_state(request: HttpRequest) -> HttpResponse:
 def wizard(request: HttpRequest, step: int = 1) -> HttpResponse:
     if step not in (1, 2, 3):
         raise Http404
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     if step > 1 and connector is None:
         return redirect("sync:wizard", step=1)
     context = _context(connector, steps=WIZARD_STEPS, step=step)
@@ -200,8 +215,12 @@ def _wizard_connect(
 
 
 def _wizard_verify(request: HttpRequest, connector: Connector, context: dict) -> HttpResponse:
-    result = verification.verify_connector(connector=connector)
+    """Step 2: the connector user's checklist, checked live. Opening it saves no outcome (the
+    connector's state and problems change on "Check again" or when step 3 is saved), so the
+    banner of the last saved verification gives way to the live list."""
+    result = verification.run_checks(connector=connector, client=Client.for_connector(connector))
     context.update(
+        attention=[],
         result=result,
         auth_lines=result.section("auth"),
         object_lines=result.section("object"),
@@ -215,51 +234,62 @@ def _wizard_verify(request: HttpRequest, connector: Connector, context: dict) ->
 
 
 class BehaviourForm(forms.Form):
-    """The wizard's mapping step: one behaviour choice per editable rule."""
+    """The wizard's mapping step: one behaviour choice per editable rule, by prospect field
+    (a suggested rule may not be saved yet)."""
 
-    def __init__(self, *args, rules, **kwargs):
+    PREFIX = "behaviour:"
+
+    def __init__(self, *args, rules: list[FieldRule], **kwargs):
         super().__init__(*args, **kwargs)
         for rule in rules:
             if not rule.fixed:
-                self.fields[f"rule_{rule.pk}"] = forms.ChoiceField(
+                self.fields[self.PREFIX + rule.prospect_field] = forms.ChoiceField(
                     choices=FieldRule.Behaviour.choices,
                     initial=rule.behaviour,
                     label=rule.prospect_field,
                 )
 
+    def behaviours(self) -> dict[str, str]:
+        return {name.removeprefix(self.PREFIX): v for name, v in self.cleaned_data.items()}
+
 
 def _wizard_map(request: HttpRequest, connector: Connector, context: dict) -> HttpResponse:
+    """Step 3: the mapping pre-filled from describe. Opening it saves nothing; saving it saves
+    the pre-fill and the behaviours chosen, verifies and unpauses."""
     descs = describes.cached_describes(connector=connector)
-    if request.method == "GET":
-        mapping.apply_describe_defaults(connector=connector, describes=descs, user=request.user)
-    rules = list(mapping.rules_for(connector))
+    rules = mapping.suggest_mapping(connector=connector, describes=descs)
     form = BehaviourForm(request.POST or None, rules=rules)
     if request.method == "POST" and form.is_valid():
-        changed = connectors.save_behaviours(
-            connector=connector,
-            behaviours={int(k.removeprefix("rule_")): v for k, v in form.cleaned_data.items()},
-            user=request.user,
-        )
-        result = verification.verify_connector(connector=connector)
-        if not result.ok:
-            messages.error(request, "Verification found problems; fix them before unpausing.")
-            return redirect("sync:wizard", step=2)
-        connectors.set_state(connector=connector, state=Connector.State.ACTIVE, user=request.user)
-        messages.success(request, f"Mapping saved ({changed} change(s)). The connector is active.")
-        return redirect("sync:connector")
-    checks = mapping.check_all(connector=connector, describes=descs)
+        return _save_mapping(request, connector, descs, form.behaviours())
+    checks = mapping.check_all(connector=connector, describes=descs, rules=rules)
     labels = _labels()
     rows = [
         (
             rule,
             labels.get(rule.prospect_field, rule.prospect_field),
-            None if rule.fixed else form[f"rule_{rule.pk}"],
+            None if rule.fixed else form[BehaviourForm.PREFIX + rule.prospect_field],
             checks.get(rule.prospect_field),
         )
         for rule in rules
     ]
     context.update(form=form, rows=rows)
     return render(request, "sync/wizard_map.html", context)
+
+
+def _save_mapping(
+    request: HttpRequest, connector: Connector, descs: dict, behaviours: dict[str, str]
+) -> HttpResponse:
+    mapping.apply_describe_defaults(connector=connector, describes=descs, user=request.user)
+    changed = connectors.save_behaviours(
+        connector=connector, behaviours=behaviours, user=request.user
+    )
+    result = verification.verify_connector(connector=connector)
+    if not result.ok:
+        messages.error(request, "Verification found problems; fix them before unpausing.")
+        return redirect("sync:wizard", step=2)
+    connectors.set_state(connector=connector, state=Connector.State.ACTIVE, user=request.user)
+    messages.success(request, f"Mapping saved ({changed} change(s)). The connector is active.")
+    return redirect("sync:connector")
 
 
 def _labels() -> dict[str, str]:
@@ -271,7 +301,7 @@ def _labels() -> dict[str, str]:
 
 @sync_admin_required
 def field_rules(request: HttpRequest) -> HttpResponse:
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     if connector is None:
         return render(request, "sync/connector_none.html", _context(None))
     descs = describes.cached_describes(connector=connector)

@@ -12,12 +12,13 @@ from prospects.models import CustomField
 from sync import connectors, mapping, verification
 from sync import describe as describes
 from sync.forms import CustomFieldForm
+from sync.models import Connector
 from sync.views.connector import _field_options
 
 
 @sync_admin_required
 def custom_field_list(request: HttpRequest) -> HttpResponse:
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     fields = list(CustomField.objects.all())
     rules = {}
     checks = {}
@@ -54,7 +55,7 @@ def custom_field_list(request: HttpRequest) -> HttpResponse:
 
 @sync_admin_required
 def custom_field_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    connector = connectors.get_connector()
+    connector = Connector.objects.current()
     custom = get_object_or_404(CustomField, pk=pk) if pk else CustomField()
     descs = describes.cached_describes(connector=connector) if connector else {}
     rule = None

@@ -126,6 +126,11 @@ def test_bench_initial_push(connector, sandbox_org):
         elapsed, rss = push_all(connector, ids, workers)
         calls = api_used(sandbox_org) - before - 1
         synced = Prospect.objects.filter(pk__in=ids, sync_status=SyncStatus.SYNCED).count()
+        leads = Prospect.objects.filter(pk__in=ids).exclude(crm_lead_id="")
+        distinct = leads.values("crm_lead_id").distinct().count()
+        # A figure is worth printing only if the push did its job: every prospect a Lead of its own.
+        assert synced == n, f"{path} x{workers}: only {synced} of {n} prospects synced"
+        assert distinct == n, f"{path} x{workers}: {n - distinct} prospects share a Lead"
         rows.append((path, n, workers, elapsed, n / elapsed, calls, rss, synced))
     print()
     print(

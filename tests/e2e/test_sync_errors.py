@@ -1,7 +1,8 @@
 """The guide's sync-error example, end to end in a real browser (Playwright + Chromium).
 
 A prospect's 143-character comment fails with Salesforce's "max length=100"; a marketer finds it
-in Sync Errors, reads the root cause, shortens the value, clicks Resync, and the row clears.
+in Sync Errors, reads the root cause, shortens the value, clicks Resync: the row shows "queued",
+a sync worker (run here, in the test) pushes the prospect, and the polling row clears.
 Screenshots go to /tmp/leadbridge-e2e/.
 """
 
@@ -70,7 +71,9 @@ def log_in_as_marketer(page, live_server) -> None:
     page.wait_for_url(f"{live_server.url}/")
 
 
-def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(page, live_server, connector):
+def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(
+    page, live_server, connector, run_jobs
+):
     assert len(COMMENT) > 100
     comment = (COMMENT + " " + COMMENT)[:143]
     prospect = ProspectFactory(
@@ -115,18 +118,21 @@ def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(page, live
     assert "raise its length to at least 143" in page.inner_text("[data-testid=salesforce-fix]")
     page.screenshot(path=SHOTS / "errors-2-root-cause.png", full_page=True)
 
-    # Step 3: resolve it — option 1, shorten the value here.
+    # Step 3: resolve it — option 1, shorten the value here (the prospect is queued for sync).
     page.fill("#id_value", COMMENT[:96])
     page.click("[data-testid=save]")
     page.wait_for_selector(".alert-success")
+    page.wait_for_selector("[data-testid=sync-status][data-state=queued]")
     prospect.refresh_from_db()
     assert prospect.notes == COMMENT[:96]
 
-    # Step 4: trigger a sync from the table; the row clears in place.
+    # Step 4: trigger a sync from the table; the row shows it queued, then clears in place.
     page.click("text=Sync Errors >> nth=0")
     page.fill("input[name=q]", "northwind")
     page.click("button[title='Apply filters']")
     page.locator(f"#error-{error.pk} [data-testid=resync-row]").click()
+    page.locator(f"#error-{error.pk}[data-state=queued]").wait_for()
+    run_jobs("sync")  # the sync worker the resync woke
     cleared = page.locator(f"#error-{error.pk}[data-state=cleared]")
     cleared.wait_for()
     assert "Cleared" in cleared.inner_text()
@@ -137,11 +143,10 @@ def test_the_guides_long_comment_is_found_explained_fixed_and_cleared(page, live
     assert prospect.crm_lead_id and prospect.sync_status == "synced"
 
 
-def test_the_demo_table_and_a_reimport_report(page, live_server, settings, tmp_path):
+def test_the_demo_table_and_a_reimport_report(page, live_server, run_jobs, tmp_path):
     """The demo's errors in all four categories, then a corrected file with bad rows."""
     from tests.fixtures.demo_errors import load_demo_errors
 
-    settings.SYNC_ERRORS_JOBS_INLINE = True  # no RQ worker in this test: run the job in-process
     cache.clear()  # the tab counts are cached a few seconds
     load_demo_errors()
     log_in_as_marketer(page, live_server)
@@ -166,6 +171,8 @@ def test_the_demo_table_and_a_reimport_report(page, live_server, settings, tmp_p
     page.goto(f"{live_server.url}/sync/errors/import/")
     page.set_input_files("input[type=file]", str(upload))
     page.click("main button[type=submit]")
+    page.wait_for_selector("[data-testid=import-status][data-state=queued]")
+    run_jobs("imports")  # the imports worker applies the file
     page.wait_for_selector("[data-testid=refusals]")
     assert page.inner_text("[data-testid=applied]") == "1"
     refusals = page.inner_text("[data-testid=refusals]")
@@ -175,9 +182,8 @@ def test_the_demo_table_and_a_reimport_report(page, live_server, settings, tmp_p
     assert lena.state == "Texas"
 
 
-def test_resync_selected_rows_update_in_place(page, live_server, connector, settings):
+def test_resync_selected_rows_update_in_place(page, live_server, connector, run_jobs):
     """Two rows selected: the fixed one clears, the other is replaced by its new attempt."""
-    settings.SYNC_ERRORS_JOBS_INLINE = True  # no RQ worker here: the job runs on commit
     cache.clear()
     fixed = ProspectFactory(assigned_user=UserFactory(), notes="x" * 150)
     kept = ProspectFactory(assigned_user=UserFactory(), notes="y" * 120)
@@ -192,6 +198,10 @@ def test_resync_selected_rows_update_in_place(page, live_server, connector, sett
     page.check(f"#error-{fixed_error.pk} input[name=select]")
     page.check(f"#error-{kept_error.pk} input[name=select]")
     page.click("[data-testid=resync-selected]")
+    page.locator("[data-testid=task]").wait_for()
+    run_jobs("imports")  # the page's job queues both prospects …
+    page.locator("[data-testid=task][data-state=syncing]").wait_for()
+    run_jobs("sync")  # … and the sync worker it woke pushes them
     page.locator(f"#error-{fixed_error.pk}[data-state=cleared]").wait_for()
     page.locator(f"#error-{kept_error.pk}[data-state=failed]").wait_for()
     page.locator("[data-testid=task][data-state=done]").wait_for()

@@ -1,6 +1,7 @@
 """OAuth token endpoint, bearer sessions, identity URL."""
 
 import base64
+from urllib.parse import urlencode
 
 import pytest
 from simple_salesforce import Salesforce
@@ -58,6 +59,46 @@ def test_refresh_token_grant_issues_a_new_access_token(sandbox_org):
     )
     assert response.status_code == 200
     assert response.json()["access_token"] != first["access_token"]
+
+
+@pytest.mark.parametrize("secret", ["wrong", None])
+def test_refresh_token_grant_needs_the_client_secret(sandbox_org, secret):
+    first = sandbox_org.token(scope="api refresh_token")
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": first["refresh_token"],
+        "client_id": sandbox_org.client_id,
+    }
+    if secret is not None:
+        form["client_secret"] = secret
+    response = _post_token(sandbox_org, **form)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "invalid client credentials",
+    }
+
+
+def test_a_chunked_token_request_is_read_like_one_with_a_length(sandbox_org):
+    """Node clients (jsforce) send the form with Transfer-Encoding: chunked, no Content-Length."""
+    form = urlencode(
+        {
+            "grant_type": "password",
+            "client_id": sandbox_org.client_id,
+            "client_secret": sandbox_org.client_secret,
+            "username": sandbox_org.username,
+            "password": sandbox_org.password,
+        }
+    ).encode()
+    response = sandbox_org.session().post(
+        f"{sandbox_org.login_url}/services/oauth2/token",
+        data=iter([form[:25], form[25:]]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    assert "Content-Length" not in response.request.headers
+    assert response.status_code == 200, response.text
+    assert response.json()["access_token"]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import time
 
 import pytest
 from simple_salesforce.exceptions import SalesforceOperationError
@@ -176,23 +177,23 @@ def _ingest_job(sandbox_org, session, **extra):
     return response.json()
 
 
-def _run(sandbox_org, session, job, data: bytes):
+def _run(sandbox_org, session, job, data):
     url = f"{_jobs_url(sandbox_org)}/{job['id']}"
-    assert (
-        session.put(f"{url}/batches", data=data, headers={"Content-Type": "text/csv"}).status_code
-        == 201
-    )
+    upload = session.put(f"{url}/batches", data=data, headers={"Content-Type": "text/csv"})
+    assert upload.status_code == 201, upload.text
     assert session.patch(url, json={"state": "UploadComplete"}).json()["state"] in (
         "UploadComplete",
         "InProgress",
         "JobComplete",
         "Failed",
     )
-    for _ in range(200):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         info = session.get(url).json()
         if info["state"] in ("JobComplete", "Failed", "Aborted"):
             return info
-    raise AssertionError("job did not finish")
+        time.sleep(0.05)
+    raise AssertionError(f"job did not finish: {info}")
 
 
 @pytest.mark.parametrize(
@@ -224,6 +225,16 @@ def test_other_delimiters_and_line_endings(sandbox_org):
     assert (info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (2, 1)
     failed = session.get(f"{_jobs_url(sandbox_org)}/{job['id']}/failedResults/").text
     assert "Row has 1 columns but the header has 2" in failed
+
+
+def test_a_chunked_upload_is_read_whole(sandbox_org):
+    """jsforce streams the CSV: Transfer-Encoding: chunked, no Content-Length."""
+    session = _session(sandbox_org)
+    job = _ingest_job(sandbox_org, session)
+    parts = [b"LastName,Company\n", b"Chunk One,C", b"hunks\nChunk Two,Chunks\n"]
+    info = _run(sandbox_org, session, job, iter(parts))
+    assert info["state"] == "JobComplete"
+    assert (info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (2, 0)
 
 
 def test_state_transitions_salesforce_refuses(sandbox_org):

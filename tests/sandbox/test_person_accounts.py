@@ -69,6 +69,17 @@ def test_creating_with_the_person_record_type_creates_the_person_contact(sf, uni
     assert contact["Name"] == f"Ada Person{unique}"
 
 
+def test_name_is_first_and_last_name_without_the_salutation(sf, unique):
+    made = sf.Account.create({"Salutation": "Ms.", "FirstName": "Ada", "LastName": f"Sal{unique}"})
+    account = _account(sf, made["id"])
+    assert account["Name"] == f"Ada Sal{unique}"
+    assert _contact(sf, account["PersonContactId"])["Name"] == f"Ada Sal{unique}"
+    sf.Account.update(made["id"], {"Salutation": "Dr.", "FirstName": "Bea"})
+    account = _account(sf, made["id"])
+    assert account["Name"] == f"Bea Sal{unique}"
+    assert _contact(sf, account["PersonContactId"])["Name"] == f"Bea Sal{unique}"
+
+
 def test_last_name_without_name_makes_a_person_account(sf, unique):
     made = sf.Account.create({"LastName": f"Solo{unique}"})
     account = _account(sf, made["id"])

@@ -212,6 +212,19 @@ def test_malformed_json_is_json_parser_error(sandbox_org, body):
     assert response.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
 
 
+def test_a_chunked_json_body_is_read_whole(sandbox_org, sf, unique):
+    token = sandbox_org.token()["access_token"]
+    body = f'{{"LastName": "Chunked{unique}", "Company": "Chunks"}}'.encode()
+    response = sandbox_org.session().post(
+        f"{sandbox_org.instance_url}/services/data/v59.0/sobjects/Lead/",
+        data=(body[i : i + 7] for i in range(0, len(body), 7)),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    assert response.status_code == 201, response.text
+    assert sf.Lead.get(response.json()["id"])["LastName"] == f"Chunked{unique}"
+
+
 def test_unknown_object_and_resource_are_not_found(sf):
     with pytest.raises(SalesforceResourceNotFound) as caught:
         sf.Widget__c.create({"Name": "x"})

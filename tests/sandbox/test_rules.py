@@ -39,6 +39,15 @@ def test_standard_field_lengths(sf):
     assert error["message"].endswith("(max length=80)")
 
 
+def test_name_is_first_and_last_name_without_the_salutation(sf, unique):
+    lead = sf.Lead.create(_lead(Salutation="Dr.", FirstName="Ada", LastName=f"Name{unique}"))
+    contact = sf.Contact.create(
+        {"Salutation": "Mr.", "LastName": f"Name{unique}", "Email": f"n{unique}@x.io"}
+    )
+    assert sf.Lead.get(lead["id"])["Name"] == f"Ada Name{unique}"
+    assert sf.Contact.get(contact["id"])["Name"] == f"Name{unique}"
+
+
 def test_text_into_a_number_field_is_a_json_parser_error(sf):
     error = _fails(sf.Lead.create, _lead(Budget__c="lots"))
     assert error["errorCode"] == "JSON_PARSER_ERROR"

@@ -62,10 +62,10 @@ def admin_web(web, sync_admin):
     return web
 
 
-@pytest.fixture
-def jobs_inline(settings):
-    """Run the page's RQ jobs in-process, right after the request's transaction commits."""
-    settings.SYNC_ERRORS_JOBS_INLINE = True
+def api_used(sandbox_org) -> int:
+    """Calls the org has counted today (``/limits``; the read itself counts one)."""
+    limits = sandbox_org.admin().limits()["DailyApiRequests"]
+    return limits["Max"] - limits["Remaining"]
 
 
 @pytest.fixture(autouse=False)

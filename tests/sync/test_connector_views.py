@@ -148,10 +148,15 @@ def test_wrong_credentials_show_salesforces_error_description(admin_client_, san
     )
 
 
-def test_an_unreachable_host_is_reported_in_plain_words(admin_client_, sandbox_org):
+def list_login_host(settings, port: int) -> None:
+    settings.SALESFORCE_LOGIN_HOSTS = [*settings.SALESFORCE_LOGIN_HOSTS, f"127.0.0.1:{port}"]
+
+
+def test_an_unreachable_host_is_reported_in_plain_words(admin_client_, sandbox_org, settings):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    list_login_host(settings, port)
     response = admin_client_.post(
         reverse("sync:connector_edit"),
         form_data(sandbox_org, login_url=f"https://127.0.0.1:{port}"),
@@ -167,11 +172,12 @@ def test_an_untrusted_certificate_is_a_tls_failure(admin_client_, sandbox_org):
     assert_refused(response, "The connection is not trusted")
 
 
-def test_a_silent_server_times_out(admin_client_, sandbox_org, monkeypatch):
+def test_a_silent_server_times_out(admin_client_, sandbox_org, monkeypatch, settings):
     monkeypatch.setattr("sync.salesforce.TIMEOUT", (1, 1))
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
+    list_login_host(settings, server.getsockname()[1])
     accepted = []
     threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
     try:

@@ -12,13 +12,13 @@ from prospects.factories import ProspectFactory, UserFactory
 from sync.engine.outbound import push_prospects
 from sync.models import SyncError
 
-from .factories_errors import jobs_inline, marketer_web, web  # noqa: F401
+from .factories_errors import marketer_web, web  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 def test_export_edit_reimport_resync_clears_fixed_rows_and_keeps_the_rest(
-    connector, marketer_web, jobs_inline, unique_email, django_capture_on_commit_callbacks
+    connector, marketer_web, run_jobs, unique_email, django_capture_on_commit_callbacks
 ):
     prospects = [
         ProspectFactory(assigned_user=UserFactory(), email=unique_email(), notes=c * 143)
@@ -44,13 +44,20 @@ def test_export_edit_reimport_resync_clears_fixed_rows_and_keeps_the_rest(
     upload = io.BytesIO(b"\xef\xbb\xbf" + out.getvalue().encode())
     upload.name = "sync-errors.csv"
 
-    # 3. Re-import: applies the rows, then resyncs those prospects (RQ job, run inline here).
+    # 3. Re-import: the imports worker applies the rows and queues those prospects' sync;
+    #    a sync worker pushes them.
     with django_capture_on_commit_callbacks(execute=True):
-        marketer_web.post(reverse("sync:errors_import"), {"file": upload})
+        response = marketer_web.post(reverse("sync:errors_import"), {"file": upload})
+    run_jobs("imports")
     task = Task.objects.get(kind="errors_import")
     assert task.result["applied"] == 2 and task.result["unchanged"] == 1
     assert task.result["refused_total"] == 0
-    assert (task.state, task.done, task.failed) == ("done", 2, 1)
+    assert task.state == "done"
+    page = marketer_web.get(response.url).content.decode()
+    assert "3 waiting for a sync worker" in page and 'hx-trigger="every 2s"' in page
+    run_jobs("sync")
+    page = marketer_web.get(response.url).content.decode()
+    assert "2 cleared" in page and "1 still failing" in page and "every 2s" not in page
 
     # 4. The fixed rows cleared; the unfixed one is still open, one attempt more.
     still_open = SyncError.objects.open()

@@ -3,6 +3,7 @@
 
 import csv
 import io
+import tracemalloc
 
 import pytest
 from django.urls import reverse
@@ -10,10 +11,16 @@ from django.urls import reverse
 from core.models import Task
 from prospects.factories import ProspectFactory
 from prospects.models import CustomField
-from sync.errors.csv_io import import_file, neutralise, unneutralise
+from sync.errors.csv_io import (
+    MAX_REFUSALS,
+    duplicate_columns,
+    import_file,
+    neutralise,
+    unneutralise,
+)
 from sync.models import SyncQueueItem, SyncReason
 
-from .factories_errors import SyncErrorFactory, jobs_inline, marketer_web, web  # noqa: F401
+from .factories_errors import SyncErrorFactory, marketer_web, web  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +169,7 @@ def test_ten_megabytes_of_text_junk_is_refused_with_a_clear_message(tmp_path):
 
 
 def test_the_upload_page_runs_the_import_and_shows_the_report(
-    marketer_web, jobs_inline, django_capture_on_commit_callbacks
+    marketer_web, run_jobs, django_capture_on_commit_callbacks
 ):
     prospect = ProspectFactory()
     upload = io.BytesIO(f"prospect_id,first_name\r\n{prospect.pk},Fixed\r\nabc,x\r\n".encode())
@@ -171,6 +178,76 @@ def test_the_upload_page_runs_the_import_and_shows_the_report(
         response = marketer_web.post(reverse("sync:errors_import"), {"file": upload})
     task = Task.objects.get(kind="errors_import")
     assert response.url == reverse("sync:errors_import_report", args=[task.pk])
+    assert 'data-state="queued"' in marketer_web.get(response.url).content.decode()
+    run_jobs("imports")
     page = marketer_web.get(response.url).content.decode()
     assert 'data-testid="applied">1<' in page
     assert "is not a number" in page and "<td>3</td>" in page
+    # No connector syncs yet: the report says so, and polls slowly until one does.
+    assert "1 queued: they sync once the connector resumes" in page and "every 10s" in page
+
+
+# -- what a hostile or broken file may cost -----------------------------------------------------
+
+
+def test_a_header_of_forty_thousand_columns_is_refused_whole(tmp_path):
+    header = ",".join(["prospect_id", *(f"column{i}" for i in range(40_000))])
+    report = import_file(_write(tmp_path, header + "\r\n1" + "," * 40_000 + "\r\n"))
+    assert "40,001 columns" in report.file_error
+    assert report.applied == 0
+
+
+class CountedName(str):
+    """A column name that counts how often it is compared for equality."""
+
+    comparisons = 0
+
+    def __eq__(self, other: object) -> bool:
+        CountedName.comparisons += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_duplicate_columns_compare_each_name_a_bounded_number_of_times():
+    names = [CountedName(f"column{i}") for i in range(5_000)] + [CountedName("column7")]
+    CountedName.comparisons = 0
+    assert duplicate_columns(names) == ["column7"]
+    assert CountedName.comparisons <= 2 * len(names)  # linear: not one scan per name
+
+
+def test_a_megabyte_of_refused_rows_keeps_memory_flat(tmp_path):
+    rows = 150_000  # "abc,x": about 1 MB, every row refused (the id is not a number)
+    path = _write(tmp_path, "prospect_id,first_name\r\n" + "abc,x\r\n" * rows)
+    tracemalloc.start()
+    try:
+        report = import_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, f"peak {peak / 2**20:.0f} MB"
+    assert report.refused_total == rows
+    assert len(report.refused) == MAX_REFUSALS
+    assert report.refused[0].line == 2 and "not a number" in report.refused[0].reason
+    assert report.as_dict()["refused_total"] == rows
+
+
+def test_a_row_of_millions_of_empty_cells_is_refused_before_it_is_built(tmp_path):
+    path = _write(tmp_path, "prospect_id,first_name\r\n" + "," * 10_000_000 + "\r\n")
+    tracemalloc.start()
+    try:
+        report = import_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "A row is longer than 4 MB (it starts after line 1)" in report.file_error
+    assert peak < 32 * 2**20, f"peak {peak / 2**20:.0f} MB"  # not ten million cells
+
+
+@pytest.mark.parametrize("raw_id", ["²", "٣", "9" * 30, "1" * 5000])
+def test_an_id_that_only_looks_like_a_number_refuses_its_row_not_the_file(tmp_path, raw_id):
+    prospect = ProspectFactory()
+    path = _write(tmp_path, f"prospect_id,first_name\r\n{raw_id},x\r\n{prospect.pk},Fixed\r\n")
+    report = import_file(path)
+    assert report.applied == 1 and report.refused_total == 1
+    assert "is not a number" in report.refused[0].reason

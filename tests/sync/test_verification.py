@@ -164,4 +164,4 @@ def test_a_failed_login_stops_syncing_until_verification_passes(connector):
         problems=[{"kind": "auth", "label": "Connection", "detail": "invalid_grant"}],
     )
     connector.refresh_from_db()
-    assert not connector.may_sync and Connector.syncing() == []
+    assert not connector.may_sync and Connector.objects.syncing() is None
