@@ -106,10 +106,8 @@ ADMIN_ROUTES = [route for route in ROUTES if route.in_admin]
 # fix is merged. GETs that write, by URL:
 KNOWN_WRITING_GETS = {
     "/sync/connector/setup/2/": "issue 11 item 7: wizard step 2 GET runs the verification, "
-    "which stamps the connector and mirrors the lead queues (connector helper: "
+    "which mirrors the org's lead queues into CrmQueue (connector helper: "
     "sync/views/connector.py)",
-    "/sync/connector/setup/3/": "issue 11 item 7: wizard step 3 GET rewrites the field rules "
-    "(connector helper: sync/views/connector.py)",
 }
 # POST-only views whose @require_POST runs before the role check: a GET without the role
 # answers 405 instead of the login redirect or 403. By route name, with the file to fix:
