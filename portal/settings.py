@@ -189,6 +189,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.idle_timeout.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the login page's message
@@ -267,9 +268,9 @@ AXES_CLIENT_IP_CALLABLE = "portal.lockouts.client_ip"
 # X-Forwarded-For; 0 trusts no header and uses the connection's address.
 TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", default=0)
 
-# Idle timeout: the session cookie's lifetime restarts with every request.
+# Idle timeout: a signed-in session ends this long after its last use (portal/idle_timeout.py
+# renews it as it is used, at most once a minute).
 SESSION_COOKIE_AGE = _int("SESSION_IDLE_MINUTES", default=60) * 60
-SESSION_SAVE_EVERY_REQUEST = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = _time_zone("TIME_ZONE")

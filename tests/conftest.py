@@ -47,6 +47,13 @@ def sync_admin(db):
 
 
 @pytest.fixture
+def admin_user(db):
+    """pytest-django's ``admin_user`` (and so ``admin_client``), with the Sync admin role: a
+    superuser without a role gets 403 like anyone else (core/roles.py)."""
+    return user_with_role("admin", "Sync admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
 def marketer_client(client, marketer):
     client.force_login(marketer)
     return client

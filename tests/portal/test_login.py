@@ -1,10 +1,16 @@
 """Login throttling: a user and IP pair is locked out after repeated failures (issue 11, item 9)."""
 
+import time
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from portal.idle_timeout import RENEW_EVERY, RENEWED_AT
 from tests.conftest import user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +118,29 @@ def test_behind_trusted_proxies_the_forwarded_address_counts(dana, settings):
     assert _login("dana", PASSWORD, client=attacker).status_code == 429
 
 
-def test_the_idle_timeout_is_renewed_by_every_request(marketer_client):
+def _renewed_a_while_ago(client: Client) -> None:
+    session = client.session
+    session[RENEWED_AT] = time.time() - 2 * RENEW_EVERY
+    session.save()
+
+
+def test_a_session_in_use_is_renewed_for_the_idle_timeout(marketer_client):
+    _renewed_a_while_ago(marketer_client)
     response = marketer_client.get(reverse("portal:dashboard"))
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
-    assert int(cookie["max-age"]) == settings.SESSION_COOKIE_AGE
+    assert int(cookie["max-age"]) == settings.SESSION_COOKIE_AGE == 60 * 60
+    expires = Session.objects.get(pk=cookie.value).expire_date
+    assert expires > timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+
+
+def test_requests_within_the_minute_do_not_write_the_session(marketer_client):
+    marketer_client.get(reverse("portal:dashboard"))  # just logged in: renewed at login
+    response = marketer_client.get(reverse("portal:dashboard"))
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+
+
+def test_an_idle_session_is_sent_to_login(marketer_client):
+    key = marketer_client.session.session_key
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = marketer_client.get(reverse("portal:dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
