@@ -130,8 +130,8 @@ def save_edit(*, form: ProspectForm, actor) -> list[str]:
     return list(values)
 
 
-@require_POST
 @marketer_required
+@require_POST
 def sync_now(request: HttpRequest, pk: int) -> HttpResponse:
     """The "Sync with CRM" button: queue the prospect and answer with the polling status."""
     prospect = get_object_or_404(Prospect, pk=pk)

@@ -102,34 +102,6 @@ ROUTES = _routes(get_resolver())
 APP_ROUTES = [route for route in ROUTES if not route.in_admin]
 ADMIN_ROUTES = [route for route in ROUTES if route.in_admin]
 
-# Known failures, each another helper's item to fix; strict, so the lead flips them once the
-# fix is merged. GETs that write, by URL:
-KNOWN_WRITING_GETS = {
-    "/sync/connector/setup/2/": "issue 11 item 7: wizard step 2 GET runs the verification, "
-    "which mirrors the org's lead queues into CrmQueue (connector helper: "
-    "sync/views/connector.py)",
-}
-# POST-only views whose @require_POST runs before the role check: a GET without the role
-# answers 405 instead of the login redirect or 403. By route name, with the file to fix:
-POST_BEFORE_ROLE = {
-    "prospects:sync": "prospects/views.py",
-    "sync:error_resync": "sync/errors/views.py",
-    "sync:errors_bulk_resync": "sync/errors/views.py",
-    "sync:connector_verify": "sync/views/connector.py",
-    "sync:connector_state": "sync/views/connector.py",
-    "sync:data_sharing_delete": "sync/views/data_sharing.py",
-}
-
-
-def _expect_role_check_first(request, route: "Route") -> None:
-    """Mark the known 405s (each test sends the POST first, so it is checked all the same)."""
-    if route.name in POST_BEFORE_ROLE:
-        reason = (
-            "issue 11 item 8 (role matrix): @require_POST runs before the role check, so a GET "
-            f"without the role answers 405; swap the decorators in {POST_BEFORE_ROLE[route.name]}"
-        )
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
 
 # -- the world the URLs point into ---------------------------------------------------------------
 
@@ -321,7 +293,6 @@ def _is_login_redirect(response) -> bool:
 
 @pytest.mark.parametrize("route", [r for r in APP_ROUTES if r.area != PUBLIC], ids=str)
 def test_anonymous_visitors_are_sent_to_login(route, world, client, request):
-    _expect_role_check_first(request, route)
     before = snapshot()
     for url in urls_for(route, world):
         for method in ("POST", "GET"):
@@ -346,7 +317,6 @@ def test_anonymous_visitors_of_the_admin_and_rq_dashboard_are_sent_to_login(worl
 def test_a_marketer_gets_403_from_sync_admin_pages_and_changes_nothing(
     route, world, clients, request
 ):
-    _expect_role_check_first(request, route)
     before = snapshot()
     for url in urls_for(route, world):
         for method in ("POST", "GET"):
@@ -389,8 +359,6 @@ def _get_problem(client: Client, url: str, before: dict, *, may_refuse: bool = F
 )
 def test_every_get_changes_nothing(route, role, world, clients, request):
     urls = urls_for(route, world)
-    if known := [KNOWN_WRITING_GETS[url] for url in urls if url in KNOWN_WRITING_GETS]:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="; ".join(known)))
     problems = [_get_problem(clients[role], url, snapshot()) for url in urls]
     problems = [problem for problem in problems if problem]
     assert not problems, "\n".join(problems)

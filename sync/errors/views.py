@@ -189,8 +189,8 @@ def _rule_for(error: SyncError) -> FieldRule | None:
     return FieldRule.objects.targeting(error.sobject, error.field).first()
 
 
-@require_POST
 @marketer_required
+@require_POST
 def error_resync(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue one row's prospect for sync; answer with the "queued" row, which then polls
     ``error_status`` until the sync workers settle it. No Salesforce call in the request."""
@@ -225,8 +225,8 @@ def _row(request: HttpRequest, error: SyncError, result: RowResult) -> HttpRespo
     )
 
 
-@require_POST
 @marketer_required
+@require_POST
 def errors_bulk_resync(request: HttpRequest) -> HttpResponse:
     """Resync the selected rows, or everything the filter matches, in an RQ job with progress."""
     if request.POST.get("scope") == "filter":
