@@ -7,11 +7,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-# Local use: DEBUG on (generated secrets under var/). Production sets DEBUG=false and SECRET_KEY.
+# Local use: DEBUG on (generated secrets under var/) and the sandbox org installed. Production
+# sets DEBUG=false and SECRET_KEY; the sandbox app is then off unless SANDBOX_ENABLED=true.
 DEBUG ?= true
+SANDBOX_ENABLED ?= true
 WEB_PORT ?= 8000
 SANDBOX_PORT ?= 8443
-export DEBUG WEB_PORT SANDBOX_PORT
+export DEBUG SANDBOX_ENABLED WEB_PORT SANDBOX_PORT
 
 # Python >= 3.12: pyenv (reads .python-version), else python3.13 / python3.12 / python3 on PATH.
 PYTHON := $(shell for c in python3.13 python3.12 python3 python; do \

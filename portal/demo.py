@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from core.roles import MARKETER, SYNC_ADMIN
+from core.roles import MARKETER, SYNC_ADMIN, create_user
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import CustomField, Prospect
 from sync.mapping import ensure_default_rules
@@ -26,12 +26,14 @@ class DemoLogin:
     username: str
     password: str
     role: str
-    staff: bool
+    # The demo's Sync admin is a superuser too, so the Django admin shows every model (the
+    # sandbox org's included); the flag grants no role (core/roles.py).
+    superuser: bool = False
 
 
 DEMO_LOGINS = [
-    DemoLogin("admin", "leadbridge-admin", SYNC_ADMIN, staff=True),
-    DemoLogin("marketer", "leadbridge-marketer", MARKETER, staff=False),
+    DemoLogin("admin", "leadbridge-admin", SYNC_ADMIN, superuser=True),
+    DemoLogin("marketer", "leadbridge-marketer", MARKETER),
 ]
 DEMO_PROSPECTS = 300
 DEMO_CAMPAIGNS = [
@@ -43,15 +45,19 @@ DEMO_CAMPAIGNS = [
 
 
 def load_demo_users() -> list:
+    """The demo logins with their roles; existing ones keep their password."""
     users = []
     for login in DEMO_LOGINS:
-        user, created = get_user_model().objects.get_or_create(
-            username=login.username,
-            defaults={"email": f"{login.username}@leadbridge.example", "is_staff": login.staff},
-        )
-        if created:
-            user.set_password(login.password)
-            user.save()
+        user = get_user_model().objects.filter(username=login.username).first()
+        if user is None:
+            user = create_user(
+                username=login.username,
+                email=f"{login.username}@leadbridge.example",
+                password=login.password,
+                role=login.role,
+            )
+        user.is_superuser = login.superuser
+        user.save(update_fields=["is_superuser"])
         user.groups.add(Group.objects.get(name=login.role))
         users.append(user)
     return users

@@ -6,12 +6,17 @@ SQLite and an embedded Redis under ``var/`` (the zero-config path of ``make run`
 """
 
 import os
+import re
 import secrets
 import sys
+import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from portal.keyfiles import local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -65,13 +70,65 @@ def _db(variable: str, default: str) -> dict:
     return config
 
 
-def _local_secret(filename: str, make) -> str:
-    """A secret generated once into var/ for local use (never for production)."""
-    path = VAR_DIR / filename
-    if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text().strip()
+def _int(variable: str, default: int) -> int:
+    raw = env.str(variable, default=str(default)).strip()
+    if not raw.isdigit():
+        _fail(variable, f"must be a whole number, not {raw!r}.")
+    return int(raw)
+
+
+def _time_zone(variable: str) -> str:
+    name = env.str(variable, default="UTC")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        _fail(variable, f"must be an IANA time zone such as Europe/Paris, not {name!r}.")
+    return name
+
+
+def _log_level(variable: str) -> str:
+    level = env.str(variable, default="INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        _fail(variable, f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}.")
+    return level
+
+
+def _proxy_header(variable: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` → Django's ``("HTTP_X_FORWARDED_PROTO", "https")``."""
+    name = env.str(variable, default="").strip()
+    if not name:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+        _fail(variable, f"must be a header name such as X-Forwarded-Proto, not {name!r}.")
+    return "HTTP_" + name.upper().replace("-", "_"), "https"
+
+
+def _strong_secret_key(key: str) -> str:
+    """Django's own deploy check, made fatal: a guessable key forges sessions and resets."""
+    if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+        _fail(
+            "SECRET_KEY",
+            "is too weak: use at least 50 characters, at least 5 of them different "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))').",
+        )
+    return key
+
+
+def _fernet_keys(keys: str) -> str:
+    """Every comma-separated key (the first encrypts, all decrypt) must be a Fernet key."""
+    from cryptography.fernet import Fernet
+
+    for key in (part.strip() for part in keys.split(",")):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            _fail(
+                "FIELD_ENCRYPTION_KEY",
+                "is not a list of Fernet keys (each 32 url-safe base64-encoded bytes; "
+                "python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())').",
+            )
+    return keys
 
 
 DEBUG = _bool("DEBUG", default=False)
@@ -80,7 +137,9 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         _fail("SECRET_KEY", "must be set when DEBUG is off (production).")
-    SECRET_KEY = _local_secret("secret_key", lambda: secrets.token_urlsafe(50))
+    SECRET_KEY = local_secret(VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(50))
+elif not DEBUG:
+    _strong_secret_key(SECRET_KEY)
 
 # Key that encrypts connector secrets at rest (Fernet, urlsafe base64 of 32 bytes).
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
@@ -89,9 +148,13 @@ if not FIELD_ENCRYPTION_KEY:
         _fail("FIELD_ENCRYPTION_KEY", "must be set when DEBUG is off (production).")
     from cryptography.fernet import Fernet
 
-    FIELD_ENCRYPTION_KEY = _local_secret(
-        "field_encryption_key", lambda: Fernet.generate_key().decode()
+    FIELD_ENCRYPTION_KEY = local_secret(
+        VAR_DIR / "field_encryption_key", lambda: Fernet.generate_key().decode()
     )
+_fernet_keys(FIELD_ENCRYPTION_KEY)
+
+# The sandbox Salesforce org (demo and tests): off in production unless asked for.
+SANDBOX_ENABLED = _bool("SANDBOX_ENABLED", default=DEBUG)
 
 try:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -100,7 +163,7 @@ except ImproperlyConfigured:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",  # django.contrib.admin behind the Sync admin role
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -111,11 +174,12 @@ INSTALLED_APPS = [
     "django_rq",
     "django_tables2",
     "django_filters",
+    "axes",
     "core",
     "portal",
     "prospects",
     "sync",
-    "sandbox",
+    *(["sandbox"] if SANDBOX_ENABLED else []),
 ]
 
 MIDDLEWARE = [
@@ -125,8 +189,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.idle_timeout.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the login page's message
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -150,10 +216,13 @@ TEMPLATES = [
 
 DATABASES = {
     "default": _db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}"),
-    # The sandbox org is a separate system with its own database (see sandbox/router.py).
-    "sandbox": _db("SANDBOX_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"),
 }
-DATABASE_ROUTERS = ["sandbox.router.SandboxRouter"]
+if SANDBOX_ENABLED:
+    # The sandbox org is a separate system with its own database (see sandbox/router.py).
+    DATABASES["sandbox"] = _db(
+        "SANDBOX_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"
+    )
+    DATABASE_ROUTERS = ["sandbox.router.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries only wake-ups; the database is the source of truth for what must sync.
@@ -167,7 +236,9 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": timeout}
     for name, timeout in (("default", 360), ("sync", 1800), ("imports", 3600))
 }
-RQ_SHOW_ADMIN_LINK = True
+# The dashboard lives at /admin/django-rq/ behind the Sync admin role (portal/urls.py); django-rq's
+# own admin registration would add unguarded JSON endpoints.
+RQ_SHOW_ADMIN_LINK = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -179,8 +250,30 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling (django-axes): a username and IP pair that fails LOGIN_FAILURE_LIMIT times is
+# locked out for LOGIN_LOCKOUT_MINUTES (each further try restarts the wait); Sync admins can lift
+# it on the Lockouts page. Locking the pair, not the user, keeps an attacker from locking
+# colleagues out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=_int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.lockouts.locked_out"
+AXES_CLIENT_IP_CALLABLE = "portal.lockouts.client_ip"
+# Reverse proxies in front of the web process that append the client's address to
+# X-Forwarded-For; 0 trusts no header and uses the connection's address.
+TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", default=0)
+
+# Idle timeout: a signed-in session ends this long after its last use (portal/idle_timeout.py
+# renews it as it is used, at most once a minute).
+SESSION_COOKIE_AGE = _int("SESSION_IDLE_MINUTES", default=60) * 60
+
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+TIME_ZONE = _time_zone("TIME_ZONE")
 USE_I18N = True
 USE_TZ = True
 
@@ -208,22 +301,32 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# HTTPS. Behind a TLS proxy, SECURE_PROXY_SSL_HEADER names the header it sets to "https" (e.g.
+# X-Forwarded-Proto); without it every request looks like plain HTTP and is redirected forever.
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancers probe over plain HTTP
+SECURE_PROXY_SSL_HEADER = _proxy_header("SECURE_PROXY_SSL_HEADER")
+SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": _log_level("LOG_LEVEL")},
+    # django-axes: failures and lockouts are warnings; its INFO lines repeat on every start.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # A worker's claim on pending prospects expires this many seconds after its last renewal (a
 # live push renews before every Salesforce call; a killed worker's batch is taken again).
-SYNC_CLAIM_TIMEOUT = env.int("SYNC_CLAIM_TIMEOUT", default=300)
+SYNC_CLAIM_TIMEOUT = _int("SYNC_CLAIM_TIMEOUT", default=300)
 # A Bulk API job still unfinished this many seconds after it started is aborted and its rows
 # retried later with backoff (upserts: no duplicates).
-SYNC_BULK_DEADLINE = env.int("SYNC_BULK_DEADLINE", default=900)
-SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=10)
+SYNC_BULK_DEADLINE = _int("SYNC_BULK_DEADLINE", default=900)
+SYNC_MAX_ATTEMPTS = _int("SYNC_MAX_ATTEMPTS", default=10)
 # The portal's public URL, written to the package's URL field on Salesforce records.
 PORTAL_URL = env.str("PORTAL_URL", default="")
 # Login hosts besides Salesforce's own (login.salesforce.com, test.salesforce.com and

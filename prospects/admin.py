@@ -1,6 +1,23 @@
 from django.contrib import admin
 
-from prospects.models import Campaign, CustomField, Prospect
+from core.admin import ReadOnlyAdmin
+from prospects.models import Campaign, CrmQueue, CustomField, Prospect
+
+# Written by the connector only: the links to Salesforce records and what the last sync saw.
+# Editing one by hand would point the prospect at another record or fake a sync.
+CRM_BOOKKEEPING = (
+    "crm_lead_id",
+    "crm_contact_id",
+    "crm_account_id",
+    "crm_owner_id",
+    "crm_person_account",
+    "crm_values",
+    "crm_modified_at",
+    "sync_key",
+    "sync_status",
+    "last_synced_at",
+    "field_changed_at",
+)
 
 
 @admin.register(Prospect)
@@ -9,7 +26,7 @@ class ProspectAdmin(admin.ModelAdmin):
     list_filter = ("grade", "opted_out", "do_not_sync")
     search_fields = ("email", "first_name", "last_name", "company")
     raw_id_fields = ("assigned_user",)
-    readonly_fields = ("created_at", "updated_at", "last_synced_at")
+    readonly_fields = ("created_at", "updated_at", *CRM_BOOKKEEPING)
     list_select_related = ("assigned_user",)
 
 
@@ -23,3 +40,10 @@ class CampaignAdmin(admin.ModelAdmin):
 class CustomFieldAdmin(admin.ModelAdmin):
     list_display = ("label", "api_name", "type", "validate_on_import")
     search_fields = ("label", "api_name")
+
+
+@admin.register(CrmQueue)
+class CrmQueueAdmin(ReadOnlyAdmin):
+    """Salesforce's lead queues, mirrored by verification."""
+
+    list_display = ("name", "developer_name", "sf_id", "is_active", "refreshed_at")

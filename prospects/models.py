@@ -2,8 +2,9 @@
 
 import datetime
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,6 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from prospects.validators import WebsiteField
+
+# A custom field's name wherever prospect fields are named (field rules, forms, CSV columns):
+# ``custom:<api name>``, its value kept in ``Prospect.custom_fields[<api name>]``.
+CUSTOM_PREFIX = "custom:"
+# Multi-select values are stored as Salesforce writes them, "a;b" (see ``custom_value``).
+MULTI_SEPARATOR = ";"
+TEXT_TYPES = frozenset({"CharField", "TextField", "EmailField", "URLField"})
 
 
 class CrmStatus(models.TextChoices):
@@ -245,14 +253,78 @@ class Prospect(models.Model):
     def get_crm_status_display(self) -> str:
         return CrmStatus(self.crm_status).label
 
+    def get_field(self, name: str) -> Any:
+        """The stored value of a prospect field by name: a model field, or ``custom:<api name>``
+        (``None`` when the custom field holds nothing)."""
+        if name.startswith(CUSTOM_PREFIX):
+            return (self.custom_fields or {}).get(name.removeprefix(CUSTOM_PREFIX))
+        return getattr(self, name)
+
+    def set_field(
+        self,
+        name: str,
+        value: Any,
+        *,
+        definitions: Mapping[str, "CustomField"] | None = None,
+    ) -> None:
+        """Set a prospect field by name, in the one shape it is stored in.
+
+        Every writer (the edit form, the Sync Errors fix and CSV re-import, the pull) comes
+        through here, so a value is stored the same way whoever writes it:
+        1. Blanks become the field's blank ("" for text, ``None`` where allowed, else the
+           default); a custom field holding a blank is removed.
+        2. Text is cut to the field's length (the forms refuse longer values; only Salesforce's
+           values, which cannot be refused, are ever cut).
+        3. A custom field's value takes its type's stored form (``custom_value``).
+
+        ``definitions`` (api name → CustomField) spares a query per custom field when many are
+        written; raises ValidationError for a value the model field cannot hold.
+        """
+        if name.startswith(CUSTOM_PREFIX):
+            key = name.removeprefix(CUSTOM_PREFIX)
+            definition = (
+                definitions.get(key)
+                if definitions is not None
+                else CustomField.objects.filter(api_name=key).first()
+            )
+            stored = custom_value(definition, value)
+            values = {k: v for k, v in (self.custom_fields or {}).items() if k != key}
+            self.custom_fields = values if stored is None else {**values, key: stored}
+            return
+        model_field = self._meta.get_field(name)
+        if model_field.is_relation:
+            setattr(self, name, value)
+            return
+        setattr(self, model_field.attname, _model_value(model_field, value))
+
     def stamp_changes(self, fields: Iterable[str], at: datetime.datetime | None = None) -> None:
         """Record when these fields last changed here (the "most recent value wins" rule)."""
         stamp = (at or timezone.now()).isoformat()
         self.field_changed_at = {**(self.field_changed_at or {}), **dict.fromkeys(fields, stamp)}
 
 
+def _model_value(model_field: models.Field, value: Any) -> Any:
+    internal = model_field.get_internal_type()
+    if value is None or value == "":
+        if internal in TEXT_TYPES:
+            return ""
+        return None if model_field.null else model_field.get_default()
+    if internal in TEXT_TYPES:
+        return str(value)[: model_field.max_length] if model_field.max_length else str(value)
+    if internal == "BooleanField":
+        return bool(value)
+    return model_field.to_python(value)
+
+
 class CustomField(models.Model):
-    """A prospect field defined by a Sync admin; values live in ``Prospect.custom_fields``."""
+    """A prospect field defined by a Sync admin; values live in ``Prospect.custom_fields``.
+
+    Values are stored as JSON scalars: text, numbers as text ("12.50"), dates as ISO text,
+    checkboxes as booleans, and multi-select values as Salesforce writes them, "a;b". One
+    string rather than a list: it is the wire format in both directions, so a value reads,
+    compares, exports to CSV and goes to Salesforce the same way without knowing the field's
+    type, and Salesforce forbids ";" inside a picklist value, so nothing is ambiguous.
+    """
 
     class Type(models.TextChoices):
         TEXT = "text", "Text"
@@ -276,11 +348,55 @@ class CustomField(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # The longest value each text-like type holds: a text field is a Salesforce text field
+    # (255), a text area a Salesforce long text area (its default length, 32,768).
+    MAX_LENGTH = {Type.TEXT: 255, Type.DROPDOWN: 255, Type.TEXTAREA: 32768}
+
     class Meta:
         ordering = ["label"]
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def max_length(self) -> int | None:
+        return self.MAX_LENGTH.get(self.type)
+
+    @property
+    def prospect_field(self) -> str:
+        """This field's name among prospect fields (field rules, forms, CSV columns)."""
+        return CUSTOM_PREFIX + self.api_name
+
+    def split(self, stored: Any) -> list[str]:
+        """A stored multi-select value as its list of items ("a;b" → ["a", "b"])."""
+        if stored in (None, ""):
+            return []
+        items = stored if isinstance(stored, list | tuple) else str(stored).split(MULTI_SEPARATOR)
+        return [str(item).strip() for item in items if str(item).strip()]
+
+
+def custom_value(definition: CustomField | None, value: Any) -> Any:
+    """The stored form of a custom field's value; ``None`` means "holds nothing".
+
+    Lists (the form's multi-select) join as "a;b"; numbers become text; text is cut to the
+    type's length. Without a definition (a deleted field) the value is kept as given.
+    """
+    if value is None or value == "" or value == [] or value == ():
+        return None
+    if isinstance(value, list | tuple):
+        return MULTI_SEPARATOR.join(str(v).strip() for v in value if str(v).strip()) or None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if definition is None:
+        return value
+    if definition.type == CustomField.Type.MULTI_SELECT:
+        return MULTI_SEPARATOR.join(definition.split(value)) or None
+    limit = definition.max_length
+    return str(value)[:limit] if limit else value
 
 
 SCORE_VALIDATORS = [MinValueValidator(-100000), MaxValueValidator(1000000)]

@@ -9,11 +9,12 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from core.roles import MarketerRequiredMixin, marketer_required
+from prospects import edits
 from prospects.filters import ProspectFilter
 from prospects.forms import ProspectForm
 from prospects.models import CustomField, Prospect
 from prospects.tables import ProspectTable
-from sync.models import SyncReason
+from sync.models import SyncHistory, SyncReason
 from sync.triggers import request_sync
 
 
@@ -24,6 +25,13 @@ def sync_reason_for(changed: list[str]) -> SyncReason:
     if "campaign" in changed:
         return SyncReason.CAMPAIGN_CHANGE
     return SyncReason.FIELD_UPDATE
+
+
+def shown_value(custom: CustomField, stored: object) -> object:
+    """A custom value as the prospect page shows it (a multi-select's items comma-separated)."""
+    if custom.type == CustomField.Type.MULTI_SELECT:
+        return ", ".join(custom.split(stored))
+    return stored
 
 
 class ProspectListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
@@ -46,9 +54,9 @@ class ProspectDetailView(MarketerRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        values = self.object.custom_fields or {}
         context["custom_fields"] = [
-            (custom.label, values.get(custom.api_name)) for custom in CustomField.objects.all()
+            (custom.label, shown_value(custom, self.object.get_field(custom.prospect_field)))
+            for custom in CustomField.objects.all()
         ]
         context["history"] = self.object.sync_history.all()[:25]
         context["open_errors"] = self.object.sync_errors.filter(resolved_at__isnull=True)
@@ -64,36 +72,74 @@ class ProspectCreateView(MarketerRequiredMixin, SuccessMessageMixin, CreateView)
     @transaction.atomic
     def form_valid(self, form):
         response = super().form_valid(form)
-        self.object.stamp_changes(form.changed_data)
+        entered = [name for name in form.value_fields if name in form.changed_data]
+        self.object.stamp_changes(entered)
         self.object.save(update_fields=["field_changed_at"])
+        SyncHistory.objects.record_action(
+            [self.object.pk],
+            actor=self.request.user,
+            operation="create",
+            reason=SyncReason.FIELD_UPDATE,
+            changes=[
+                {"field": name, "new": edits.jsonable(self.object.get_field(name))}
+                for name in entered
+            ],
+        )
         request_sync(self.object, SyncReason.FIELD_UPDATE)
         return response
 
 
 class ProspectUpdateView(MarketerRequiredMixin, UpdateView):
+    """Edit a prospect: only what the marketer changed is saved, under a row lock, and a field
+    that changed underneath too is shown as a conflict instead (see ``prospects.edits``)."""
+
     model = Prospect
     form_class = ProspectForm
     template_name = "prospects/prospect_form.html"
 
-    @transaction.atomic
-    def form_valid(self, form):
-        if not form.changed_data:
-            messages.info(self.request, "Nothing changed.")
-            return redirect(self.object)
-        form.instance.stamp_changes(form.changed_data)
-        response = super().form_valid(form)
-        request_sync(self.object, sync_reason_for(form.changed_data))
-        messages.success(self.request, f"Saved {len(form.changed_data)} change(s); syncing.")
-        return response
+    def post(self, request, *args, **kwargs):
+        with transaction.atomic():
+            self.object = self.get_object(Prospect.objects.select_for_update())
+            form = self.get_form()
+            changed = save_edit(form=form, actor=request.user) if form.is_valid() else None
+        if changed is None:
+            return self.form_invalid(form)
+        if not changed:
+            messages.info(request, "Nothing changed.")
+        else:
+            messages.success(request, f"Saved {len(changed)} change(s); syncing.")
+        return redirect(self.object)
 
 
-@require_POST
+def save_edit(*, form: ProspectForm, actor) -> list[str]:
+    """Save what the marketer changed (the form is bound to the locked prospect) and ask for a
+    sync; returns the fields saved (none: nothing changed)."""
+    values = form.edits()
+    if not values:
+        return []
+    reason = sync_reason_for(list(values))
+    edits.save_changes(
+        prospect=form.prospect,
+        values=values,
+        actor=actor,
+        operation="edit",
+        reason=reason,
+        definitions=form.definitions,
+    )
+    request_sync(form.prospect, reason)
+    return list(values)
+
+
 @marketer_required
+@require_POST
 def sync_now(request: HttpRequest, pk: int) -> HttpResponse:
     """The "Sync with CRM" button: queue the prospect and answer with the polling status."""
     prospect = get_object_or_404(Prospect, pk=pk)
     with transaction.atomic():
         request_sync(prospect, SyncReason.MANUAL)
+        SyncHistory.objects.record_action(
+            [prospect.pk], actor=request.user, operation="sync request", reason=SyncReason.MANUAL
+        )
     prospect.refresh_from_db()
     return sync_status(request, pk)
 

@@ -397,8 +397,7 @@ class DataSharingRuleForm(BootstrapMixin, forms.ModelForm):
         )
         if clash.exists():
             self.add_error("sobject", f"{sobject} already has a rule (one rule per object).")
-        column = {"Lead": "lead_field", "Contact": "contact_field"}.get(sobject)
-        if column and connector.field_rules.filter(**{f"{column}__iexact": field}).exists():
+        if connector.field_rules.targeting(sobject, field).exists():
             self.add_error(
                 "field",
                 f"{sobject}.{field} is mapped to a prospect field; choose an unmapped field.",

@@ -15,11 +15,10 @@ from django.db import transaction
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast, Length
 
-from prospects.models import CustomField, Prospect
+from prospects.models import CUSTOM_PREFIX, CustomField, Prospect
 from sync import settings_history
 from sync.models import Connector, FieldRule
 
-CUSTOM_PREFIX = "custom:"
 OBJECTS = ("Lead", "Contact", "PersonAccount")
 # The managed package's fields (the sandbox's ``pi__`` namespace), on Lead and Contact.
 PACKAGE_FIELDS = {"score": "pi__score__c", "grade": "pi__grade__c", "campaign": "pi__campaign__c"}
@@ -177,7 +176,7 @@ def prospect_fields() -> dict[str, ProspectField]:
         label = str(Prospect._meta.get_field(name).verbose_name)
         out[name] = ProspectField(name, label[:1].upper() + label[1:], kind, max_length, choices)
     for custom in CustomField.objects.all():
-        out[CUSTOM_PREFIX + custom.api_name] = custom_prospect_field(custom)
+        out[custom.prospect_field] = custom_prospect_field(custom)
     return out
 
 
@@ -191,15 +190,8 @@ def custom_prospect_field(custom: CustomField) -> ProspectField:
         CustomField.Type.TEXTAREA: "textarea",
     }.get(custom.type, "text")
     return ProspectField(
-        CUSTOM_PREFIX + custom.api_name, custom.label, kind, None, tuple(custom.choices or ())
+        custom.prospect_field, custom.label, kind, custom.max_length, tuple(custom.choices or ())
     )
-
-
-def get_prospect_value(prospect: Prospect, prospect_field: str) -> Any:
-    """The value a rule's prospect field holds (custom fields live in ``custom_fields``)."""
-    if prospect_field.startswith(CUSTOM_PREFIX):
-        return (prospect.custom_fields or {}).get(prospect_field.removeprefix(CUSTOM_PREFIX))
-    return getattr(prospect, prospect_field)
 
 
 def ensure_default_rules(connector: Connector) -> None:
@@ -247,11 +239,7 @@ def _in_page_order(rules) -> list[FieldRule]:
 
 def mapped_fields(connector: Connector, sobject: str) -> set[str]:
     """Salesforce fields of ``sobject`` some rule maps (case-insensitive names, lower-cased)."""
-    column = {
-        "Lead": "lead_field",
-        "Contact": "contact_field",
-        "PersonAccount": "person_account_field",
-    }[sobject]
+    column = FieldRule.column_for(sobject)
     return {
         name.lower()
         for name in connector.field_rules.exclude(**{column: ""}).values_list(column, flat=True)
@@ -465,13 +453,13 @@ def validate_rule(
     reasons = []
     if rule.fixed:
         return [FIXED_FIELDS.get(rule.prospect_field, "This row is fixed.")]
-    for sobject, column in (("Lead", "lead_field"), ("Contact", "contact_field")):
-        target = getattr(rule, column)
+    for sobject in ("Lead", "Contact"):
+        target = rule.target_field(sobject)
         if not target:
             continue
         taken = (
             connector.field_rules.exclude(pk=rule.pk)
-            .filter(**{f"{column}__iexact": target})
+            .targeting(sobject, target)
             .values_list("prospect_field", flat=True)
             .first()
         )
@@ -519,7 +507,7 @@ def suggest_target(*, pfield: ProspectField, describe: dict | None, taken: set[s
     return ""
 
 
-PREFILLED = (("Lead", "lead_field"), ("Contact", "contact_field"))
+PREFILLED = tuple((sobject, FieldRule.column_for(sobject)) for sobject in ("Lead", "Contact"))
 PREFILL_COLUMNS = ("lead_field", "contact_field", "behaviour")
 
 

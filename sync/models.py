@@ -5,10 +5,13 @@ wake-ups. Every outcome of a sync is saved on a row: ``SyncHistory`` for what ha
 ``SyncError`` for what Salesforce refused.
 """
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from sync.crypto import EncryptedTextField
 
@@ -176,6 +179,24 @@ class Connector(models.Model):
         )
 
 
+class FieldRuleQuerySet(models.QuerySet):
+    def targeting(self, sobject: str, sf_field: str) -> "FieldRuleQuerySet":
+        """Rules mapping a prospect field to ``sobject.sf_field`` (names are case-insensitive)."""
+        column = FieldRule.column_for(sobject)
+        if not column or not sf_field:
+            return self.none()
+        return self.filter(**{f"{column}__iexact": sf_field})
+
+
+# Which FieldRule column names each object's target field (see ``FieldRule.column_for``).
+RULE_COLUMNS = {
+    "Lead": "lead_field",
+    "Contact": "contact_field",
+    "Account": "person_account_field",
+    "PersonAccount": "person_account_field",
+}
+
+
 class FieldRule(models.Model):
     """How one prospect field maps to Lead/Contact/Person Account fields and which side wins."""
 
@@ -203,6 +224,8 @@ class FieldRule(models.Model):
     fixed_reason = models.CharField(max_length=255, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = FieldRuleQuerySet.as_manager()
+
     class Meta:
         ordering = ["connector", "prospect_field"]
         constraints = [
@@ -224,12 +247,19 @@ class FieldRule(models.Model):
     def __str__(self) -> str:
         return f"{self.prospect_field} → {self.lead_field or '-'} / {self.contact_field or '-'}"
 
+    @staticmethod
+    def column_for(sobject: str) -> str | None:
+        """The column holding this rule's target field on ``sobject`` (``None``: not mapped).
+
+        A person account is an ``Account`` to the engine and ``PersonAccount`` to the settings
+        pages; both mean the person account column.
+        """
+        return RULE_COLUMNS.get(sobject)
+
     def target_field(self, sobject: str) -> str:
-        return {
-            "Lead": self.lead_field,
-            "Contact": self.contact_field,
-            "Account": self.person_account_field,
-        }.get(sobject, "")
+        """The Salesforce field this rule maps to on ``sobject`` ("" when none)."""
+        column = self.column_for(sobject)
+        return getattr(self, column) if column else ""
 
 
 class DataSharingRule(models.Model):
@@ -350,6 +380,8 @@ class ErrorCategory(models.TextChoices):
 class Direction(models.TextChoices):
     OUTBOUND = "outbound", "Leadbridge → Salesforce"
     INBOUND = "inbound", "Salesforce → Leadbridge"
+    # History only: something a portal user did to the prospect here (an edit, a resync).
+    LOCAL = "local", "In Leadbridge"
 
 
 class SyncErrorQuerySet(models.QuerySet):
@@ -426,8 +458,52 @@ class SyncError(models.Model):
         return f"{self.error_code} on {self.prospect_email or self.record_id}"
 
 
+def actor_name(user) -> str:
+    """How history names a portal user: their full name, else their username."""
+    return (user.get_full_name() or user.get_username())[:150]
+
+
+class SyncHistoryManager(models.Manager):
+    def record_action(
+        self,
+        prospect_ids: Iterable[int],
+        *,
+        actor,
+        operation: str,
+        reason: str = "",
+        changes: list[dict] | None = None,
+        message: str = "",
+    ) -> None:
+        """Note what a portal user did to these prospects (an edit, a fix, an import, a
+        resync): one row each, naming them. ``actor=None`` records the system."""
+        user = actor if actor is not None and actor.is_authenticated else None
+        now = timezone.now()
+        prospects = self.model._meta.get_field("prospect").related_model.objects
+        ids = list(prospect_ids)
+        for start in range(0, len(ids), 1000):  # only prospects that still exist
+            chunk = ids[start : start + 1000]
+            existing = prospects.filter(pk__in=chunk).values_list("pk", flat=True)
+            self.bulk_create(
+                SyncHistory(
+                    prospect_id=pk,
+                    at=now,
+                    direction=Direction.LOCAL,
+                    operation=operation,
+                    reason=reason,
+                    changes=changes or [],
+                    result=SyncHistory.Result.DONE,
+                    message=message,
+                    actor=user,
+                    actor_label=actor_name(user) if user else "",
+                )
+                for pk in existing
+            )
+
+
 class SyncHistory(models.Model):
-    """One push or pull of a prospect: direction, fields changed (old → new, rule), result."""
+    """Something that happened to a prospect: a push or a pull (direction, fields changed old →
+    new, rule, result), or what a portal user did here (``Direction.LOCAL``: an edit, a Sync
+    Errors fix or re-import, a resync). ``actor`` names the user; empty, the system did it."""
 
     class Result(models.TextChoices):
         OK = "ok", "Synced"
@@ -435,6 +511,7 @@ class SyncHistory(models.Model):
         ERROR = "error", "Refused"
         WAITING = "waiting", "Waiting for assignment"
         SKIPPED = "skipped", "Skipped"
+        DONE = "done", "Done"
 
     prospect = models.ForeignKey(
         "prospects.Prospect", on_delete=models.CASCADE, related_name="sync_history"
@@ -450,6 +527,19 @@ class SyncHistory(models.Model):
     )
     result = models.CharField(max_length=10, choices=Result.choices)
     message = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The portal user who did it; empty when the system did (a pull, a push).",
+    )
+    actor_label = models.CharField(
+        max_length=150, blank=True, help_text="The user's name when they acted (kept if deleted)."
+    )
+
+    objects = SyncHistoryManager()
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -457,6 +547,11 @@ class SyncHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.operation} {self.result}"
+
+    @property
+    def who(self) -> str:
+        """Who did it, as the prospect page says: the user's name, or "System"."""
+        return self.actor_label or "System"
 
 
 class SObjectDescribe(models.Model):

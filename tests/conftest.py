@@ -7,6 +7,13 @@ from prospects.factories import UserFactory
 pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.connector", "tests.fixtures.jobs"]
 
 
+def pytest_configure(config) -> None:
+    """Hash test passwords cheaply: PBKDF2's deliberate second per login would add minutes."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def ensure_roles() -> None:
     """The role groups, as the migrations make them (a transactional test's flush
     removes them)."""
@@ -21,7 +28,8 @@ def ensure_roles() -> None:
                 )
 
 
-def _user_with_role(username: str, role: str, **extra):
+def user_with_role(username: str, role: str, **extra):
+    """A user holding ``role`` (a group name of core.roles.ROLES)."""
     ensure_roles()
     user = UserFactory(username=username, **extra)
     user.groups.add(Group.objects.get(name=role))
@@ -30,12 +38,19 @@ def _user_with_role(username: str, role: str, **extra):
 
 @pytest.fixture
 def marketer(db):
-    return _user_with_role("marketer-test", "Marketer")
+    return user_with_role("marketer-test", "Marketer")
 
 
 @pytest.fixture
 def sync_admin(db):
-    return _user_with_role("admin-test", "Sync admin", is_staff=True)
+    return user_with_role("admin-test", "Sync admin", is_staff=True)
+
+
+@pytest.fixture
+def admin_user(db):
+    """pytest-django's ``admin_user`` (and so ``admin_client``), with the Sync admin role: a
+    superuser without a role gets 403 like anyone else (core/roles.py)."""
+    return user_with_role("admin", "Sync admin", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

@@ -34,12 +34,12 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from prospects.models import CrmQueue, Prospect, SyncStatus
+from prospects.models import CUSTOM_PREFIX, CrmQueue, CustomField, Prospect, SyncStatus
 from prospects.validators import web_link
 from sync import bulk_sql
 from sync.engine.batching import chunked, in_transaction, read_ahead, typed_row
 from sync.engine.rules import OWNER_FIELD, Change, reconcile
-from sync.engine.values import CUSTOM_PREFIX, parse_sf_datetime, write_prospect
+from sync.engine.values import parse_sf_datetime, write_prospect
 from sync.models import (
     Connector,
     DataSharingRule,
@@ -190,6 +190,7 @@ class Puller:
         self.connector = connector
         self.client = client
         self.rules = list(FieldRule.objects.filter(connector=connector))
+        self.custom = CustomField.objects.in_bulk(field_name="api_name")
         self.sharing = {r.sobject: r for r in DataSharingRule.objects.filter(connector=connector)}
         self.report = PullReport()
         # Rules that can move a value for each object (reconcile skips the others anyway).
@@ -364,7 +365,7 @@ class Puller:
         if not changes:
             return
         for change in changes:
-            write_prospect(prospect, change.prospect_field, change.new)
+            write_prospect(prospect, change.prospect_field, change.new, definitions=self.custom)
         prospect.stamp_changes([c.prospect_field for c in changes], modified)
         writes.touch(prospect, "field_changed_at", *(column_of(c.prospect_field) for c in changes))
 
@@ -495,7 +496,7 @@ class Puller:
             if not c.to_salesforce
         ]
         for change in changes:
-            write_prospect(prospect, change.prospect_field, change.new)
+            write_prospect(prospect, change.prospect_field, change.new, definitions=self.custom)
         note = unlinkable_note(changes)
         self.apply_owner(prospect, record, None)
         prospect.crm_values = {k: v for k, v in record.items() if not isinstance(v, dict)}

@@ -8,14 +8,14 @@ null, 5 and 5.0, never look like a change.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
-from prospects.models import Prospect
-
-CUSTOM_PREFIX = "custom:"
+from prospects.models import CustomField, Prospect
 
 _NUMERIC_SF_TYPES = {"double", "currency", "percent", "int", "long"}
 
@@ -46,49 +46,26 @@ def normal(value: Any) -> Any:
 
 def read_prospect(prospect: Prospect, field: str) -> Any:
     """The value of a prospect field (or ``custom:<api_name>``) in normal form."""
-    if field.startswith(CUSTOM_PREFIX):
-        return normal(prospect.custom_fields.get(field[len(CUSTOM_PREFIX) :]))
     if field == "campaign":
         return normal(prospect.campaign.name if prospect.campaign_id else None)
     if field == "assigned_user":
         return normal(prospect.assigned_user_id)
-    return normal(getattr(prospect, field))
+    return normal(prospect.get_field(field))
 
 
-def write_prospect(prospect: Prospect, field: str, value: Any) -> None:
-    """Set a prospect field from a Salesforce value, coerced to the model field's type."""
-    if field.startswith(CUSTOM_PREFIX):
-        key = field[len(CUSTOM_PREFIX) :]
-        if value is None:
-            prospect.custom_fields.pop(key, None)
-        else:
-            prospect.custom_fields[key] = value if not isinstance(value, Decimal) else str(value)
+def write_prospect(
+    prospect: Prospect,
+    field: str,
+    value: Any,
+    *,
+    definitions: Mapping[str, CustomField] | None = None,
+) -> None:
+    """Set a prospect field from a Salesforce value (``Prospect.set_field`` coerces and caps
+    it); a value the field cannot hold is skipped, not applied half-way."""
+    try:
+        prospect.set_field(field, value, definitions=definitions)
+    except (ValidationError, ValueError, TypeError):
         return
-    model_field = Prospect._meta.get_field(field)
-    if value is None:
-        value = (
-            None
-            if model_field.null
-            else (
-                ""
-                if model_field.get_internal_type()
-                in {"CharField", "TextField", "EmailField", "URLField"}
-                else model_field.get_default()
-            )
-        )
-    elif model_field.get_internal_type() in {"CharField", "TextField", "EmailField", "URLField"}:
-        value = str(value)
-        max_length = getattr(model_field, "max_length", None)
-        if max_length:
-            value = value[:max_length]
-    elif model_field.get_internal_type() == "BooleanField":
-        value = bool(value)
-    else:
-        try:
-            value = model_field.to_python(value)
-        except Exception:  # noqa: BLE001 - an unparseable value from Salesforce is skipped
-            return
-    setattr(prospect, field, value)
 
 
 def to_salesforce(value: Any, sf_field: dict | None = None) -> Any:

@@ -26,8 +26,8 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf
 from django.db.models.lookups import Regex
 
-from prospects.models import CustomField, Prospect
-from sync.errors.fix import CUSTOM_PREFIX, EDITABLE_FIELDS, apply_values, mapped_columns
+from prospects.models import CUSTOM_PREFIX, CustomField, Prospect
+from sync.errors.fix import EDITABLE_FIELDS, apply_values, mapped_columns
 from sync.models import Connector, SyncReason
 from sync.triggers import request_sync
 
@@ -422,7 +422,7 @@ def _shown(text: str) -> str:
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
 
 
-def import_file(path: Path, *, progress: Progress | None = None) -> ImportReport:
+def import_file(path: Path, *, progress: Progress | None = None, actor=None) -> ImportReport:
     """Apply a corrected export to prospects by prospect id, requesting each one's sync.
 
     1. ``check_file``: encoding, CSV syntax and the header; a file that fails applies nothing.
@@ -436,7 +436,7 @@ def import_file(path: Path, *, progress: Progress | None = None) -> ImportReport
         checked = check_file(path)
         if progress:
             progress.set_total(checked.rows)
-        _apply_rows(path, checked.columns, report, progress)
+        _apply_rows(path, checked.columns, report, progress, actor)
     except FileRefused as exc:
         report.file_error = str(exc)
     return report
@@ -446,9 +446,9 @@ PROGRESS_EVERY = 200  # rows between two progress writes
 
 
 def _apply_rows(
-    path: Path, names: list[str], report: ImportReport, progress: Progress | None
+    path: Path, names: list[str], report: ImportReport, progress: Progress | None, actor=None
 ) -> None:
-    rows = _Rows(names, report)
+    rows = _Rows(names, report, actor)
     read = refused = 0
     with _reader(path) as reader:
         next(reader)
@@ -469,9 +469,10 @@ def _apply_rows(
 class _Rows:
     """Applies the rows of one file, given its header; remembers the ids already applied."""
 
-    def __init__(self, names: list[str], report: ImportReport) -> None:
+    def __init__(self, names: list[str], report: ImportReport, actor=None) -> None:
         self.names = names
         self.report = report
+        self.actor = actor  # who imports: named in each prospect's history
         self.custom = {c.api_name: c for c in CustomField.objects.all()}
         editable_fields = set(EDITABLE_FIELDS)
         info = set(INFO_COLUMNS)
@@ -502,7 +503,7 @@ class _Rows:
             key = self.key
             self.report.refuse(line, row[key].strip() if key < len(row) else "", reason)
             return
-        reason = _apply_row(pid, values, self.custom, self.report)
+        reason = _apply_row(pid, values, self.custom, self.report, self.actor)
         if reason:
             self.report.refuse(line, str(pid), reason)
         else:
@@ -554,13 +555,20 @@ def _duplicate_problem(
     return f"prospect {pid} is also on line {first_line} with different values"
 
 
-def _apply_row(pid: int, values: dict, custom: dict, report: ImportReport) -> str:
+def _apply_row(pid: int, values: dict, custom: dict, report: ImportReport, actor=None) -> str:
     try:
         with transaction.atomic():
             prospect = Prospect.objects.select_for_update().filter(pk=pid).first()
             if prospect is None:
                 return f"no prospect with id {pid} (deleted?)"
-            changed = apply_values(prospect=prospect, values=values, custom=custom)
+            changed = apply_values(
+                prospect=prospect,
+                values=values,
+                custom=custom,
+                actor=actor,
+                operation="import",
+                reason=SyncReason.ERROR_REIMPORT,
+            )
             request_sync(prospect, SyncReason.ERROR_REIMPORT)
     except ValidationError as exc:
         return "; ".join(exc.messages)

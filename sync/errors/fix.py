@@ -12,17 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 
-from prospects.forms import ProspectForm
-from prospects.models import SCORE_VALIDATORS, CustomField, Prospect
+from prospects import edits
+from prospects.forms import ProspectForm, TextAreaField
+from prospects.models import CUSTOM_PREFIX, SCORE_VALIDATORS, CustomField, Prospect
 from sync.describe import cached_describe, field_describe
 from sync.errors.records import describe_constraint, fix_in_salesforce
 from sync.models import Connector, FieldRule, SyncError, SyncReason
 from sync.triggers import request_sync
 
-CUSTOM_PREFIX = "custom:"
 # Relations and bookkeeping are not edited from a spreadsheet cell.
 NOT_EDITABLE = {"campaign", "assigned_user"}
 EDITABLE_FIELDS = [name for name in ProspectForm.Meta.fields if name not in NOT_EDITABLE]
@@ -39,7 +40,6 @@ STANDARD_COLUMNS = [
     "country",
     "comments",
 ]
-RULE_COLUMN = {"Lead": "lead_field", "Contact": "contact_field", "Account": "person_account_field"}
 TRUE = {"true", "1", "yes", "y", "on", "x"}
 FALSE = {"false", "0", "no", "n", "off", ""}
 
@@ -49,10 +49,7 @@ FALSE = {"false", "0", "no", "n", "off", ""}
 
 def prospect_field_for(*, connector: Connector | None, sobject: str, sf_field: str) -> str | None:
     """The editable prospect field whose rule maps to ``sobject.sf_field``, if any."""
-    column = RULE_COLUMN.get(sobject)
-    if not column or not sf_field:
-        return None
-    rules = FieldRule.objects.filter(**{f"{column}__iexact": sf_field})
+    rules = FieldRule.objects.targeting(sobject, sf_field)
     if connector is not None:
         rules = rules.filter(connector=connector)
     name = rules.values_list("prospect_field", flat=True).first()
@@ -85,12 +82,6 @@ def mapped_columns(connector: Connector | None) -> list[str]:
     order = {name: i for i, name in enumerate(EDITABLE_FIELDS)}
     names.sort(key=lambda n: (order.get(n, len(order)), n))
     return names or list(STANDARD_COLUMNS)
-
-
-def get_value(prospect: Prospect, name: str) -> object:
-    if name.startswith(CUSTOM_PREFIX):
-        return (prospect.custom_fields or {}).get(name.removeprefix(CUSTOM_PREFIX))
-    return getattr(prospect, name)
 
 
 # -- validating and applying values -------------------------------------------------------------
@@ -173,16 +164,28 @@ def _clean_custom(definition: CustomField, text: str):
                 f"{', '.join(map(repr, wrong))} is not one of: {', '.join(allowed)}"
             )
         return ";".join(chosen) if kind == "multi_select" else text
+    limit = definition.max_length
+    if limit and len(text) > limit:
+        raise ValidationError(
+            f"{definition.label} holds at most {limit} characters; this has {len(text)}"
+        )
     return text
 
 
 def apply_values(
-    *, prospect: Prospect, values: Mapping[str, str], custom: Mapping | None = None
+    *,
+    prospect: Prospect,
+    values: Mapping[str, str],
+    custom: Mapping | None = None,
+    actor=None,
+    operation: str = "fix",
+    reason: str = SyncReason.ERROR_RESYNC,
 ) -> list[str]:
     """Validate and save ``values`` (field name → text) on ``prospect``; return what changed.
 
     All or nothing: the first invalid value raises ValidationError (message names the field)
-    and nothing is saved.
+    and nothing is saved. The caller holds the prospect's row lock; the change is noted in its
+    history as ``operation`` by ``actor`` (``None``: the system).
     """
     cleaned = {}
     problems = []
@@ -193,22 +196,18 @@ def apply_values(
             problems.append(f"{name}: {' '.join(exc.messages)}")
     if problems:
         raise ValidationError(problems)
-    changed = [
-        name for name, value in cleaned.items() if _differs(get_value(prospect, name), value)
-    ]
-    if not changed:
-        return []
-    for name in changed:
-        if name.startswith(CUSTOM_PREFIX):
-            key = name.removeprefix(CUSTOM_PREFIX)
-            prospect.custom_fields = {**(prospect.custom_fields or {}), key: cleaned[name]}
-            if cleaned[name] is None:
-                prospect.custom_fields.pop(key)
-        else:
-            setattr(prospect, name, cleaned[name])
-    prospect.stamp_changes(changed)
-    prospect.save()
-    return changed
+    changed = {
+        name: value for name, value in cleaned.items() if _differs(prospect.get_field(name), value)
+    }
+    edits.save_changes(
+        prospect=prospect,
+        values=changed,
+        actor=actor,
+        operation=operation,
+        reason=reason,
+        definitions=custom,
+    )
+    return list(changed)
 
 
 def _differs(old: object, new: object) -> bool:
@@ -220,12 +219,97 @@ def _differs(old: object, new: object) -> bool:
     return (old if old is not None else "") != (new if new is not None else "")
 
 
-def fix_value(*, prospect: Prospect, name: str, raw: str) -> list[str]:
-    """The guide's option 1: edit one value here, then ask for a sync (resync follows)."""
+def fix_value(
+    *, prospect: Prospect, name: str, raw: str, shown: str | None = None, actor=None
+) -> list[str]:
+    """The guide's option 1: edit one value here, then ask for a sync (resync follows).
+
+    Under the prospect's row lock, and checked against what the form showed (``shown``, the
+    token ``FixForm`` carries): a value that changed since the page opened is never put back
+    silently. If the marketer left the text as shown, nothing is saved; if both changed it,
+    ValueConflict says so with both values and nothing is saved.
+    """
     with transaction.atomic():
-        changed = apply_values(prospect=prospect, values={name: raw})
-        request_sync(prospect, SyncReason.ERROR_RESYNC)
+        locked = Prospect.objects.select_for_update().get(pk=prospect.pk)
+        changed = []
+        if not shown or _edited(locked, name, raw, shown):
+            changed = apply_values(prospect=locked, values={name: raw}, actor=actor)
+        request_sync(locked, SyncReason.ERROR_RESYNC)
     return changed
+
+
+def label_of(name: str) -> str:
+    """A prospect field's name as a marketer reads it."""
+    if name.startswith(CUSTOM_PREFIX):
+        custom = CustomField.objects.filter(api_name=name.removeprefix(CUSTOM_PREFIX)).first()
+        return custom.label if custom else name.removeprefix(CUSTOM_PREFIX)
+    return str(Prospect._meta.get_field(name).verbose_name)
+
+
+def as_text(value: object) -> str:
+    """A stored value as the fix form's text box shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class ValueConflict(ValidationError):
+    """The value changed since the fix form was shown, and the marketer entered another one."""
+
+    def __init__(self, conflict: edits.Conflict, token: str) -> None:
+        instruction = f" Save again to keep yours, or enter “{conflict.theirs}” to keep it."
+        super().__init__(conflict.message + instruction)
+        self.conflict = conflict
+        self.token = token
+
+
+def _edited(prospect: Prospect, name: str, raw: str, shown: str) -> bool:
+    """Whether ``raw`` is an edit to apply; raises ValueConflict when the value moved too."""
+    try:
+        seen = edits.read_shown(shown, prospect)["values"].get(name)
+    except edits.StaleForm as exc:
+        raise ValidationError(
+            "This form could not be checked against what it showed; reload the page."
+        ) from exc
+    if seen is None:
+        return True  # a token for another field: compare with the value now, as the CSV does
+    if raw == seen.replace("\r\n", "\n"):
+        return False  # left as shown: nothing to save, whatever the value is now
+    now = as_text(prospect.get_field(name))
+    if now != seen and _differs(prospect.get_field(name), clean_value(name, raw)):
+        conflict = edits.Conflict(
+            field=name,
+            label=label_of(name),
+            shown=edits.display(seen),
+            yours=edits.display(raw),
+            theirs=edits.display(now),
+            by=edits.changed_by(prospect, name),
+        )
+        raise ValueConflict(conflict, edits.sign_shown(prospect, {name: now}))
+    return True
+
+
+class FixForm(forms.Form):
+    """The detail page's inline edit of the value behind an error. It carries the value it
+    showed (``shown``, signed) so ``fix_value`` saves only a real edit (see above)."""
+
+    value = TextAreaField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3}))
+    shown = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, prospect: Prospect | None = None, name: str | None = None):
+        current = as_text(prospect.get_field(name)) if prospect and name else ""
+        token = edits.sign_shown(prospect, {name: current}) if prospect and name else ""
+        super().__init__(data, initial={"value": current, "shown": token})
+
+    def add_error(self, field, error) -> None:
+        """A conflict is shown with the new value as the form's new starting point, so saving
+        again keeps what the box holds."""
+        if isinstance(error, ValueConflict):
+            self.data = self.data.copy()
+            self.data["shown"] = error.token
+        super().add_error(field, error)
 
 
 # -- root cause ---------------------------------------------------------------------------------
@@ -264,7 +348,7 @@ def root_cause(*, error: SyncError) -> RootCause:
         ),
         field_describe=described,
         prospect_field=name,
-        current_value=get_value(prospect, name) if prospect and name else None,
+        current_value=prospect.get_field(name) if prospect and name else None,
         max_length=(described or {}).get("length") or _length_from_message(error.message),
         same_code_and_field=shared,
     )

@@ -16,7 +16,7 @@ from core.models import Task
 from sync.errors.csv_io import import_file
 from sync.errors.filters import SyncErrorFilter
 from sync.errors.resync import request_resync
-from sync.models import SyncError
+from sync.models import SyncError, SyncHistory, SyncReason
 
 QUEUE = "imports"
 
@@ -36,6 +36,9 @@ def resync_job(task_id: int, prospect_ids: list[int] | None = None, querystring:
         return  # another worker took it
     with _failing(task, "The resync stopped on an unexpected error; try again."):
         ids = prospect_ids if prospect_ids is not None else matching_prospect_ids(querystring)
+        SyncHistory.objects.record_action(
+            ids, actor=task.created_by, operation="resync", reason=SyncReason.ERROR_RESYNC
+        )
         request = request_resync(prospect_ids=ids)
         task.set_total(len(request.queued))
         task.finish(request.notes(), result={"prospect_ids": request.queued})
@@ -50,7 +53,7 @@ def import_job(task_id: int, path: str) -> None:
     failure = "The import stopped on an unexpected error; rows applied before it stay applied."
     try:
         with _failing(task, failure):
-            report = import_file(Path(path), progress=task)
+            report = import_file(Path(path), progress=task, actor=task.created_by)
             result = {**report.as_dict(), "prospect_ids": report.prospect_ids}
             if report.file_error:
                 task.finish(report.file_error, failed=True, result=result)

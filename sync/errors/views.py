@@ -34,7 +34,7 @@ from core.roles import MarketerRequiredMixin, is_sync_admin, marketer_required
 from sync.errors import jobs as jobs_errors
 from sync.errors.csv_io import export_lines
 from sync.errors.filters import SyncErrorFilter
-from sync.errors.fix import fix_value, root_cause
+from sync.errors.fix import FixForm, fix_value, root_cause
 from sync.errors.records import open_counts_by_category
 from sync.errors.resync import (
     ResyncProgress,
@@ -44,7 +44,7 @@ from sync.errors.resync import (
     resync_state,
 )
 from sync.errors.tables import SyncErrorTable
-from sync.models import Connector, ErrorCategory, FieldRule, SyncError
+from sync.models import Connector, ErrorCategory, FieldRule, SyncError, SyncHistory, SyncReason
 
 UPLOAD_DIR = settings.VAR_DIR / "uploads"
 UPLOAD_KEPT_FOR = dt.timedelta(days=1)  # an upload older than this was orphaned by a dead worker
@@ -149,20 +149,20 @@ def _running_task(request: HttpRequest) -> Task | None:
     return Task.objects.filter(recent, pk=task_id, created_by=request.user).first()
 
 
-class FixForm(forms.Form):
-    value = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
 @marketer_required
 def error_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One error: the field, the value sent, the rule broken, and the guide's two ways out."""
     error = get_object_or_404(SyncError.objects.select_related("prospect", "connector"), pk=pk)
     cause = root_cause(error=error)
-    form = FixForm(request.POST or None, initial={"value": cause.current_value or ""})
+    form = FixForm(request.POST or None, prospect=error.prospect, name=cause.prospect_field)
     if request.method == "POST" and cause.prospect_field and error.prospect and form.is_valid():
         try:
             fix_value(
-                prospect=error.prospect, name=cause.prospect_field, raw=form.cleaned_data["value"]
+                prospect=error.prospect,
+                name=cause.prospect_field,
+                raw=form.cleaned_data["value"],
+                shown=form.cleaned_data["shown"],
+                actor=request.user,
             )
         except ValidationError as exc:
             form.add_error("value", exc)
@@ -186,18 +186,21 @@ def error_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _rule_for(error: SyncError) -> FieldRule | None:
-    column = {"Lead": "lead_field", "Contact": "contact_field"}.get(error.sobject)
-    if not column or not error.field:
-        return None
-    return FieldRule.objects.filter(**{f"{column}__iexact": error.field}).first()
+    return FieldRule.objects.targeting(error.sobject, error.field).first()
 
 
-@require_POST
 @marketer_required
+@require_POST
 def error_resync(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue one row's prospect for sync; answer with the "queued" row, which then polls
     ``error_status`` until the sync workers settle it. No Salesforce call in the request."""
     error = get_object_or_404(SyncError, pk=pk)
+    SyncHistory.objects.record_action(
+        [error.prospect_id] if error.prospect_id else [],
+        actor=request.user,
+        operation="resync",
+        reason=SyncReason.ERROR_RESYNC,
+    )
     return _row(request, error, resync_error(error=error))
 
 
@@ -222,8 +225,8 @@ def _row(request: HttpRequest, error: SyncError, result: RowResult) -> HttpRespo
     )
 
 
-@require_POST
 @marketer_required
+@require_POST
 def errors_bulk_resync(request: HttpRequest) -> HttpResponse:
     """Resync the selected rows, or everything the filter matches, in an RQ job with progress."""
     if request.POST.get("scope") == "filter":

@@ -136,8 +136,8 @@ def connector_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @sync_admin_required
+@require_POST
 def connector_verify(request: HttpRequest) -> HttpResponse:
     connector = _require_connector()
     result = verification.verify_connector(connector=connector)
@@ -148,8 +148,8 @@ def connector_verify(request: HttpRequest) -> HttpResponse:
     return _back(request)
 
 
-@require_POST
 @sync_admin_required
+@require_POST
 def connector_state(request: HttpRequest) -> HttpResponse:
     connector = _require_connector()
     state = request.POST.get("state")
@@ -218,7 +218,9 @@ def _wizard_verify(request: HttpRequest, connector: Connector, context: dict) ->
     """Step 2: the connector user's checklist, checked live. Opening it saves no outcome (the
     connector's state and problems change on "Check again" or when step 3 is saved), so the
     banner of the last saved verification gives way to the live list."""
-    result = verification.run_checks(connector=connector, client=Client.for_connector(connector))
+    result = verification.run_checks(
+        connector=connector, client=Client.for_connector(connector), mirror_queues=False
+    )
     context.update(
         attention=[],
         result=result,

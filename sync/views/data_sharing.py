@@ -75,8 +75,8 @@ def sharing_count(request: HttpRequest) -> HttpResponse:
     return render(request, "sync/data_sharing_count.html", context)
 
 
-@require_POST
 @sync_admin_required
+@require_POST
 def sharing_delete(request: HttpRequest, pk: int) -> HttpResponse:
     connector = _require_connector()
     rule = get_object_or_404(DataSharingRule, pk=pk, connector=connector)

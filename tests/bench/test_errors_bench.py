@@ -23,6 +23,7 @@ from django.urls import reverse
 from prospects.factories import UserFactory
 from prospects.models import Prospect
 from sync.models import SyncError
+from tests.conftest import user_with_role
 
 ERRORS = int(os.environ.get("BENCH_ERRORS", "1000000"))
 PER_PROSPECT = 5
@@ -164,7 +165,7 @@ def million(django_db_setup, django_db_blocker):
 @pytest.fixture
 def web(million, db):
     client = DjangoClient()
-    client.force_login(UserFactory(username="bench-marketer", is_superuser=True))
+    client.force_login(user_with_role("bench-marketer", "Marketer"))
     return client
 
 

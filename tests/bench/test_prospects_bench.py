@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect
+from tests.conftest import user_with_role
 
 N = int(os.environ.get("BENCH_PROSPECTS", "100000"))
 PAGES = {
@@ -47,7 +48,7 @@ def test_bench_prospect_list(client):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE prospects_prospect")
-    admin = UserFactory(username="bench-admin", is_superuser=True)
+    admin = user_with_role("bench-admin", "Sync admin")
     client.force_login(admin)
     print(
         f"\nprospect list, {N:,} prospects on {connection.vendor} (target ≤ 200 ms, ≤ 10 queries)"

@@ -77,3 +77,31 @@ def test_sync_with_crm_shows_the_result_without_a_reload(browser_page, live_serv
     finally:
         worker.terminate()
         worker.wait(timeout=20)
+
+
+def test_an_edit_conflict_shows_both_values_and_lets_the_marketer_choose(browser_page, live_server):
+    """Phone 111 when the form opened; someone sets 222; the marketer types 333 and changes
+    the company: the page shows the conflict, saves nothing, and saves their choice next."""
+    from prospects.models import Prospect
+
+    page = browser_page
+    prospect = ProspectFactory(first_name="Con", last_name="Flict", phone="111", company="Initech")
+    log_in_as_marketer(page, live_server)
+    page.goto(f"{live_server.url}/prospects/{prospect.pk}/edit/")
+    Prospect.objects.filter(pk=prospect.pk).update(phone="222", city="Bergen")
+    page.fill("input[name=phone]", "333")
+    page.fill("input[name=company]", "Globex")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("[data-testid=conflicts]")
+    conflict = page.inner_text("[data-testid=conflict-phone]")
+    assert "“222”" in conflict and "“333”" in conflict and "“111”" in conflict
+    assert page.input_value("input[name=city]") == "Bergen"
+    page.screenshot(path=SHOTS / "prospect-edit-conflict.png", full_page=True)
+    prospect.refresh_from_db()
+    assert (prospect.phone, prospect.company) == ("222", "Initech")
+
+    page.check("[data-testid=conflict-phone] input[value=theirs]")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector(f"h1:has-text('{prospect.first_name}')")
+    prospect.refresh_from_db()
+    assert (prospect.phone, prospect.company, prospect.city) == ("222", "Globex", "Bergen")

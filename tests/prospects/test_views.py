@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from prospects.factories import ProspectFactory, UserFactory
@@ -137,6 +138,7 @@ def test_edit_requests_a_sync_with_the_right_reason(marketer_client):
 
     prospect = ProspectFactory(email="r@x.example", assigned_user=None)
     owner = UserFactory()
+    owner.groups.add(Group.objects.get(name="Marketer"))
     data = {"email": "r@x.example", "score": 0, "assigned_user": owner.pk}
     marketer_client.post(reverse("prospects:edit", args=[prospect.pk]), data)
     item = SyncQueueItem.objects.get(prospect=prospect)

@@ -1,7 +1,6 @@
 """The org admin: lifecycle actions (convert, merge, delete, undelete) and metadata edits."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from sandbox import lifecycle
 from sandbox.demo import load_demo_org
@@ -61,9 +60,10 @@ def test_delete_and_undelete(org):
     assert not Record.objects.get(pk=lead.pk).is_deleted
 
 
-def test_admin_pages_and_convert_action(client, org):
-    user = get_user_model().objects.create_superuser("root", "root@x.io", "pw")
-    client.force_login(user)
+def test_admin_pages_and_convert_action(client, org, sync_admin):
+    sync_admin.is_superuser = True  # the admin needs the Sync admin role; superuser: every model
+    sync_admin.save()
+    client.force_login(sync_admin)
     assert client.get("/admin/sandbox/record/?sobject__exact=Lead").status_code == 200
     assert client.get("/admin/sandbox/sobject/").status_code == 200
     lead = _record(org, "Lead", IsConverted=False)

@@ -72,7 +72,7 @@ def test_an_unassigned_prospect_waits_but_a_queue_is_an_assignment(
     assert hidden.assigned_queue.sf_id in error.message
 
 
-def test_the_edit_form_assigns_a_queue_and_refuses_a_user_and_a_queue(marketer_client):
+def test_the_edit_form_assigns_a_queue_and_refuses_a_user_and_a_queue(marketer_client, marketer):
     queue = CrmQueue.objects.create(sf_id="00G000000000002AAA", name="Inbound Leads")
     CrmQueue.objects.create(sf_id="00G000000000003AAA", name="Retired", is_active=False)
     prospect = ProspectFactory(email="q@x.example", assigned_user=None)
@@ -80,7 +80,7 @@ def test_the_edit_form_assigns_a_queue_and_refuses_a_user_and_a_queue(marketer_c
     page = marketer_client.get(url).content.decode()
     assert "Inbound Leads" in page and "Retired" not in page
     both = {"email": "q@x.example", "score": 0, "assigned_queue": queue.pk}
-    both["assigned_user"] = UserFactory().pk
+    both["assigned_user"] = marketer.pk  # assignable: an active user with a role
     response = marketer_client.post(url, both)
     assert "a user or a queue, not both" in response.content.decode()
     assert not SyncQueueItem.objects.filter(prospect=prospect).exists()

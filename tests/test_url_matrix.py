@@ -1,0 +1,376 @@
+"""Role × URL × method: every URL pattern of the portal, as every role (issue 11, items 7 and 8).
+
+The patterns come from the URL resolver, so a new page is covered the day it is added (and
+must say which role it belongs to in ``AREAS``). Path parameters are filled with real objects
+made here. For each pattern:
+
+- anonymous visitors are sent to the login page, GET and POST alike (public pages excepted);
+- a marketer gets 403 from Sync admin pages, GET and POST, and nothing changes;
+- every GET, as each role allowed on the page, changes no row of any table (row counts and a
+  checksum of every model's rows before and after; see ``UNWATCHED`` for the two exceptions).
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import django_rq
+import pytest
+from axes.models import AccessAttempt
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.db import router
+from django.test import Client
+from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
+from rq import Queue, SimpleWorker
+
+from core.models import Heartbeat, Task
+from prospects.factories import CampaignFactory, ProspectFactory
+from prospects.models import CrmQueue, CustomField
+from sync.models import (
+    ConnectorChange,
+    DataSharingRule,
+    FieldRule,
+    SObjectDescribe,
+    SyncCursor,
+    SyncError,
+    SyncHistory,
+    SyncQueueItem,
+    SyncReason,
+)
+
+DATABASES = list(settings.DATABASES)
+pytestmark = pytest.mark.django_db(databases=DATABASES)
+
+PUBLIC, MARKETER, SYNC_ADMIN = "public", "marketer", "sync admin"
+# Who may open what, by URL name (the longest matching prefix wins).
+AREAS = {
+    "login": PUBLIC,
+    "logout": PUBLIC,
+    "portal:health": PUBLIC,
+    "admin:login": PUBLIC,  # a redirect to the portal's login page
+    "portal:": MARKETER,
+    "portal:lockouts": SYNC_ADMIN,
+    "portal:unlock": SYNC_ADMIN,
+    "prospects:": MARKETER,
+    "sync:error": MARKETER,
+    "sync:": SYNC_ADMIN,
+    "admin:": SYNC_ADMIN,
+    "django_rq:": SYNC_ADMIN,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL pattern: its namespaced name, its route and the path parameters it takes."""
+
+    name: str
+    route: str
+    params: tuple[str, ...]
+
+    @property
+    def area(self) -> str:
+        matches = [prefix for prefix in AREAS if self.name.startswith(prefix)]
+        return AREAS[max(matches, key=len)] if matches else ""
+
+    @property
+    def in_admin(self) -> bool:
+        return self.name.startswith(("admin:", "django_rq:"))
+
+    def __str__(self) -> str:
+        return f"{self.name} /{self.route}"
+
+
+def _routes(resolver: URLResolver, prefix: str = "", namespace: str = "") -> list[Route]:
+    routes = []
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace]))
+            routes += _routes(pattern, route, inner)
+        else:
+            name = f"{namespace}:{pattern.name or ''}" if namespace else pattern.name or ""
+            routes.append(Route(name, route, tuple(pattern.pattern.regex.groupindex)))
+    return routes
+
+
+ROUTES = _routes(get_resolver())
+APP_ROUTES = [route for route in ROUTES if not route.in_admin]
+ADMIN_ROUTES = [route for route in ROUTES if route.in_admin]
+
+
+# -- the world the URLs point into ---------------------------------------------------------------
+
+
+@pytest.fixture
+def world(connector, marketer, sync_admin) -> dict:
+    """One real row behind every path parameter (and every admin page)."""
+    now = timezone.now()
+    prospect = ProspectFactory(assigned_user=marketer, campaign=CampaignFactory())
+    custom_field = CustomField.objects.create(api_name="matrix_note", label="Matrix note")
+    error = SyncError.objects.create(
+        connector=connector,
+        prospect=prospect,
+        prospect_email=prospect.email,
+        operation="update",
+        sobject="Lead",
+        error_code="STRING_TOO_LONG",
+        category="data_formatting",
+        message="data value too large",
+        field="Customer_Comment__c",
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    SyncQueueItem.objects.create(prospect=prospect, reason=SyncReason.MANUAL, requested_at=now)
+    SyncHistory.objects.create(
+        prospect=prospect, at=now, direction="outbound", operation="update", result="ok"
+    )
+    SyncCursor.objects.create(connector=connector, sobject="Lead", watermark=now)
+    SObjectDescribe.objects.create(connector=connector, sobject="Lead", data={}, fetched_at=now)
+    ConnectorChange.objects.create(connector=connector, subject="settings", field="state")
+    CrmQueue.objects.create(sf_id="00G000000000001AAA", name="West coast")
+    Heartbeat.objects.create(name="cron", beat_at=now, count=1)
+    AccessAttempt.objects.create(
+        username="dana",
+        ip_address="203.0.113.7",
+        user_agent="matrix",
+        failures_since_start=settings.AXES_FAILURE_LIMIT,
+        attempt_time=now - timedelta(minutes=1),
+    )
+    # A plain RQ queue: django-rq's would wait for a commit that the test never makes.
+    queue = Queue("default", connection=django_rq.get_connection("default"))
+    job = queue.enqueue("core.jobs.record_heartbeat", name="matrix")
+    worker = SimpleWorker([queue], connection=queue.connection, name=f"matrix-{job.id}")
+    worker.register_birth()  # listed, never started
+    yield {
+        "prospects": prospect.pk,
+        "error": error.pk,
+        "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
+        "errors_import_report": Task.objects.create(kind="errors_import", created_by=marketer).pk,
+        "field_rule": FieldRule.objects.filter(connector=connector).first().pk,
+        "custom_field": custom_field.pk,
+        "data_sharing": DataSharingRule.objects.create(
+            connector=connector, sobject="Lead", field="Region__c", value="West"
+        ).pk,
+        "job_id": job.id,
+        "worker_key": worker.key,
+        "user": marketer.pk,
+        "content_type": ContentType.objects.get_for_model(prospect).pk,
+    }
+    worker.register_death()
+    job.delete()
+
+
+def _pk_for(route: Route, world: dict) -> int:
+    """The ``pk`` of a route: the object its name says it shows."""
+    short = route.name.split(":", 1)[1]
+    for key in ("errors_task", "errors_import_report", "field_rule", "custom_field", "error"):
+        if short.startswith(key):
+            return world[key]
+    if short.startswith("data_sharing"):
+        return world["data_sharing"]
+    return world["prospects"]
+
+
+def _admin_object_id(route: Route) -> str:
+    """A real row of the model an admin URL is about (0 when the model has none)."""
+    app_label, model_name = route.route.split("/")[1:3]
+    model = apps.get_model(app_label, model_name)
+    first = model._default_manager.using(router.db_for_read(model)).order_by("pk").first()
+    return str(first.pk) if first else "0"
+
+
+def _values(route: Route, world: dict) -> dict[str, list]:
+    """Each path parameter's values (the wizard's step: every step)."""
+    fixed = {
+        "step": [1, 2, 3],
+        "queue_index": [0],
+        "scheduler_index": [0],
+        "connection_index": [0],
+        "job_id": [world["job_id"]],
+        "id": [world["user"]],
+        "content_type_id": [world["content_type"]],
+        "app_label": ["prospects"],
+        "url": ["no-such-page/"],
+        "token": ["notatoken"],
+        "key": [world["worker_key"]],
+    }
+    values = {}
+    for param in route.params:
+        if param == "pk":
+            values[param] = [_pk_for(route, world)]
+        elif param == "object_id":
+            object_id = world["prospects"] if "content_type_id" in route.params else None
+            values[param] = [object_id or _admin_object_id(route)]
+        else:
+            values[param] = fixed.get(param, ["no-such-thing"])
+    return values
+
+
+def urls_for(route: Route, world: dict) -> list[str]:
+    """Concrete paths for a route, each checked to resolve back to that very route."""
+    paths = [route.route]
+    for param, choices in _values(route, world).items():
+        group = re.compile(rf"<(?:\w+:)?{param}>|\(\?P<{param}>[^)]*\)\??")
+        paths = [group.sub(str(value), path, count=1) for path in paths for value in choices]
+    urls = ["/" + re.sub(r"\^|\$|/\?|\\", lambda m: "/" if m[0] == "/?" else "", p) for p in paths]
+    urls = [re.sub(r"/+", "/", url) for url in urls]
+    for url in urls:
+        match = resolve(url)
+        name = f"{match.namespace}:{match.url_name or ''}" if match.namespace else match.url_name
+        assert (name or "") == route.name, f"{url} resolves to {name}, not {route}"
+    return urls
+
+
+# -- what changed ------------------------------------------------------------------------------------
+
+
+# Sessions store the visit itself; describes are Salesforce's metadata cached on first read.
+UNWATCHED = {Session, SObjectDescribe}
+
+
+def snapshot() -> dict[str, tuple[int, str]]:
+    """Row count and a checksum of the rows of every model, in whichever database holds it."""
+    state = {}
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed or model in UNWATCHED:
+            continue
+        rows = list(
+            model._base_manager.using(router.db_for_read(model)).order_by("pk").values_list()
+        )
+        state[meta.label] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+    return state
+
+
+def changed(before: dict, after: dict) -> list[str]:
+    return [
+        f"{label}: {before[label][0]} → {after[label][0]} rows"
+        if before[label][0] != after[label][0]
+        else f"{label}: rows changed"
+        for label in before
+        if before[label] != after[label]
+    ]
+
+
+# -- clients -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clients(marketer, sync_admin) -> dict[str, Client]:
+    marketer_client, admin_client = Client(), Client()
+    marketer_client.force_login(marketer)
+    admin_client.force_login(sync_admin)
+    return {MARKETER: marketer_client, SYNC_ADMIN: admin_client}
+
+
+@pytest.fixture
+def superuser_admin_client(sync_admin) -> Client:
+    """A Sync admin who is also a superuser: every model's admin pages open for them."""
+    sync_admin.is_superuser = True
+    sync_admin.save()
+    client = Client()
+    client.force_login(sync_admin)
+    return client
+
+
+# -- the matrix ----------------------------------------------------------------------------------------
+
+
+def test_every_url_pattern_belongs_to_an_area():
+    assert [str(route) for route in ROUTES if not route.area] == []
+    assert len(ADMIN_ROUTES) > 100 and len(APP_ROUTES) > 30  # the resolver was walked
+
+
+def _is_login_redirect(response) -> bool:
+    location = response.get("Location", "")
+    return response.status_code == 302 and location.startswith(reverse("login") + "?next=")
+
+
+@pytest.mark.parametrize("route", [r for r in APP_ROUTES if r.area != PUBLIC], ids=str)
+def test_anonymous_visitors_are_sent_to_login(route, world, client, request):
+    before = snapshot()
+    for url in urls_for(route, world):
+        for method in ("POST", "GET"):
+            response = client.generic(method, url)
+            assert _is_login_redirect(response), f"{method} {url}: {response.status_code}"
+    assert changed(before, snapshot()) == []
+
+
+def test_anonymous_visitors_of_the_admin_and_rq_dashboard_are_sent_to_login(world, client):
+    before, wrong = snapshot(), []
+    for route in ADMIN_ROUTES:
+        for url in urls_for(route, world) if route.area != PUBLIC else []:
+            for method in ("POST", "GET"):
+                response = client.generic(method, url)
+                if not _is_login_redirect(response):
+                    wrong.append(f"{method} {url}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
+    assert changed(before, snapshot()) == []
+
+
+@pytest.mark.parametrize("route", [r for r in APP_ROUTES if r.area == SYNC_ADMIN], ids=str)
+def test_a_marketer_gets_403_from_sync_admin_pages_and_changes_nothing(
+    route, world, clients, request
+):
+    before = snapshot()
+    for url in urls_for(route, world):
+        for method in ("POST", "GET"):
+            status = clients[MARKETER].generic(method, url).status_code
+            assert status == 403, f"{method} {url}: {status}"
+    assert changed(before, snapshot()) == []
+
+
+def test_a_marketer_gets_403_from_the_admin_and_rq_dashboard(world, clients):
+    before, wrong = snapshot(), []
+    for route in ADMIN_ROUTES:
+        for url in urls_for(route, world) if route.area != PUBLIC else []:
+            for method in ("POST", "GET"):
+                status = clients[MARKETER].generic(method, url).status_code
+                if status != 403:
+                    wrong.append(f"{method} {url}: {status}")
+    assert not wrong, "\n".join(wrong)
+    assert changed(before, snapshot()) == []
+
+
+def _get_problem(client: Client, url: str, before: dict, *, may_refuse: bool = False) -> str:
+    """What is wrong with GETting ``url`` (refused, crashed or wrote), or ""."""
+    response = client.get(url)
+    if response.status_code >= 500 or (response.status_code == 403 and not may_refuse):
+        return f"GET {url}: {response.status_code}"
+    if writes := changed(before, snapshot()):
+        return f"GET {url} wrote: {writes}"
+    return ""
+
+
+@pytest.mark.parametrize(
+    ("route", "role"),
+    [
+        (route, role)
+        for route in APP_ROUTES
+        for role in (MARKETER, SYNC_ADMIN)
+        if not (route.area == SYNC_ADMIN and role == MARKETER)  # 403, tested above
+    ],
+    ids=lambda value: str(value),
+)
+def test_every_get_changes_nothing(route, role, world, clients, request):
+    urls = urls_for(route, world)
+    problems = [_get_problem(clients[role], url, snapshot()) for url in urls]
+    problems = [problem for problem in problems if problem]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_admin_and_rq_dashboard_get_changes_nothing(world, superuser_admin_client):
+    """403 is fine here: the read-only admins refuse their add and delete pages."""
+    before = snapshot()
+    problems = [
+        _get_problem(superuser_admin_client, url, before, may_refuse=True)
+        for route in ADMIN_ROUTES
+        for url in urls_for(route, world)
+    ]
+    problems = [problem for problem in problems if problem]
+    assert not problems, "\n".join(problems)
