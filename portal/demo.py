@@ -15,10 +15,10 @@ from django.db import transaction
 
 from core.roles import MARKETER, SYNC_ADMIN, create_user
 from prospects.factories import CampaignFactory, ProspectFactory
-from prospects.models import CustomField, Prospect
+from prospects.models import CustomField, Prospect, SyncReason
+from prospects.sync_requests import request_sync_many
 from sync.mapping import ensure_default_rules
-from sync.models import Connector, FieldRule, SyncReason
-from sync.triggers import request_sync_many
+from sync.models import Connector, FieldRule
 
 
 @dataclass(frozen=True)

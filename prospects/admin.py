@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from prospects.models import Campaign, CrmQueue, CustomField, Prospect
+from prospects.models import Campaign, CrmQueue, CustomField, Prospect, SyncHistory, SyncQueueItem
 
 # Written by the connector only: the links to Salesforce records and what the last sync saw.
 # Editing one by hand would point the prospect at another record or fake a sync.
@@ -47,3 +47,17 @@ class CrmQueueAdmin(ReadOnlyAdmin):
     """Salesforce's lead queues, mirrored by verification."""
 
     list_display = ("name", "developer_name", "sf_id", "is_active", "refreshed_at")
+
+
+# Bookkeeping of the sync engine: the pending-sync queue and what happened to each prospect.
+@admin.register(SyncQueueItem)
+class SyncQueueItemAdmin(ReadOnlyAdmin):
+    list_display = ("prospect", "reason", "requested_at", "attempts", "not_before", "claimed_by")
+    list_select_related = ("prospect",)
+
+
+@admin.register(SyncHistory)
+class SyncHistoryAdmin(ReadOnlyAdmin):
+    list_display = ("prospect", "at", "direction", "operation", "sobject", "result")
+    list_filter = ("direction", "result")
+    list_select_related = ("prospect",)

@@ -22,8 +22,7 @@ from typing import Any
 from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
 
-from prospects.models import CUSTOM_PREFIX, Prospect
-from sync.models import Direction, SyncHistory
+from prospects.models import CUSTOM_PREFIX, Direction, Prospect, SyncHistory
 
 SALT = "prospects.edits.shown"
 

@@ -12,10 +12,9 @@ from core.roles import MarketerRequiredMixin, marketer_required
 from prospects import edits
 from prospects.filters import ProspectFilter
 from prospects.forms import ProspectForm
-from prospects.models import CustomField, Prospect
+from prospects.models import CustomField, Prospect, SyncHistory, SyncReason
+from prospects.sync_requests import request_sync
 from prospects.tables import ProspectTable
-from sync.models import SyncHistory, SyncReason
-from sync.triggers import request_sync
 
 
 def sync_reason_for(changed: list[str]) -> SyncReason:

@@ -13,8 +13,6 @@ from sync.models import (
     SObjectDescribe,
     SyncCursor,
     SyncError,
-    SyncHistory,
-    SyncQueueItem,
 )
 
 
@@ -39,19 +37,6 @@ class SyncErrorAdmin(ReadOnlyAdmin):
     list_filter = ("category", "direction", "resolution")
     search_fields = ("prospect_email", "error_code", "message")
     raw_id_fields = ("prospect",)
-
-
-@admin.register(SyncQueueItem)
-class SyncQueueItemAdmin(ReadOnlyAdmin):
-    list_display = ("prospect", "reason", "requested_at", "attempts", "not_before", "claimed_by")
-    list_select_related = ("prospect",)
-
-
-@admin.register(SyncHistory)
-class SyncHistoryAdmin(ReadOnlyAdmin):
-    list_display = ("prospect", "at", "direction", "operation", "sobject", "result")
-    list_filter = ("direction", "result")
-    list_select_related = ("prospect",)
 
 
 @admin.register(ConnectorChange)

@@ -6,12 +6,13 @@ import logging
 
 from django.utils import timezone
 
+from prospects.models import SyncQueueItem
+from prospects.sync_requests import wake_workers
 from sync.engine import budget, queue
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
-from sync.models import Connector, SyncQueueItem
+from sync.models import Connector
 from sync.salesforce import Client, SalesforceError
-from sync.triggers import wake_workers
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,20 @@ def _settle(claims: list[queue.Claim], run: PushRun, total: PushReport) -> None:
 
 
 def push_some(connector_id: int | None = None) -> None:
-    """The wake-up job: a few batches, then hand over to a fresh job if more is pending.
+    """The wake-up job (``request_sync`` enqueues it): a few batches, then hand over to a fresh
+    job if more is pending.
 
-    Short jobs let a worker stop promptly (a warm shutdown waits for the current job) and let
-    several workers share a long queue.
+    It pushes only while the connector syncs and the queue is at or under the connector's batch
+    threshold (400 by default, as in the guide); above it, the cron pushes the queue in batches
+    at the connector's interval. Short jobs let a worker stop promptly (a warm shutdown waits
+    for the current job) and let several workers share a long queue.
     """
-    push_pending(connector_id, max_batches=JOB_BATCHES)
+    connector = Connector.objects.syncing(connector_id)
+    if connector is None:
+        return  # paused: changes queue and go out after resume
+    if SyncQueueItem.objects.count() > connector.batch_threshold:
+        return
+    push_pending(connector.pk, max_batches=JOB_BATCHES)
     if queue.claimable().exists():
         wake_workers()
 

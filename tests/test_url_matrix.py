@@ -30,7 +30,7 @@ from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
 from prospects.factories import CampaignFactory, ProspectFactory
-from prospects.models import CrmQueue, CustomField
+from prospects.models import CrmQueue, CustomField, SyncHistory, SyncQueueItem, SyncReason
 from sync.models import (
     ConnectorChange,
     DataSharingRule,
@@ -38,9 +38,6 @@ from sync.models import (
     SObjectDescribe,
     SyncCursor,
     SyncError,
-    SyncHistory,
-    SyncQueueItem,
-    SyncReason,
 )
 
 DATABASES = list(settings.DATABASES)

@@ -34,23 +34,24 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from prospects.models import CUSTOM_PREFIX, CrmQueue, CustomField, Prospect, SyncStatus
+from prospects.models import (
+    CUSTOM_PREFIX,
+    CrmQueue,
+    CustomField,
+    Direction,
+    Prospect,
+    SyncHistory,
+    SyncReason,
+    SyncStatus,
+)
+from prospects.sync_requests import request_sync, request_sync_many
 from prospects.validators import web_link
 from sync import bulk_sql
 from sync.engine.batching import chunked, in_transaction, read_ahead, typed_row
 from sync.engine.rules import OWNER_FIELD, Change, reconcile
 from sync.engine.values import parse_sf_datetime, write_prospect
-from sync.models import (
-    Connector,
-    DataSharingRule,
-    Direction,
-    FieldRule,
-    SyncCursor,
-    SyncHistory,
-    SyncReason,
-)
+from sync.models import Connector, DataSharingRule, FieldRule, SyncCursor
 from sync.salesforce import Client
-from sync.triggers import request_sync, request_sync_many
 
 log = logging.getLogger(__name__)
 

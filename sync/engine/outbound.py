@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from prospects.models import Prospect, SyncStatus
+from prospects.models import Direction, Prospect, SyncHistory, SyncStatus
 from sync import bulk_sql
 from sync import describe as describes
 from sync.engine import package
@@ -33,7 +33,7 @@ from sync.engine.routing import Router, Target
 from sync.engine.rules import Change, create_payload, reconcile
 from sync.engine.values import normal, parse_sf_datetime, to_salesforce, write_prospect
 from sync.errors import records as error_log
-from sync.models import Connector, Direction, FieldRule, SyncError, SyncHistory
+from sync.models import Connector, FieldRule, SyncError
 from sync.salesforce import COLLECTION_SIZE, COMPOSITE_HEAVY, BulkJob, Client, SalesforceError
 
 log = logging.getLogger(__name__)

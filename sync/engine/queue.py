@@ -37,9 +37,9 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from prospects.models import Prospect, SyncStatus
+from prospects.models import Prospect, SyncQueueItem, SyncStatus
 from sync.engine.outbound import CONNECTION_CODES, PushReport, Result, give_up, push_prospects
-from sync.models import Connector, SyncQueueItem
+from sync.models import Connector
 from sync.salesforce import Client
 
 SETTLE_CHUNK = 1000  # ids per statement

@@ -26,10 +26,10 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf
 from django.db.models.lookups import Regex
 
-from prospects.models import CUSTOM_PREFIX, CustomField, Prospect
+from prospects.models import CUSTOM_PREFIX, CustomField, Prospect, SyncReason
+from prospects.sync_requests import request_sync
 from sync.errors.fix import EDITABLE_FIELDS, apply_values, mapped_columns
-from sync.models import Connector, SyncReason
-from sync.triggers import request_sync
+from sync.models import Connector
 
 INFO_COLUMNS = [
     "prospect_id",

@@ -18,11 +18,11 @@ from django.db import transaction
 
 from prospects import edits
 from prospects.forms import ProspectForm, TextAreaField
-from prospects.models import CUSTOM_PREFIX, SCORE_VALIDATORS, CustomField, Prospect
+from prospects.models import CUSTOM_PREFIX, SCORE_VALIDATORS, CustomField, Prospect, SyncReason
+from prospects.sync_requests import request_sync
 from sync.describe import cached_describe, field_describe
 from sync.errors.records import describe_constraint, fix_in_salesforce
-from sync.models import Connector, FieldRule, SyncError, SyncReason
-from sync.triggers import request_sync
+from sync.models import Connector, FieldRule, SyncError
 
 # Relations and bookkeeping are not edited from a spreadsheet cell.
 NOT_EDITABLE = {"campaign", "assigned_user"}

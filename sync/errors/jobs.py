@@ -13,10 +13,11 @@ from pathlib import Path
 from django.http import QueryDict
 
 from core.models import Task
+from prospects.models import SyncHistory, SyncReason
 from sync.errors.csv_io import import_file
 from sync.errors.filters import SyncErrorFilter
 from sync.errors.resync import request_resync
-from sync.models import SyncError, SyncHistory, SyncReason
+from sync.models import SyncError
 
 QUEUE = "imports"
 

@@ -8,17 +8,23 @@ the database alone: its queue row while it waits, its status and open errors aft
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
+import django_rq
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from prospects.models import Prospect, SyncStatus
-from sync.models import Connector, SyncError, SyncQueueItem, SyncReason
-from sync.triggers import request_sync_many
+from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
+from prospects.sync_requests import SYNC_QUEUE, request_sync_many
+from sync.models import Connector, SyncError
 
+log = logging.getLogger(__name__)
+
+PUSH_NOW_JOB = "sync.jobs.push_now"
 CHUNK = 1000  # prospects per statement (and per transaction when queueing)
 
 # -- asking -------------------------------------------------------------------------------------
@@ -43,10 +49,12 @@ class ResyncRequest:
 
 
 def request_resync(*, prospect_ids: Sequence[int]) -> ResyncRequest:
-    """Mark these prospects pending for a resync; the sync workers are woken after commit.
+    """Mark these prospects pending for a resync and have a worker push them at once.
 
     A chunk of ids per transaction, so a resync of everything a filter matches never holds one
-    long transaction, and each chunk's wake-up goes out as soon as it commits.
+    long transaction. After each chunk commits, the engine's ``push_now`` job is enqueued for
+    it: a resync goes out now even when the queue is above the batch threshold (where a plain
+    request waits for the cron). Were Redis unreachable, the rows stay pending for the cron.
     """
     request = ResyncRequest()
     for chunk in _chunks(list(dict.fromkeys(prospect_ids))):
@@ -54,6 +62,7 @@ def request_resync(*, prospect_ids: Sequence[int]) -> ResyncRequest:
         ids = [pk for pk in chunk if do_not_sync.get(pk) is False]
         with transaction.atomic():
             request_sync_many(ids, SyncReason.ERROR_RESYNC)
+            transaction.on_commit(partial(_push_now, ids))
         request.queued += ids
         request.missing += len(chunk) - len(do_not_sync)
         request.skipped += len(do_not_sync) - len(ids)
@@ -194,6 +203,15 @@ def resync_progress(*, prospect_ids: Sequence[int]) -> ResyncProgress:
         progress.waiting += counts["waiting"]
         progress.failing += counts["failing"]
     return progress
+
+
+def _push_now(prospect_ids: list[int]) -> None:
+    if not prospect_ids:
+        return
+    try:  # by name: the engine imports this package (it records Sync Errors), not the reverse
+        django_rq.get_queue(SYNC_QUEUE).enqueue(PUSH_NOW_JOB, prospect_ids, job_timeout=1800)
+    except Exception:  # noqa: BLE001 - Redis down: the rows are pending, the cron pushes them
+        log.warning("could not enqueue a resync push; the next cron tick will push", exc_info=True)
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -31,6 +31,7 @@ from django_tables2 import SingleTableMixin
 
 from core.models import Task
 from core.roles import MarketerRequiredMixin, is_sync_admin, marketer_required
+from prospects.models import SyncHistory, SyncReason
 from sync.errors import jobs as jobs_errors
 from sync.errors.csv_io import export_lines
 from sync.errors.filters import SyncErrorFilter
@@ -44,7 +45,7 @@ from sync.errors.resync import (
     resync_state,
 )
 from sync.errors.tables import SyncErrorTable
-from sync.models import Connector, ErrorCategory, FieldRule, SyncError, SyncHistory, SyncReason
+from sync.models import Connector, ErrorCategory, FieldRule, SyncError
 
 UPLOAD_DIR = settings.VAR_DIR / "uploads"
 UPLOAD_KEPT_FOR = dt.timedelta(days=1)  # an upload older than this was orphaned by a dead worker

@@ -18,9 +18,8 @@ import psutil
 import pytest
 
 from prospects.factories import ProspectFactory, UserFactory
-from prospects.models import Prospect, SyncStatus
-from sync.models import SyncQueueItem, SyncReason
-from sync.triggers import request_sync, request_sync_many
+from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
+from prospects.sync_requests import request_sync, request_sync_many
 from tests.fixtures.database import database_url
 
 ROOT = Path(__file__).resolve().parents[2]

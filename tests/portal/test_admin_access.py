@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from prospects.factories import ProspectFactory, UserFactory
-from sync.models import SyncQueueItem, SyncReason
+from prospects.models import SyncQueueItem, SyncReason
 from tests.conftest import ensure_roles
 
 pytestmark = pytest.mark.django_db
@@ -101,11 +101,18 @@ def test_crm_bookkeeping_is_read_only_in_the_prospect_admin(superuser_admin):
 
 @pytest.mark.parametrize(
     "model",
-    ["syncqueueitem", "synccursor", "synchistory", "syncerror", "connectorchange", "connector"],
+    [
+        "prospects_syncqueueitem",
+        "sync_synccursor",
+        "prospects_synchistory",
+        "sync_syncerror",
+        "sync_connectorchange",
+        "sync_connector",
+    ],
 )
 def test_sync_bookkeeping_has_no_add_change_or_delete_in_the_admin(superuser_admin, model):
-    assert superuser_admin.get(reverse(f"admin:sync_{model}_changelist")).status_code == 200
-    assert superuser_admin.get(reverse(f"admin:sync_{model}_add")).status_code == 403
+    assert superuser_admin.get(reverse(f"admin:{model}_changelist")).status_code == 200
+    assert superuser_admin.get(reverse(f"admin:{model}_add")).status_code == 403
 
 
 def test_a_queue_item_cannot_be_edited_or_deleted_in_the_admin(superuser_admin):
@@ -113,10 +120,10 @@ def test_a_queue_item_cannot_be_edited_or_deleted_in_the_admin(superuser_admin):
     item = SyncQueueItem.objects.create(
         prospect=prospect, reason=SyncReason.FIELD_UPDATE, requested_at=timezone.now()
     )
-    change = reverse("admin:sync_syncqueueitem_change", args=[item.pk])
+    change = reverse("admin:prospects_syncqueueitem_change", args=[item.pk])
     assert superuser_admin.get(change).status_code == 200  # viewable
     superuser_admin.post(change, {"prospect": prospect.pk, "reason": "x", "attempts": 9})
-    delete = reverse("admin:sync_syncqueueitem_delete", args=[item.pk])
+    delete = reverse("admin:prospects_syncqueueitem_delete", args=[item.pk])
     assert superuser_admin.post(delete, {"post": "yes"}).status_code == 403
     item.refresh_from_db()
     assert item.attempts == 0

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from prospects.factories import ProspectFactory, UserFactory
+from prospects.models import SyncHistory
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import push_prospects
-from sync.models import FieldRule, SyncCursor, SyncError, SyncHistory
+from sync.models import FieldRule, SyncCursor, SyncError
 from tests.fixtures.html_forms import form_data, with_changes
 
 pytestmark = pytest.mark.django_db

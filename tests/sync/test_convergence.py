@@ -34,14 +34,14 @@ from hypothesis.stateful import (
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
 from prospects.factories import ProspectFactory, UserFactory
-from prospects.models import Prospect, SyncStatus
+from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
+from prospects.sync_requests import SYNC_QUEUE, request_sync
 from sync import jobs, salesforce
 from sync.engine import queue
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import finish_push, start_push
-from sync.models import Connector, FieldRule, SyncCursor, SyncError, SyncQueueItem, SyncReason
+from sync.models import Connector, FieldRule, SyncCursor, SyncError
 from sync.salesforce import Client, SalesforceError
-from sync.triggers import SYNC_QUEUE, request_sync
 from tests.fixtures.database import database_url, drop_dead_connections
 
 ROOT = Path(__file__).resolve().parents[2]

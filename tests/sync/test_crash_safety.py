@@ -13,10 +13,9 @@ import psutil
 import pytest
 
 from prospects.factories import ProspectFactory, UserFactory
-from prospects.models import Prospect, SyncStatus
+from prospects.models import Prospect, SyncHistory, SyncQueueItem, SyncReason, SyncStatus
+from prospects.sync_requests import request_sync_many
 from sync.jobs import push_pending
-from sync.models import SyncHistory, SyncQueueItem, SyncReason
-from sync.triggers import request_sync_many
 from tests.fixtures.database import database_url, drop_dead_connections
 
 ROOT = Path(__file__).resolve().parents[2]

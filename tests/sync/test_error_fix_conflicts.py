@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from prospects.factories import ProspectFactory, UserFactory
+from prospects.models import SyncHistory
 from sync.engine.outbound import push_prospects
-from sync.models import SyncError, SyncHistory
+from sync.models import SyncError
 from tests.fixtures.html_forms import form_data, with_changes
 from tests.prospects.test_edit_conflicts import edit_url, open_form
 

@@ -4,16 +4,15 @@ pending and wakes the sync workers; the row then follows what the worker made of
 
 import datetime as dt
 
-import django_rq
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Task
 from prospects.factories import ProspectFactory, UserFactory
-from prospects.models import SyncStatus
+from prospects.models import SyncQueueItem, SyncReason, SyncStatus
 from sync.engine.outbound import push_prospects
-from sync.models import Connector, SyncError, SyncQueueItem, SyncReason
+from sync.models import Connector, SyncError
 
 from .factories_errors import SyncErrorFactory, api_used, marketer_web, web  # noqa: F401
 
@@ -134,14 +133,16 @@ def test_a_transient_failure_shows_the_row_retrying(connector, row, unique_email
 
 
 def test_resync_while_the_connector_is_paused_says_it_waits_for_resume(
-    connector, resync, unique_email
+    connector, sandbox_org, resync, row, run_jobs, unique_email
 ):
     _, error = _failing(connector, unique_email, notes="x" * 143)
     Connector.objects.filter(pk=connector.pk).update(state=Connector.State.PAUSED)
-    django_rq.get_queue("sync").empty()
+    before = api_used(sandbox_org)
     page = resync(error)
     assert 'data-state="paused"' in page and "paused" in page
-    assert django_rq.get_queue("sync").count == 0  # nobody woken for a paused connector
+    run_jobs("sync")  # the woken worker sees the connector paused and pushes nothing
+    assert api_used(sandbox_org) == before + 1  # the /limits read itself
+    assert 'data-state="paused"' in row(error)
     assert SyncQueueItem.objects.filter(prospect_id=error.prospect_id).exists()
 
 
@@ -260,3 +261,20 @@ def test_bulk_resync_says_which_prospects_it_left_out(
     poll = marketer_web.get(reverse("sync:errors_task", args=[task.pk])).content.decode()
     assert "0 of 1 prospects synced" in poll and "1 marked “Do not sync” left alone." in poll
     assert "The connector is paused" in poll and 'hx-trigger="every 10s"' in poll  # none syncs
+
+
+def test_a_resync_goes_out_at_once_even_above_the_batch_threshold(
+    connector, sandbox_org, resync, row, run_jobs, unique_email
+):
+    """Above the threshold a plain request waits for the cron's batch; a marketer who pressed
+    Resync is waiting for the row, so the resync's own push job takes it now."""
+    prospect, error = _failing(connector, unique_email, notes="x" * 143)
+    prospect.notes = "short now"
+    prospect.save()
+    Connector.objects.filter(pk=connector.pk).update(batch_threshold=0)
+
+    resync(error)
+    run_jobs("sync")
+
+    assert 'data-state="cleared"' in row(error)
+    assert not SyncQueueItem.objects.filter(prospect=prospect).exists()

@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from core.models import Task
 from prospects.factories import ProspectFactory, UserFactory
+from prospects.models import SyncQueueItem
 from sync.errors import jobs
 from sync.errors.views import UPLOAD_DIR
-from sync.models import SyncQueueItem
 
 from .factories_errors import SyncErrorFactory, marketer_web, web  # noqa: F401
 

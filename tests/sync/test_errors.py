@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from prospects.factories import ProspectFactory
-from prospects.models import SyncStatus
+from prospects.models import Direction, SyncStatus
 from sync.errors.records import (
     categorize,
     describe_constraint,
@@ -17,7 +17,7 @@ from sync.errors.records import (
     resolve_errors,
     resolve_errors_for,
 )
-from sync.models import Direction, ErrorCategory, SyncError
+from sync.models import ErrorCategory, SyncError
 
 from .factories_errors import ConnectorFactory, fresh_counts  # noqa: F401
 

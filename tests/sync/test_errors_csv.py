@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from core.models import Task
 from prospects.factories import ProspectFactory
-from prospects.models import CustomField
+from prospects.models import CustomField, SyncQueueItem, SyncReason
 from sync.errors.csv_io import (
     MAX_REFUSALS,
     duplicate_columns,
@@ -18,7 +18,6 @@ from sync.errors.csv_io import (
     neutralise,
     unneutralise,
 )
-from sync.models import SyncQueueItem, SyncReason
 
 from .factories_errors import SyncErrorFactory, marketer_web, web  # noqa: F401
 

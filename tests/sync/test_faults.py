@@ -8,11 +8,11 @@ import pytest
 from django.utils import timezone
 
 from prospects.factories import ProspectFactory, UserFactory
-from prospects.models import Prospect, SyncStatus
+from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
+from prospects.sync_requests import request_sync_many
 from sync.jobs import push_pending
-from sync.models import Connector, SyncError, SyncQueueItem, SyncReason
+from sync.models import Connector, SyncError
 from sync.salesforce import Client, SalesforceError
-from sync.triggers import request_sync_many
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@
 import pytest
 
 from prospects.factories import ProspectFactory, UserFactory
-from prospects.models import SyncStatus
+from prospects.models import SyncHistory, SyncStatus
 from sync.engine.outbound import push_prospects
-from sync.models import Connector, SyncError, SyncHistory
+from sync.models import Connector, SyncError
 from sync.verification import verify_connector
 
 pytestmark = pytest.mark.django_db

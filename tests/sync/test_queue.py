@@ -8,11 +8,11 @@ import pytest
 from django.db import connection
 
 from prospects.factories import ProspectFactory, UserFactory
-from prospects.models import Prospect, SyncStatus
+from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
+from prospects.sync_requests import request_sync_many
 from sync import jobs
 from sync.engine import queue
-from sync.models import SyncError, SyncQueueItem, SyncReason
-from sync.triggers import request_sync_many
+from sync.models import SyncError
 
 
 @pytest.fixture

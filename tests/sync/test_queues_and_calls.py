@@ -6,9 +6,8 @@ import pytest
 from django.urls import reverse
 
 from prospects.factories import ProspectFactory, UserFactory
-from prospects.models import CrmQueue, Prospect, SyncStatus
+from prospects.models import CrmQueue, Prospect, SyncQueueItem, SyncStatus
 from sync.engine.outbound import push_prospects
-from sync.models import SyncQueueItem
 from sync.owner_queues import refresh_queues
 from sync.verification import verify_connector
 

@@ -2,12 +2,14 @@
 
 import django_rq
 import pytest
+from django.db import transaction
 
 from prospects.factories import ProspectFactory
-from prospects.models import SyncStatus
+from prospects.models import SyncQueueItem, SyncReason, SyncStatus
+from prospects.sync_requests import request_sync, request_sync_many
+from sync import jobs
 from sync.engine import queue
-from sync.models import Connector, SyncQueueItem, SyncReason
-from sync.triggers import request_sync, request_sync_many
+from sync.models import Connector
 
 
 @pytest.fixture
@@ -84,26 +86,39 @@ def test_transient_failure_backs_off():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_wake_up_is_enqueued_after_commit_and_only_under_the_threshold(active_connector):
+def test_a_request_wakes_the_workers_after_commit_with_at_most_two_wake_ups_waiting(
+    active_connector,
+):
     q = django_rq.get_queue("sync")
     q.empty()
-    request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)
+    with transaction.atomic():
+        request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)
+        assert q.count == 0  # a worker woken now would not see the uncommitted row
     assert q.count == 1
-    q.empty()
-    active_connector.batch_threshold = 1
-    active_connector.save()
-    request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)  # 2 pending > threshold 1
-    assert q.count == 0
+    for _ in range(3):
+        request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)
+    assert q.count == 2
 
 
 @pytest.mark.django_db(transaction=True)
-def test_paused_connector_queues_without_waking(active_connector):
-    active_connector.state = Connector.State.PAUSED
+@pytest.mark.parametrize("why", ["paused", "above the batch threshold"])
+def test_the_wake_up_job_leaves_the_queue_to_the_cron_when_paused_or_above_the_threshold(
+    active_connector, why
+):
+    """Asking for a sync needs nothing from the connector: the wake-up job decides. Paused, the
+    changes wait for resume; above the threshold, the cron pushes them in batches. (Were it to
+    push, it would fail to reach this connector's org and count an attempt.)"""
+    if why == "paused":
+        active_connector.state = Connector.State.PAUSED
+    else:
+        active_connector.batch_threshold = 1
     active_connector.save()
-    q = django_rq.get_queue("sync")
-    q.empty()
-    request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)
-    assert q.count == 0 and SyncQueueItem.objects.count() == 1
+    request_sync_many([ProspectFactory().pk, ProspectFactory().pk], SyncReason.FIELD_UPDATE)
+
+    jobs.push_some()
+
+    untouched = SyncQueueItem.objects.filter(attempts=0, claimed_at__isnull=True)
+    assert untouched.count() == 2
 
 
 @pytest.mark.django_db

@@ -135,9 +135,9 @@ def test_verify_all_skips_paused_connectors(connector):
 def test_a_lost_field_flags_the_connector_but_the_rest_keeps_syncing(connector, sandbox_org):
     from prospects.factories import ProspectFactory, UserFactory
     from prospects.models import SyncStatus
+    from prospects.sync_requests import request_sync
     from sync.jobs import push_pending
     from sync.models import SyncReason
-    from sync.triggers import request_sync
 
     sandbox_org.control(
         "set_field_permission", profile=PROFILE, sobject="Lead", field="Title", editable=False

@@ -15,12 +15,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from prospects.models import Prospect, SyncStatus
-from sync.models import Connector, SyncQueueItem, SyncReason
+from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 
 log = logging.getLogger(__name__)
 
 SYNC_QUEUE = "sync"
+WAKE_UP_JOB = "sync.jobs.push_some"  # by name: the engine sits above the prospects
 MAX_WAITING_WAKEUPS = 2
 
 
@@ -121,20 +121,17 @@ def _mark_pending(prospect_id: int, reason: SyncReason) -> None:
 
 
 def wake_workers() -> None:
-    """Enqueue a push job unless the queue is in batch mode or workers are already woken.
+    """Ping the sync workers: enqueue the engine's wake-up job, by name, unless two already wait.
 
-    A failure to reach Redis loses nothing: the cron finds the pending rows.
+    The job itself decides whether to push (``sync.jobs.push_some``: not while the connector is
+    paused, nor above its batch threshold, where the cron pushes in batches), so asking for a
+    sync needs nothing from the connector. A failure to reach Redis loses nothing: the cron finds
+    the pending rows.
     """
-    connector = Connector.objects.syncing()
-    if connector is None:
-        return  # paused: changes queue and go out after resume
-    pending = SyncQueueItem.objects.count()
-    if pending > connector.batch_threshold:
-        return
     try:
         queue = django_rq.get_queue(SYNC_QUEUE)
         if queue.count >= MAX_WAITING_WAKEUPS:
             return
-        queue.enqueue("sync.jobs.push_some", connector.pk, job_timeout=1800)
+        queue.enqueue(WAKE_UP_JOB, job_timeout=1800)
     except Exception:  # noqa: BLE001 - Redis down: the cron recovers from the DB
         log.warning("could not wake a sync worker; the next cron tick will push", exc_info=True)

@@ -1,0 +1,48 @@
+"""The prospects app's models: the prospects themselves (``prospect.py``), and the sync state
+every writer shares — the pending-sync queue and the history (``sync.py``)."""
+
+from prospects.models.prospect import (
+    CUSTOM_PREFIX,
+    MULTI_SEPARATOR,
+    SCORE_VALIDATORS,
+    TEXT_TYPES,
+    Campaign,
+    CrmQueue,
+    CrmStatus,
+    CustomField,
+    Grade,
+    Prospect,
+    ProspectQuerySet,
+    SyncStatus,
+    custom_value,
+)
+from prospects.models.sync import (
+    Direction,
+    SyncHistory,
+    SyncHistoryManager,
+    SyncQueueItem,
+    SyncReason,
+    actor_name,
+)
+
+__all__ = [
+    "CUSTOM_PREFIX",
+    "MULTI_SEPARATOR",
+    "SCORE_VALIDATORS",
+    "TEXT_TYPES",
+    "Campaign",
+    "CrmQueue",
+    "CrmStatus",
+    "CustomField",
+    "Direction",
+    "Grade",
+    "Prospect",
+    "ProspectQuerySet",
+    "SyncHistory",
+    "SyncHistoryManager",
+    "SyncQueueItem",
+    "SyncReason",
+    "SyncStatus",
+    "actor_name",
+    "custom_value",
+]
