@@ -338,6 +338,11 @@ class Client:
         return f"<Client {self.credentials.login_url} {self.credentials.username}>"
 
     # -- authentication -------------------------------------------------------------------
+    @property
+    def token(self) -> Token | None:
+        """The session this client holds (None before it first authenticates)."""
+        return self._token
+
     def authenticate(self) -> Token:
         self._token = with_retries(
             lambda: obtain_token(self.credentials, self.session), attempts=self.retry_attempts

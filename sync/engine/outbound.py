@@ -367,9 +367,7 @@ class Pusher:
             save_bookkeeping(ours)
             bulk_sql.update(Prospect, theirs, list(OUTCOME_FIELDS))
             self.save_inbound(inbound, now)
-            SyncError.objects.filter(
-                prospect_id__in=[t.prospect.pk for t, *_ in done], resolved_at__isnull=True
-            ).update(resolved_at=now, resolution=SyncError.Resolution.CLEAN_SYNC)
+            error_log.resolve_errors(prospect_ids=[t.prospect.pk for t, *_ in done], at=now)
             bulk_sql.insert(
                 SyncHistory,
                 [self._history(t, rid, op, pay, ch, now) for t, rid, op, pay, ch in done],

@@ -1,12 +1,13 @@
 """Sync errors as data: classify Salesforce's refusals, record them, clear them, explain them.
 
 The engine calls :func:`record_sync_error` for every record Salesforce refuses and
-:func:`resolve_errors` after a prospect syncs cleanly; the Sync Errors pages read the rows.
+:func:`resolve_errors` for the prospects of a batch that synced cleanly; the Sync Errors pages read the rows.
 The mapping from Salesforce's ``errorCode`` to the guide's four categories lives here only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -154,23 +155,18 @@ def _bump_open_error(
     return open_rows.first()
 
 
-def resolve_errors(*, prospect: Prospect, resolution: str = SyncError.Resolution.CLEAN_SYNC) -> int:
-    """Resolve every open error of ``prospect`` (a clean sync, a dismissal); return how many."""
-    return (
-        SyncError.objects.open()
-        .filter(prospect=prospect)
-        .update(resolved_at=timezone.now(), resolution=resolution)
-    )
-
-
-def resolve_errors_for(
-    *, prospect_ids: Sequence[int], resolution: str = SyncError.Resolution.CLEAN_SYNC
+def resolve_errors(
+    *,
+    prospect_ids: Sequence[int],
+    resolution: str = SyncError.Resolution.CLEAN_SYNC,
+    at: dt.datetime | None = None,
 ) -> int:
-    """``resolve_errors`` for many prospects in one statement (a batch that synced cleanly)."""
+    """Resolve every open error of these prospects in one statement (a batch that synced
+    cleanly); return how many."""
     return (
         SyncError.objects.open()
         .filter(prospect_id__in=list(prospect_ids))
-        .update(resolved_at=timezone.now(), resolution=resolution)
+        .update(resolved_at=at or timezone.now(), resolution=resolution)
     )
 
 

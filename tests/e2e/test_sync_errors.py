@@ -17,8 +17,7 @@ from django.core.cache import cache
 
 from prospects.factories import ProspectFactory, UserFactory
 from sync.engine.outbound import push_prospects
-from sync.mapping import ensure_default_rules
-from sync.models import Connector, FieldRule, SyncError
+from sync.models import SyncError
 from tests.e2e.conftest import SHOTS
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the thread
@@ -34,27 +33,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def page(browser_page):
     """Headless Chromium (tests/e2e/conftest.py)."""
     return browser_page
-
-
-@pytest.fixture
-def connector(sandbox_org):
-    connector = Connector.objects.create(
-        login_url=sandbox_org.login_url,
-        client_id=sandbox_org.client_id,
-        client_secret=sandbox_org.client_secret,
-        username=sandbox_org.username,
-        password=sandbox_org.password,
-        api_version=sandbox_org.api_version,
-        ca_bundle=Path(sandbox_org.ca_bundle).read_text(),
-        state=Connector.State.ACTIVE,
-    )
-    ensure_default_rules(connector)
-    FieldRule.objects.filter(connector=connector, prospect_field="notes").update(
-        lead_field="Customer_Comment__c",
-        contact_field="Customer_Comment__c",
-        behaviour="leadbridge",
-    )
-    return connector
 
 
 def log_in_as_marketer(page, live_server) -> None:

@@ -103,7 +103,7 @@ def test_a_sync_admin_goes_from_no_connector_to_an_active_one(page, live_server,
 
 def test_a_sync_admin_edits_a_fields_behaviour(page, live_server, sandbox_org):
     from sync.verification import verify_connector
-    from tests.sync.factories import sandbox_connector
+    from tests.fixtures.connector import sandbox_connector
 
     connector = sandbox_connector(sandbox_org, state=Connector.State.ACTIVE)
     verify_connector(connector=connector)
@@ -133,7 +133,7 @@ def test_a_sync_admin_edits_a_fields_behaviour(page, live_server, sandbox_org):
 
 
 def test_a_lost_field_permission_shows_a_banner_until_restored(page, live_server, sandbox_org):
-    from tests.sync.factories import sandbox_connector
+    from tests.fixtures.connector import sandbox_connector
 
     sandbox_connector(sandbox_org, state=Connector.State.ACTIVE)
     log_in(page, live_server)
@@ -171,7 +171,7 @@ def test_a_lost_field_permission_shows_a_banner_until_restored(page, live_server
 
 
 def test_a_sync_admin_adds_a_data_sharing_rule_with_a_live_count(page, live_server, sandbox_org):
-    from tests.sync.factories import sandbox_connector
+    from tests.fixtures.connector import sandbox_connector
 
     sandbox_connector(sandbox_org)  # paused: data sharing is editable
     log_in(page, live_server)

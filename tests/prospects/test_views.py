@@ -134,7 +134,7 @@ def test_custom_fields_are_edited_and_stamped(marketer_client):
 
 @pytest.mark.django_db
 def test_edit_requests_a_sync_with_the_right_reason(marketer_client):
-    from sync.models import SyncQueueItem
+    from prospects.models import SyncQueueItem
 
     prospect = ProspectFactory(email="r@x.example", assigned_user=None)
     owner = UserFactory()
@@ -149,7 +149,7 @@ def test_edit_requests_a_sync_with_the_right_reason(marketer_client):
 
 @pytest.mark.django_db
 def test_sync_now_queues_and_the_status_fragment_polls_while_pending(marketer_client):
-    from sync.models import SyncQueueItem
+    from prospects.models import SyncQueueItem
 
     prospect = ProspectFactory()
     response = marketer_client.post(reverse("prospects:sync", args=[prospect.pk]))

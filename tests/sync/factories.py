@@ -1,7 +1,5 @@
 """factory-boy factories for the sync app's rows."""
 
-from pathlib import Path
-
 import factory
 from factory.django import DjangoModelFactory
 
@@ -46,21 +44,3 @@ class DataSharingRuleFactory(DjangoModelFactory):
     sobject = "Lead"
     field = "Region__c"
     value = "EMEA"
-
-
-def sandbox_connector(sandbox_org, **extra) -> Connector:
-    """A connector pointed at the running sandbox org, trusting its CA (PEM text)."""
-    from sync.mapping import ensure_default_rules
-
-    connector = ConnectorFactory(
-        login_url=sandbox_org.login_url,
-        client_id=sandbox_org.client_id,
-        client_secret=sandbox_org.client_secret,
-        username=sandbox_org.username,
-        password=sandbox_org.password,
-        api_version=sandbox_org.api_version,
-        ca_bundle=Path(sandbox_org.ca_bundle).read_text(),
-        **extra,
-    )
-    ensure_default_rules(connector)
-    return connector

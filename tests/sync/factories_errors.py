@@ -9,17 +9,8 @@ from factory.django import DjangoModelFactory
 
 from prospects.factories import ProspectFactory
 from sync.errors.records import CATEGORY_CACHE_KEY, COUNT_CACHE_KEY
-from sync.models import Connector, ErrorCategory, SyncError
-
-
-class ConnectorFactory(DjangoModelFactory):
-    class Meta:
-        model = Connector
-        django_get_or_create = ("name",)
-
-    name = "Salesforce"
-    login_url = "https://127.0.0.1:1"
-    client_id = "test-client"
+from sync.models import ErrorCategory, SyncError
+from tests.sync.factories import ConnectorFactory  # noqa: F401 - tests import it from here too
 
 
 class SyncErrorFactory(DjangoModelFactory):

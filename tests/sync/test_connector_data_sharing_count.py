@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from sync.connectors import count_shared_records
 from sync.salesforce import Client
-from tests.sync.factories import sandbox_connector
+from tests.fixtures.connector import sandbox_connector
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from prospects.factories import ProspectFactory
 from prospects.models import CustomField
 from sync.models import Connector, ConnectorChange, DataSharingRule, FieldRule
 from sync.verification import verify_connector
-from tests.sync.factories import sandbox_connector
+from tests.fixtures.connector import sandbox_connector
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ from prospects.factories import ProspectFactory, UserFactory
 from sync import jobs
 from sync.errors.resync import resync_error, resync_state
 from sync.models import Connector
-from tests.sync.factories import ConnectorFactory, sandbox_connector
+from tests.fixtures.connector import sandbox_connector
+from tests.sync.factories import ConnectorFactory
 from tests.sync.factories_errors import SyncErrorFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.test import Client as DjangoClient
 from django.urls import reverse
 
 from sync.models import Connector, ConnectorChange, FieldRule
-from tests.sync.factories import ConnectorFactory, sandbox_connector
+from tests.fixtures.connector import sandbox_connector
+from tests.sync.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db
 

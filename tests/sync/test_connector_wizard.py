@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from sync.models import Connector, ConnectorChange, FieldRule
 from sync.verification import verify_connector
-from tests.sync.factories import CustomFieldFactory, sandbox_connector
+from tests.fixtures.connector import sandbox_connector
+from tests.sync.factories import CustomFieldFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -102,7 +102,7 @@ class Org:
 
     def revoke_sessions(self) -> None:
         self.control("revoke_sessions", username=self.sandbox.username)
-        self.sandbox._tokens.clear()  # cached tokens of the connector user are dead too
+        self.sandbox.forget_tokens()  # cached tokens of the connector user are dead too
 
     @property
     def faulty(self) -> bool:
@@ -112,7 +112,7 @@ class Org:
         """Every fault off and the demo org's defaults back (later suites share the org)."""
         self.control("clear_faults")
         self.control("set_org", daily_api_limit=self.daily_api_limit)
-        self.sandbox._tokens.clear()
+        self.sandbox.forget_tokens()
         self.faults, self.outage_until, self.limited = {}, 0.0, False
 
 
@@ -308,9 +308,9 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             if not fault or kind == "worker_killed":  # kills happen in ``push``
                 return
             if kind == "sessions_revoked":
-                if self.client._token is None:
+                if self.client.token is None:
                     self.client.authenticate()
-                self.revoked_token = self.client._token
+                self.revoked_token = self.client.token
                 org.revoke_sessions()
                 seen[kind] += 1
                 self.faulted = True
@@ -328,7 +328,7 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
 
         def operated(self) -> None:
             """An operation ran: note a re-login; faults go off once their operations ran."""
-            if self.revoked_token and self.client._token is not self.revoked_token:
+            if self.revoked_token and self.client.token is not self.revoked_token:
                 seen["reauthenticated"] += 1
                 self.revoked_token = None
             if self.faulty_operations:

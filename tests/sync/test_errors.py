@@ -15,7 +15,6 @@ from sync.errors.records import (
     open_error_count,
     record_sync_error,
     resolve_errors,
-    resolve_errors_for,
 )
 from sync.models import ErrorCategory, SyncError
 
@@ -116,21 +115,21 @@ def test_resolve_clears_every_open_error_and_a_new_refusal_opens_a_new_row():
     prospect = ProspectFactory()
     old = _record(prospect)
     _record(prospect, field="Phone")
-    assert resolve_errors(prospect=prospect) == 2
+    assert resolve_errors(prospect_ids=[prospect.pk]) == 2
     old.refresh_from_db()
     assert old.resolved_at is not None
     assert old.resolution == SyncError.Resolution.CLEAN_SYNC
     new = _record(prospect)
     assert new.pk != old.pk and new.attempts == 1
-    assert resolve_errors(prospect=prospect, resolution=SyncError.Resolution.MANUAL) == 1
+    assert resolve_errors(prospect_ids=[prospect.pk], resolution=SyncError.Resolution.MANUAL) == 1
 
 
 @pytest.mark.django_db
-def test_resolve_errors_for_a_batch_of_prospects():
+def test_resolve_errors_of_a_batch_of_prospects():
     first, second, third = ProspectFactory.create_batch(3)
     for prospect in (first, second, third):
         _record(prospect)
-    assert resolve_errors_for(prospect_ids=[first.pk, second.pk]) == 2
+    assert resolve_errors(prospect_ids=[first.pk, second.pk]) == 2
     assert list(SyncError.objects.open().values_list("prospect_id", flat=True)) == [third.pk]
 
 

@@ -106,7 +106,7 @@ def test_an_expired_session_reauthenticates_once(connector, org, batch, sandbox_
     client = Client.for_connector(connector)
     client.authenticate()
     org.control("revoke_sessions", username=sandbox_org.username)
-    sandbox_org._tokens.clear()  # other suites' cached tokens for this user are gone too
+    sandbox_org.forget_tokens()  # other suites' cached tokens for this user are gone too
     assert client.query_count("SELECT COUNT() FROM Lead") > 0  # re-authenticated and retried
     drain(connector)
     assert_converged(org, *batch)

@@ -8,7 +8,8 @@ from sync import describe
 from sync.mapping import CUSTOM_PREFIX, check_rule, custom_prospect_field
 from sync.models import FieldRule
 from sync.salesforce import Client
-from tests.sync.factories import CustomFieldFactory, sandbox_connector
+from tests.fixtures.connector import sandbox_connector
+from tests.sync.factories import CustomFieldFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from sync.models import Connector
 from sync.verification import problem_messages, verify_all, verify_connector
-from tests.sync.factories import sandbox_connector
+from tests.fixtures.connector import sandbox_connector
 
 PROFILE = "Leadbridge Connector"
 pytestmark = pytest.mark.django_db
@@ -134,10 +134,9 @@ def test_verify_all_skips_paused_connectors(connector):
 
 def test_a_lost_field_flags_the_connector_but_the_rest_keeps_syncing(connector, sandbox_org):
     from prospects.factories import ProspectFactory, UserFactory
-    from prospects.models import SyncStatus
+    from prospects.models import SyncReason, SyncStatus
     from prospects.sync_requests import request_sync
     from sync.jobs import push_pending
-    from sync.models import SyncReason
 
     sandbox_org.control(
         "set_field_permission", profile=PROFILE, sobject="Lead", field="Title", editable=False
