@@ -1,6 +1,9 @@
 from django.http import HttpRequest
 
 from core.roles import is_marketer, is_sync_admin
+from sync.errors.records import open_error_count
+from sync.models import Connector
+from sync.verification import problem_messages
 
 # (label, url name, needs Sync admin)
 NAVIGATION = [
@@ -19,10 +22,6 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not is_marketer(user):
         return {"nav_items": []}
-    from sync.errors.records import open_error_count
-    from sync.models import Connector
-    from sync.verification import problem_messages
-
     admin = is_sync_admin(user)
     context = {
         "nav_items": [
