@@ -3,7 +3,7 @@
 Roles are Django groups holding the permissions listed in :data:`ROLES` (the groups were made by
 ``portal/migrations/0002_roles.py``; ``core/migrations/0002_move_from_portal.py`` moved their
 permissions to this app). Views check them with :func:`marketer_required` /
-:func:`sync_admin_required` or the mixins.
+:func:`sync_admin_required`, or class-based views with :class:`MarketerRequiredMixin`.
 
 Roles are explicit: Django's ``is_superuser`` and ``is_staff`` flags grant none. A superuser
 without a role gets 403 like anyone else; a Sync admin who is also a superuser merely sees every
@@ -101,13 +101,7 @@ sync_admin_required = _role_required(is_sync_admin)
 class MarketerRequiredMixin(LoginRequiredMixin):
     """Class-based views: anonymous → login, signed in without the role → 403."""
 
-    role_check = staticmethod(is_marketer)
-
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not self.role_check(request.user):
+        if request.user.is_authenticated and not is_marketer(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
-
-
-class SyncAdminRequiredMixin(MarketerRequiredMixin):
-    role_check = staticmethod(is_sync_admin)
