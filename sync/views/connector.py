@@ -192,6 +192,7 @@ def _wizard_connect(
 ) -> HttpResponse:
     form = ConnectionForm(request.POST or None, instance=connector or Connector())
     package = None
+    package_problem = ""
     if request.method == "POST" and form.is_valid():
         try:
             connectors.save_connection(connector=form.instance, user=request.user)
@@ -206,10 +207,13 @@ def _wizard_connect(
                 for name in ("Lead", "Contact")
             }
             package = verification.check_package(descs)
-        except SalesforceError as exc:
-            form.add_error(None, _salesforce_message(exc))
+        except SalesforceError as exc:  # the form was not submitted: say why beside the check
+            package_problem = _salesforce_message(exc)
     context.update(
-        form=form, package=package, package_ok=bool(package) and all(line.ok for line in package)
+        form=form,
+        package=package,
+        package_ok=bool(package) and all(line.ok for line in package),
+        package_problem=package_problem,
     )
     return render(request, "sync/wizard_connect.html", context)
 

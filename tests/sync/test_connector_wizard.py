@@ -131,3 +131,18 @@ def test_a_posted_next_within_the_portal_is_followed(admin_client_, connector):
         reverse("sync:connector_verify"), {"next": "/sync/field-sync/?sort=name"}
     )
     assert response["Location"] == "/sync/field-sync/?sort=name"
+
+
+def test_opening_the_connect_step_when_the_org_cannot_be_reached_says_why(
+    admin_client_, sandbox_org
+):
+    """The package check of step 1 runs on GET; an unreachable org used to crash the page
+    (an error added to a form nobody submitted)."""
+    sandbox_connector(sandbox_org)
+    sandbox_org.control("start_outage", seconds=30)
+    try:
+        response = admin_client_.get(reverse("sync:wizard", args=[1]))
+    finally:
+        sandbox_org.control("clear_faults")
+    assert response.status_code == 200
+    assert 'id="package-problem"' in response.content.decode()
