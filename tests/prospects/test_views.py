@@ -167,3 +167,10 @@ def test_sync_now_queues_and_the_status_fragment_polls_while_pending(marketer_cl
 def test_sync_now_requires_post(marketer_client):
     prospect = ProspectFactory()
     assert marketer_client.get(reverse("prospects:sync", args=[prospect.pk])).status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_prospect_page_shows_a_dash_for_an_unknown_employee_count(marketer_client):
+    prospect = ProspectFactory(employees=None)
+    page = marketer_client.get(reverse("prospects:detail", args=[prospect.pk])).content.decode()
+    assert "<dt>Employees</dt><dd>—</dd>" in page and "None" not in page
