@@ -21,7 +21,11 @@ CRM_BOOKKEEPING = (
 
 
 @admin.register(Prospect)
-class ProspectAdmin(admin.ModelAdmin):
+class ProspectAdmin(ReadOnlyAdmin):
+    """Shown, never edited here: a prospect changes on its own page, whose form saves only what
+    the marketer changed (never reverting a pull that landed meanwhile), names who did it in the
+    history and asks for the sync. An admin form would do none of that."""
+
     list_display = ("email", "first_name", "last_name", "company", "score", "grade", "created_at")
     list_filter = ("grade", "opted_out", "do_not_sync")
     search_fields = ("email", "first_name", "last_name", "company")

@@ -127,3 +127,15 @@ def test_a_queue_item_cannot_be_edited_or_deleted_in_the_admin(superuser_admin):
     assert superuser_admin.post(delete, {"post": "yes"}).status_code == 403
     item.refresh_from_db()
     assert item.attempts == 0
+
+
+def test_a_prospect_is_changed_on_its_own_page_not_in_the_admin(superuser_admin):
+    """The admin's change form would save every field as it showed them (reverting a pull that
+    landed meanwhile), name nobody and ask for no sync: it shows prospects, it does not edit."""
+    prospect = ProspectFactory(phone="111")
+    change = reverse("admin:prospects_prospect_change", args=[prospect.pk])
+    assert superuser_admin.get(change).status_code == 200  # viewable
+    superuser_admin.post(change, {"phone": "999", "email": prospect.email})
+    prospect.refresh_from_db()
+    assert prospect.phone == "111"
+    assert superuser_admin.get(reverse("admin:prospects_prospect_add")).status_code == 403
