@@ -192,7 +192,7 @@ class Pusher:
                 self.client,
                 target.sobject,
                 prospect=target.prospect,
-                portal_url=getattr(settings, "PORTAL_URL", ""),
+                portal_url=settings.PORTAL_URL,
             )
         )
         return payload
