@@ -178,7 +178,11 @@ INSTALLED_APPS = [
     "core",
     "portal",
     "prospects",
+    "crm",
     "sync",
+    "intake",
+    "api",
+    "operations",
     *(["sandbox"] if SANDBOX_ENABLED else []),
 ]
 
