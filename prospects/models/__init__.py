@@ -1,6 +1,7 @@
 """The prospects app's models: the prospects themselves (``prospect.py``), and the sync state
 every writer shares — the pending-sync queue and the history (``sync.py``)."""
 
+from prospects.models.activity import Activity, ActivityType
 from prospects.models.prospect import (
     CUSTOM_PREFIX,
     MULTI_SEPARATOR,
@@ -26,6 +27,8 @@ from prospects.models.sync import (
 )
 
 __all__ = [
+    "Activity",
+    "ActivityType",
     "CUSTOM_PREFIX",
     "MULTI_SEPARATOR",
     "SCORE_VALIDATORS",

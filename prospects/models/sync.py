@@ -30,6 +30,13 @@ class SyncReason(models.TextChoices):
     CSV_IMPORT = "csv_import", "CSV import"
     AUTOMATION_RULE = "automation_rule", "Automation rule"
     INITIAL_SYNC = "initial_sync", "Initial sync"
+    API = "api", "API"
+    FORM = "form", "Form submission"
+    PREFERENCES = "preferences", "Email preferences changed"
+    SCORE_CHANGE = "score_change", "Score or grade changed"
+    CAMPAIGN_MEMBERSHIP = "campaign_membership", "Salesforce campaign membership"
+    BULK_ACTION = "bulk_action", "Bulk action"
+    COMPLETION_ACTION = "completion_action", "Completion action"
 
 
 class SyncQueueItem(models.Model):

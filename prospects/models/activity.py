@@ -1,0 +1,62 @@
+"""What a prospect did, or what happened to it that sales cares about: the timeline on the
+prospect page, the input of scoring, and the source of ``Prospect.last_activity_at``.
+
+Every intake path (form, form handler, landing page, import, preference centre) and the sync
+events sales cares about (created in the CRM, converted) add one row here. Activities are
+append-only: a correction is a new activity, never an edit of an old one.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ActivityType(models.TextChoices):
+    FORM = "form", "Form submission"
+    FORM_HANDLER = "form_handler", "Form handler submission"
+    LANDING_PAGE_VIEW = "landing_page_view", "Landing page view"
+    LANDING_PAGE = "landing_page", "Landing page submission"
+    IMPORT = "import", "Imported"
+    API = "api", "Created or updated through the API"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+    RESUBSCRIBE = "resubscribe", "Resubscribed"
+    PREFERENCES = "preferences", "Email preferences changed"
+    ASSIGNED = "assigned", "Assigned"
+    CRM_CREATED = "crm_created", "Created in Salesforce"
+    CONVERTED = "converted", "Converted to a contact"
+    CAMPAIGN_MEMBER = "campaign_member", "Added to a Salesforce campaign"
+    OPPORTUNITY_CREATED = "opportunity_created", "Opportunity created"
+    OPPORTUNITY_WON = "opportunity_won", "Opportunity won"
+    OPPORTUNITY_LOST = "opportunity_lost", "Opportunity lost"
+
+
+class Activity(models.Model):
+    prospect = models.ForeignKey(
+        "prospects.Prospect", on_delete=models.CASCADE, related_name="activities"
+    )
+    type = models.CharField(max_length=30, choices=ActivityType.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    # What it was about, as the marketer knows it: the form's name, the import's file name.
+    title = models.CharField(max_length=255, blank=True)
+    # Anything else worth showing (the submitted values, unknown fields noted, the page URL).
+    details = models.JSONField(default=dict, blank=True)
+    # Score points this activity earned when it happened (scoring rules may change later).
+    points = models.IntegerField(default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["prospect", "-occurred_at"], name="activity_timeline"),
+            models.Index(fields=["type", "occurred_at"], name="activity_type_when"),
+        ]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} ({self.occurred_at:%Y-%m-%d %H:%M})"
