@@ -7,34 +7,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('prospects', '0007_move_sync_queue_and_history_here'),
+        ("prospects", "0007_move_sync_queue_and_history_here"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='syncqueueitem',
-            name='reason',
-            field=models.CharField(choices=[('field_update', 'Prospect field updated'), ('campaign_change', 'Campaign changed'), ('assignment_change', 'Assigned user changed'), ('manual', 'Sync with CRM (manual)'), ('error_reimport', 'Sync Errors re-import'), ('error_resync', 'Sync Errors resync'), ('form_handler', 'Form handler submission'), ('landing_page', 'Landing page submission'), ('unsubscribe', 'Unsubscribed'), ('resubscribe', 'Resubscribed'), ('csv_import', 'CSV import'), ('automation_rule', 'Automation rule'), ('initial_sync', 'Initial sync'), ('api', 'API'), ('form', 'Form submission'), ('preferences', 'Email preferences changed'), ('score_change', 'Score or grade changed'), ('campaign_membership', 'Salesforce campaign membership'), ('bulk_action', 'Bulk action'), ('completion_action', 'Completion action')], max_length=30),
+            model_name="syncqueueitem",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("field_update", "Prospect field updated"),
+                    ("campaign_change", "Campaign changed"),
+                    ("assignment_change", "Assigned user changed"),
+                    ("manual", "Sync with CRM (manual)"),
+                    ("error_reimport", "Sync Errors re-import"),
+                    ("error_resync", "Sync Errors resync"),
+                    ("form_handler", "Form handler submission"),
+                    ("landing_page", "Landing page submission"),
+                    ("unsubscribe", "Unsubscribed"),
+                    ("resubscribe", "Resubscribed"),
+                    ("csv_import", "CSV import"),
+                    ("automation_rule", "Automation rule"),
+                    ("initial_sync", "Initial sync"),
+                    ("api", "API"),
+                    ("form", "Form submission"),
+                    ("preferences", "Email preferences changed"),
+                    ("score_change", "Score or grade changed"),
+                    ("campaign_membership", "Salesforce campaign membership"),
+                    ("bulk_action", "Bulk action"),
+                    ("completion_action", "Completion action"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('form', 'Form submission'), ('form_handler', 'Form handler submission'), ('landing_page_view', 'Landing page view'), ('landing_page', 'Landing page submission'), ('import', 'Imported'), ('api', 'Created or updated through the API'), ('unsubscribe', 'Unsubscribed'), ('resubscribe', 'Resubscribed'), ('preferences', 'Email preferences changed'), ('assigned', 'Assigned'), ('crm_created', 'Created in Salesforce'), ('converted', 'Converted to a contact'), ('campaign_member', 'Added to a Salesforce campaign'), ('opportunity_created', 'Opportunity created'), ('opportunity_won', 'Opportunity won'), ('opportunity_lost', 'Opportunity lost')], max_length=30)),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('title', models.CharField(blank=True, max_length=255)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('points', models.IntegerField(default=0)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('prospect', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='prospects.prospect')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("form", "Form submission"),
+                            ("form_handler", "Form handler submission"),
+                            ("landing_page_view", "Landing page view"),
+                            ("landing_page", "Landing page submission"),
+                            ("import", "Imported"),
+                            ("api", "Created or updated through the API"),
+                            ("unsubscribe", "Unsubscribed"),
+                            ("resubscribe", "Resubscribed"),
+                            ("preferences", "Email preferences changed"),
+                            ("assigned", "Assigned"),
+                            ("crm_created", "Created in Salesforce"),
+                            ("converted", "Converted to a contact"),
+                            ("campaign_member", "Added to a Salesforce campaign"),
+                            ("opportunity_created", "Opportunity created"),
+                            ("opportunity_won", "Opportunity won"),
+                            ("opportunity_lost", "Opportunity lost"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("title", models.CharField(blank=True, max_length=255)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("points", models.IntegerField(default=0)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "prospect",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="prospects.prospect",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'activities',
-                'ordering': ['-occurred_at', '-pk'],
-                'indexes': [models.Index(fields=['prospect', '-occurred_at'], name='activity_timeline'), models.Index(fields=['type', 'occurred_at'], name='activity_type_when')],
+                "verbose_name_plural": "activities",
+                "ordering": ["-occurred_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["prospect", "-occurred_at"], name="activity_timeline"),
+                    models.Index(fields=["type", "occurred_at"], name="activity_type_when"),
+                ],
             },
         ),
     ]
