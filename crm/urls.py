@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from crm import views
 
 app_name = "crm"
-urlpatterns: list = []
+urlpatterns = [
+    path("welcome/<uidb64>/<token>/", views.WelcomeView.as_view(), name="welcome"),
+]
