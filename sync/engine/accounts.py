@@ -90,7 +90,8 @@ def pull_accounts(*, connector: Connector, client: Client | None = None) -> Acco
         deleted = [r["Id"] for r in gone if r["Id"] in known]
     report.refreshed = len(changed)
     with transaction.atomic():
-        store(rows + changed, extra=[n for n in names if n not in STANDARD_FIELDS])
+        extra = [n for n in names if n not in STANDARD_FIELDS and n not in ("Id", "SystemModstamp")]
+        store(rows + changed, extra=extra)
         missing_ids = set(new) - {r["Id"] for r in rows}
         mark_deleted(missing_ids | set(deleted))
         report.deleted = len(deleted)
