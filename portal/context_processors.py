@@ -11,8 +11,10 @@ NAVIGATION = [
     ("Prospects", "prospects:list", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "portal:imports", False),
+    ("Accounts", "crm:accounts", False),
     ("Connector", "sync:connector", True),
     ("Field sync", "sync:field_rules", True),
+    ("Users", "crm:users", True),
 ]
 
 

@@ -97,5 +97,5 @@ class AccountSettings(models.Model):
 
     @classmethod
     def load(cls) -> "AccountSettings":
-        settings, _ = cls.objects.get_or_create(pk=1)
-        return settings
+        """The settings row, unsaved with defaults when none was saved (reads write nothing)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

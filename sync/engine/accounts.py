@@ -59,7 +59,7 @@ def pull_accounts(*, connector: Connector, client: Client | None = None) -> Acco
     client = client or Client.for_connector(connector)
     report = AccountsReport()
     names, missing = account_select(client)
-    AccountSettings.objects.filter(pk=AccountSettings.load().pk).update(missing_fields=missing)
+    AccountSettings.objects.update_or_create(pk=1, defaults={"missing_fields": missing})
     select = ", ".join(names)
     cursor, _ = SyncCursor.objects.get_or_create(connector=connector, sobject="Account")
     started = timezone.now()

@@ -25,7 +25,7 @@ def test_a_contacts_account_is_mirrored_and_names_its_company(connector, sf):
         crm_contact_id=contact["Id"],
         crm_account_id=contact["AccountId"],
     )
-    AccountSettings.objects.create(extra_fields=["Type", "No_Such_Field__c"])
+    AccountSettings.objects.create(pk=1, extra_fields=["Type", "No_Such_Field__c"])
     report = pull_accounts(connector=connector)
     account = Account.objects.get(sf_id=contact["AccountId"])
     expected = sf.Account.get(contact["AccountId"])
