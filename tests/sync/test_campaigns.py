@@ -268,3 +268,32 @@ def test_an_inactive_campaign_takes_no_members_from_the_portal(
     campaign.refresh_from_db()
     with pytest.raises(CampaignError, match="is inactive"):
         add_to_campaign([synced.pk], campaign)
+
+
+def test_resync_of_a_campaign_member_error_sends_the_member_again(
+    connector, sf, sf_client, campaign, synced, run_jobs, django_capture_on_commit_callbacks
+):
+    from sync.errors.resync import resync_error, resync_state
+
+    add_to_campaign([synced.pk], campaign, "Responded")
+    responded = sf.query(
+        f"SELECT Id FROM CampaignMemberStatus WHERE CampaignId = '{campaign.sf_id}' "
+        "AND Label = 'Responded'"
+    )["records"][0]["Id"]
+    sf.CampaignMemberStatus.delete(responded)
+    engine.push_memberships(connector=connector, client=sf_client)
+    error = SyncError.objects.get(sobject="CampaignMember")
+    assert resync_state(error=error).state == "failed"
+    # The admin puts the status back in Salesforce; the marketer resyncs the row.
+    sf.CampaignMemberStatus.create(
+        {"CampaignId": campaign.sf_id, "Label": "Responded", "HasResponded": True, "SortOrder": 3}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = resync_error(error=error)
+    assert result.state == "queued"
+    run_jobs("sync")
+    assert resync_state(error=error).state == "cleared"
+    error.refresh_from_db()
+    assert error.resolved_at is not None
+    [member] = members_of(sf, campaign.sf_id)
+    assert member["Status"] == "Responded"
