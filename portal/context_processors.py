@@ -12,8 +12,10 @@ NAVIGATION = [
     ("Campaigns", "crm:campaigns", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "portal:imports", False),
+    ("Accounts", "crm:accounts", False),
     ("Connector", "sync:connector", True),
     ("Field sync", "sync:field_rules", True),
+    ("Users", "crm:users", True),
 ]
 
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
-from crm.models import CampaignMembership, CampaignMemberStatus, SalesforceCampaign
+from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import CrmQueue, CustomField, SyncHistory, SyncQueueItem, SyncReason
 from sync.models import (
@@ -60,6 +60,10 @@ AREAS = {
     "sync:": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
+    "crm:users": SYNC_ADMIN,
+    "crm:profiles": SYNC_ADMIN,
+    "crm:account_settings": SYNC_ADMIN,
+    "crm:welcome": PUBLIC,  # an invitation link: its signed token is the credential
 }
 
 
@@ -171,6 +175,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "worker_key": worker.key,
         "user": marketer.pk,
         "content_type": ContentType.objects.get_for_model(prospect).pk,
+        "account": Account.objects.create(sf_id="001000000000009AAA", name="Matrix Inc").pk,
     }
     worker.register_death()
     job.delete()
@@ -188,6 +193,8 @@ def _pk_for(route: Route, world: dict) -> int:
             return world[key]
     if short.startswith("data_sharing"):
         return world["data_sharing"]
+    if route.name == "crm:account":
+        return world["account"]
     return world["prospects"]
 
 
@@ -212,6 +219,7 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         "app_label": ["prospects"],
         "url": ["no-such-page/"],
         "token": ["notatoken"],
+        "uidb64": ["MQ"],
         "key": [world["worker_key"]],
     }
     values = {}
