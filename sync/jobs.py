@@ -10,6 +10,7 @@ from prospects.models import SyncQueueItem
 from prospects.sync_requests import wake_workers
 from sync.engine import budget, queue
 from sync.engine.accounts import pull_accounts
+from sync.engine.campaigns import push_memberships
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
 from sync.engine.users import sync_users
@@ -62,6 +63,8 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
             break
     if in_flight:
         _settle(*in_flight, total)
+    # Memberships of prospects this push linked can go now (sync/engine/campaigns.py).
+    push_memberships(connector=connector, client=client)
     total.api_calls = client.api_calls
     return total
 

@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ("crm", "0001_campaigns"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
