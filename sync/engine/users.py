@@ -113,7 +113,11 @@ def remember_profiles(rows: list[dict]) -> None:
     """Insert or refresh mirrored profiles; a profile's role mapping is never touched here."""
     now = timezone.now()
     existing = SalesforceProfile.objects.in_bulk([r["Id"] for r in rows], field_name="sf_id")
+    premapped = {p.name: p for p in SalesforceProfile.objects.filter(sf_id__isnull=True)}
     for row in rows:
+        if row["Id"] not in existing and row.get("Name") in premapped:
+            existing[row["Id"]] = premapped.pop(row["Name"])
+            existing[row["Id"]].sf_id = row["Id"]
         values = {
             "name": row.get("Name") or row["Id"],
             "user_type": row.get("UserType") or "",
