@@ -144,3 +144,34 @@ def test_limits_match_the_limit_info_header(client):
     assert daily["Max"] == out["apiUsage"]["limit"] > 0
     assert out["apiUsage"]["used"] == daily["Max"] - daily["Remaining"] > 0
     assert out["dailyBulkV2QueryJobs"]["Max"] == 10_000
+
+
+def test_users_read_with_profile_and_role_and_an_inactive_owner_is_refused(client):
+    out = client.run("users")
+    assert out["users"] == [
+        {
+            "username": "alice@acme.example",
+            "isActive": True,
+            "userType": "Standard",
+            "profile": "Standard User",
+            "role": "Sales Rep",
+        },
+        {
+            "username": "ivan@acme.example",
+            "isActive": False,
+            "userType": "Standard",
+            "profile": "Standard User",
+            "role": "Sales Rep",
+        },
+        {
+            "username": "pat@globex.example",
+            "isActive": True,
+            "userType": "PowerPartner",
+            "profile": "Partner Community User",
+            "role": "Globex Partner Executive",
+        },
+    ]
+    assert out["refusal"] == {
+        "errorCode": "INACTIVE_OWNER_OR_USER",
+        "message": "operation performed with inactive user [<id>] as owner of lead",
+    }
