@@ -17,6 +17,7 @@ from prospects.models import Prospect
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import push_prospects
 from sync.engine.users import sync_users
+from sync.errors.records import fix_in_salesforce
 from sync.models import SyncCursor, SyncError
 from tests.conftest import ensure_roles
 
@@ -152,6 +153,8 @@ def test_a_user_deactivated_in_salesforce_while_owning_prospects(
         error = SyncError.objects.get(prospect=new)
         assert error.error_code == "INACTIVE_OWNER_OR_USER"
         assert f"inactive user [{arthur_sf}] as owner of lead" in error.message
+        advice = fix_in_salesforce(None, "", error.error_code)
+        assert "assign the prospect to an active user" in advice
     finally:
         admin.User.update(arthur_sf, {"IsActive": True})
     sync_users(connector=mapped)
