@@ -20,10 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import SalesforceProfile, SalesforceUser
+from crm.models.users import PARTNER_USER_TYPES
 from crm.portal_users import PortalUsersReport, link_by_email, reconcile_portal_users
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, SyncCursor
@@ -271,3 +273,12 @@ def owner_query(ids: list[str], client: Client) -> list[str]:
         + ")"
         for start in range(0, len(ids), IN_LIST)
     ]
+
+
+def excluded_partners() -> Q:
+    """Portal users linked to partner or portal Salesforce users, while the connector excludes
+    them from assignment (nobody otherwise): the prospect form leaves them out."""
+    connector = Connector.objects.current()
+    if connector is None or not connector.exclude_partner_users:
+        return Q(pk__in=[])
+    return Q(salesforce_user__user_type__in=sorted(PARTNER_USER_TYPES))

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from crm.models import PortalRole, SalesforceProfile, SalesforceUser
 from crm.portal_users import reconcile_all
 from portal.demo import DEMO_PROFILE_ROLES, load_demo_profile_mapping
 from prospects.factories import ProspectFactory, UserFactory
+from prospects.forms import ProspectForm
 from prospects.models import Prospect
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import push_prospects
@@ -213,3 +215,20 @@ def test_the_demos_mapping_by_name_makes_the_demo_users_portal_users(connector):
     made = set(User.objects.filter(pk__in=report.portal.created).values_list("username", flat=True))
     assert {"admin@acme.example", "alice@acme.example", "mia@acme.example"} <= made
     assert not {"connector@acme.example", "pat@globex.example", "ivan@acme.example"} & made
+
+
+@pytest.mark.parametrize("exclude", [True, False])
+def test_partner_users_leave_the_assignment_choices_when_the_setting_says_so(connector, exclude):
+    ensure_roles()
+    connector.exclude_partner_users = exclude
+    connector.save()
+    pat = UserFactory(username="pat")
+    pat.groups.add(Group.objects.get(name="Marketer"))
+    rep = UserFactory(username="rep")
+    rep.groups.add(Group.objects.get(name="Marketer"))
+    SalesforceUser.objects.create(
+        sf_id="005000000000077AAA", user_type="PowerPartner", portal_user=pat
+    )
+    choices = set(ProspectForm().fields["assigned_user"].queryset)
+    assert rep in choices
+    assert (pat in choices) is not exclude
