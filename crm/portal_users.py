@@ -55,9 +55,17 @@ class PortalUsersReport:
 def reconcile_portal_users(sf_users: Iterable[SalesforceUser]) -> PortalUsersReport:
     """Bring the portal users of these Salesforce users in line (see the module docstring)."""
     report = PortalUsersReport()
-    sf_users = list(sf_users)
+    pks = [u.pk for u in sf_users]
     groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_GROUPS)}
     with transaction.atomic():
+        # Read again under a row lock (pk order): a user sync and a mapping saved at the same
+        # moment never both create a portal user for one Salesforce user.
+        sf_users = list(
+            SalesforceUser.objects.filter(pk__in=pks)
+            .select_related("profile", "portal_user")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
         link_by_email([u for u in sf_users if u.portal_user_id is None], report)
         for sf_user in sf_users:
             if sf_user.portal_user_id is None:
@@ -216,6 +224,4 @@ def send_invitation(user) -> bool:
 
 def reconcile_all() -> PortalUsersReport:
     """Every mirrored user (after a Sync admin changed the profile mapping)."""
-    return reconcile_portal_users(
-        SalesforceUser.objects.select_related("profile", "portal_user").order_by("pk")
-    )
+    return reconcile_portal_users(SalesforceUser.objects.only("pk"))

@@ -103,11 +103,7 @@ def sync_users(*, connector: Connector, client: Client | None = None) -> UsersRe
         advance(profile_cursor, profiles)
         advance(user_cursor, users)
     report.profiles, report.users = len(profiles), len(users)
-    report.portal = reconcile_portal_users(
-        SalesforceUser.objects.filter(pk__in=[u.pk for u in mirrored]).select_related(
-            "profile", "portal_user"
-        )
-    )
+    report.portal = reconcile_portal_users(mirrored)
     return report
 
 

@@ -175,3 +175,16 @@ def test_account_fields_setting_refuses_what_is_not_an_api_name(admin_client_):
     assert AccountSettings.load().extra_fields == []
     admin_client_.post(reverse("crm:account_settings"), {"extra_fields": "Type, Region__c, Type"})
     assert AccountSettings.load().extra_fields == ["Type", "Region__c"]
+
+
+def test_an_account_filter_keeps_the_prospect_list_within_its_query_budget(
+    marketer_client, accounts, django_assert_max_num_queries
+):
+    acme, _ = accounts
+    ProspectFactory.create_batch(30, crm_contact_id="003000000000001AAA", crm_account_id=acme.sf_id)
+    ProspectFactory.create_batch(30)
+    with django_assert_max_num_queries(10):
+        response = marketer_client.get(
+            reverse("prospects:list"), {"account_industry": "technology", "account_name": "acme"}
+        )
+    assert response.context["table"].paginator.count == 30

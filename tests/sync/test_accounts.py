@@ -119,3 +119,22 @@ def test_a_contact_moved_to_another_account_follows_it_at_the_next_pull(connecto
         assert prospect.company == second["Account"]["Name"]
     finally:
         admin.Contact.update(first["Id"], {"AccountId": first["AccountId"]})
+
+
+def test_a_person_account_is_mirrored_without_touching_the_company(connector, sf):
+    [person] = sf.query(
+        "SELECT Id, PersonContactId, PersonEmail FROM Account WHERE IsPersonAccount = true "
+        "AND LastName = 'Raman'"
+    )["records"]
+    prospect = ProspectFactory(
+        email=person["PersonEmail"],
+        company="",
+        crm_contact_id=person["PersonContactId"],
+        crm_account_id=person["Id"],
+        crm_person_account=True,
+    )
+    pull_accounts(connector=connector)
+    account = Account.objects.get(sf_id=person["Id"])
+    assert account.is_person_account and account.name == "Priya Raman"
+    prospect.refresh_from_db()
+    assert prospect.company == ""
