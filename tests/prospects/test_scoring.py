@@ -232,4 +232,3 @@ class TestRecomputeInSqlEqualsPython(HypothesisTestCase):
         recompute_scores()
         got = {pk: (s, g) for pk, s, g in Prospect.objects.values_list("pk", "score", "grade")}
         assert got == expected
-
