@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -91,13 +91,20 @@ def record_activities(
     return rows
 
 
-def add_activities(activities: list[Activity], *, points: int | None = None) -> set[int]:
+def add_activities(
+    activities: list[Activity],
+    *,
+    points: int | None = None,
+    insert: Callable[[type[Activity], list[Activity]], None] | None = None,
+    grade: bool = True,
+) -> set[int]:
     """Insert unsaved activities of any types, price and apply them; returns the prospects
     whose score, grade or last activity changed (the caller asks for their sync).
 
     The engine calls it with the sync events of a whole chunk (created in the CRM, converted,
-    assigned): with their default zero points and no engagement, that is one INSERT and nothing
-    else.
+    assigned), passing its own ``insert`` (``COPY`` on PostgreSQL) and ``grade=False`` (a sync
+    event changes no graded field): with their default zero points and no engagement, that is
+    one query for the rules, one INSERT, and nothing else.
     """
     if not activities:
         return set()
@@ -108,9 +115,13 @@ def add_activities(activities: list[Activity], *, points: int | None = None) -> 
         elif activity.type not in UNRULED_TYPES:
             activity.points = prices.get(activity.type, 0)
     with transaction.atomic():
-        Activity.objects.bulk_create(activities, batch_size=1000)
+        if insert is None:
+            Activity.objects.bulk_create(activities, batch_size=1000)
+        else:
+            insert(Activity, activities)
         changed = _apply(activities)
-        changed |= set(regrade(prospect_ids={a.prospect_id for a in activities}))
+        if grade:
+            changed |= set(regrade(prospect_ids={a.prospect_id for a in activities}))
     return changed
 
 
