@@ -70,9 +70,7 @@ def test_score_grade_and_last_activity_reach_the_lead(connector, sf, synced):
     synced.industry = "Aerospace"
     synced.save(update_fields=["industry"])
     when = timezone.now().replace(microsecond=123456)
-    record_activities(
-        [synced.pk], ActivityType.FORM_HANDLER, title="Contact us", occurred_at=when
-    )
+    record_activities([synced.pk], ActivityType.FORM_HANDLER, title="Contact us", occurred_at=when)
     assert SyncQueueItem.objects.get(prospect=synced).reason == SyncReason.SCORE_CHANGE
     push_prospects(connector=connector, prospect_ids=[synced.pk])
     lead = _lead(sf, synced)
