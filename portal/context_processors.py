@@ -9,6 +9,7 @@ from sync.verification import problem_messages
 NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
+    ("Scoring", "prospects:scoring", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "portal:imports", False),
     ("Connector", "sync:connector", True),

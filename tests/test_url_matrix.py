@@ -30,7 +30,14 @@ from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
 from prospects.factories import CampaignFactory, ProspectFactory
-from prospects.models import CrmQueue, CustomField, SyncHistory, SyncQueueItem, SyncReason
+from prospects.models import (
+    CrmQueue,
+    CustomField,
+    GradingProfile,
+    SyncHistory,
+    SyncQueueItem,
+    SyncReason,
+)
 from sync.models import (
     ConnectorChange,
     DataSharingRule,
@@ -54,6 +61,9 @@ AREAS = {
     "portal:lockouts": SYNC_ADMIN,
     "portal:unlock": SYNC_ADMIN,
     "prospects:": MARKETER,
+    "prospects:scoring_edit": SYNC_ADMIN,
+    "prospects:scoring_recompute": SYNC_ADMIN,
+    "prospects:grading_profile": SYNC_ADMIN,
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
@@ -148,6 +158,8 @@ def world(connector, marketer, sync_admin) -> dict:
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
         "errors_import_report": Task.objects.create(kind="errors_import", created_by=marketer).pk,
+        "scoring_task": Task.objects.create(kind="scoring_recompute", created_by=sync_admin).pk,
+        "grading_profile": GradingProfile.objects.create(name="Matrix", is_default=True).pk,
         "field_rule": FieldRule.objects.filter(connector=connector).first().pk,
         "custom_field": custom_field.pk,
         "data_sharing": DataSharingRule.objects.create(
@@ -165,7 +177,15 @@ def world(connector, marketer, sync_admin) -> dict:
 def _pk_for(route: Route, world: dict) -> int:
     """The ``pk`` of a route: the object its name says it shows."""
     short = route.name.split(":", 1)[1]
-    for key in ("errors_task", "errors_import_report", "field_rule", "custom_field", "error"):
+    for key in (
+        "errors_task",
+        "errors_import_report",
+        "field_rule",
+        "custom_field",
+        "error",
+        "scoring_task",
+        "grading_profile",
+    ):
         if short.startswith(key):
             return world[key]
     if short.startswith("data_sharing"):
