@@ -11,9 +11,10 @@ from django_tables2 import SingleTableMixin
 
 from core.roles import MarketerRequiredMixin, marketer_required
 from prospects import edits
+from prospects.activities import record_activities
 from prospects.filters import ActivityFilter, ProspectFilter
 from prospects.forms import ProspectForm
-from prospects.models import CustomField, Prospect, SyncHistory, SyncReason
+from prospects.models import ActivityType, CustomField, Prospect, SyncHistory, SyncReason
 from prospects.sync_requests import request_sync
 from prospects.tables import ProspectTable
 
@@ -148,6 +149,16 @@ def save_edit(*, form: ProspectForm, actor) -> list[str]:
         reason=reason,
         definitions=form.definitions,
     )
+    if reason == SyncReason.ASSIGNMENT_CHANGE:
+        prospect = form.prospect
+        owner = prospect.assigned_user or prospect.assigned_queue
+        record_activities(
+            [prospect.pk],
+            ActivityType.ASSIGNED,
+            title=f"Assigned to {owner}" if owner else "Unassigned",
+            actor=actor,
+            reason=None,  # the edit's own sync request below carries it
+        )
     request_sync(form.prospect, reason)
     return list(values)
 

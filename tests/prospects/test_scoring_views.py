@@ -214,3 +214,15 @@ def test_deleting_a_profile_hands_its_prospects_to_the_default(
     assert not GradingProfile.objects.exists()
     assert Prospect.objects.get(pk=prospect.pk).grading_profile is None
     assert Activity.objects.count() == 0
+
+
+def test_assigning_a_prospect_in_the_portal_is_on_its_timeline(marketer_client, marketer):
+    from django.contrib.auth.models import Group
+
+    prospect = ProspectFactory(email="a@x.example", assigned_user=None, score=0)
+    owner = UserFactory(first_name="Olu", last_name="Owner")
+    owner.groups.add(Group.objects.get(name="Marketer"))
+    data = {"email": "a@x.example", "score": 0, "assigned_user": owner.pk}
+    marketer_client.post(reverse("prospects:edit", args=[prospect.pk]), data)
+    [assigned] = Activity.objects.filter(prospect=prospect, type=ActivityType.ASSIGNED)
+    assert assigned.title == f"Assigned to {owner}" and assigned.actor == marketer
