@@ -28,9 +28,11 @@ class SalesforceProfile(models.Model):
 
     A profile starts mapped to no portal access: nobody gets into the portal until a Sync admin
     says which profiles may (the guide's User Sync tab maps profiles to roles the same way).
+    A row without ``sf_id`` maps a profile by name before the first user sync (the demo's
+    default mapping); that sync adopts it for the profile of that name.
     """
 
-    sf_id = models.CharField("Salesforce id", max_length=18, unique=True)
+    sf_id = models.CharField("Salesforce id", max_length=18, unique=True, null=True, blank=True)
     name = models.CharField(max_length=255)
     user_type = models.CharField(max_length=40, blank=True)
     license_name = models.CharField(max_length=80, blank=True)

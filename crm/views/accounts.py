@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
+from redis.exceptions import RedisError
 
 from core.roles import marketer_required, sync_admin_required
 from crm.filters import AccountFilter, SalesforceUserFilter
@@ -44,8 +45,10 @@ class SalesforceUserListView(SingleTableMixin, FilterView):
 @require_POST
 def users_sync_now(request: HttpRequest) -> HttpResponse:
     try:
-        django_rq.get_queue("sync").enqueue(SYNC_USERS_JOB, job_timeout=600)
-    except Exception:  # noqa: BLE001 - Redis down: say so, start nothing
+        queue = django_rq.get_queue("sync")
+        queue.connection.ping()  # Redis down: say so now (the enqueue waits for the commit)
+        queue.enqueue(SYNC_USERS_JOB, job_timeout=600)
+    except (RedisError, OSError):
         log.warning("could not enqueue the user sync", exc_info=True)
         messages.error(request, "The job queue is unreachable: the user sync was not started.")
     else:
@@ -108,8 +111,9 @@ class AccountListView(SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["settings_form"] = AccountSettingsForm(instance=AccountSettings.load())
-        context["missing_fields"] = AccountSettings.load().missing_fields
+        settings = AccountSettings.load()
+        context["settings_form"] = AccountSettingsForm(instance=settings)
+        context["missing_fields"] = settings.missing_fields
         return context
 
 

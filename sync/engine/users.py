@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import SalesforceProfile, SalesforceUser
@@ -112,7 +113,11 @@ def remember_profiles(rows: list[dict]) -> None:
     """Insert or refresh mirrored profiles; a profile's role mapping is never touched here."""
     now = timezone.now()
     existing = SalesforceProfile.objects.in_bulk([r["Id"] for r in rows], field_name="sf_id")
+    premapped = {p.name: p for p in SalesforceProfile.objects.filter(sf_id__isnull=True)}
     for row in rows:
+        if row["Id"] not in existing and row.get("Name") in premapped:
+            existing[row["Id"]] = premapped.pop(row["Name"])
+            existing[row["Id"]].sf_id = row["Id"]
         values = {
             "name": row.get("Name") or row["Id"],
             "user_type": row.get("UserType") or "",
@@ -180,9 +185,18 @@ class OwnerMap:
 
     # -- push: portal user -> Salesforce owner id -------------------------------------------
     def unknown_portal_users(self, users: Iterable) -> dict[int, str]:
-        """Of these portal users, those with no mirrored link, by pk → lower-case email (after
-        noting the linked ones); the caller asks Salesforce for those emails."""
+        """Of these portal users, those no mirrored Salesforce user is linked to, by pk →
+        lower-case email; the caller asks Salesforce for those emails. Links are read from the
+        mirror first, and made there by email when the mirror already holds the user."""
         users = {u.pk: u for u in users if u is not None and u.pk not in self._sf_by_portal}
+        if not users:
+            return {}
+        emails = {u.email.lower() for u in users.values() if u.email}
+        if emails:
+            candidates = SalesforceUser.objects.annotate(lower_email=Lower("email")).filter(
+                lower_email__in=emails, portal_user=None, is_active=True
+            )
+            link_by_email(list(candidates), PortalUsersReport())
         for sf_user in SalesforceUser.objects.filter(portal_user__in=list(users)):
             self._sf_by_portal[sf_user.portal_user_id] = (
                 sf_user.sf_id if self.usable(sf_user) else None
@@ -218,9 +232,12 @@ class OwnerMap:
 
     # -- pull: Salesforce owner id -> portal user ---------------------------------------------
     def unknown_owners(self, owner_ids: Iterable[str]) -> list[str]:
-        """Note the mirrored owners; returns the ids the mirror does not hold yet."""
+        """Note the mirrored owners (linking by email those not linked yet: a portal user may
+        have been made since); returns the ids the mirror does not hold."""
         wanted = set(owner_ids) - set(self._portal_by_sf)
-        for sf_user in SalesforceUser.objects.filter(sf_id__in=wanted):
+        found = list(SalesforceUser.objects.filter(sf_id__in=wanted))
+        link_by_email([u for u in found if u.portal_user_id is None], PortalUsersReport())
+        for sf_user in found:
             self._portal_by_sf[sf_user.sf_id] = (
                 sf_user.portal_user_id if self.usable(sf_user) else None
             )

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crm.models import PortalRole, SalesforceProfile, SalesforceUser
 from crm.portal_users import reconcile_all
+from portal.demo import DEMO_PROFILE_ROLES, load_demo_profile_mapping
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect
 from sync.engine.inbound import pull_changes
@@ -198,3 +199,14 @@ def test_the_user_sync_is_incremental(connector, sf_client):
     asked.clear()
     sync_users(connector=connector, client=sf_client)
     assert len(asked) == 2 and all("WHERE SystemModstamp >" in soql for soql in asked)
+
+
+def test_the_demos_mapping_by_name_makes_the_demo_users_portal_users(connector):
+    ensure_roles()
+    load_demo_profile_mapping()
+    report = sync_users(connector=connector)
+    profiles = SalesforceProfile.objects.filter(name__in=DEMO_PROFILE_ROLES)
+    assert profiles.count() == 3 and not profiles.filter(sf_id=None).exists()
+    made = set(User.objects.filter(pk__in=report.portal.created).values_list("username", flat=True))
+    assert {"admin@acme.example", "alice@acme.example", "mia@acme.example"} <= made
+    assert not {"connector@acme.example", "pat@globex.example", "ivan@acme.example"} & made
