@@ -10,6 +10,7 @@ NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
     ("Campaigns", "crm:campaigns", False),
+    ("Scoring", "prospects:scoring", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "portal:imports", False),
     ("Accounts", "crm:accounts", False),

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 
-from prospects.models import CrmStatus, Prospect
+from prospects.models import Activity, ActivityType, CrmStatus, GradingProfile, Prospect
 
 # Filters on objects of apps above this one (crm's account fields). prospects cannot import
 # them, so such an app adds its filters at start-up (its AppConfig.ready) with ``add_filters``;
@@ -61,3 +61,27 @@ class ProspectFilter(django_filters.FilterSet):
                 widget.attrs.setdefault("class", css)
         self.form.fields["score"].widget.widgets[0].attrs["placeholder"] = "min"
         self.form.fields["score"].widget.widgets[1].attrs["placeholder"] = "max"
+
+
+class ActivityFilter(django_filters.FilterSet):
+    """The timeline's filter: one activity type, or all."""
+
+    type = django_filters.ChoiceFilter(
+        label="Type", choices=ActivityType.choices, empty_label="All activities"
+    )
+
+    class Meta:
+        model = Activity
+        fields = ["type"]
+
+
+class GradingProfileFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(
+        label="Profile",
+        lookup_expr="icontains",
+        widget=forms.TextInput(attrs={"placeholder": "Name"}),
+    )
+
+    class Meta:
+        model = GradingProfile
+        fields = ["name"]

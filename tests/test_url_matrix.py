@@ -31,7 +31,14 @@ from rq import Queue, SimpleWorker
 from core.models import Heartbeat, Task
 from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
 from prospects.factories import CampaignFactory, ProspectFactory
-from prospects.models import CrmQueue, CustomField, SyncHistory, SyncQueueItem, SyncReason
+from prospects.models import (
+    CrmQueue,
+    CustomField,
+    GradingProfile,
+    SyncHistory,
+    SyncQueueItem,
+    SyncReason,
+)
 from sync.models import (
     ConnectorChange,
     DataSharingRule,
@@ -56,6 +63,9 @@ AREAS = {
     "portal:unlock": SYNC_ADMIN,
     "prospects:": MARKETER,
     "crm:": MARKETER,
+    "prospects:scoring_edit": SYNC_ADMIN,
+    "prospects:scoring_recompute": SYNC_ADMIN,
+    "prospects:grading_profile": SYNC_ADMIN,
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
@@ -166,6 +176,8 @@ def world(connector, marketer, sync_admin) -> dict:
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
         "errors_import_report": Task.objects.create(kind="errors_import", created_by=marketer).pk,
+        "scoring_task": Task.objects.create(kind="scoring_recompute", created_by=sync_admin).pk,
+        "grading_profile": GradingProfile.objects.create(name="Matrix", is_default=True).pk,
         "field_rule": FieldRule.objects.filter(connector=connector).first().pk,
         "custom_field": custom_field.pk,
         "data_sharing": DataSharingRule.objects.create(
@@ -188,7 +200,15 @@ def _pk_for(route: Route, world: dict) -> int:
         for key in ("campaign", "membership", "task"):
             if short.startswith(key):
                 return world[f"crm_{key}"]
-    for key in ("errors_task", "errors_import_report", "field_rule", "custom_field", "error"):
+    for key in (
+        "errors_task",
+        "errors_import_report",
+        "field_rule",
+        "custom_field",
+        "error",
+        "scoring_task",
+        "grading_profile",
+    ):
         if short.startswith(key):
             return world[key]
     if short.startswith("data_sharing"):
