@@ -16,11 +16,12 @@ from portal.demo import DEMO_PROFILE_ROLES, load_demo_profile_mapping
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.forms import ProspectForm
 from prospects.models import Prospect
+from sync import jobs
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import push_prospects
 from sync.engine.users import sync_users
 from sync.errors.records import fix_in_salesforce
-from sync.models import SyncCursor, SyncError
+from sync.models import FieldRule, SyncCursor, SyncError
 from tests.conftest import ensure_roles
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +233,28 @@ def test_partner_users_leave_the_assignment_choices_when_the_setting_says_so(con
     choices = set(ProspectForm().fields["assigned_user"].queryset)
     assert rep in choices
     assert (pat in choices) is not exclude
+
+
+def test_a_user_sync_refused_by_salesforce_does_not_hold_up_the_pull(
+    connector, sf, sandbox_org, unique_email, caplog
+):
+    prospect = ProspectFactory(email=unique_email(), assigned_user=UserFactory(), state="")
+    push_prospects(connector=connector, prospect_ids=[prospect.pk])
+    prospect.refresh_from_db()
+    SyncCursor.objects.update_or_create(
+        connector=connector,
+        sobject="Lead",
+        defaults={"watermark": timezone.now() - dt.timedelta(seconds=5)},
+    )
+    sf.Lead.update(prospect.crm_lead_id, {"Title": "Pulled anyway"})
+    FieldRule.objects.filter(connector=connector, prospect_field="job_title").update(
+        behaviour=FieldRule.Behaviour.SALESFORCE
+    )
+    sandbox_org.control("revoke_object", sobject="Profile")
+    try:
+        jobs.pull(connector.pk)
+    finally:
+        sandbox_org.control("restore_object", sobject="Profile")
+    prospect.refresh_from_db()
+    assert prospect.job_title == "Pulled anyway"
+    assert "user sync failed" in caplog.text
