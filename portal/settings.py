@@ -337,3 +337,9 @@ PORTAL_URL = env.str("PORTAL_URL", default="")
 # *.my.salesforce.com) that the connector may send its secrets to, as host:port entries: the
 # sandbox org of the demo and the tests, a proxy. See sync/login_hosts.py.
 SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])
+
+# Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) stream to a temporary file here, on
+# the disk where imports keep their files until the worker is done (intake/imports.py), never
+# into memory. The 200 MB limit of an import is checked on the upload (intake.imports).
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
+(VAR_DIR / "uploads").mkdir(exist_ok=True)
