@@ -53,8 +53,8 @@ def import_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > imports.MAX_UPLOAD_BYTES + 64 * 1024:
-            form.add_error(None, imports.too_large_message(length))
-            return render(request, "intake/import_new.html", {"form": form}, status=413)
+            context = {"form": form, "refused": imports.too_large_message(length)}
+            return render(request, "intake/import_new.html", context, status=413)
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
