@@ -175,8 +175,8 @@ def _mapping_shown(run: Import) -> list[tuple[str, str]]:
     return shown
 
 
-@require_POST
 @marketer_required
+@require_POST
 def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     run = _own(request, pk)
     if imports.cancel_import(run):
