@@ -1,6 +1,7 @@
 """The Imports page's tables (django-tables2): the history, and one import's refused rows."""
 
 import django_tables2 as tables
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -17,6 +18,17 @@ STATE_BADGES = {
 }
 
 
+class CountColumn(tables.Column):
+    """A count, right-aligned, with thousands separators."""
+
+    def __init__(self, **kwargs) -> None:
+        attrs = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+        super().__init__(attrs=attrs, **kwargs)
+
+    def render(self, value: int) -> str:
+        return intcomma(value)
+
+
 class ImportTable(tables.Table):
     """Who imported which file when, what came of it, and links to its page and report."""
 
@@ -24,11 +36,11 @@ class ImportTable(tables.Table):
     created_by = tables.Column(verbose_name="Who", order_by=("created_by__username",))
     file_name = tables.Column(verbose_name="File")
     state = tables.Column()
-    rows_read = tables.Column(verbose_name="Rows", attrs={"td": {"class": "text-end"}})
-    created = tables.Column(attrs={"td": {"class": "text-end"}})
-    updated = tables.Column(attrs={"td": {"class": "text-end"}})
-    unchanged = tables.Column(attrs={"td": {"class": "text-end"}})
-    failed = tables.Column(verbose_name="Refused", attrs={"td": {"class": "text-end"}})
+    rows_read = CountColumn(verbose_name="Rows")
+    created = CountColumn()
+    updated = CountColumn()
+    unchanged = CountColumn()
+    failed = CountColumn(verbose_name="Refused")
     links = tables.Column(verbose_name="", orderable=False, empty_values=())
 
     class Meta:
