@@ -37,13 +37,13 @@ from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from core.csv_safe import neutralise
 from core.models import Task
 from intake import mapping as mappings
 from intake.models import Import, ImportProblem
 from intake.reading import FileRefused, Inspection, count_rows, inspect_file, read_rows
 from intake.writes import WriteOptions, write_prospects
 from prospects.models import ActivityType, Campaign, CrmQueue, SyncReason
-from sync.errors.csv_io import neutralise
 
 log = logging.getLogger(__name__)
 
