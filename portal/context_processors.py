@@ -11,6 +11,7 @@ NAVIGATION = [
     ("Prospects", "prospects:list", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "portal:imports", False),
+    ("Forms", "intake:form_list", False),
     ("Connector", "sync:connector", True),
     ("Field sync", "sync:field_rules", True),
 ]

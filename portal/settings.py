@@ -337,3 +337,33 @@ PORTAL_URL = env.str("PORTAL_URL", default="")
 # *.my.salesforce.com) that the connector may send its secrets to, as host:port entries: the
 # sandbox org of the demo and the tests, a proxy. See sync/login_hosts.py.
 SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])
+
+# Public forms, form handlers and landing pages (intake/protection.py): posts per minute per IP
+# (0: no limit; 429 beyond), the largest body accepted (413 beyond), and how long preference
+# centre links work (intake/preferences.py).
+FORM_RATE_LIMIT = _int("FORM_RATE_LIMIT", default=20)
+FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", default=64 * 1024)
+PREFERENCE_LINK_DAYS = _int("PREFERENCE_LINK_DAYS", default=90)
+# Completion actions notify users by email: printed by the worker locally (DEBUG), else sent by
+# SMTP to EMAIL_HOST:EMAIL_PORT.
+MAILERS = {
+    "default": {
+        "BACKEND": env.str(
+            "EMAIL_BACKEND",
+            default="django.core.mail.backends.console.EmailBackend"
+            if DEBUG
+            else "django.core.mail.backends.smtp.EmailBackend",
+        ),
+        **(
+            {}
+            if DEBUG
+            else {
+                "OPTIONS": {
+                    "host": env.str("EMAIL_HOST", default="localhost"),
+                    "port": _int("EMAIL_PORT", default=25),
+                }
+            }
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadbridge@localhost")

@@ -1,0 +1,39 @@
+"""The visitor cookie: which prospect this browser last submitted as.
+
+``lb_visitor`` holds a prospect id signed with the secret key (``set_signed_cookie``): a
+visitor cannot name another prospect by editing it. Set on every successful submission, read
+by the next one and by the landing page's view beacon.
+"""
+
+from __future__ import annotations
+
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+
+COOKIE = "lb_visitor"
+SALT = "intake.visitor"
+MAX_AGE = 365 * 24 * 3600
+
+
+def visitor_id(request: HttpRequest) -> int | None:
+    try:
+        value = request.get_signed_cookie(COOKIE, salt=SALT, max_age=MAX_AGE)
+    except (KeyError, signing.BadSignature):
+        return None
+    return int(value) if value.isdigit() else None
+
+
+def remember(request: HttpRequest, response: HttpResponse, prospect_id: int) -> None:
+    """Set the cookie. A form handler is posted from another site: only a ``SameSite=None;
+    Secure`` cookie is sent back with such a POST, and browsers accept that only over HTTPS,
+    so over plain HTTP (local use) it is ``Lax``."""
+    secure = request.is_secure()
+    response.set_signed_cookie(
+        COOKIE,
+        str(prospect_id),
+        salt=SALT,
+        max_age=MAX_AGE,
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+    )
