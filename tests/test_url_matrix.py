@@ -29,6 +29,8 @@ from django.utils import timezone
 from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
+from intake.models import Form, FormHandler, LandingPage
+from intake.preferences import make_token
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import CrmQueue, CustomField, SyncHistory, SyncQueueItem, SyncReason
 from sync.models import (
@@ -58,6 +60,10 @@ AREAS = {
     "sync:": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
+    "intake:": MARKETER,
+    # Visitors' pages: form handlers, forms, landing pages, the preference centre. Their GETs
+    # change nothing either: a landing page's view is counted by a POST beacon, not the GET.
+    "intake_public:": PUBLIC,
 }
 
 
@@ -109,6 +115,11 @@ def world(connector, marketer, sync_admin) -> dict:
     now = timezone.now()
     prospect = ProspectFactory(assigned_user=marketer, campaign=CampaignFactory())
     custom_field = CustomField.objects.create(api_name="matrix_note", label="Matrix note")
+    # Public forms at the slug "matrix" (a form handler, a form, a landing page showing it).
+    form = Form.objects.create(name="Matrix form", slug="matrix")
+    form.fields.create(prospect_field="email", required=True)
+    FormHandler.objects.create(name="Matrix handler", slug="matrix")
+    LandingPage.objects.create(name="Matrix page", slug="matrix", title="Matrix", form=form)
     error = SyncError.objects.create(
         connector=connector,
         prospect=prospect,
@@ -170,6 +181,12 @@ def _pk_for(route: Route, world: dict) -> int:
             return world[key]
     if short.startswith("data_sharing"):
         return world["data_sharing"]
+    if short.startswith("handler"):
+        return FormHandler.objects.get(slug="matrix").pk
+    if short.startswith("form"):
+        return Form.objects.get(slug="matrix").pk
+    if short.startswith("page"):
+        return LandingPage.objects.get(slug="matrix").pk
     return world["prospects"]
 
 
@@ -179,6 +196,12 @@ def _admin_object_id(route: Route) -> str:
     model = apps.get_model(app_label, model_name)
     first = model._default_manager.using(router.db_for_read(model)).order_by("pk").first()
     return str(first.pk) if first else "0"
+
+
+def prospect_of(world: dict):
+    from prospects.models import Prospect
+
+    return Prospect.objects.get(pk=world["prospects"])
 
 
 def _values(route: Route, world: dict) -> dict[str, list]:
@@ -194,6 +217,7 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         "app_label": ["prospects"],
         "url": ["no-such-page/"],
         "token": ["notatoken"],
+        "slug": ["matrix"],
         "key": [world["worker_key"]],
     }
     values = {}
@@ -203,6 +227,8 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         elif param == "object_id":
             object_id = world["prospects"] if "content_type_id" in route.params else None
             values[param] = [object_id or _admin_object_id(route)]
+        elif param == "token" and route.name.startswith("intake_public:"):
+            values[param] = ["notatoken", make_token(prospect_of(world))]  # forged, and real
         else:
             values[param] = fixed.get(param, ["no-such-thing"])
     return values
