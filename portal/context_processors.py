@@ -9,6 +9,7 @@ from sync.verification import problem_messages
 NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
+    ("Campaigns", "crm:campaigns", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "portal:imports", False),
     ("Forms", "intake:form_list", False),

@@ -341,6 +341,8 @@ OBJECTS: dict[str, dict] = {
             spec("StartDate", "date", 0, "Start Date"),
             spec("EndDate", "date", 0, "End Date"),
             spec("IsActive", "boolean", 0, "Active", "def"),
+            spec("BudgetedCost", "currency", 0, "Budgeted Cost in Campaign", precision=18, scale=0),
+            spec("ActualCost", "currency", 0, "Actual Cost in Campaign", precision=18, scale=0),
             ref("ParentId", ["Campaign"], "Parent", label="Parent Campaign ID"),
             spec("Description", "textarea", 32000),
             spec("NumberOfLeads", "int", 0, "Leads in Campaign", "ro def", precision=9),

@@ -95,6 +95,8 @@ class Batch:
     records: dict[str, Record | None] = field(default_factory=dict)
     # Account record type id → is a person type, loaded on first use.
     record_types: dict[str, bool] | None = None
+    # Campaign id → its member statuses (label → (is default, has responded)), loaded once.
+    member_statuses: dict[str, dict[str, tuple[bool, bool]]] = field(default_factory=dict)
 
     def account_record_types(self, org_id: str) -> dict[str, bool]:
         if self.record_types is None:
@@ -443,6 +445,14 @@ def _stage_delete(actor: Actor, obj: ObjectMeta, record_id: str | None, batch: B
         contact = _person_contact(record.data["PersonContactId"], batch)
         if contact is not None and not contact.is_deleted:
             batch.companions.append((_mark_deleted(contact), False))
+    if obj.name == "Campaign":  # its members and member statuses go to the recycle bin too
+        children = Record.objects.using(DB).filter(
+            org_id=actor.org.pk,
+            sobject__in=("CampaignMember", "CampaignMemberStatus"),
+            is_deleted=False,
+            data__CampaignId=record.pk,
+        )
+        batch.companions += [(_mark_deleted(child), False) for child in children]
     return record
 
 
@@ -479,9 +489,38 @@ def _stage_create(actor: Actor, obj: ObjectMeta, body: dict, batch: Batch) -> Re
     _check_merged(actor, obj, merged, set(changes), creating=True, batch=batch)
     if is_person:
         _stage_person_contact(actor, merged, None, batch, stamp)
+    if obj.name == "Campaign":
+        _stage_default_member_statuses(actor, record_id, batch, stamp)
     return _to_record(
         obj, Record(pk=record_id, org_id=actor.org.pk, sobject=obj.name), merged, stamp
     )
+
+
+def _stage_default_member_statuses(actor: Actor, campaign_id: str, batch: Batch, stamp) -> None:
+    """A new campaign comes with Salesforce's two member statuses: Sent (the default) and
+    Responded (counted as responded)."""
+    status_obj = actor.schema.sobject("CampaignMemberStatus")
+    if status_obj is None:
+        return
+    text = format_datetime(stamp)
+    for order, (label, responded) in enumerate((("Sent", False), ("Responded", True)), 1):
+        record_id = ids.new_id(status_obj.key_prefix)
+        data = {
+            "Id": record_id,
+            "IsDeleted": False,
+            "CreatedDate": text,
+            "CreatedById": actor.user_id,
+            "LastModifiedDate": text,
+            "LastModifiedById": actor.user_id,
+            "SystemModstamp": text,
+            "CampaignId": campaign_id,
+            "Label": label,
+            "IsDefault": not responded,
+            "HasResponded": responded,
+            "SortOrder": order,
+        }
+        record = Record(pk=record_id, org_id=actor.org.pk, sobject=status_obj.name)
+        batch.companions.append((_to_record(status_obj, record, data, stamp), True))
 
 
 def _stage_update(
@@ -594,6 +633,8 @@ def _check_merged(
     _check_references(actor, obj, merged, touched, batch)
     if obj.name == "CampaignMember" and creating:
         _check_campaign_member(actor, merged, batch)
+    if obj.name == "CampaignMember":
+        _apply_member_status(actor, merged, touched, batch, creating=creating)
     rules.derive_fields(obj, merged)
     # Salesforce's order of execution: before triggers, then custom validation rules.
     rules.check_trigger_rules(obj, merged, creating=creating)
@@ -688,6 +729,41 @@ def _check_campaign_member(actor: Actor, merged: dict, batch: Batch) -> None:
     if exists or key in batch.claimed:
         raise ApiError("DUPLICATE_VALUE", "Already a campaign member.", 400, [])
     batch.claimed[key] = merged["Id"]
+
+
+def _apply_member_status(
+    actor: Actor, merged: dict, touched: set[str], batch: Batch, *, creating: bool
+) -> None:
+    """A member's Status is one of its campaign's CampaignMemberStatus labels (the campaign's
+    default when none is sent); it sets HasResponded, and FirstRespondedDate the first time."""
+    campaign_id = merged.get("CampaignId") or ""
+    if campaign_id not in batch.member_statuses:
+        rows = Record.objects.using(DB).filter(
+            org_id=actor.org.pk,
+            sobject="CampaignMemberStatus",
+            is_deleted=False,
+            data__CampaignId=campaign_id,
+        )
+        batch.member_statuses[campaign_id] = {
+            r.data.get("Label"): (bool(r.data.get("IsDefault")), bool(r.data.get("HasResponded")))
+            for r in rows
+        }
+    statuses = batch.member_statuses[campaign_id]
+    if not statuses:
+        return  # a campaign with no statuses of its own: the org's defaults apply
+    if creating and "Status" not in touched:
+        merged["Status"] = next((label for label, (d, _) in statuses.items() if d), None)
+    status = merged.get("Status")
+    if status not in statuses:
+        raise ApiError(
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            f"Status: bad value for restricted picklist field: {status}",
+            400,
+            ["Status"],
+        )
+    merged["HasResponded"] = statuses[status][1]
+    if merged["HasResponded"] and not merged.get("FirstRespondedDate"):
+        merged["FirstRespondedDate"] = now().date().isoformat()
 
 
 def _check_duplicates(actor: Actor, obj: ObjectMeta, merged: dict, batch: Batch) -> None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from prospects.models import SyncQueueItem
 from prospects.sync_requests import wake_workers
 from sync.engine import budget, queue
+from sync.engine.campaigns import push_memberships
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
 from sync.models import Connector
@@ -60,6 +61,8 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
             break
     if in_flight:
         _settle(*in_flight, total)
+    # Memberships of prospects this push linked can go now (sync/engine/campaigns.py).
+    push_memberships(connector=connector, client=client)
     total.api_calls = client.api_calls
     return total
 

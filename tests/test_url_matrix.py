@@ -29,6 +29,7 @@ from django.utils import timezone
 from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
+from crm.models import CampaignMembership, CampaignMemberStatus, SalesforceCampaign
 from intake.models import Form, FormHandler, LandingPage
 from intake.preferences import make_token
 from prospects.factories import CampaignFactory, ProspectFactory
@@ -56,6 +57,7 @@ AREAS = {
     "portal:lockouts": SYNC_ADMIN,
     "portal:unlock": SYNC_ADMIN,
     "prospects:": MARKETER,
+    "crm:": MARKETER,
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
@@ -154,7 +156,19 @@ def world(connector, marketer, sync_admin) -> dict:
     job = queue.enqueue("core.jobs.record_heartbeat", name="matrix")
     worker = SimpleWorker([queue], connection=queue.connection, name=f"matrix-{job.id}")
     worker.register_birth()  # listed, never started
+    sf_campaign = SalesforceCampaign.objects.create(
+        sf_id="701000000000001AAA", name="Matrix webinar", is_active=True
+    )
+    CampaignMemberStatus.objects.create(
+        campaign=sf_campaign, sf_id="01Y000000000001AAA", label="Sent", is_default=True
+    )
+    membership = CampaignMembership.objects.create(
+        prospect=prospect, campaign=sf_campaign, status="Sent"
+    )
     yield {
+        "crm_campaign": sf_campaign.pk,
+        "crm_membership": membership.pk,
+        "crm_task": Task.objects.create(kind="campaign_add", created_by=marketer).pk,
         "prospects": prospect.pk,
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
@@ -176,6 +190,10 @@ def world(connector, marketer, sync_admin) -> dict:
 def _pk_for(route: Route, world: dict) -> int:
     """The ``pk`` of a route: the object its name says it shows."""
     short = route.name.split(":", 1)[1]
+    if route.name.startswith("crm:"):  # campaigns, memberships, the bulk add's task
+        for key in ("campaign", "membership", "task"):
+            if short.startswith(key):
+                return world[f"crm_{key}"]
     for key in ("errors_task", "errors_import_report", "field_rule", "custom_field", "error"):
         if short.startswith(key):
             return world[key]

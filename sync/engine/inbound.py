@@ -47,6 +47,7 @@ from prospects.models import (
 from prospects.sync_requests import request_sync, request_sync_many
 from prospects.validators import web_link
 from sync import bulk_sql
+from sync.engine import campaigns
 from sync.engine.batching import chunked, in_transaction, read_ahead, typed_row
 from sync.engine.rules import OWNER_FIELD, Change, reconcile
 from sync.engine.values import parse_sf_datetime, write_prospect
@@ -606,6 +607,7 @@ def pull_changes(*, connector: Connector, client: Client | None = None) -> PullR
     for sobject in OBJECTS:
         puller.pull_object(sobject)
         puller.pull_deleted(sobject)
+    campaigns.sync_campaigns(connector=connector, client=client)  # sync/engine/campaigns.py
     puller.report.api_calls = client.api_calls
     Connector.objects.filter(pk=connector.pk).update(last_pull_at=timezone.now())
     return puller.report
