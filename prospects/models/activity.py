@@ -28,6 +28,9 @@ class ActivityType(models.TextChoices):
     OPPORTUNITY_CREATED = "opportunity_created", "Opportunity created"
     OPPORTUNITY_WON = "opportunity_won", "Opportunity won"
     OPPORTUNITY_LOST = "opportunity_lost", "Opportunity lost"
+    # Score bookkeeping (``prospects.scoring``): a manual or completion-action adjustment, a decay.
+    SCORE_ADJUSTED = "score_adjusted", "Score adjusted"
+    SCORE_DECAYED = "score_decayed", "Score decayed"
 
 
 class Activity(models.Model):

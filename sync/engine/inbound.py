@@ -34,8 +34,11 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from prospects.activities import add_activities
 from prospects.models import (
     CUSTOM_PREFIX,
+    Activity,
+    ActivityType,
     CrmQueue,
     CustomField,
     Direction,
@@ -94,6 +97,8 @@ class Writes:
     history: list[SyncHistory] = field(default_factory=list)
     send_back: list[Prospect] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    # Events sales cares about (conversions, owner changes), for the prospects' timelines.
+    activities: list[Activity] = field(default_factory=list)
 
     def touch(self, prospect: Prospect, *names: str) -> None:
         self.prospects[prospect.pk] = prospect
@@ -126,6 +131,9 @@ class Writes:
             for prospect, entry in self.created:
                 entry.prospect_id = prospect.pk
         bulk_sql.insert(SyncHistory, self.history)
+        scored = add_activities(self.activities, insert=bulk_sql.insert, grade=False)
+        if scored:  # only when a marketer gave these events points
+            request_sync_many(sorted(scored), SyncReason.SCORE_CHANGE)
         # "Do not sync" prospects are rare here: request_sync marks them so and queues nothing.
         for prospect in self.send_back:
             if prospect.do_not_sync:
@@ -133,6 +141,24 @@ class Writes:
         ids = [p.pk for p in self.send_back if not p.do_not_sync]
         if ids:
             request_sync_many(ids, SyncReason.FIELD_UPDATE)
+
+
+def assigned_activity(prospect: Prospect, owner: dict) -> Activity:
+    """An owner change seen in Salesforce, for the timeline: the user or queue it went to."""
+    if owner["field"] == "assigned_queue":
+        title = "Assigned to a queue in Salesforce"
+    else:
+        title = "Assigned in Salesforce"
+    return Activity(
+        prospect_id=prospect.pk,
+        type=ActivityType.ASSIGNED,
+        title=title,
+        details={
+            "owner_id": owner["new"],
+            "assigned_user_id": prospect.assigned_user_id,
+            "assigned_queue_id": prospect.assigned_queue_id,
+        },
+    )
 
 
 def soql_datetime(value: dt.datetime) -> str:
@@ -335,6 +361,8 @@ class Puller:
         if not self.connector.auto_change_email:
             changes = [c for c in changes if c.prospect_field != "email"]
         owner = self.apply_owner(prospect, record, writes)
+        if owner:
+            writes.activities.append(assigned_activity(prospect, owner))
         self.take_changes(prospect, changes, modified, writes)
         values = jsonable(record)
         if values != prospect.crm_values or modified != prospect.crm_modified_at:
@@ -457,6 +485,14 @@ class Puller:
             sobject="Lead",
             record_id=lead["Id"],
             message=f"Lead converted: now syncing with Contact {contact_id}",
+        )
+        writes.activities.append(
+            Activity(
+                prospect_id=prospect.pk,
+                type=ActivityType.CONVERTED,
+                title=f"Lead {lead['Id']} converted to Contact {contact_id}",
+                details={"lead_id": lead["Id"], "contact_id": contact_id},
+            )
         )
         writes.counts["moved"] += 1
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from prospects.models import Prospect
+from sync.engine import package
 from sync.models import Connector, FieldRule
 from sync.salesforce import QUERY_URL_BUDGET, Client, SalesforceError
 
@@ -74,6 +75,7 @@ class Router:
         available = self.client.fields_by_name(sobject)
         names = {rule.target_field(sobject) for rule in self.rules} - {""}
         names |= {"Id", EMAIL_FIELD[sobject], "OwnerId", "LastModifiedDate", "SystemModstamp"}
+        names |= package.read_fields(self.client, sobject)
         if sobject == "Lead":
             names |= {"IsConverted", "ConvertedContactId", "ConvertedAccountId"}
         if sobject == "Contact":
