@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
 
 from intake.writes import WriteOptions, write_prospects
+from prospects.activities import record_activities
 from prospects.models import ActivityType, Prospect, SyncReason
 
 SALT = "intake.preferences"
@@ -115,21 +117,21 @@ def set_preferences(prospect: Prospect, *, opted_out: bool, do_not_email: bool) 
 
 
 def _apply(prospect: Prospect, values: dict, activity: ActivityType, reason: SyncReason) -> int:
-    """One write through ``write_prospects``: row locks, changed fields only, history naming
-    the preference centre, one activity per prospect that changed, one sync request."""
+    """One write through ``write_prospects`` (row locks, changed fields only, history naming
+    the preference centre, one sync request), then one activity per prospect that changed."""
     rows = [(i, {"prospect_id": pk, **values}) for i, pk in enumerate(same_person(prospect))]
-    results = write_prospects(
-        rows,
-        options=WriteOptions(
-            create=False,
-            reason=reason,
-            operation="preference centre",
-            activity=activity,
-            activity_title=ACTOR_LABEL,
-            activity_on_unchanged=False,
-            allow_opt_in=True,
-        ),
-        actor=None,
-        actor_label=ACTOR_LABEL,
-    )
-    return sum(1 for r in results if r.outcome == "updated")
+    with transaction.atomic():
+        results = write_prospects(
+            rows,
+            options=WriteOptions(
+                create=False,
+                reason=reason,
+                operation="preference centre",
+                allow_opt_in=True,
+            ),
+            actor=None,
+            actor_label=ACTOR_LABEL,
+        )
+        updated = [r.prospect_id for r in results if r.outcome == "updated"]
+        record_activities(updated, activity, title=ACTOR_LABEL, reason=reason)
+    return len(updated)

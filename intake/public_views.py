@@ -22,7 +22,8 @@ from intake import preferences, protection, submissions
 from intake.form_models import Form, FormHandler, LandingPage, PublicEntry
 from intake.forms import PublicForm
 from intake.visitor import remember, visitor_id
-from prospects.models import Activity, ActivityType, Prospect
+from prospects.activities import record_activities
+from prospects.models import ActivityType, Prospect
 
 VIEW_DEDUPE_SECONDS = 30 * 60
 
@@ -199,13 +200,12 @@ def landing_page_view(request: HttpRequest, slug: str) -> HttpResponse:
     if not Prospect.objects.active().filter(pk=prospect_id).exists():
         return HttpResponse(status=204)
     if _first_view_in_a_while(page.pk, prospect_id):
-        activity = Activity.objects.create(
-            prospect_id=prospect_id,
-            type=ActivityType.LANDING_PAGE_VIEW,
+        record_activities(
+            [prospect_id],
+            ActivityType.LANDING_PAGE_VIEW,
             title=page.name,
             details={"page": page.get_public_url()},
         )
-        Prospect.objects.filter(pk=prospect_id).update(last_activity_at=activity.occurred_at)
     return HttpResponse(status=204)
 
 

@@ -29,6 +29,7 @@ from django.urls import reverse
 
 from intake.form_models import Form, FormHandler, PublicEntry
 from intake.writes import WriteOptions, write_prospects
+from prospects.activities import adjust_scores, record_activities
 from prospects.models import (
     ActivityType,
     CustomField,
@@ -126,23 +127,29 @@ def submit(
         validate_values=True,
         reason=source.reason,
         operation=source.operation,
-        activity=source.activity,
-        activity_title=title or entry.name,
-        activity_details=activity_details,
     )
-    (result,) = write_prospects([(0, row)], options=options, actor=None, actor_label=label)
-    if not result.ok:
-        back = {prospect_field: name for name, (prospect_field, _) in mapping.items()}
-        return Submission(
-            outcome="failed",
-            errors={back.get(p.field, p.field or "form"): p.message for p in result.errors},
-            unknown=unknown,
+    # One transaction: no push can slip between the write and the activity's score.
+    with transaction.atomic():
+        (result,) = write_prospects([(0, row)], options=options, actor=None, actor_label=label)
+        if not result.ok:
+            back = {prospect_field: name for name, (prospect_field, _) in mapping.items()}
+            return Submission(
+                outcome="failed",
+                errors={back.get(p.field, p.field or "form"): p.message for p in result.errors},
+                unknown=unknown,
+            )
+        record_activities(
+            [result.prospect_id],
+            source.activity,
+            title=title or entry.name,
+            details=activity_details,
+            reason=None,
         )
-    if result.outcome == "unchanged":
-        # Nothing changed, yet the submission is news for Salesforce (the activity, the
-        # last activity date): the prospect still asks for its sync.
-        request_sync_many([result.prospect_id], source.reason)
-    run_completion_actions(entry, prospect_id=result.prospect_id, label=label)
+        if result.outcome == "unchanged":
+            # Nothing typed changed, yet the submission is news for Salesforce (the score,
+            # the last activity): the prospect asks for its sync all the same.
+            request_sync_many([result.prospect_id], source.reason)
+        run_completion_actions(entry, prospect_id=result.prospect_id, label=label)
     return Submission(outcome=result.outcome, prospect_id=result.prospect_id, unknown=unknown)
 
 
@@ -207,8 +214,9 @@ def run_completion_actions(entry: PublicEntry, *, prospect_id: int, label: str) 
     """Run ``entry``'s completion actions on the prospect; returns the fields they changed.
 
     Under a row lock: assignment only when nobody is assigned (new prospects were assigned on
-    creation), the campaign, the score adjustment; one history row, one sync request. The
-    notification is an email sent by a worker after commit.
+    creation) and the campaign, noted in one history row; the score adjustment, on the
+    timeline (``adjust_scores``); one sync request. The notification is an email sent by a
+    worker after commit.
     """
     changed: list[dict] = []
     with transaction.atomic():
@@ -220,10 +228,6 @@ def run_completion_actions(entry: PublicEntry, *, prospect_id: int, label: str) 
             changed.append(_set(prospect, "assigned_queue_id", entry.action_assign_queue_id))
         if entry.action_campaign_id and prospect.campaign_id != entry.action_campaign_id:
             changed.append(_set(prospect, "campaign_id", entry.action_campaign_id))
-        if entry.action_score:
-            score = min(max(prospect.score + entry.action_score, -100000), 1000000)
-            if score != prospect.score:
-                changed.append(_set(prospect, "score", score))
         if changed:
             fields = [c["field"] for c in changed]
             prospect.stamp_changes([f.removesuffix("_id") for f in fields])
@@ -238,6 +242,9 @@ def run_completion_actions(entry: PublicEntry, *, prospect_id: int, label: str) 
                 result=SyncHistory.Result.DONE,
                 actor_label=label[:150],
             )
+        if entry.action_score:
+            adjust_scores([prospect_id], entry.action_score, title=label, reason=None)
+        if changed or entry.action_score:
             request_sync(prospect, SyncReason.COMPLETION_ACTION)
         if entry.action_notify_user_id:
             user_id, title = entry.action_notify_user_id, label

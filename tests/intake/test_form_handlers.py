@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from intake.visitor import COOKIE
 from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
-from prospects.models import Activity, ActivityType, Prospect, SyncQueueItem, SyncReason
+from prospects.models import (
+    Activity,
+    ActivityType,
+    Prospect,
+    ScoringRule,
+    SyncQueueItem,
+    SyncReason,
+)
 from tests.intake.conftest import make_handler
 
 pytestmark = pytest.mark.django_db
@@ -206,9 +213,16 @@ def test_completion_actions(client, db, run_jobs, django_capture_on_commit_callb
         post(client, {"email": "e@example.com"})
         post(client, {"email": "fresh@example.com"})
     existing.refresh_from_db()
-    assert (existing.assigned_user, existing.score, existing.campaign) == (owner, 35, campaign)
+    earned = ScoringRule.points_by_type().get(ActivityType.FORM_HANDLER, 0)
+    assert earned > 0  # a submission scores (Pardot: +50), and the action adds its 25
+    assert (existing.assigned_user, existing.score, existing.campaign) == (
+        owner,
+        10 + earned + 25,
+        campaign,
+    )
     fresh = Prospect.objects.get(email="fresh@example.com")
-    assert (fresh.assigned_user, fresh.score, fresh.campaign) == (owner, 25, campaign)
+    assert (fresh.assigned_user, fresh.score, fresh.campaign) == (owner, earned + 25, campaign)
+    assert fresh.activities.filter(type=ActivityType.SCORE_ADJUSTED, points=25).exists()
     assert SyncQueueItem.objects.get(prospect=fresh).reason == SyncReason.COMPLETION_ACTION
     run_jobs("default")
     assert [m.to for m in mail.outbox] == [["watcher@acme.example"]] * 2
