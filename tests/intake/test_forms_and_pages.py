@@ -218,3 +218,15 @@ def test_the_prospect_page_loads_its_preference_links(marketer_client):
     links = marketer_client.get(f"/intake/prospects/{prospect.pk}/preference-links/")
     body = links.content.decode()
     assert "http://testserver/p/" in body and "/unsubscribe/" in body
+
+
+def test_the_demo_ships_its_form_handler_and_landing_page(client):
+    from portal.demo import load_demo_forms
+
+    load_demo_forms()
+    load_demo_forms()  # idempotent
+    assert client.get("/l/demo-webinar/").status_code == 200
+    response = client.post("/fh/demo-contact-us/", {"email": "demo@example.com", "company": "D"})
+    assert response.status_code == 200
+    assert Prospect.objects.get(email="demo@example.com").company == "D"
+    assert FormHandler.objects.filter(slug="demo-contact-us").count() == 1
