@@ -33,6 +33,8 @@ from hypothesis.stateful import (
 )
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
+from intake.models import FormHandler
+from intake.submissions import FORM_HANDLER, submit
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 from prospects.sync_requests import SYNC_QUEUE, request_sync
@@ -158,6 +160,9 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.faulty_operations = 0
             self.revoked_token = None
             self.faulted = False
+            self.handler = FormHandler.objects.create(name="Convergence", slug=domain[:40])
+            for external, field in (("email", "email"), ("title", "job_title")):
+                self.handler.fields.create(external_name=external, prospect_field=field)
 
         def add_prospect(self) -> int:
             prospect = ProspectFactory(
@@ -223,6 +228,18 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             request_sync(prospect, SyncReason.FIELD_UPDATE)
             self.ours[pk][field[0]] = value
             self.last_edit[pk] = ("ours", field[0])
+
+        @rule(index=st.integers(0, 1), value=WORDS)
+        def submit_the_form_handler(self, index, value):
+            """A visitor posts the form handler (intake's write path): AMPSEA finds the prospect
+            by its email and the new job title goes out like any edit of ours."""
+            pk = self.prospects[index]
+            email = Prospect.objects.get(pk=pk).email
+            posted = {"email": [email.upper()], "title": [value]}
+            result = submit(entry=self.handler, source=FORM_HANDLER, posted=posted)
+            assert result.prospect_id == pk
+            self.ours[pk]["job_title"] = value
+            self.last_edit[pk] = ("ours", "job_title")
 
         @rule(index=st.integers(0, 1), value=WORDS, field=FIELDS)
         def edit_in_salesforce(self, index, value, field):
