@@ -87,6 +87,16 @@ class CompletionActions(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def has_completion_actions(self) -> bool:
+        return bool(
+            self.action_assign_user_id
+            or self.action_assign_queue_id
+            or self.action_campaign_id
+            or self.action_score
+            or self.action_notify_user_id
+        )
+
     def clean(self) -> None:
         super().clean()
         if self.action_assign_user_id and self.action_assign_queue_id:
@@ -249,3 +259,42 @@ class LandingPage(models.Model):
 
     def get_public_url(self) -> str:
         return reverse("intake_public:landing_page", args=[self.slug])
+
+
+class ReceivedSubmission(models.Model):
+    """A form handler POST, kept as received until a worker applies it (``intake.received``).
+
+    The web request only checks and stores it — one INSERT — so a burst of submissions costs
+    the site's visitors nothing; the worker applies them a thousand at a time through the same
+    write path as everything else. The row then says what became of it.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        CREATED = "created", "Created a prospect"
+        UPDATED = "updated", "Updated a prospect"
+        UNCHANGED = "unchanged", "Matched a prospect, nothing to change"
+        FAILED = "failed", "Refused"
+
+    handler = models.ForeignKey(FormHandler, on_delete=models.CASCADE, related_name="received")
+    posted = models.JSONField(help_text="Field name → list of values, as posted.")
+    visitor_id = models.BigIntegerField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    prospect_id = models.BigIntegerField(null=True, blank=True)
+    errors = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="received_pending",
+                condition=models.Q(processed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} #{self.pk} ({self.outcome})"

@@ -8,6 +8,7 @@ from intake.form_models import (
     FormHandler,
     FormHandlerField,
     LandingPage,
+    ReceivedSubmission,
 )
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "FormHandler",
     "FormHandlerField",
     "LandingPage",
+    "ReceivedSubmission",
 ]

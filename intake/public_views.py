@@ -18,7 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from intake import preferences, protection, submissions
+from intake import preferences, protection, received, submissions
 from intake.form_models import Form, FormHandler, LandingPage, PublicEntry
 from intake.forms import PublicForm
 from intake.visitor import remember, visitor_id
@@ -55,14 +55,14 @@ def _posted(request: HttpRequest) -> dict[str, list[str]]:
 @csrf_exempt  # posted from the customer's own site: see intake.protection for what guards it
 @require_POST
 def form_handler(request: HttpRequest, slug: str) -> HttpResponse:
-    """``POST /fh/<slug>/``: success → the success redirect (or a thank-you page); missing or
+    """``POST /fh/<slug>/``: checked and stored at once, applied by a worker within a moment
+    (``intake.received``). Success → the success redirect (or a thank-you page); missing or
     bad fields → the error redirect with ``errors`` and one ``error_<field>`` per reason."""
     handler = get_object_or_404(FormHandler, slug=slug, is_active=True)
     if refusal := _refusal(request, handler, scope="fh"):
         return refusal
-    result = submissions.submit(
-        entry=handler,
-        source=submissions.FORM_HANDLER,
+    result = received.receive(
+        handler=handler,
         posted=_posted(request),
         visitor_id=visitor_id(request),
         details={"referer": request.headers.get("Referer", "")[:500]},
@@ -75,8 +75,8 @@ def form_handler(request: HttpRequest, slug: str) -> HttpResponse:
         response: HttpResponse = HttpResponseRedirect(handler.success_url)
     else:
         response = render(request, "intake/public/thanks.html", {"message": ""})
-    if result.prospect_id:
-        remember(request, response, result.prospect_id)
+    if result.receipt:
+        remember(request, response, f"s{result.receipt}")
     return response
 
 

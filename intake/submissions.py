@@ -31,6 +31,7 @@ from intake.form_models import Form, FormHandler, PublicEntry
 from intake.writes import WriteOptions, write_prospects
 from prospects.activities import adjust_scores, record_activities
 from prospects.models import (
+    CUSTOM_PREFIX,
     ActivityType,
     CustomField,
     Direction,
@@ -72,10 +73,13 @@ LANDING_PAGE = Source(
 class Submission:
     """What became of a submission. ``spam`` ones changed nothing and look like successes."""
 
-    outcome: str  # "created" | "updated" | "unchanged" | "failed" | "spam"
+    # "created" | "updated" | "unchanged" | "failed" | "spam", or "received": stored for the
+    # worker (a form handler's, ``intake.received``; ``receipt`` is the stored row's id)
+    outcome: str
     prospect_id: int | None = None
     errors: dict[str, str] = field(default_factory=dict)  # posted field name → reason
     unknown: list[str] = field(default_factory=list)
+    receipt: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -98,8 +102,8 @@ def submit(
     """
     if _first(posted.get(entry.honeypot_field)):
         return Submission(outcome="spam")
-    mapping = _mapping(entry)
-    row, errors, unknown = _row(entry, mapping, posted)
+    mapping = mapping_of(entry)
+    row, errors, unknown = map_posted(entry, mapping, posted)
     if errors:
         return Submission(outcome="failed", errors=errors, unknown=unknown)
     cookie_prospect = _cookie_match(visitor_id, row.get("email", ""))
@@ -157,7 +161,7 @@ def _first(values: list[str] | None) -> str:
     return (values or [""])[0] if values else ""
 
 
-def _mapping(entry: PublicEntry) -> dict[str, tuple[str, bool]]:
+def mapping_of(entry: PublicEntry) -> dict[str, tuple[str, bool]]:
     """Posted field name → (prospect field, required)."""
     if isinstance(entry, FormHandler):
         return {f.external_name: (f.prospect_field, f.required) for f in entry.fields.all()}
@@ -165,16 +169,24 @@ def _mapping(entry: PublicEntry) -> dict[str, tuple[str, bool]]:
     return {f.prospect_field: (f.prospect_field, f.required) for f in entry.fields.all()}
 
 
-def _row(
+def map_posted(
     entry: PublicEntry, mapping: dict[str, tuple[str, bool]], posted: Mapping[str, list[str]]
 ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
     """The prospect values a submission carries, the required fields it lacks, and the names
     of the posted fields nobody mapped."""
-    multi = {
-        c.prospect_field
-        for c in CustomField.objects.filter(type=CustomField.Type.MULTI_SELECT)
-        if c.prospect_field in {f for f, _ in mapping.values()}
+    customs = {
+        f.removeprefix(CUSTOM_PREFIX) for f, _ in mapping.values() if f.startswith(CUSTOM_PREFIX)
     }
+    multi = (
+        {
+            c.prospect_field
+            for c in CustomField.objects.filter(
+                type=CustomField.Type.MULTI_SELECT, api_name__in=customs
+            )
+        }
+        if customs
+        else set()
+    )
     row: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, (prospect_field, required) in mapping.items():
@@ -218,6 +230,8 @@ def run_completion_actions(entry: PublicEntry, *, prospect_id: int, label: str) 
     timeline (``adjust_scores``); one sync request. The notification is an email sent by a
     worker after commit.
     """
+    if not entry.has_completion_actions:
+        return []
     changed: list[dict] = []
     with transaction.atomic():
         prospect = Prospect.objects.select_for_update().get(pk=prospect_id)

@@ -8,6 +8,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from intake.models import ReceivedSubmission
+from intake.received import process_received, process_received_job
 from intake.visitor import COOKIE
 from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
 from prospects.models import (
@@ -26,7 +28,10 @@ URL = "/fh/contact-us/"
 
 
 def post(client, data, **headers):
-    return client.post(URL, data, headers=headers)
+    """POST as a visitor's browser would, then let the worker apply what was stored."""
+    response = client.post(URL, data, headers=headers)
+    process_received()
+    return response
 
 
 def test_a_new_email_creates_a_prospect_with_its_activity_and_sync(client, handler):
@@ -124,6 +129,7 @@ def test_more_than_the_limit_per_minute_gets_429(client, handler, settings):
     assert Prospect.objects.count() == 3
     # Another address has its own budget.
     response = client.post(URL, {"email": "other@example.com"}, REMOTE_ADDR="198.51.100.9")
+    process_received()
     assert response.status_code == 302
 
 
@@ -289,10 +295,41 @@ def test_curl_posts_to_a_live_server_as_ampsea_says(live_server):
         return done.stdout
 
     assert curl("email=brand.new@example.com", "first_name=Curl") == "200"
+    process_received_job()  # the worker's job
     assert Prospect.objects.get(email="brand.new@example.com").first_name == "Curl"
     assert curl("email=brand.new@example.com", "company=Updated") == "200"
+    process_received_job()
     assert Prospect.objects.get(email="brand.new@example.com").company == "Updated"
     assert curl("email=shared@example.com", "company=Shared Co") == "200"
+    process_received_job()
     older.refresh_from_db()
     recent.refresh_from_db()
     assert recent.company == "Shared Co" and older.company != "Shared Co"
+
+
+def test_the_request_only_stores_the_submission_and_a_worker_applies_it(
+    client, handler, run_jobs, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, {"email": "later@example.com", "first_name": "Lou"})
+    assert response.status_code == 302
+    stored = ReceivedSubmission.objects.get()
+    assert stored.outcome == "pending" and not Prospect.objects.exists()
+    run_jobs("default")  # the wake-up job the request enqueued
+    stored.refresh_from_db()
+    prospect = Prospect.objects.get(email="later@example.com")
+    assert (stored.outcome, stored.prospect_id) == ("created", prospect.pk)
+    assert stored.processed_at is not None
+
+
+def test_a_batch_applies_many_submissions_and_the_same_new_email_twice_makes_one_prospect(
+    client, handler, settings
+):
+    settings.FORM_RATE_LIMIT = 0
+    for i in range(30):
+        client.post(URL, {"email": f"b{i % 20}@example.com", "first_name": f"B{i}"})
+    assert process_received() == 30
+    assert Prospect.objects.count() == 20
+    assert Prospect.objects.get(email="b3@example.com").first_name == "B23"
+    assert Activity.objects.filter(type=ActivityType.FORM_HANDLER).count() == 30
+    assert SyncQueueItem.objects.filter(reason=SyncReason.FORM_HANDLER).count() == 20

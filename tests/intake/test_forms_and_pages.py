@@ -228,5 +228,8 @@ def test_the_demo_ships_its_form_handler_and_landing_page(client):
     assert client.get("/l/demo-webinar/").status_code == 200
     response = client.post("/fh/demo-contact-us/", {"email": "demo@example.com", "company": "D"})
     assert response.status_code == 200
+    from intake.received import process_received
+
+    process_received()
     assert Prospect.objects.get(email="demo@example.com").company == "D"
     assert FormHandler.objects.filter(slug="demo-contact-us").count() == 1
