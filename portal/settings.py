@@ -344,26 +344,18 @@ SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])
 FORM_RATE_LIMIT = _int("FORM_RATE_LIMIT", default=20)
 FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", default=64 * 1024)
 PREFERENCE_LINK_DAYS = _int("PREFERENCE_LINK_DAYS", default=90)
-# Completion actions notify users by email: printed by the worker locally (DEBUG), else sent by
-# SMTP to EMAIL_HOST:EMAIL_PORT.
-MAILERS = {
-    "default": {
-        "BACKEND": env.str(
-            "EMAIL_BACKEND",
-            default="django.core.mail.backends.console.EmailBackend"
-            if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend",
-        ),
-        **(
-            {}
-            if DEBUG
-            else {
-                "OPTIONS": {
-                    "host": env.str("EMAIL_HOST", default="localhost"),
-                    "port": _int("EMAIL_PORT", default=25),
-                }
-            }
-        ),
+# Outgoing email: invitations of the portal users the Salesforce user sync creates. Locally
+# (DEBUG) mail is printed to the console; in production, SMTP on EMAIL_HOST:EMAIL_PORT.
+EMAIL_BACKEND_PATH = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
+if EMAIL_BACKEND_PATH.endswith(".smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env.str("EMAIL_HOST", default="localhost"),
+        "port": _int("EMAIL_PORT", default=25),
     }
-}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadbridge@localhost")

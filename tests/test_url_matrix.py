@@ -29,11 +29,18 @@ from django.utils import timezone
 from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
-from crm.models import CampaignMembership, CampaignMemberStatus, SalesforceCampaign
+from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
 from intake.models import Form, FormHandler, LandingPage
 from intake.preferences import make_token
 from prospects.factories import CampaignFactory, ProspectFactory
-from prospects.models import CrmQueue, CustomField, SyncHistory, SyncQueueItem, SyncReason
+from prospects.models import (
+    CrmQueue,
+    CustomField,
+    GradingProfile,
+    SyncHistory,
+    SyncQueueItem,
+    SyncReason,
+)
 from sync.models import (
     ConnectorChange,
     DataSharingRule,
@@ -58,10 +65,17 @@ AREAS = {
     "portal:unlock": SYNC_ADMIN,
     "prospects:": MARKETER,
     "crm:": MARKETER,
+    "prospects:scoring_edit": SYNC_ADMIN,
+    "prospects:scoring_recompute": SYNC_ADMIN,
+    "prospects:grading_profile": SYNC_ADMIN,
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
+    "crm:users": SYNC_ADMIN,
+    "crm:profiles": SYNC_ADMIN,
+    "crm:account_settings": SYNC_ADMIN,
+    "crm:welcome": PUBLIC,  # an invitation link: its signed token is the credential
     "intake:": MARKETER,
     # Visitors' pages: form handlers, forms, landing pages, the preference centre. Their GETs
     # change nothing either: a landing page's view is counted by a POST beacon, not the GET.
@@ -173,6 +187,8 @@ def world(connector, marketer, sync_admin) -> dict:
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
         "errors_import_report": Task.objects.create(kind="errors_import", created_by=marketer).pk,
+        "scoring_task": Task.objects.create(kind="scoring_recompute", created_by=sync_admin).pk,
+        "grading_profile": GradingProfile.objects.create(name="Matrix", is_default=True).pk,
         "field_rule": FieldRule.objects.filter(connector=connector).first().pk,
         "custom_field": custom_field.pk,
         "data_sharing": DataSharingRule.objects.create(
@@ -182,6 +198,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "worker_key": worker.key,
         "user": marketer.pk,
         "content_type": ContentType.objects.get_for_model(prospect).pk,
+        "account": Account.objects.create(sf_id="001000000000009AAA", name="Matrix Inc").pk,
     }
     worker.register_death()
     job.delete()
@@ -194,16 +211,26 @@ def _pk_for(route: Route, world: dict) -> int:
         for key in ("campaign", "membership", "task"):
             if short.startswith(key):
                 return world[f"crm_{key}"]
-    for key in ("errors_task", "errors_import_report", "field_rule", "custom_field", "error"):
+    for key in (
+        "errors_task",
+        "errors_import_report",
+        "field_rule",
+        "custom_field",
+        "error",
+        "scoring_task",
+        "grading_profile",
+    ):
         if short.startswith(key):
             return world[key]
     if short.startswith("data_sharing"):
         return world["data_sharing"]
-    if short.startswith("handler"):
+    if route.name == "crm:account":
+        return world["account"]
+    if route.name.startswith("intake:handler"):
         return FormHandler.objects.get(slug="matrix").pk
-    if short.startswith("form"):
+    if route.name.startswith("intake:form"):
         return Form.objects.get(slug="matrix").pk
-    if short.startswith("page"):
+    if route.name.startswith("intake:page"):
         return LandingPage.objects.get(slug="matrix").pk
     return world["prospects"]
 
@@ -235,6 +262,7 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         "app_label": ["prospects"],
         "url": ["no-such-page/"],
         "token": ["notatoken"],
+        "uidb64": ["MQ"],
         "slug": ["matrix"],
         "key": [world["worker_key"]],
     }

@@ -269,14 +269,12 @@ class CampaignPuller:
             if record["Id"] not in by_sf_id and prospect_id and campaign_id:
                 wanted.append((campaign_id, prospect_id))
         by_pair = {}
-        if wanted:
-            pairs = Q()
-            for campaign_id, prospect_id in wanted:
-                pairs |= Q(campaign_id=campaign_id, prospect_id=prospect_id)
-            by_pair = {
-                (m.campaign_id, m.prospect_id): m
-                for m in CampaignMembership.objects.select_for_update().filter(pairs)
-            }
+        campaign_ids = {c for c, _ in wanted}
+        for chunk in chunked(sorted({p for _, p in wanted}), 500):
+            for m in CampaignMembership.objects.select_for_update().filter(
+                campaign_id__in=campaign_ids, prospect_id__in=chunk
+            ):
+                by_pair[(m.campaign_id, m.prospect_id)] = m
         new, changed, history = [], [], []
         now = timezone.now()
         for record in records:
@@ -313,7 +311,8 @@ class CampaignPuller:
                 )
                 self.touched.add(campaign_id)
                 continue
-            if not membership.sf_member_id:
+            if membership.sf_member_id != record["Id"]:
+                # Ours but not yet linked (added here, created there), or re-created there.
                 membership.sf_member_id = record["Id"]
                 self.report.counts["members_adopted"] += 1
             if (

@@ -35,6 +35,7 @@ from simple_salesforce.exceptions import SalesforceError as LibraryError
 
 from intake.models import FormHandler
 from intake.received import process_received, receive
+from prospects.activities import record_activities
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 from prospects.sync_requests import SYNC_QUEUE, request_sync
@@ -42,6 +43,7 @@ from sync import jobs, salesforce
 from sync.engine import queue
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import finish_push, start_push
+from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, FieldRule, SyncCursor, SyncError
 from sync.salesforce import Client, SalesforceError
 from tests.fixtures.database import database_url, drop_dead_connections
@@ -242,6 +244,11 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.handler.received.all().delete()
             self.ours[pk]["job_title"] = value
             self.last_edit[pk] = ("ours", "job_title")
+
+        @rule(index=st.integers(0, 1), kind=st.sampled_from(["form_handler", "landing_page_view"]))
+        def prospect_engages(self, index, kind):
+            """An activity (issue 14): score and last activity change, synced as package fields."""
+            record_activities([self.prospects[index]], kind, title="convergence")
 
         @rule(index=st.integers(0, 1), value=WORDS, field=FIELDS)
         def edit_in_salesforce(self, index, value, field):
@@ -459,6 +466,13 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
                 assert prospect.comments == ours["comments"]
             if self.last_edit[pk] == ("theirs", "comments"):
                 assert prospect.comments == theirs["comments"]
+            # Activities: the score and the last activity (to the millisecond) reached the Lead.
+            assert lead["pi__score__c"] == prospect.score
+            when = prospect.last_activity_at
+            sent = parse_sf_datetime(lead["pi__last_activity__c"])
+            assert sent == (
+                when.replace(microsecond=when.microsecond // 1000 * 1000) if when else None
+            )
 
     run_state_machine_as_test(
         Sync,
