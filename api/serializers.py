@@ -1,0 +1,266 @@
+"""What the API reads and writes. Reads come straight from the models; writes are validated
+here (types, lengths, choices, unknown fields) and then go through ``api.writes``."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from prospects.forms import custom_form_field
+from prospects.models import (
+    CUSTOM_PREFIX,
+    SCORE_VALIDATORS,
+    Campaign,
+    CrmQueue,
+    CustomField,
+    Prospect,
+)
+from sync.models import SyncError
+
+MAX_DB_ID = 2**63 - 1
+# What a writer may set (Prospect.set_field names), as the edit page offers them.
+WRITABLE_FIELDS = [
+    "email",
+    "salutation",
+    "first_name",
+    "last_name",
+    "company",
+    "website",
+    "job_title",
+    "department",
+    "industry",
+    "annual_revenue",
+    "employees",
+    "years_in_business",
+    "phone",
+    "fax",
+    "address_one",
+    "address_two",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "territory",
+    "source",
+    "comments",
+    "notes",
+    "score",
+    "grade",
+    "campaign",
+    "assigned_user",
+    "assigned_queue",
+    "opted_out",
+    "do_not_email",
+    "do_not_call",
+    "do_not_sync",
+]
+READ_ONLY_FIELDS = [
+    "id",
+    "crm_lead_id",
+    "crm_contact_id",
+    "crm_account_id",
+    "crm_status",
+    "sync_status",
+    "sync_errors",
+    "last_synced_at",
+    "created_at",
+    "updated_at",
+    "last_activity_at",
+    "archived_at",
+]
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """A related row by id; an id no database column can hold is "not found", not a crash."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int) or not 0 < data <= MAX_DB_ID:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class StrictMixin:
+    """Refuse fields the serializer does not take, naming each: a typo ("frist_name") must
+    not be dropped silently, and read-only fields are not writable by being sent."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            refused = {
+                str(name): ["Read-only field." if name in self.fields else "Unknown field."]
+                for name in data
+                if name not in writable
+            }
+            if refused:
+                raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
+class SyncErrorBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SyncError
+        fields = ["id", "category", "error_code", "field", "message"]
+
+
+class CustomFieldsField(serializers.DictField):
+    """``{"<api name>": value}``: each value checked as the custom field's type (a number, an
+    ISO date, true/false, one of a dropdown's values, a list or "a;b" for a multi-select)."""
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        definitions = {c.api_name: c for c in CustomField.objects.filter(api_name__in=list(data))}
+        errors, values = {}, {}
+        for name, value in data.items():
+            custom = definitions.get(name)
+            if custom is None:
+                errors[name] = ["Unknown custom field."]
+                continue
+            try:
+                values[name] = clean_custom(custom, value)
+            except forms.ValidationError as exc:
+                errors[name] = exc.messages
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
+
+
+def clean_custom(custom: CustomField, value: Any) -> Any:
+    """A custom field's value checked by the edit page's own form field."""
+    if value is None or value == "":
+        return None
+    if custom.type == CustomField.Type.MULTI_SELECT and isinstance(value, str):
+        value = custom.split(value)
+    if not isinstance(value, str | int | float | bool | list) or (
+        isinstance(value, list) and not all(isinstance(item, str) for item in value)
+    ):
+        raise forms.ValidationError("Not a value this field can hold.")
+    if isinstance(value, list) and custom.type != CustomField.Type.MULTI_SELECT:
+        raise forms.ValidationError("One value expected, not a list.")
+    return custom_form_field(custom).clean(value)
+
+
+class ProspectSerializer(StrictMixin, serializers.ModelSerializer):
+    """A prospect as the API shows it and takes it. ``sync_errors`` lists its open Sync
+    Errors; ``crm_status`` and ``sync_status`` say where it stands with Salesforce."""
+
+    campaign = IdField(queryset=Campaign.objects.all(), allow_null=True, required=False)
+    assigned_user = IdField(
+        queryset=get_user_model().objects.filter(is_active=True), allow_null=True, required=False
+    )
+    assigned_queue = IdField(queryset=CrmQueue.objects.all(), allow_null=True, required=False)
+    custom_fields = CustomFieldsField(required=False, child=serializers.JSONField())
+    crm_status = serializers.CharField(read_only=True)
+    sync_errors = SyncErrorBriefSerializer(many=True, read_only=True, source="open_errors")
+
+    class Meta:
+        model = Prospect
+        fields = [*READ_ONLY_FIELDS[:1], *WRITABLE_FIELDS, "custom_fields", *READ_ONLY_FIELDS[1:]]
+        read_only_fields = READ_ONLY_FIELDS
+        extra_kwargs = {"score": {"validators": SCORE_VALIDATORS}}
+
+    def rows(self) -> dict[str, Any]:
+        """The validated values as ``write_prospects`` takes them (custom fields by
+        ``custom:<api name>``)."""
+        values = dict(self.validated_data)
+        customs = values.pop("custom_fields", None) or {}
+        values.pop("crm_id", None)
+        values.update({CUSTOM_PREFIX + name: value for name, value in customs.items()})
+        return values
+
+
+class ProspectCreateSerializer(ProspectSerializer):
+    class Meta(ProspectSerializer.Meta):
+        extra_kwargs = {**ProspectSerializer.Meta.extra_kwargs, "email": {"required": True}}
+
+
+class ProspectUpsertSerializer(ProspectSerializer):
+    """A prospect matched by ``crm_id`` (its Lead or Contact id), else by ``email`` (the most
+    recently active prospect with it, as Pardot's AMPSEA does); created when none matches."""
+
+    crm_id = serializers.RegexField(
+        r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$",
+        required=False,
+        write_only=True,
+        help_text="A Salesforce Lead or Contact id (15 or 18 characters).",
+    )
+
+    class Meta(ProspectSerializer.Meta):
+        fields = [*ProspectSerializer.Meta.fields, "crm_id"]
+
+    def validate(self, attrs):
+        if not attrs.get("crm_id") and not attrs.get("email"):
+            raise serializers.ValidationError({"email": ["Give an email or a crm_id to match."]})
+        return attrs
+
+    def rows(self) -> dict[str, Any]:
+        values = super().rows()
+        if crm_id := self.validated_data.get("crm_id"):
+            values["crm_id"] = crm_id
+        return values
+
+
+class BatchUpsertSerializer(StrictMixin, serializers.Serializer):
+    MAX_ROWS = 1000
+
+    prospects = serializers.ListField(
+        child=serializers.JSONField(),
+        min_length=1,
+        max_length=MAX_ROWS,
+        help_text="Up to 1,000 prospects, each as the upsert takes it.",
+    )
+
+
+class FieldProblemSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RowResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The row's position in the request, from 0.")
+    outcome = serializers.ChoiceField(choices=["created", "updated", "unchanged", "failed"])
+    id = serializers.IntegerField(allow_null=True, help_text="The prospect's id.")
+    errors = FieldProblemSerializer(many=True)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    results = RowResultSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class SyncRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sync_status = serializers.CharField()
+
+
+class SyncErrorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SyncError
+        fields = [
+            "id",
+            "prospect",
+            "prospect_email",
+            "direction",
+            "operation",
+            "sobject",
+            "record_id",
+            "error_code",
+            "category",
+            "message",
+            "field",
+            "fields",
+            "value_sent",
+            "constraint",
+            "attempts",
+            "first_seen_at",
+            "last_seen_at",
+            "resolved_at",
+            "resolution",
+        ]
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "cost", "created_at"]

@@ -1,0 +1,200 @@
+"""The REST API's views: thin — check the role (``IsMarketer``, the default), validate with a
+serializer, call one function (``api.writes.write_rows``, ``request_sync``), answer."""
+
+from collections import Counter
+
+from django.db import transaction
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import serializers as s
+from api.pagination import ApiCursorPagination, CampaignPagination
+from api.serializers import MAX_DB_ID
+from api.writes import write_rows
+from prospects.filters import ProspectFilter
+from prospects.models import Campaign, Prospect, SyncHistory, SyncReason
+from prospects.sync_requests import request_sync
+from sync.errors.filters import SyncErrorFilter
+from sync.models import SyncError
+
+
+class IdLookupMixin:
+    """Ids in paths are digits (anything else does not resolve), and an id no column holds is
+    simply not found."""
+
+    lookup_value_regex = r"[0-9]+"
+
+    def get_object(self):
+        if int(self.kwargs[self.lookup_field]) > MAX_DB_ID:
+            raise NotFound
+        return super().get_object()
+
+
+def open_errors() -> Prefetch:
+    """Each prospect's open Sync Errors in one query for the whole page."""
+    return Prefetch(
+        "sync_errors",
+        queryset=SyncError.objects.open().only(
+            "id", "prospect_id", "category", "error_code", "field", "message"
+        ),
+        to_attr="open_errors",
+    )
+
+
+def problems(result) -> dict[str, list[str]]:
+    """A failed row's problems as DRF's field errors."""
+    errors: dict[str, list[str]] = {}
+    for problem in result.errors:
+        errors.setdefault(problem.field or "detail", []).append(problem.message)
+    return errors
+
+
+@extend_schema(tags=["prospects"])
+class ProspectViewSet(
+    IdLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Prospects: list (the prospect list's filters), read, create, update only the fields
+    sent, upsert by CRM id or email, batch upsert, and ask for a sync."""
+
+    serializer_class = s.ProspectSerializer
+    filterset_class = ProspectFilter
+    pagination_class = ApiCursorPagination
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        prospects = Prospect.objects.all() if self.detail else Prospect.objects.active()
+        return prospects.prefetch_related(open_errors())
+
+    def get_serializer_class(self):
+        return {
+            "create": s.ProspectCreateSerializer,
+            "upsert": s.ProspectUpsertSerializer,
+            "batch": s.BatchUpsertSerializer,
+        }.get(self.action, s.ProspectSerializer)
+
+    def _answer(self, prospect_id: int, code: int) -> Response:
+        prospect = self.get_queryset().get(pk=prospect_id)
+        return Response(s.ProspectSerializer(prospect).data, status=code)
+
+    def _write_one(self, serializer, *, create: bool, **match) -> Response:
+        serializer.is_valid(raise_exception=True)
+        (result,) = write_rows(
+            [(0, {**serializer.rows(), **match})], user=self.request.user, create=create
+        )
+        if result.outcome == "failed":
+            raise ValidationError(problems(result))
+        created = result.outcome == "created"
+        return self._answer(result.prospect_id, status.HTTP_201_CREATED if created else 200)
+
+    @extend_schema(responses={201: s.ProspectSerializer})
+    def create(self, request: Request) -> Response:
+        """Create a prospect (``email`` required)."""
+        return self._write_one(self.get_serializer(data=request.data), create=True)
+
+    @extend_schema(responses={200: s.ProspectSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change the fields sent, and only those: a field Salesforce changed meanwhile keeps
+        its new value unless it is among them."""
+        prospect = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=True)
+        return self._write_one(serializer, create=False, prospect_id=prospect.pk)
+
+    @extend_schema(
+        request=s.ProspectUpsertSerializer,
+        responses={200: s.ProspectSerializer, 201: s.ProspectSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def upsert(self, request: Request) -> Response:
+        """Update the prospect matched by ``crm_id``, else by ``email`` (the most recently
+        active one, as Pardot's AMPSEA does); create it when nothing matches (201)."""
+        return self._write_one(self.get_serializer(data=request.data), create=True)
+
+    @extend_schema(request=s.BatchUpsertSerializer, responses={200: s.BatchResultSerializer})
+    @action(detail=False, methods=["post"])
+    def batch(self, request: Request) -> Response:
+        """Upsert up to 1,000 prospects, each as ``upsert`` does. Answers one result per row
+        (its index, outcome, id and errors); a refused row changes nothing and the others go
+        through."""
+        batch = self.get_serializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        results, valid = {}, []
+        for index, row in enumerate(batch.validated_data["prospects"]):
+            serializer = s.ProspectUpsertSerializer(data=row)
+            if serializer.is_valid():
+                valid.append((index, serializer.rows()))
+            else:
+                results[index] = _failed(index, serializer.errors)
+        if valid:
+            for result in write_rows(valid, user=request.user, create=True):
+                results[result.index] = {
+                    "index": result.index,
+                    "outcome": result.outcome,
+                    "id": result.prospect_id,
+                    "errors": [{"field": p.field, "message": p.message} for p in result.errors],
+                }
+        ordered = [results[index] for index in sorted(results)]
+        counts = Counter(result["outcome"] for result in ordered)
+        return Response({"results": ordered, "counts": dict(counts)})
+
+    @extend_schema(request=None, responses={202: s.SyncRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def sync(self, request: Request, pk: str) -> Response:
+        """Ask for the prospect to be synced with Salesforce now (as the page's "Sync with
+        CRM" button does); ``GET`` it to follow ``sync_status`` and ``sync_errors``."""
+        prospect = self.get_object()
+        with transaction.atomic():
+            request_sync(prospect, SyncReason.MANUAL)
+            SyncHistory.objects.record_action(
+                [prospect.pk],
+                actor=request.user,
+                operation="sync request",
+                reason=SyncReason.MANUAL,
+                message="Through the API.",
+            )
+        prospect.refresh_from_db(fields=["sync_status"])
+        return Response(
+            {"id": prospect.pk, "sync_status": prospect.sync_status},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+def _failed(index: int, errors) -> dict:
+    """A batch row the serializer refused, with each field's messages."""
+    return {"index": index, "outcome": "failed", "id": None, "errors": _flatten(errors)}
+
+
+def _flatten(errors, prefix: str = "") -> list[dict]:
+    """DRF's nested errors as (field, message) pairs: ``custom_fields.region``."""
+    if isinstance(errors, dict):
+        return [
+            problem
+            for field, inner in errors.items()
+            for problem in _flatten(inner, f"{prefix}.{field}" if prefix else str(field))
+        ]
+    if isinstance(errors, list):
+        return [problem for inner in errors for problem in _flatten(inner, prefix)]
+    return [{"field": prefix or "detail", "message": str(errors)}]
+
+
+@extend_schema(tags=["sync errors"])
+class SyncErrorViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
+    """Records Salesforce refused, filtered as on the Sync Errors page (open ones unless
+    ``status=resolved`` or ``all``)."""
+
+    queryset = SyncError.objects.all()
+    serializer_class = s.SyncErrorSerializer
+    filterset_class = SyncErrorFilter
+    pagination_class = ApiCursorPagination
+
+
+@extend_schema(tags=["campaigns"])
+class CampaignViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Campaign.objects.all()
+    serializer_class = s.CampaignSerializer
+    pagination_class = CampaignPagination
+    filterset_class = None
