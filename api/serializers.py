@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from intake.writes import WRITABLE
 from prospects.forms import custom_form_field
 from prospects.models import (
     CUSTOM_PREFIX,
@@ -20,44 +21,15 @@ from prospects.models import (
 from sync.models import SyncError
 
 MAX_DB_ID = 2**63 - 1
-# What a writer may set (Prospect.set_field names), as the edit page offers them.
-WRITABLE_FIELDS = [
-    "email",
-    "salutation",
-    "first_name",
-    "last_name",
-    "company",
-    "website",
-    "job_title",
-    "department",
-    "industry",
-    "annual_revenue",
-    "employees",
-    "years_in_business",
-    "phone",
-    "fax",
-    "address_one",
-    "address_two",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "territory",
-    "source",
-    "comments",
-    "notes",
-    "score",
-    "grade",
-    "campaign",
-    "assigned_user",
-    "assigned_queue",
-    "opted_out",
-    "do_not_email",
-    "do_not_call",
-    "do_not_sync",
-]
+# What a row may write (the write core's list: the edit page's fields less those set only on
+# creation or on the prospect page).
+WRITABLE_FIELDS = list(WRITABLE)
+# Given when a prospect is created (the write core's options), read-only afterwards.
+ON_CREATE_FIELDS = ["campaign", "assigned_user", "assigned_queue"]
 READ_ONLY_FIELDS = [
     "id",
+    *ON_CREATE_FIELDS,
+    "do_not_sync",
     "crm_lead_id",
     "crm_contact_id",
     "crm_account_id",
@@ -142,42 +114,79 @@ def clean_custom(custom: CustomField, value: Any) -> Any:
 
 
 class ProspectSerializer(StrictMixin, serializers.ModelSerializer):
-    """A prospect as the API shows it and takes it. ``sync_errors`` lists its open Sync
-    Errors; ``crm_status`` and ``sync_status`` say where it stands with Salesforce."""
+    """A prospect as the API shows it, and the fields a PATCH may change. ``sync_errors``
+    lists its open Sync Errors; ``crm_status`` and ``sync_status`` say where it stands with
+    Salesforce. Assignment and campaign are given at creation; later they change on the
+    prospect page (they decide which Salesforce record and owner it syncs to)."""
 
-    campaign = IdField(queryset=Campaign.objects.all(), allow_null=True, required=False)
-    assigned_user = IdField(
-        queryset=get_user_model().objects.filter(is_active=True), allow_null=True, required=False
-    )
-    assigned_queue = IdField(queryset=CrmQueue.objects.all(), allow_null=True, required=False)
     custom_fields = CustomFieldsField(required=False, child=serializers.JSONField())
     crm_status = serializers.CharField(read_only=True)
     sync_errors = SyncErrorBriefSerializer(many=True, read_only=True, source="open_errors")
 
     class Meta:
         model = Prospect
-        fields = [*READ_ONLY_FIELDS[:1], *WRITABLE_FIELDS, "custom_fields", *READ_ONLY_FIELDS[1:]]
+        fields = [
+            "id",
+            *WRITABLE_FIELDS,
+            "custom_fields",
+            *[name for name in READ_ONLY_FIELDS if name != "id"],
+        ]
         read_only_fields = READ_ONLY_FIELDS
         extra_kwargs = {"score": {"validators": SCORE_VALIDATORS}}
 
-    def rows(self) -> dict[str, Any]:
-        """The validated values as ``write_prospects`` takes them (custom fields by
-        ``custom:<api name>``)."""
-        values = dict(self.validated_data)
-        customs = values.pop("custom_fields", None) or {}
-        values.pop("crm_id", None)
+    def values(self) -> dict[str, Any]:
+        """The validated values as ``write_prospects`` takes them (custom fields as
+        ``custom:<api name>``), without the options given at creation."""
+        values = {
+            name: value for name, value in self.validated_data.items() if name in WRITABLE_FIELDS
+        }
+        customs = self.validated_data.get("custom_fields") or {}
         values.update({CUSTOM_PREFIX + name: value for name, value in customs.items()})
         return values
 
+    def on_create(self) -> dict[str, Any]:
+        """``assign_user``, ``assign_queue``, ``campaign``: for a prospect this creates."""
+        data = self.validated_data
+        return {
+            "assign_user": data.get("assigned_user"),
+            "assign_queue": data.get("assigned_queue"),
+            "campaign": data.get("campaign"),
+        }
 
-class ProspectCreateSerializer(ProspectSerializer):
+
+class OnCreateFieldsMixin(serializers.Serializer):
+    """Assignment and campaign, writable when the write may create the prospect."""
+
+    campaign = IdField(
+        queryset=Campaign.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The first-touch campaign, when this creates the prospect.",
+    )
+    assigned_user = IdField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        allow_null=True,
+        required=False,
+        help_text="Assign a prospect this creates (an assigned prospect syncs to Salesforce).",
+    )
+    assigned_queue = IdField(
+        queryset=CrmQueue.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Or assign it to a Salesforce queue.",
+    )
+
+
+class ProspectCreateSerializer(OnCreateFieldsMixin, ProspectSerializer):
     class Meta(ProspectSerializer.Meta):
+        read_only_fields = [n for n in READ_ONLY_FIELDS if n not in ON_CREATE_FIELDS]
         extra_kwargs = {**ProspectSerializer.Meta.extra_kwargs, "email": {"required": True}}
 
 
-class ProspectUpsertSerializer(ProspectSerializer):
+class ProspectMatchSerializer(ProspectSerializer):
     """A prospect matched by ``crm_id`` (its Lead or Contact id), else by ``email`` (the most
-    recently active prospect with it, as Pardot's AMPSEA does); created when none matches."""
+    recently active prospect with it, as Pardot's AMPSEA does); created when none matches.
+    A batch's rows."""
 
     crm_id = serializers.RegexField(
         r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$",
@@ -194,14 +203,22 @@ class ProspectUpsertSerializer(ProspectSerializer):
             raise serializers.ValidationError({"email": ["Give an email or a crm_id to match."]})
         return attrs
 
-    def rows(self) -> dict[str, Any]:
-        values = super().rows()
+    def values(self) -> dict[str, Any]:
+        values = super().values()
         if crm_id := self.validated_data.get("crm_id"):
             values["crm_id"] = crm_id
         return values
 
 
-class BatchUpsertSerializer(StrictMixin, serializers.Serializer):
+class ProspectUpsertSerializer(OnCreateFieldsMixin, ProspectMatchSerializer):
+    class Meta(ProspectMatchSerializer.Meta):
+        read_only_fields = ProspectCreateSerializer.Meta.read_only_fields
+
+
+class BatchUpsertSerializer(StrictMixin, OnCreateFieldsMixin, serializers.Serializer):
+    """Rows as the upsert takes them, less assignment and campaign: those are given once, for
+    the prospects the batch creates."""
+
     MAX_ROWS = 1000
 
     prospects = serializers.ListField(
@@ -227,6 +244,11 @@ class RowResultSerializer(serializers.Serializer):
 class BatchResultSerializer(serializers.Serializer):
     results = RowResultSerializer(many=True)
     counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    id = serializers.IntegerField(help_text="The prospect that has the email.")
 
 
 class SyncRequestSerializer(serializers.Serializer):

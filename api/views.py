@@ -5,7 +5,7 @@ from collections import Counter
 
 from django.db import transaction
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -83,18 +83,40 @@ class ProspectViewSet(
 
     def _write_one(self, serializer, *, create: bool, **match) -> Response:
         serializer.is_valid(raise_exception=True)
+        options = serializer.on_create() if create else {}
         (result,) = write_rows(
-            [(0, {**serializer.rows(), **match})], user=self.request.user, create=create
+            [(0, {**serializer.values(), **match})],
+            user=self.request.user,
+            create=create,
+            **options,
         )
         if result.outcome == "failed":
             raise ValidationError(problems(result))
         created = result.outcome == "created"
         return self._answer(result.prospect_id, status.HTTP_201_CREATED if created else 200)
 
-    @extend_schema(responses={201: s.ProspectSerializer})
+    @extend_schema(
+        responses={
+            201: s.ProspectSerializer,
+            409: OpenApiResponse(s.ConflictSerializer, "A prospect has this email already"),
+        }
+    )
     def create(self, request: Request) -> Response:
-        """Create a prospect (``email`` required)."""
-        return self._write_one(self.get_serializer(data=request.data), create=True)
+        """Create a prospect (``email`` required). If one has that email already, nothing is
+        written and the answer (409) names it: update it, or use ``upsert``."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        existing = Prospect.objects.active().filter(email__iexact=email).order_by("-pk").first()
+        if existing is not None:
+            return Response(
+                {
+                    "detail": "A prospect has this email already: update it, or use upsert.",
+                    "id": existing.pk,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return self._write_one(serializer, create=True)
 
     @extend_schema(responses={200: s.ProspectSerializer})
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -124,13 +146,18 @@ class ProspectViewSet(
         batch.is_valid(raise_exception=True)
         results, valid = {}, []
         for index, row in enumerate(batch.validated_data["prospects"]):
-            serializer = s.ProspectUpsertSerializer(data=row)
+            serializer = s.ProspectMatchSerializer(data=row)
             if serializer.is_valid():
-                valid.append((index, serializer.rows()))
+                valid.append((index, serializer.values()))
             else:
                 results[index] = _failed(index, serializer.errors)
         if valid:
-            for result in write_rows(valid, user=request.user, create=True):
+            options = {
+                "assign_user": batch.validated_data.get("assigned_user"),
+                "assign_queue": batch.validated_data.get("assigned_queue"),
+                "campaign": batch.validated_data.get("campaign"),
+            }
+            for result in write_rows(valid, user=request.user, create=True, **options):
                 results[result.index] = {
                     "index": result.index,
                     "outcome": result.outcome,

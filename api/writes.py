@@ -13,20 +13,31 @@ ACTIVITY_TITLE = "API"
 
 
 def write_rows(
-    rows: Sequence[tuple[int, Mapping[str, Any]]], *, user, create: bool
+    rows: Sequence[tuple[int, Mapping[str, Any]]],
+    *,
+    user,
+    create: bool,
+    assign_user=None,
+    assign_queue=None,
+    campaign=None,
 ) -> list[RowResult]:
     """Write ``rows`` ((index, values), values by ``Prospect.set_field`` name plus the match
     keys ``prospect_id`` and ``crm_id``) as ``user``: update the match, or create one when
-    nothing matches and ``create`` is set."""
+    nothing matches and ``create`` is set (assigned and in ``campaign`` as given)."""
     return write_prospects(
         rows,
         options=WriteOptions(
             overwrite=True,
             create=create,
+            assign_user=assign_user,
+            assign_queue=assign_queue,
+            campaign=campaign,
             validate_values=True,
             reason=SyncReason.API,
+            operation="api",
             activity=ActivityType.API,
             activity_title=ACTIVITY_TITLE,
+            activity_on_unchanged=False,
         ),
         actor=user,
     )
