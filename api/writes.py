@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from intake.writes import RowResult, WriteOptions, write_prospects
-
 from prospects.models import ActivityType, SyncReason
 
 ACTIVITY_TITLE = "API"
