@@ -24,9 +24,14 @@ ERRORS = {
 
 
 def add_error_responses(result: dict, generator, request, public) -> dict:
-    """drf-spectacular post-processing hook: document the refusals of every operation."""
+    """drf-spectacular post-processing hook: document the refusals of every operation, and
+    that request bodies take no field besides theirs."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
+    # Request bodies refuse fields they do not take (api.serializers.StrictMixin).
+    for name, component in components.items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
     reference = {"$ref": "#/components/schemas/Error"}
     for _path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():

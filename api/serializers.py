@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from api.fields import FIELD_MAPPING, StrictRegexField
 from intake.writes import WRITABLE
 from prospects.forms import custom_form_field
 from prospects.models import (
@@ -123,6 +124,8 @@ class ProspectSerializer(StrictMixin, serializers.ModelSerializer):
     crm_status = serializers.CharField(read_only=True)
     sync_errors = SyncErrorBriefSerializer(many=True, read_only=True, source="open_errors")
 
+    serializer_field_mapping = FIELD_MAPPING
+
     class Meta:
         model = Prospect
         fields = [
@@ -132,7 +135,10 @@ class ProspectSerializer(StrictMixin, serializers.ModelSerializer):
             *[name for name in READ_ONLY_FIELDS if name != "id"],
         ]
         read_only_fields = READ_ONLY_FIELDS
-        extra_kwargs = {"score": {"validators": SCORE_VALIDATORS}}
+        extra_kwargs = {
+            "score": {"validators": SCORE_VALIDATORS},
+            "annual_revenue": {"coerce_to_string": False},
+        }
 
     def values(self) -> dict[str, Any]:
         """The validated values as ``write_prospects`` takes them (custom fields as
@@ -188,7 +194,7 @@ class ProspectMatchSerializer(ProspectSerializer):
     recently active prospect with it, as Pardot's AMPSEA does); created when none matches.
     A batch's rows."""
 
-    crm_id = serializers.RegexField(
+    crm_id = StrictRegexField(
         r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$",
         required=False,
         write_only=True,
@@ -222,7 +228,7 @@ class BatchUpsertSerializer(StrictMixin, OnCreateFieldsMixin, serializers.Serial
     MAX_ROWS = 1000
 
     prospects = serializers.ListField(
-        child=serializers.JSONField(),
+        child=serializers.DictField(),
         min_length=1,
         max_length=MAX_ROWS,
         help_text="Up to 1,000 prospects, each as the upsert takes it.",

@@ -1,6 +1,6 @@
 """``/api/``: the REST API (``v1/``, keys), its schema and docs, and the My API keys page."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -14,7 +14,18 @@ router.register("campaigns", views.CampaignViewSet, basename="campaign")
 
 app_name = "api"
 urlpatterns = [
-    path("v1/", include((router.urls, "v1"))),
+    path(
+        "v1/",
+        include(
+            (
+                [
+                    *router.urls,
+                    re_path(r"^(?P<path>.*)$", views.NotFoundView.as_view(), name="none"),
+                ],
+                "v1",
+            )
+        ),
+    ),
     # The schema answers keys (code generators, schemathesis) and the docs page's session.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The docs are a page of the portal: signed-in marketers only.

@@ -11,26 +11,25 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from api import serializers as s
+from api.filters import ApiProspectFilter, ApiSyncErrorFilter
 from api.pagination import ApiCursorPagination, CampaignPagination
 from api.serializers import MAX_DB_ID
 from api.writes import write_rows
-from prospects.filters import ProspectFilter
 from prospects.models import Campaign, Prospect, SyncHistory, SyncReason
 from prospects.sync_requests import request_sync
-from sync.errors.filters import SyncErrorFilter
 from sync.models import SyncError
 
 
 class IdLookupMixin:
-    """Ids in paths are digits (anything else does not resolve), and an id no column holds is
-    simply not found."""
-
-    lookup_value_regex = r"[0-9]+"
+    """An id in a path that is not a number a column can hold is simply not found (a JSON
+    404, like any other)."""
 
     def get_object(self):
-        if int(self.kwargs[self.lookup_field]) > MAX_DB_ID:
+        value = self.kwargs[self.lookup_field]
+        if not (value.isascii() and value.isdigit() and 0 < int(value) <= MAX_DB_ID):
             raise NotFound
         return super().get_object()
 
@@ -62,7 +61,7 @@ class ProspectViewSet(
     sent, upsert by CRM id or email, batch upsert, and ask for a sync."""
 
     serializer_class = s.ProspectSerializer
-    filterset_class = ProspectFilter
+    filterset_class = ApiProspectFilter
     pagination_class = ApiCursorPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -215,7 +214,7 @@ class SyncErrorViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = SyncError.objects.all()
     serializer_class = s.SyncErrorSerializer
-    filterset_class = SyncErrorFilter
+    filterset_class = ApiSyncErrorFilter
     pagination_class = ApiCursorPagination
 
 
@@ -225,3 +224,15 @@ class CampaignViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CampaignSerializer
     pagination_class = CampaignPagination
     filterset_class = None
+
+
+class NotFoundView(APIView):
+    """Any other path under /api/v1/: a JSON 404 (after the key is checked), not the portal's
+    HTML page, so clients parse every answer the same way."""
+
+    schema = None  # not an operation
+
+    def get(self, request: Request, path: str) -> Response:
+        raise NotFound
+
+    post = put = patch = delete = get

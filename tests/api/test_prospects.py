@@ -64,6 +64,10 @@ def test_the_list_takes_the_prospect_list_filters(api, marketer):
     assert ids(score_min=20, score_max=100) == [mine.pk]
     assert len(ids(crm_status="lead")) == 1
     assert api.get(URL, {"crm_status": "nonsense"}).status_code == 400
+    assert ids(assigned_user=10**6) == []
+    assert api.get(URL, {"assigned_user": 10**30}).status_code == 400
+    for huge in ("-9223372036854775809", "1e400", "99999999999999999999"):
+        assert api.get(URL, {"score_min": huge}).status_code == 400
 
 
 def test_archived_prospects_are_not_listed_but_can_be_read(api):
@@ -207,10 +211,11 @@ def test_other_media_types_are_415(api):
     assert response.status_code == 415
 
 
-@pytest.mark.parametrize("path", ["99999999999999999999999/", "0/", "123456/"])
-def test_unknown_ids_are_404(api, path):
-    assert api.get(URL + path).status_code == 404
-    assert api.patch(URL + path, {"city": "x"}, format="json").status_code == 404
+@pytest.mark.parametrize("path", ["99999999999999999999999/", "0/", "123456/", "x.y/", "a/b/"])
+def test_unknown_ids_and_paths_are_json_404s(api, path):
+    for response in (api.get(URL + path), api.patch(URL + path, {"city": "x"}, format="json")):
+        assert response.status_code == 404
+        assert response.json()["detail"]
 
 
 # -- upserts ---------------------------------------------------------------------------------
@@ -263,7 +268,7 @@ def test_a_batch_answers_one_result_per_row_and_applies_the_good_ones(api, marke
         {"email": "brand-new@acme.example", "first_name": "Bo"},
         {"email": "bad"},
         {"email": "other@acme.example", "unknown": 1},
-        "not a row",
+        {"email": "other@acme.example", "score": "high"},
         {"email": "known@acme.example", "city": "New"},
     ]
     response = api.post(
@@ -294,6 +299,14 @@ def test_a_batch_answers_one_result_per_row_and_applies_the_good_ones(api, marke
     assert Prospect.objects.get(pk=existing.pk).city == "New"
 
 
+def test_a_batch_whose_rows_are_not_objects_is_refused_whole(api):
+    rows = [{"email": "fine@acme.example"}, "not a row", None]
+    response = api.post(f"{URL}batch/", {"prospects": rows}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["prospects"]) == {"1", "2"}
+    assert not Prospect.objects.exists()
+
+
 def test_a_batch_takes_up_to_1000_rows(api):
     rows = [{"email": f"p{i}@acme.example"} for i in range(1001)]
     response = api.post(f"{URL}batch/", {"prospects": rows}, format="json")
@@ -320,6 +333,10 @@ def test_sync_errors_are_filtered_as_on_their_page(api):
     assert [r["id"] for r in api.get(url).json()["results"]] == [open_error.pk]
     assert len(api.get(url, {"status": "all"}).json()["results"]) == 2
     assert api.get(url, {"category": "data_formatting"}).json()["results"] == []
+    assert (
+        api.get(url, {"q": str(open_error.prospect_id)}).json()["results"][0]["id"] == open_error.pk
+    )
+    assert api.get(url, {"q": "9" * 30}).json()["results"] == []
     body = api.get(f"{url}{open_error.pk}/").json()
     assert (
         body["error_code"] == "INSUFFICIENT_ACCESS" and body["prospect"] == open_error.prospect_id
