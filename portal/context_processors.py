@@ -10,7 +10,7 @@ NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
     ("Sync Errors", "sync:errors", False),
-    ("Imports", "portal:imports", False),
+    ("Imports", "intake:imports", False),
     ("Connector", "sync:connector", True),
     ("Field sync", "sync:field_rules", True),
 ]

@@ -390,3 +390,9 @@ SPECTACULAR_SETTINGS = {
         "api.schema.add_error_responses",
     ],
 }
+
+# Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) stream to a temporary file here, on
+# the disk where imports keep their files until the worker is done (intake/imports.py), never
+# into memory. The 200 MB limit of an import is checked on the upload (intake.imports).
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
+(VAR_DIR / "uploads").mkdir(exist_ok=True)

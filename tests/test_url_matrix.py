@@ -29,6 +29,7 @@ from django.utils import timezone
 from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
+from intake.models import Import
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import CrmQueue, CustomField, SyncHistory, SyncQueueItem, SyncReason
 from sync.models import (
@@ -54,6 +55,7 @@ AREAS = {
     "portal:lockouts": SYNC_ADMIN,
     "portal:unlock": SYNC_ADMIN,
     "prospects:": MARKETER,
+    "intake:": MARKETER,
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
@@ -148,6 +150,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
         "errors_import_report": Task.objects.create(kind="errors_import", created_by=marketer).pk,
+        "import": Import.objects.create(created_by=marketer, file_name="matrix.csv").pk,
         "field_rule": FieldRule.objects.filter(connector=connector).first().pk,
         "custom_field": custom_field.pk,
         "data_sharing": DataSharingRule.objects.create(
@@ -165,7 +168,8 @@ def world(connector, marketer, sync_admin) -> dict:
 def _pk_for(route: Route, world: dict) -> int:
     """The ``pk`` of a route: the object its name says it shows."""
     short = route.name.split(":", 1)[1]
-    for key in ("errors_task", "errors_import_report", "field_rule", "custom_field", "error"):
+    keys = ("errors_task", "errors_import_report", "field_rule", "custom_field", "error", "import")
+    for key in keys:
         if short.startswith(key):
             return world[key]
     if short.startswith("data_sharing"):
