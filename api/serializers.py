@@ -6,9 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from rest_framework import serializers
 
 from api.fields import FIELD_MAPPING, StrictRegexField
+from intake.models import Import
 from intake.writes import WRITABLE
 from prospects.forms import custom_form_field
 from prospects.models import (
@@ -51,6 +53,15 @@ class IdField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int) or not 0 < data <= MAX_DB_ID:
             self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class FormIdField(IdField):
+    """An id in a multipart form, where every value is text."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 20:
+            data = int(data)
         return super().to_internal_value(data)
 
 
@@ -252,6 +263,10 @@ class BatchResultSerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
 
 
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     id = serializers.IntegerField(help_text="The prospect that has the email.")
@@ -292,3 +307,85 @@ class CampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
         fields = ["id", "name", "cost", "created_at"]
+
+
+class ImportOptionsSerializer(StrictMixin, serializers.Serializer):
+    """``POST /imports/``: a CSV or XLSX file and the Imports page's options (multipart)."""
+
+    file = serializers.FileField(help_text="CSV (any common encoding and delimiter) or XLSX.")
+    mapping = serializers.JSONField(
+        required=False,
+        help_text=(
+            'Column → field, e.g. {"E-mail Address": "email", "Region": "custom:region"} (by '
+            "header text or column index from 0); guessed from the headers when left out."
+        ),
+    )
+    overwrite = serializers.BooleanField(
+        default=True, help_text="False: only fill fields that are blank on the prospect."
+    )
+    create = serializers.BooleanField(
+        default=True, help_text="False: rows that match no prospect are refused."
+    )
+    assign_user = FormIdField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+    assign_queue = FormIdField(queryset=CrmQueue.objects.all(), required=False, allow_null=True)
+    campaign = FormIdField(queryset=Campaign.objects.all(), required=False, allow_null=True)
+    validate_values = serializers.BooleanField(
+        default=True, help_text="Refuse dropdown values that are not among the field's choices."
+    )
+    run_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Run later (after hours), at this time; left out, it runs now.",
+    )
+
+    def validate_mapping(self, value):
+        if value is None:
+            return None
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise serializers.ValidationError("An object of column → field name, all text.")
+        return value
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    """An import: its state, its counts as it runs, and where its row report is."""
+
+    report = serializers.SerializerMethodField(help_text="The row report (CSV), once finished.")
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Import
+        fields = [
+            "id",
+            "state",
+            "message",
+            "file_name",
+            "file_size",
+            "format",
+            "mapping",
+            "options",
+            "created_at",
+            "scheduled_for",
+            "started_at",
+            "finished_at",
+            "rows_total",
+            "rows_read",
+            "percent",
+            "created",
+            "updated",
+            "unchanged",
+            "failed",
+            "problems_total",
+            "report",
+        ]
+        read_only_fields = fields
+
+    def get_report(self, run) -> str | None:
+        if not run.finished:
+            return None
+        request = self.context.get("request")
+        path = reverse("api:v1:import-report", args=[run.pk])
+        return request.build_absolute_uri(path) if request else path

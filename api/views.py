@@ -5,10 +5,14 @@ from collections import Counter
 
 from django.db import transaction
 from django.db.models import Prefetch
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +22,8 @@ from api.filters import ApiProspectFilter, ApiSyncErrorFilter
 from api.pagination import ApiCursorPagination, CampaignPagination
 from api.serializers import MAX_DB_ID
 from api.writes import write_rows
+from intake.imports import ImportOptions, ImportRefused, cancel_import, start_import
+from intake.models import Import
 from prospects.models import Campaign, Prospect, SyncHistory, SyncReason
 from prospects.sync_requests import request_sync
 from sync.models import SyncError
@@ -236,3 +242,108 @@ class NotFoundView(APIView):
         raise NotFound
 
     post = put = patch = delete = get
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets a client ask for the report with ``Accept: text/csv``; an error then is one line."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        detail = data.get("detail", data) if isinstance(data, dict) else data
+        return f"detail\r\n{detail}\r\n".encode()
+
+
+@extend_schema(tags=["imports"])
+class ImportViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
+    """Imports the way Pardot's v5 API does them: post a file with its options (202 and an
+    id), poll the import for its state and counts, then download its row report. Marketers
+    see their own imports, Sync admins everyone's."""
+
+    serializer_class = s.ImportSerializer
+    pagination_class = ApiCursorPagination
+    filterset_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return Import.objects.none()
+        return Import.objects.visible_to(self.request.user).exclude(state=Import.State.DRAFT)
+
+    def get_parsers(self):
+        if self.request is not None and self.request.method == "POST":
+            return [MultiPartParser()]
+        return super().get_parsers()
+
+    @extend_schema(
+        request={"multipart/form-data": s.ImportOptionsSerializer},
+        responses={202: s.ImportSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Upload a file (up to 200 MB) with its mapping and options; it runs on the imports
+        worker now, or at ``run_at``. A file or mapping that cannot run is refused (400) and
+        nothing is kept."""
+        form = s.ImportOptionsSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        options = ImportOptions(
+            overwrite=data["overwrite"],
+            create=data["create"],
+            assign_user_id=getattr(data.get("assign_user"), "pk", None),
+            assign_queue_id=getattr(data.get("assign_queue"), "pk", None),
+            campaign_id=getattr(data.get("campaign"), "pk", None),
+            validate_values=data["validate_values"],
+        )
+        try:
+            run = start_import(
+                user=request.user,
+                uploaded_file=data["file"],
+                mapping=data.get("mapping"),
+                options=options,
+                run_at=data.get("run_at"),
+            )
+        except ImportRefused as exc:
+            raise ValidationError({"file": exc.messages}) from exc
+        body = s.ImportSerializer(run, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="line, column, value, reason (UTF-8, BOM)"
+            ),
+            409: OpenApiResponse(s.DetailSerializer, "The import has not finished"),
+        }
+    )
+    @action(detail=True, renderer_classes=[JSONRenderer, CsvRenderer])
+    def report(self, request: Request, pk: str) -> StreamingHttpResponse:
+        """The row report: one CSV line per refused row or cell (line number, column, value,
+        reason), formulas neutralised. 409 while the import has not finished."""
+        run = self.get_object()
+        if not run.finished:
+            raise Conflict("The import has not finished: its report comes when it has.")
+        response = StreamingHttpResponse(run.report_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-report.csv"'
+        return response
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.ImportSerializer,
+            409: OpenApiResponse(s.DetailSerializer, "The import has finished already"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        """Stop an import that has not finished (rows written before stay written)."""
+        run = self.get_object()
+        if not cancel_import(run):
+            raise Conflict("The import has finished already.")
+        run.refresh_from_db()
+        return Response(s.ImportSerializer(run, context={"request": request}).data)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"

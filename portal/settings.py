@@ -371,6 +371,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.handle_exception",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,  # JSON always (the import report: CSV); no ?format=
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Leadbridge API",

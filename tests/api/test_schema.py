@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from intake.models import Import
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import CustomField
 from tests.api.conftest import key_client
@@ -43,12 +44,15 @@ def world(marketer) -> dict:
     campaign = CampaignFactory()
     prospects = ProspectFactory.create_batch(3, assigned_user=marketer)
     errors = [SyncErrorFactory(prospect=prospect) for prospect in prospects]
+    done = Import.objects.create(created_by=marketer, file_name="done.csv", state="done")
+    queued = Import.objects.create(created_by=marketer, file_name="queued.csv", state="queued")
     return {
         "headers": {"Authorization": f"Bearer {key_client(marketer).key}"},
         "ids": {
             "/api/v1/prospects/": [p.pk for p in prospects],
             "/api/v1/sync-errors/": [e.pk for e in errors],
             "/api/v1/campaigns/": [campaign.pk],
+            "/api/v1/imports/": [done.pk, queued.pk],
         },
     }
 
