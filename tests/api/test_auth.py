@@ -113,3 +113,15 @@ def test_the_command_refuses_unknown_roleless_and_deactivated_users(marketer):
         call_command("apikey", marketer.username)
     assert not ApiKey.objects.exists()
     assert Group.objects.filter(name="Marketer").exists()
+
+
+def test_the_api_still_answers_when_redis_is_down(api, settings):
+    """The rate limit is counted in Redis; without it requests are served, not refused."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "api": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        },
+    }
+    assert api.get(URL).status_code == 200
