@@ -6,6 +6,7 @@ Each ``register`` enqueues a job on an RQ queue at its interval; workers run it.
 from rq import cron
 
 from core.jobs import record_heartbeat
+from operations.alerts import evaluate as evaluate_alerts
 from sync.jobs import tick
 from sync.verification import verify_all
 
@@ -17,3 +18,8 @@ cron.register(tick, queue_name="sync", interval=10)
 
 # Verification: the connector user's access to objects and mapped fields, every 15 minutes.
 cron.register(verify_all, queue_name="sync", interval=900)
+
+# Operations: alerts to the Sync admins and the dashboard's per-minute figures, every minute;
+# a heartbeat per worker queue, so the alerts tell a silent worker from a silent cron.
+cron.register(evaluate_alerts, queue_name="default", interval=60)
+cron.register(record_heartbeat, queue_name="sync", kwargs={"name": "worker:sync"}, interval=60)

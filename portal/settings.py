@@ -337,3 +337,31 @@ PORTAL_URL = env.str("PORTAL_URL", default="")
 # *.my.salesforce.com) that the connector may send its secrets to, as host:port entries: the
 # sandbox org of the demo and the tests, a proxy. See sync/login_hosts.py.
 SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])
+
+
+# Email (operations alerts to Sync admins): one URL, as django-environ reads it —
+# smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (printed to the
+# process's output: `make run`), dummymail://. Without it: the console locally, the local
+# SMTP server (localhost:25) in production. Read into Django 6.1's MAILERS; the URL, which may
+# hold a password, is not kept as a setting.
+def _mailer(variable: str, default: str) -> dict:
+    try:
+        config = env.email_url_config(env.str(variable, default=default))
+    except (ValueError, KeyError, ImproperlyConfigured) as exc:
+        _fail(variable, f"is not an email URL Leadbridge understands ({exc}).")
+    names = {"EMAIL_HOST": "host", "EMAIL_PORT": "port", "EMAIL_HOST_USER": "username",
+             "EMAIL_HOST_PASSWORD": "password", "EMAIL_USE_TLS": "use_tls",
+             "EMAIL_USE_SSL": "use_ssl", "EMAIL_FILE_PATH": "file_path"}  # fmt: skip
+    options = {names[k]: v for k, v in config.items() if k in names and v not in (None, "")}
+    return {"BACKEND": config["EMAIL_BACKEND"], "OPTIONS": options}
+
+
+MAILERS = {"default": _mailer("EMAIL_URL", "consolemail://" if DEBUG else "smtp://localhost:25")}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Leadbridge <leadbridge@localhost>")
+# Alert thresholds (operations/alerts.py): new Sync Errors in the last 15 minutes; minutes a
+# heartbeat may be silent; minutes the oldest pending queue row may wait. A daily digest of
+# open incidents and the day's figures when ALERT_DAILY_DIGEST is on.
+ALERT_ERROR_SPIKE = _int("ALERT_ERROR_SPIKE", default=50)
+ALERT_SILENT_MINUTES = _int("ALERT_SILENT_MINUTES", default=5)
+ALERT_QUEUE_STUCK_MINUTES = _int("ALERT_QUEUE_STUCK_MINUTES", default=30)
+ALERT_DAILY_DIGEST = _bool("ALERT_DAILY_DIGEST", default=False)
