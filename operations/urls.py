@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from operations import views
 
 app_name = "operations"
-urlpatterns: list = []
+urlpatterns = [
+    path("health/panels/", views.dashboard_panels, name="dashboard_panels"),
+]

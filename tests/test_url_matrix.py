@@ -56,6 +56,7 @@ AREAS = {
     "prospects:": MARKETER,
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
+    "operations:": MARKETER,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
 }
