@@ -11,6 +11,7 @@ NAVIGATION = [
     ("Prospects", "prospects:list", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "portal:imports", False),
+    ("Recycle bin", "operations:recycle_bin", False),
     ("Connector", "sync:connector", True),
     ("Field sync", "sync:field_rules", True),
 ]

@@ -57,6 +57,7 @@ AREAS = {
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
     "operations:": MARKETER,
+    "operations:recycle_purge": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
 }
