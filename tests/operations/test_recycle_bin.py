@@ -126,7 +126,7 @@ def test_a_prospect_a_sharing_rule_excluded_is_restored_with_a_sync(
 def test_a_marketer_deletes_a_prospect_to_the_bin_and_restores_it(marketer, marketer_client):
     prospect = ProspectFactory(first_name="Zed", crm_lead_id="00Q000000000001AAA")
     delete = reverse("operations:prospect_delete", args=[prospect.pk])
-    assert 'href="%s"' % delete in marketer_client.get(prospect.get_absolute_url()).content.decode()
+    assert f'href="{delete}"' in marketer_client.get(prospect.get_absolute_url()).content.decode()
 
     marketer_client.get(delete)
     prospect.refresh_from_db()
