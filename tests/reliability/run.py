@@ -205,9 +205,8 @@ class Run:
 
     # -- set-up ----------------------------------------------------------------------------
     def connect(self) -> None:
-        from tests.fixtures.connector import sandbox_connector
-
         from sync.models import Connector, FieldRule
+        from tests.fixtures.connector import sandbox_connector
 
         self.connector = sandbox_connector(
             self.org,
