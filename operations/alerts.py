@@ -248,3 +248,35 @@ def send_alert(incidents: list[Incident], *, state: str) -> bool:
         log.exception("could not send the %s alert", state)
         return False
     return True
+
+
+def send_digest(*, now: dt.datetime | None = None) -> bool:
+    """The optional daily digest (``ALERT_DAILY_DIGEST``): open incidents, the last day's
+    incidents and figures, to the Sync admins. False when off or nobody could be mailed."""
+    from operations import metrics  # the dashboard's figures; only the digest needs them
+
+    if not settings.ALERT_DAILY_DIGEST:
+        return False
+    now = now or timezone.now()
+    recipients = sync_admin_emails()
+    if not recipients:
+        return False
+    flow = metrics.throughput(now=now)["totals"]
+    day = now - dt.timedelta(days=1)
+    context = {
+        "open": list(Incident.objects.filter(resolved_at__isnull=True)),
+        "resolved": list(Incident.objects.filter(resolved_at__gte=day)),
+        "flow": flow,
+        "new_errors": SyncError.objects.filter(first_seen_at__gte=day).count(),
+        "open_errors": SyncError.objects.open().count(),
+        "queue": SyncQueueItem.objects.count(),
+        "portal_url": settings.PORTAL_URL,
+    }
+    body = render_to_string("operations/digest_email.txt", context)
+    subject = f"[Leadbridge] Daily sync digest: {len(context['open'])} open incidents"
+    try:
+        send_mail(subject, body, None, recipients)
+    except OSError:
+        log.exception("could not send the daily digest")
+        return False
+    return True

@@ -7,6 +7,7 @@ from rq import cron
 
 from core.jobs import record_heartbeat
 from operations.alerts import evaluate as evaluate_alerts
+from operations.alerts import send_digest
 from operations.metrics import roll_up
 from sync.jobs import tick
 from sync.verification import verify_all
@@ -24,4 +25,5 @@ cron.register(verify_all, queue_name="sync", interval=900)
 # a heartbeat per worker queue, so the alerts tell a silent worker from a silent cron.
 cron.register(evaluate_alerts, queue_name="default", interval=60)
 cron.register(roll_up, queue_name="default", interval=60)
+cron.register(send_digest, queue_name="default", cron="0 7 * * *")  # on when ALERT_DAILY_DIGEST
 cron.register(record_heartbeat, queue_name="sync", kwargs={"name": "worker:sync"}, interval=60)

@@ -188,3 +188,15 @@ def test_without_a_sync_admin_address_nothing_is_marked_sent(mailoutbox):
 class FailingBackend(BaseEmailBackend):
     def send_messages(self, messages) -> int:
         raise ConnectionRefusedError("no SMTP server")
+
+
+def test_the_daily_digest_is_off_unless_asked_for(mailoutbox, ops_admin, settings):
+    from operations.alerts import send_digest
+
+    assert send_digest() is False and mailoutbox == []
+    settings.ALERT_DAILY_DIGEST = True
+    Incident.objects.create(kind="budget", key="daily", summary="spent", opened_at=timezone.now())
+
+    assert send_digest() is True
+    assert mailoutbox[0].subject == "[Leadbridge] Daily sync digest: 1 open incidents"
+    assert "API budget spent — daily" in mailoutbox[0].body
