@@ -28,9 +28,13 @@ from operations.recycle import (
 from operations.tables import RecycleBinTable
 from prospects.models import Prospect
 
+WINDOWS = (1, 6, 24)  # hours the throughput chart can show
+
 
 def _dashboard_context(request: HttpRequest) -> dict:
     admin = is_sync_admin(request.user)
+    hours = request.GET.get("hours", "")
+    hours = int(hours) if hours.isdigit() and int(hours) in WINDOWS else 24
     context = {
         "health": health_for(request.user, admin=admin),
         "counts": Prospect.objects.active().aggregate(
@@ -41,8 +45,8 @@ def _dashboard_context(request: HttpRequest) -> dict:
         ),
     }
     if admin:
-        flow = metrics.throughput()
-        context["throughput"] = flow
+        flow = metrics.throughput(hours=hours)
+        context.update(throughput=flow, hours=hours, windows=WINDOWS)
         context["charts"] = {
             "throughput": {k: flow[k] for k in ("labels", "pushed", "pulled", "failed")},
             "errors": metrics.errors_by_category(),

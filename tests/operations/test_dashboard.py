@@ -100,7 +100,7 @@ def test_a_sync_admin_sees_the_whole_connector(client, sync_admin):
     assert "worker:sync" in html and "silent</span>" in html
     assert 'data-testid="incidents"' in html
     assert 'id="chart-throughput"' in html and "vendor/chartjs/chart.umd.min.js" in html
-    assert 'hx-get="/operations/health/panels/" hx-trigger="every 30s"' in html
+    assert 'hx-get="/operations/health/panels/?hours=24" hx-trigger="every 30s"' in html
 
 
 def test_the_panels_carry_the_chart_series_for_the_day(client, sync_admin):
@@ -120,6 +120,14 @@ def test_the_panels_carry_the_chart_series_for_the_day(client, sync_admin):
     assert sum(data["throughput"]["pushed"]) == 4 and sum(data["throughput"]["pulled"]) == 2
     customization = next(s for s in data["errors"]["series"] if s["category"] == "customization")
     assert sum(customization["data"]) == 1 and len(customization["data"]) == 24
+
+
+@pytest.mark.parametrize(("hours", "points"), [("1", 60), ("6", 360), ("junk", 1440)])
+def test_the_throughput_window_is_one_of_three(client, sync_admin, hours, points):
+    client.force_login(sync_admin)
+    html = client.get(PANELS, {"hours": hours}).content.decode()
+    data = json.loads(html.split('id="health-charts" type="application/json">')[1].split("<")[0])
+    assert len(data["throughput"]["labels"]) == points
 
 
 def test_roll_up_counts_each_minute_once_and_recounts_late_rows():

@@ -460,10 +460,11 @@ class Run:
                 self.expected_title[pk] = f"never-saved-{pk}"
             else:
                 self.expected_city[lead] = f"never-saved-{lead}"
-        # A second prospect linked to the same lead, as a duplicating bug would leave.
+        # A second prospect with the same email, as a duplicating pull would leave (unlinked
+        # and "do not sync", so no job of the running stack touches it while it exists).
         original = self.Prospect.objects.get(pk=planted[0][0])
         twin = self.Prospect.objects.create(
-            email=original.email, crm_lead_id=original.crm_lead_id, last_name="Twin"
+            email=original.email, last_name="Twin", do_not_sync=True
         )
         outcome = self.count()
         outcome.name = "self-check (planted faults)"
