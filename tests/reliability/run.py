@@ -120,7 +120,7 @@ class Stack:
         )
 
     def start_worker(self, scheduler: bool = False) -> subprocess.Popen:
-        args = ["rqworker", "default", "sync", "--worker-class", "rq.worker.SimpleWorker"]
+        args = ["rqworker", "default", "sync", "--worker-class", "core.worker.Worker"]
         worker = self._spawn("worker", args + (["--with-scheduler"] if scheduler else []))
         self.workers.append(worker)
         return worker
@@ -519,7 +519,13 @@ SCENARIOS = {
 }
 
 
+def _interrupted(signum: int, frame) -> None:
+    raise KeyboardInterrupt  # run the clean-up below: stop the stack, drop the databases
+
+
 def main() -> int:
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
     wanted = [s for s in os.environ.get("RELIABILITY_SCENARIOS", "").split(",") if s]
     unknown = [s for s in wanted if s not in SCENARIOS]
     if unknown:
