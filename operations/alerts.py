@@ -237,7 +237,7 @@ def send_alert(incidents: list[Incident], *, state: str) -> bool:
     if state == "opened":
         subject = f"[Leadbridge] {first.get_kind_display()}: {first.key or ''}{more}".strip()
     else:
-        subject = f"[Leadbridge] Resolved: {first.get_kind_display()} {first.key}{more}".strip()
+        subject = f"[Leadbridge] Resolved: {first.get_kind_display()}: {first.key}{more}".strip()
     body = render_to_string(
         "operations/alert_email.txt",
         {"incidents": incidents, "state": state, "portal_url": settings.PORTAL_URL},

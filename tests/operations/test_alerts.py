@@ -129,7 +129,7 @@ def test_an_error_spike_above_the_threshold_alerts_and_resolves_when_it_passes(
 
     assert [m.subject for m in mailoutbox] == [
         "[Leadbridge] Sync Errors spike: spike",
-        "[Leadbridge] Resolved: Sync Errors spike spike",
+        "[Leadbridge] Resolved: Sync Errors spike: spike",
     ]
     assert "3 new Sync Errors in the last 15 minutes" in mailoutbox[0].body
 
@@ -199,4 +199,4 @@ def test_the_daily_digest_is_off_unless_asked_for(mailoutbox, ops_admin, setting
 
     assert send_digest() is True
     assert mailoutbox[0].subject == "[Leadbridge] Daily sync digest: 1 open incidents"
-    assert "API budget spent — daily" in mailoutbox[0].body
+    assert "API budget spent - daily" in mailoutbox[0].body
