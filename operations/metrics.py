@@ -86,9 +86,10 @@ def roll_up(*, now: dt.datetime | None = None) -> int:
 
 
 def throughput(*, now: dt.datetime | None = None, hours: int = 24) -> dict:
-    """Pushed, pulled and refused records per minute over the last ``hours`` (chart series)."""
+    """Pushed, pulled and refused records per minute over the last ``hours`` (chart series),
+    up to the last whole minute: the current one is still being counted."""
     now = now or timezone.now()
-    first = minute_of(now) - dt.timedelta(hours=hours) + dt.timedelta(minutes=1)
+    first = minute_of(now) - dt.timedelta(hours=hours)
     stored = {
         m.minute: m
         for m in MetricMinute.objects.filter(minute__gte=first).only(

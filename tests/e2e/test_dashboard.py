@@ -48,7 +48,7 @@ def test_the_charts_draw_and_refresh_in_place(browser_page, live_server):
     assert len(pushed) == 60 and sum(pushed) > 0
     page.evaluate("window.firstChart = Chart.getChart('chart-throughput')")
 
-    MetricMinute.objects.filter(minute=now).update(pushed=999)
+    MetricMinute.objects.filter(minute=now - dt.timedelta(minutes=1)).update(pushed=999)
     page.evaluate(
         "htmx.ajax('GET', document.getElementById('health-panels').getAttribute('hx-get'),"
         " {target: '#health-panels', swap: 'innerHTML'})"

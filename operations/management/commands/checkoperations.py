@@ -27,6 +27,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{len(result.opened)} incidents opened, {len(result.resolved)} resolved"
                 )
+                self.stdout.flush()  # under honcho stdout is a pipe: show it now
             if not every:
                 return
             time.sleep(every)
