@@ -76,6 +76,8 @@ AREAS = {
     "prospects:grading_profile": SYNC_ADMIN,
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
+    "operations:": MARKETER,
+    "operations:recycle_purge": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
     "crm:users": SYNC_ADMIN,

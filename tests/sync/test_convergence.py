@@ -237,6 +237,15 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.ours[pk][field[0]] = value
             self.last_edit[pk] = ("ours", field[0])
 
+        @rule(index=st.integers(0, 1))
+        def deleted_and_restored_in_leadbridge(self, index):
+            """A marketer deletes the prospect to the recycle bin and restores it (operations):
+            it keeps its lead and syncs again, never creating a second one."""
+            from operations.recycle import archive_prospects, restore_prospect
+
+            archive_prospects([self.prospects[index]], actor=None)
+            restore_prospect(prospect_id=self.prospects[index], actor=None)
+
         @rule(index=st.integers(0, 1), value=WORDS, field=st.sampled_from([OURS, RECENT]))
         def import_a_file(self, index, value, field):
             """A marketer imports a CSV row for the prospect, matched by email: the upload, the
