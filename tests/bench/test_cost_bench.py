@@ -1,0 +1,265 @@
+"""The portal's own cost per record (issue 19): CPU seconds per 1,000 records pushed and pulled.
+
+Run with ``DATABASE_URL=postgres://… make bench BENCH=tests/bench/test_cost_bench.py``
+(``SANDBOX_DATABASE_URL=postgres://…`` puts the sandbox org on PostgreSQL too). BENCH_COST_N
+sets the record count (default 20,000); BENCH_COST_PROFILE=<dir> writes a cProfile of each
+measure there and prints its top 10 (the CPU figures then include cProfile's overhead).
+
+Against a real org, Salesforce's work happens on Salesforce's machines; what Leadbridge pays
+for is its worker and its database. Each is measured by per-process accounting from ``/proc``
+(user + system time, children included), not wall-clock time, so other load on the machine
+does not count:
+
+- *worker*: a portal worker process (``tests/bench/cost_probe.py``: Django set up once, as a
+  long-running ``rqworker`` is) running ``push_pending`` or ``pull_changes``;
+- *portal DB*: the PostgreSQL backends serving it, found in ``pg_stat_activity`` by their
+  ``application_name`` (``DATABASE_APPLICATION_NAME``). On SQLite the database works inside the
+  worker, so its cost is in the worker's figure;
+- *sandbox*: the org's web server and bulk worker, and its PostgreSQL backends — shown apart,
+  never counted in the portal's cost.
+
+Measures: the initial push of N assigned prospects (new Leads, Bulk API 2.0), a push of an
+edit to each of them (Collections updates of linked Leads), and a pull of N changed Leads
+linked to prospects. Targets: <= 0.15 s per 1,000 pushed, <= 0.10 s per 1,000 pulled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import pstats
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from portal.fake_prospects import make_prospects
+from prospects.factories import UserFactory
+from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
+from prospects.sync_requests import request_sync_many
+from sync import bulk_sql
+from sync.engine.inbound import OVERLAP
+from sync.engine.values import parse_sf_datetime
+from sync.models import SyncCursor
+from sync.salesforce import Client
+from tests.fixtures.database import database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+N = int(os.environ.get("BENCH_COST_N", "20000"))
+PROFILE_DIR = os.environ.get("BENCH_COST_PROFILE", "")
+TARGET_PUSH, TARGET_PULL = 0.15, 0.10  # CPU seconds per 1,000 records
+TICK = os.sysconf("SC_CLK_TCK")
+SANDBOX_APPLICATION = "leadbridge-sandbox-org"  # how portal/settings.py names the org's backends
+
+
+def process_cpu(pid: int) -> float:
+    """User + system seconds of a process and of its children it has waited for (/proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # the command name may hold spaces
+    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+    return (utime + stime + cutime + cstime) / TICK
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU of a process and of each live descendant (a reaped one is in its parent's figure)."""
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        children = []
+    return {p: process_cpu(p) for p in [pid, *(c.pid for c in children)]}
+
+
+def backends(application_name: str) -> dict[int, float]:
+    """The CPU of every PostgreSQL backend serving clients of that name."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [application_name]
+        )
+        return {pid: process_cpu(pid) for (pid,) in cursor.fetchall()}
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two snapshots; a process born meanwhile counts from zero."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+class Probe:
+    """The portal worker under measurement (``tests/bench/cost_probe.py``)."""
+
+    def __init__(self) -> None:
+        self.application_name = f"leadbridge-cost-{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "DATABASE_APPLICATION_NAME": self.application_name,
+            "DEBUG": "true",  # for the settings' local defaults; the probe turns the query log off
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.bench.cost_probe"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.pid = json.loads(self.process.stdout.readline())["ready"]
+
+    def run(self, command: dict) -> dict:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the probe died running {command}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.write(json.dumps({"do": "quit"}) + "\n")
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@dataclass
+class Cost:
+    name: str
+    records: int
+    wall: float
+    worker: float
+    portal_db: float
+    sandbox: float
+    result: dict
+
+    @property
+    def portal(self) -> float:
+        return self.worker + self.portal_db
+
+    def per_1k(self) -> float:
+        return self.portal * 1000 / self.records
+
+
+def measure(name: str, records: int, probe: Probe, sandbox_pid: int, command: dict) -> Cost:
+    """Run one command in the probe; the CPU each party spent on it."""
+    if PROFILE_DIR:
+        command = {
+            **command,
+            "profile": os.path.join(PROFILE_DIR, f"{name.replace(' ', '-')}.prof"),
+        }
+    snap = (tree_cpu(probe.pid), backends(probe.application_name))
+    org = (tree_cpu(sandbox_pid), backends(SANDBOX_APPLICATION))
+    started = time.perf_counter()
+    result = probe.run(command)
+    wall = time.perf_counter() - started
+    worker = spent(snap[0], tree_cpu(probe.pid))
+    portal_db = spent(snap[1], backends(probe.application_name))
+    sandbox = spent(org[0], tree_cpu(sandbox_pid)) + spent(org[1], backends(SANDBOX_APPLICATION))
+    return Cost(name, records, wall, worker, portal_db, sandbox, result)
+
+
+def edit_each(ids: list[int]) -> None:
+    """A marketer's edit on every prospect (job title), stamped as the edit form stamps it."""
+    now = timezone.now()
+    for start in range(0, len(ids), 5000):
+        chunk = list(Prospect.objects.filter(pk__in=ids[start : start + 5000]))
+        for prospect in chunk:
+            prospect.job_title = f"{prospect.job_title[:100]} (lead)"
+            prospect.stamp_changes(["job_title"], now)
+        bulk_sql.update(Prospect, chunk, ["job_title", "field_changed_at"])
+    request_sync_many(ids, SyncReason.FIELD_UPDATE)
+
+
+def seed_changed_leads(sandbox_org, connector, n: int) -> None:
+    """N leads changed in Salesforce, each linked to a prospect, the cursor just before them."""
+    prefix = f"cost{uuid.uuid4().hex[:6]}-"
+    sandbox_org.control("seed_leads", count=n, prefix=prefix)
+    rows = list(
+        Client.for_connector(connector).bulk_query(
+            f"SELECT Id, SystemModstamp FROM Lead WHERE Email LIKE '{prefix}%'"
+        )
+    )
+    ids = make_prospects(len(rows))
+    linked = [Prospect(pk=pk, crm_lead_id=row["Id"]) for pk, row in zip(ids, rows, strict=True)]
+    bulk_sql.update(Prospect, linked, ["crm_lead_id"])
+    stamp = parse_sf_datetime(rows[0]["SystemModstamp"])  # the seed stamps every lead alike
+    SyncCursor.objects.update_or_create(
+        connector=connector,
+        sobject="Lead",
+        defaults={"watermark": stamp + OVERLAP - dt.timedelta(seconds=1)},
+    )
+    SyncCursor.objects.update_or_create(
+        connector=connector, sobject="Contact", defaults={"watermark": timezone.now()}
+    )
+
+
+def top10(name: str) -> None:
+    path = os.path.join(PROFILE_DIR, f"{name.replace(' ', '-')}.prof")
+    print(f"\n--- {name}: top 10 by own time ({path}) ---")
+    pstats.Stats(path).sort_stats("tottime").print_stats(10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_cost_per_record(connector, sandbox_org):
+    sandbox_org.control("set_org", daily_api_limit=10_000_000)
+    owner = UserFactory(username="alice", email="alice@acme.example")
+    probe = Probe()
+    costs = []
+    try:
+        # A worker that has pushed before has the describes cached: warm it up.
+        make_prospects(1, owners=[owner], sync=True)
+        probe.run({"do": "push", "connector": connector.pk})
+
+        ids = make_prospects(N, owners=[owner], sync=True)
+        costs.append(
+            measure(
+                "initial push", N, probe, sandbox_org.pid, {"do": "push", "connector": connector.pk}
+            )
+        )
+        synced = Prospect.objects.filter(pk__in=ids, sync_status=SyncStatus.SYNCED).count()
+        assert synced == N, f"initial push: only {synced} of {N} synced"
+
+        edit_each(ids)
+        costs.append(
+            measure(
+                "update push", N, probe, sandbox_org.pid, {"do": "push", "connector": connector.pk}
+            )
+        )
+        assert not SyncQueueItem.objects.filter(prospect_id__in=ids).exists()
+
+        time.sleep(1.5)  # the pushed leads' stamps fall before the pull's window
+        seed_changed_leads(sandbox_org, connector, N)
+        costs.append(
+            measure("pull", N, probe, sandbox_org.pid, {"do": "pull", "connector": connector.pk})
+        )
+        assert costs[-1].result["seen"] >= N
+    finally:
+        probe.close()
+    database = connection.vendor + ("" if connection.vendor == "postgresql" else " (in-process)")
+    print()
+    print(f"portal DB: {database}; sandbox CPU is the org's web server, bulk worker and database")
+    print(
+        f"{'measure':>13} {'records':>8} {'wall s':>7} {'worker s':>9} {'portal DB s':>11} "
+        f"{'portal s/1k':>11} {'target':>7} {'sandbox s':>9}  result"
+    )
+    for cost in costs:
+        target = TARGET_PULL if cost.name == "pull" else TARGET_PUSH
+        mark = "met" if cost.per_1k() <= target else "MISSED"
+        print(
+            f"{cost.name:>13} {cost.records:>8,} {cost.wall:>7.1f} {cost.worker:>9.2f} "
+            f"{cost.portal_db:>11.2f} {cost.per_1k():>11.3f} {'<= ' + str(target):>7} "
+            f"{cost.sandbox:>9.2f}  {mark} {cost.result}"
+        )
+    if PROFILE_DIR:
+        print("(profiled: the CPU figures include cProfile's overhead)")
+        for cost in costs:
+            top10(cost.name)
