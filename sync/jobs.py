@@ -43,8 +43,9 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
         if not budget.may_run(connector, client) or budget.over_budget(connector):
             log.info("API budget spent; pushing resumes at %s", connector.paused_until)
             break
-        # A long queue goes in large batches so creates can use Bulk API 2.0.
-        backlog = SyncQueueItem.objects.count()
+        # A long queue goes in large batches so creates can use Bulk API 2.0. Counted up to
+        # the threshold only: a full count of a million-row queue per batch adds up.
+        backlog = SyncQueueItem.objects.all()[: BULK_MIN + 1].count()
         claims = lease.claim(limit=BULK_BATCH if backlog > BULK_MIN else BATCH)
         if not claims:
             break
@@ -83,7 +84,8 @@ def push_some(connector_id: int | None = None) -> None:
     connector = Connector.objects.syncing(connector_id)
     if connector is None:
         return  # paused: changes queue and go out after resume
-    if SyncQueueItem.objects.count() > connector.batch_threshold:
+    threshold = connector.batch_threshold
+    if SyncQueueItem.objects.all()[: threshold + 1].count() > threshold:  # counts no further
         return
     push_pending(connector.pk, max_batches=JOB_BATCHES)
     if queue.claimable().exists():

@@ -2,15 +2,14 @@
 
 ``python -m tests.bench.cost_probe`` sets Django up once (a long-running worker pays that once,
 not per push), connects to the database, prints ``{"ready": pid}`` and then runs one command per
-line of stdin — ``{"do": "push", "connector": 1}``, ``{"do": "pull", "connector": 1}`` or
-``{"do": "profile", ...}`` — answering each with a JSON line when it is done. The benchmark
+line of stdin — ``{"do": "push", "connector": 1}`` or ``{"do": "pull", "connector": 1}`` —
+answering each with a JSON line when it is done. The benchmark
 reads this process's CPU and its database backends' from ``/proc`` around each command, so the
 figures are per-process accounting from outside, as ``top`` would see them.
 
 Settings are production's where it matters for cost: ``DEBUG`` off (no query log).
 """
 
-import cProfile
 import json
 import os
 import sys
@@ -36,9 +35,6 @@ def main() -> None:
         command = json.loads(line)
         if command["do"] == "quit":
             break
-        profile = cProfile.Profile() if command.get("profile") else None
-        if profile:
-            profile.enable()
         if command["do"] == "push":
             report = push_pending(command["connector"])
             result = {"synced": report.synced, "failed": report.failed, "calls": report.api_calls}
@@ -46,9 +42,6 @@ def main() -> None:
             connector = Connector.objects.get(pk=command["connector"])
             report = pull_changes(connector=connector)
             result = {"seen": report.seen, "updated": report.updated, "calls": report.api_calls}
-        if profile:
-            profile.disable()
-            profile.dump_stats(command["profile"])
         answer(result)
 
 

@@ -2,8 +2,9 @@
 
 Run with ``DATABASE_URL=postgres://… make bench BENCH=tests/bench/test_cost_bench.py``
 (``SANDBOX_DATABASE_URL=postgres://…`` puts the sandbox org on PostgreSQL too). BENCH_COST_N
-sets the record count (default 20,000); BENCH_COST_PROFILE=<dir> writes a cProfile of each
-measure there and prints its top 10 (the CPU figures then include cProfile's overhead).
+sets the record count (default 20,000); BENCH_COST_PROFILE=<dir> samples the worker with py-spy
+during each measure (its CPU only: idle and waiting threads are left out), keeps the collapsed
+stacks there and prints the top 10 functions by own CPU time.
 
 Against a real org, Salesforce's work happens on Salesforce's machines; what Leadbridge pays
 for is its worker and its database. Each is measured by per-process accounting from ``/proc``
@@ -19,20 +20,20 @@ does not count:
   never counted in the portal's cost.
 
 Measures: the initial push of N assigned prospects (new Leads, Bulk API 2.0), a push of an
-edit to each of them (Collections updates of linked Leads), and a pull of N changed Leads
-linked to prospects. Targets: <= 0.15 s per 1,000 pushed, <= 0.10 s per 1,000 pulled.
+edit to each of them (Collections updates of linked Leads), and a pull of those N Leads changed
+in Salesforce (each opted out of email: a change Salesforce's value wins). Targets: <= 0.15 s per 1,000 pushed, <= 0.10 s per 1,000 pulled.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
-import pstats
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +47,7 @@ from prospects.factories import UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 from prospects.sync_requests import request_sync_many
 from sync import bulk_sql
-from sync.engine.inbound import OVERLAP
-from sync.engine.values import parse_sf_datetime
 from sync.models import SyncCursor
-from sync.salesforce import Client
 from tests.fixtures.database import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,16 +149,14 @@ class Cost:
 
 def measure(name: str, records: int, probe: Probe, sandbox_pid: int, command: dict) -> Cost:
     """Run one command in the probe; the CPU each party spent on it."""
-    if PROFILE_DIR:
-        command = {
-            **command,
-            "profile": os.path.join(PROFILE_DIR, f"{name.replace(' ', '-')}.prof"),
-        }
     snap = (tree_cpu(probe.pid), backends(probe.application_name))
     org = (tree_cpu(sandbox_pid), backends(SANDBOX_APPLICATION))
+    spy = Spy(probe.pid, name) if PROFILE_DIR else None
     started = time.perf_counter()
     result = probe.run(command)
     wall = time.perf_counter() - started
+    if spy:
+        spy.stop()
     worker = spent(snap[0], tree_cpu(probe.pid))
     portal_db = spent(snap[1], backends(probe.application_name))
     sandbox = spent(org[0], tree_cpu(sandbox_pid)) + spent(org[1], backends(SANDBOX_APPLICATION))
@@ -179,33 +175,54 @@ def edit_each(ids: list[int]) -> None:
     request_sync_many(ids, SyncReason.FIELD_UPDATE)
 
 
-def seed_changed_leads(sandbox_org, connector, n: int) -> None:
-    """N leads changed in Salesforce, each linked to a prospect, the cursor just before them."""
-    prefix = f"cost{uuid.uuid4().hex[:6]}-"
-    sandbox_org.control("seed_leads", count=n, prefix=prefix)
-    rows = list(
-        Client.for_connector(connector).bulk_query(
-            f"SELECT Id, SystemModstamp FROM Lead WHERE Email LIKE '{prefix}%'"
-        )
-    )
-    ids = make_prospects(len(rows))
-    linked = [Prospect(pk=pk, crm_lead_id=row["Id"]) for pk, row in zip(ids, rows, strict=True)]
-    bulk_sql.update(Prospect, linked, ["crm_lead_id"])
-    stamp = parse_sf_datetime(rows[0]["SystemModstamp"])  # the seed stamps every lead alike
+def edit_in_salesforce(sandbox_org, connector, ids: list[int]) -> None:
+    """Each pushed lead opted out of email in Salesforce (Bulk API 2.0, as the org's admin): a
+    change Salesforce wins ("most recently updated"), so the pull writes every prospect and
+    sends nothing back. The cursor is moved to just before the edit."""
+    leads = list(Prospect.objects.filter(pk__in=ids).values_list("crm_lead_id", flat=True))
     SyncCursor.objects.update_or_create(
-        connector=connector,
-        sobject="Lead",
-        defaults={"watermark": stamp + OVERLAP - dt.timedelta(seconds=1)},
+        connector=connector, sobject="Lead", defaults={"watermark": timezone.now()}
     )
     SyncCursor.objects.update_or_create(
         connector=connector, sobject="Contact", defaults={"watermark": timezone.now()}
     )
+    sandbox_org.admin().bulk2.Lead.update(
+        records=[{"Id": lead, "HasOptedOutOfEmail": "true"} for lead in leads], wait=1
+    )
+
+
+class Spy:
+    """py-spy sampling one process (100 Hz, CPU only) into ``<PROFILE_DIR>/<name>.txt``."""
+
+    def __init__(self, pid: int, name: str) -> None:
+        self.path = os.path.join(PROFILE_DIR, f"{name.replace(' ', '-')}.txt")
+        spy = Path(sys.executable).with_name("py-spy")
+        self.process = subprocess.Popen(
+            [spy, "record", "--pid", str(pid), "--rate", "100", "--function"]
+            + ["--format", "raw", "--output", self.path],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)  # attached before the command starts
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=60)
 
 
 def top10(name: str) -> None:
-    path = os.path.join(PROFILE_DIR, f"{name.replace(' ', '-')}.prof")
-    print(f"\n--- {name}: top 10 by own time ({path}) ---")
-    pstats.Stats(path).sort_stats("tottime").print_stats(10)
+    """The ten functions with the most samples of their own, and the share of all samples."""
+    path = os.path.join(PROFILE_DIR, f"{name.replace(' ', '-')}.txt")
+    own: Counter = Counter()
+    total = 0
+    for line in Path(path).read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frame = stack.rsplit(";", 1)[-1]
+        own[frame] += int(count)
+        total += int(count)
+    print(f"\n--- {name}: top 10 functions by own CPU samples ({total} samples, {path}) ---")
+    for frame, count in own.most_common(10):
+        print(f"{100 * count / total:5.1f}%  {frame.replace(str(ROOT) + '/', '')}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -236,12 +253,14 @@ def test_bench_cost_per_record(connector, sandbox_org):
         )
         assert not SyncQueueItem.objects.filter(prospect_id__in=ids).exists()
 
-        time.sleep(1.5)  # the pushed leads' stamps fall before the pull's window
-        seed_changed_leads(sandbox_org, connector, N)
+        edit_in_salesforce(sandbox_org, connector, ids)
         costs.append(
             measure("pull", N, probe, sandbox_org.pid, {"do": "pull", "connector": connector.pk})
         )
-        assert costs[-1].result["seen"] >= N
+        assert costs[-1].result["updated"] >= N
+        opted_out = Prospect.objects.filter(pk__in=ids, opted_out=True).count()
+        assert opted_out == N, f"pull: only {opted_out} of {N} prospects took the change"
+        assert not SyncQueueItem.objects.filter(prospect_id__in=ids).exists()
     finally:
         probe.close()
     database = connection.vendor + ("" if connection.vendor == "postgresql" else " (in-process)")
@@ -260,6 +279,6 @@ def test_bench_cost_per_record(connector, sandbox_org):
             f"{cost.sandbox:>9.2f}  {mark} {cost.result}"
         )
     if PROFILE_DIR:
-        print("(profiled: the CPU figures include cProfile's overhead)")
+        print("(sampled by py-spy: the worker's figures include its small overhead)")
         for cost in costs:
             top10(cost.name)
