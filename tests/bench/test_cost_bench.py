@@ -37,7 +37,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -48,50 +47,13 @@ from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 from prospects.sync_requests import request_sync_many
 from sync import bulk_sql
 from sync.models import SyncCursor
+from tests.bench.cpu import SANDBOX_APPLICATION, backends, spent, tree_cpu
 from tests.fixtures.database import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 N = int(os.environ.get("BENCH_COST_N", "20000"))
 PROFILE_DIR = os.environ.get("BENCH_COST_PROFILE", "")
 TARGET_PUSH, TARGET_PULL = 0.15, 0.10  # CPU seconds per 1,000 records
-TICK = os.sysconf("SC_CLK_TCK")
-SANDBOX_APPLICATION = "leadbridge-sandbox-org"  # how portal/settings.py names the org's backends
-
-
-def process_cpu(pid: int) -> float:
-    """User + system seconds of a process and of its children it has waited for (/proc)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()  # the command name may hold spaces
-    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
-    return (utime + stime + cutime + cstime) / TICK
-
-
-def tree_cpu(pid: int) -> dict[int, float]:
-    """CPU of a process and of each live descendant (a reaped one is in its parent's figure)."""
-    try:
-        children = psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        children = []
-    return {p: process_cpu(p) for p in [pid, *(c.pid for c in children)]}
-
-
-def backends(application_name: str) -> dict[int, float]:
-    """The CPU of every PostgreSQL backend serving clients of that name."""
-    if connection.vendor != "postgresql":
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [application_name]
-        )
-        return {pid: process_cpu(pid) for (pid,) in cursor.fetchall()}
-
-
-def spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU used between two snapshots; a process born meanwhile counts from zero."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 class Probe:
