@@ -26,7 +26,7 @@ from pathlib import Path
 import django_rq
 import pytest
 from rq import Worker
-from rq.registry import StartedJobRegistry
+from rq.job import JobStatus
 
 from portal.fake_prospects import make_prospects
 from prospects.factories import UserFactory
@@ -42,6 +42,7 @@ LATENCY_MS = int(os.environ.get("BENCH_SCALE_LATENCY_MS", "150"))
 COUNTS = [int(c) for c in os.environ.get("BENCH_SCALE_WORKERS", "1,2,4").split(",")]
 TARGETS = {2: 1.8, 4: 3.2}
 APPLICATION = "leadbridge-bench-worker"
+DONE = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 
 
 @pytest.fixture(scope="module")
@@ -118,10 +119,11 @@ def push_with(count: int, connector, owner, sandbox_org) -> dict:
         cpu, db = workers.cpu(), backends(APPLICATION)
         org, org_db = tree_cpu(sandbox_org.pid), backends(SANDBOX_APPLICATION)
         started = time.perf_counter()
-        for _ in range(count):
+        jobs = [
             queue.enqueue("sync.jobs.push_pending", connector.pk, job_timeout=3600)
-        registry = StartedJobRegistry(queue=queue)
-        while queue.count or registry.count:
+            for _ in range(count)
+        ]
+        while not all(job.get_status(refresh=True) in DONE for job in jobs):
             time.sleep(0.1)
         wall = time.perf_counter() - started
         portal = spent(cpu, workers.cpu()) + spent(db, backends(APPLICATION))
