@@ -6,7 +6,7 @@ The Imports page and the REST API (``POST /api/v1/imports/``) both go through he
 * ``receive_upload`` then ``submit_import`` — the page's two steps, with the mapping page
   between them;
 * ``run_import`` — the imports worker's job body (``intake.jobs.run_import_job``);
-* ``cancel_import``, ``report_lines``.
+* ``cancel_import``, and ``report_lines`` (the row report as CSV bytes).
 
 Every row goes through ``intake.writes.write_prospects`` in chunks: a refused row changes
 nothing, the rest of the file still imports, each changed prospect records an Import activity
@@ -33,7 +33,7 @@ import django_rq
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -242,15 +242,16 @@ def submit_import(
     return run
 
 
-def _send(task: Task, run_pk: int, run_at: dt.datetime | None) -> None:
-    from intake.jobs import run_import_job
+JOB = "intake.jobs.run_import_job"  # by name: the job module imports this one
 
+
+def _send(task: Task, run_pk: int, run_at: dt.datetime | None) -> None:
     try:
         queue = django_rq.get_queue(QUEUE, commit_mode="auto")
         if run_at is None:
-            queue.enqueue_call(run_import_job, args=(task.pk, run_pk))
+            queue.enqueue_call(JOB, args=(task.pk, run_pk))
         else:
-            queue.enqueue_at(run_at, run_import_job, task.pk, run_pk)
+            queue.enqueue_at(run_at, JOB, task.pk, run_pk)
     except (RedisError, OSError):
         log.warning("could not enqueue import %s", run_pk, exc_info=True)
         task.finish(Task.QUEUE_DOWN, failed=True)
@@ -290,8 +291,8 @@ def start_import(
     ``options``: ``ImportOptions`` (defaults: overwrite, create, validate). ``run_at``: an
     aware datetime to run later; ``None`` runs as soon as the imports worker is free.
 
-    Returns the Import (state ``queued`` or ``scheduled``; poll it, or ``Import.report_csv``
-    once finished). Raises ImportRefused with messages for the client: a file over 200 MB or
+    Returns the Import (state ``queued`` or ``scheduled``; poll it; once finished,
+    ``report_lines(run)`` streams its row report). Raises ImportRefused with messages for the client: a file over 200 MB or
     unreadable, a mapping that cannot run, an option naming nothing; nothing is kept then.
     """
     run = receive_upload(user=user, uploaded_file=uploaded_file)
@@ -486,6 +487,9 @@ class _ChunkWriter:
                     counts[result.outcome] += 1
         self._save(counts)
         self.rows.clear()
+        # With DEBUG on, Django keeps each query's SQL (up to 9,000, each of a chunk's INSERTs
+        # long): a worker importing for minutes would hold hundreds of MB of it.
+        reset_queries()
         return Import.objects.filter(pk=self.run.pk, state=Import.State.RUNNING).exists()
 
     def _save(self, counts: dict[str, int]) -> None:

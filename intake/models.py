@@ -121,12 +121,6 @@ class Import(models.Model):
         for name, value in counts.items():
             setattr(self, name, getattr(self, name) + value)
 
-    def report_csv(self):
-        """The row report as CSV bytes, streamed (see ``intake.imports.report_lines``)."""
-        from intake.imports import report_lines
-
-        return report_lines(self)
-
 
 class ImportProblem(models.Model):
     """One refused row or cell, for the report: line in the file, column, value, reason."""

@@ -47,7 +47,7 @@ def _upload(text: str | bytes, name="people.csv"):
 
 
 def _report(run: Import) -> list[list[str]]:
-    data = b"".join(run.report_csv())
+    data = b"".join(imports.report_lines(run))
     assert data.startswith(codecs.BOM_UTF8)
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
