@@ -242,16 +242,17 @@ def submit_import(
     return run
 
 
-JOB = "intake.jobs.run_import_job"  # by name: the job module imports this one
+# By name: the job module imports this one.
+RUN_IMPORT_JOB = "intake.jobs.run_import_job"
 
 
 def _send(task: Task, run_pk: int, run_at: dt.datetime | None) -> None:
     try:
         queue = django_rq.get_queue(QUEUE, commit_mode="auto")
         if run_at is None:
-            queue.enqueue_call(JOB, args=(task.pk, run_pk))
+            queue.enqueue_call(RUN_IMPORT_JOB, args=(task.pk, run_pk))
         else:
-            queue.enqueue_at(run_at, JOB, task.pk, run_pk)
+            queue.enqueue_at(run_at, RUN_IMPORT_JOB, task.pk, run_pk)
     except (RedisError, OSError):
         log.warning("could not enqueue import %s", run_pk, exc_info=True)
         task.finish(Task.QUEUE_DOWN, failed=True)
@@ -291,8 +292,8 @@ def start_import(
     ``options``: ``ImportOptions`` (defaults: overwrite, create, validate). ``run_at``: an
     aware datetime to run later; ``None`` runs as soon as the imports worker is free.
 
-    Returns the Import (state ``queued`` or ``scheduled``; poll it; once finished,
-    ``report_lines(run)`` streams its row report). Raises ImportRefused with messages for the client: a file over 200 MB or
+    Returns the Import (state ``queued`` or ``scheduled``; poll it, or ``report_lines``
+    once finished). Raises ImportRefused with messages for the client: a file over 200 MB or
     unreadable, a mapping that cannot run, an option naming nothing; nothing is kept then.
     """
     run = receive_upload(user=user, uploaded_file=uploaded_file)

@@ -14,6 +14,7 @@ NAVIGATION = [
     ("Sync Errors", "sync:errors", False),
     ("Imports", "intake:imports", False),
     ("Accounts", "crm:accounts", False),
+    ("Forms", "intake:form_list", False),
     ("Connector", "sync:connector", True),
     ("Field sync", "sync:field_rules", True),
     ("Users", "crm:users", True),

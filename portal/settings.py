@@ -337,6 +337,13 @@ PORTAL_URL = env.str("PORTAL_URL", default="")
 # *.my.salesforce.com) that the connector may send its secrets to, as host:port entries: the
 # sandbox org of the demo and the tests, a proxy. See sync/login_hosts.py.
 SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])
+
+# Public forms, form handlers and landing pages (intake/protection.py): posts per minute per IP
+# (0: no limit; 429 beyond), the largest body accepted (413 beyond), and how long preference
+# centre links work (intake/preferences.py).
+FORM_RATE_LIMIT = _int("FORM_RATE_LIMIT", default=20)
+FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", default=64 * 1024)
+PREFERENCE_LINK_DAYS = _int("PREFERENCE_LINK_DAYS", default=90)
 # Outgoing email: invitations of the portal users the Salesforce user sync creates. Locally
 # (DEBUG) mail is printed to the console; in production, SMTP on EMAIL_HOST:EMAIL_PORT.
 EMAIL_BACKEND_PATH = env.str(

@@ -41,4 +41,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/django-rq/", include(rq_patterns)),
     path("admin/", admin.site.urls),
+    # Public, no login: form handlers, forms, landing pages, the preference centre (intake).
+    path("", include("intake.public_urls")),
 ]

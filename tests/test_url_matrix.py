@@ -30,7 +30,8 @@ from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
 from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
-from intake.models import Import
+from intake.models import Form, FormHandler, Import, LandingPage
+from intake.preferences import make_token
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import (
     CrmQueue,
@@ -76,6 +77,9 @@ AREAS = {
     "crm:profiles": SYNC_ADMIN,
     "crm:account_settings": SYNC_ADMIN,
     "crm:welcome": PUBLIC,  # an invitation link: its signed token is the credential
+    # Visitors' pages: form handlers, forms, landing pages, the preference centre. Their GETs
+    # change nothing either: a landing page's view is counted by a POST beacon, not the GET.
+    "intake_public:": PUBLIC,
 }
 
 
@@ -127,6 +131,11 @@ def world(connector, marketer, sync_admin) -> dict:
     now = timezone.now()
     prospect = ProspectFactory(assigned_user=marketer, campaign=CampaignFactory())
     custom_field = CustomField.objects.create(api_name="matrix_note", label="Matrix note")
+    # Public forms at the slug "matrix" (a form handler, a form, a landing page showing it).
+    form = Form.objects.create(name="Matrix form", slug="matrix")
+    form.fields.create(prospect_field="email", required=True)
+    FormHandler.objects.create(name="Matrix handler", slug="matrix")
+    LandingPage.objects.create(name="Matrix page", slug="matrix", title="Matrix", form=form)
     error = SyncError.objects.create(
         connector=connector,
         prospect=prospect,
@@ -219,6 +228,12 @@ def _pk_for(route: Route, world: dict) -> int:
         return world["data_sharing"]
     if route.name == "crm:account":
         return world["account"]
+    if route.name.startswith("intake:handler"):
+        return FormHandler.objects.get(slug="matrix").pk
+    if route.name.startswith("intake:form"):
+        return Form.objects.get(slug="matrix").pk
+    if route.name.startswith("intake:page"):
+        return LandingPage.objects.get(slug="matrix").pk
     return world["prospects"]
 
 
@@ -228,6 +243,12 @@ def _admin_object_id(route: Route) -> str:
     model = apps.get_model(app_label, model_name)
     first = model._default_manager.using(router.db_for_read(model)).order_by("pk").first()
     return str(first.pk) if first else "0"
+
+
+def prospect_of(world: dict):
+    from prospects.models import Prospect
+
+    return Prospect.objects.get(pk=world["prospects"])
 
 
 def _values(route: Route, world: dict) -> dict[str, list]:
@@ -244,6 +265,7 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         "url": ["no-such-page/"],
         "token": ["notatoken"],
         "uidb64": ["MQ"],
+        "slug": ["matrix"],
         "key": [world["worker_key"]],
     }
     values = {}
@@ -253,6 +275,8 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         elif param == "object_id":
             object_id = world["prospects"] if "content_type_id" in route.params else None
             values[param] = [object_id or _admin_object_id(route)]
+        elif param == "token" and route.name.startswith("intake_public:"):
+            values[param] = ["notatoken", make_token(prospect_of(world))]  # forged, and real
         else:
             values[param] = fixed.get(param, ["no-such-thing"])
     return values

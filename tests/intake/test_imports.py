@@ -21,6 +21,7 @@ from intake.imports import (
     cancel_import,
     next_evening,
     receive_upload,
+    report_lines,
     submit_import,
 )
 from intake.models import Import
@@ -54,7 +55,7 @@ def _upload(text: str | bytes, name="people.csv"):
 
 
 def _report(run: Import) -> list[list[str]]:
-    data = b"".join(imports.report_lines(run))
+    data = b"".join(report_lines(run))
     assert data.startswith(codecs.BOM_UTF8)
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 

@@ -36,6 +36,8 @@ from rq import SimpleWorker
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
 from intake.imports import ImportOptions, start_import
+from intake.models import FormHandler
+from intake.received import process_received, receive
 from prospects.activities import record_activities
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
@@ -163,6 +165,9 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.faulty_operations = 0
             self.revoked_token = None
             self.faulted = False
+            self.handler = FormHandler.objects.create(name="Convergence", slug=domain[:40])
+            for external, field in (("email", "email"), ("title", "job_title")):
+                self.handler.fields.create(external_name=external, prospect_field=field)
 
         def add_prospect(self) -> int:
             prospect = ProspectFactory(
@@ -246,6 +251,20 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             if run.updated:
                 self.ours[pk][field[0]] = value
                 self.last_edit[pk] = ("ours", field[0])
+
+        @rule(index=st.integers(0, 1), value=WORDS)
+        def submit_the_form_handler(self, index, value):
+            """A visitor posts the form handler (intake's write path): AMPSEA finds the prospect
+            by its email and the new job title goes out like any edit of ours."""
+            pk = self.prospects[index]
+            email = Prospect.objects.get(pk=pk).email
+            posted = {"email": [email.upper()], "title": [value]}
+            assert receive(handler=self.handler, posted=posted, visitor_id=None).ok
+            process_received()
+            assert self.handler.received.get(prospect_id=pk).outcome != "failed"
+            self.handler.received.all().delete()
+            self.ours[pk]["job_title"] = value
+            self.last_edit[pk] = ("ours", "job_title")
 
         @rule(index=st.integers(0, 1), kind=st.sampled_from(["form_handler", "landing_page_view"]))
         def prospect_engages(self, index, kind):
