@@ -6,7 +6,7 @@ The Imports page and the REST API (``POST /api/v1/imports/``) both go through he
 * ``receive_upload`` then ``submit_import`` — the page's two steps, with the mapping page
   between them;
 * ``run_import`` — the imports worker's job body (``intake.jobs.run_import_job``);
-* ``cancel_import``, ``report_lines``.
+* ``cancel_import``, and ``report_lines`` (the row report as CSV bytes).
 
 Every row goes through ``intake.writes.write_prospects`` in chunks: a refused row changes
 nothing, the rest of the file still imports, each changed prospect records an Import activity
@@ -33,7 +33,7 @@ import django_rq
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -488,6 +488,9 @@ class _ChunkWriter:
                     counts[result.outcome] += 1
         self._save(counts)
         self.rows.clear()
+        # With DEBUG on, Django keeps each query's SQL (up to 9,000, each of a chunk's INSERTs
+        # long): a worker importing for minutes would hold hundreds of MB of it.
+        reset_queries()
         return Import.objects.filter(pk=self.run.pk, state=Import.State.RUNNING).exists()
 
     def _save(self, counts: dict[str, int]) -> None:

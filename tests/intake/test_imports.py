@@ -26,7 +26,14 @@ from intake.imports import (
 )
 from intake.models import Import
 from prospects.factories import CampaignFactory, ProspectFactory
-from prospects.models import Activity, ActivityType, Prospect, SyncQueueItem, SyncReason
+from prospects.models import (
+    Activity,
+    ActivityType,
+    CustomField,
+    Prospect,
+    SyncQueueItem,
+    SyncReason,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +277,22 @@ def test_problems_past_the_cap_are_counted_not_kept(start_import, marketer, run_
     run.refresh_from_db()
     assert (run.failed, run.problems_total, run.problems.count()) == (5, 5, 2)
     assert _report(run)[-1][3] == "… and 3 more problems not listed"
+
+
+@pytest.mark.parametrize(("validate", "refused"), [(True, 1), (False, 0)])
+def test_validate_predefined_values(start_import, marketer, run_jobs, validate, refused):
+    CustomField.objects.create(
+        label="Product interest", api_name="product", type="dropdown", choices=["Widgets"]
+    )
+    text = "Email,Product interest\nw@example.com,Widgets\ng@example.com,Gizmos\n"
+    run = start_import(
+        user=marketer,
+        uploaded_file=_upload(text),
+        options=ImportOptions(validate_values=validate),
+    )
+    assert run.mapping == {"0": "email", "1": "custom:product"}
+    run_jobs("imports")
+    run.refresh_from_db()
+    assert (run.created, run.failed) == (2 - refused, refused)
+    if refused:
+        assert run.problems.get().column == "Product interest"
