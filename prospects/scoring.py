@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Exists,
@@ -24,6 +24,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -140,7 +141,8 @@ def _graded_by(profile: GradingProfile) -> Q:
 def regrade(*, prospect_ids: Iterable[int] | None = None) -> list[int]:
     """Set every prospect's grade from its profile (the default one when it has none); returns
     the prospects whose grade changed. One UPDATE per profile, over all of its prospects (or
-    just ``prospect_ids``). Without any profile, grades are left as they are."""
+    just ``prospect_ids``), writing only the grades that change. Without any profile, grades
+    are left as they are."""
     profiles = list(GradingProfile.objects.prefetch_related("criteria"))
     if not profiles:
         return []
@@ -151,15 +153,29 @@ def regrade(*, prospect_ids: Iterable[int] | None = None) -> list[int]:
         scope = Prospect.objects.filter(_graded_by(profile))
         if ids is not None:
             scope = scope.filter(pk__in=ids)
-        stale = scope.annotate(new_grade=expression).exclude(grade=F("new_grade"))
-        found = list(stale.values_list("pk", flat=True))
-        if found:
-            for start in range(0, len(found), CHUNK):
-                Prospect.objects.filter(pk__in=found[start : start + CHUNK]).update(
-                    grade=expression
-                )
-            changed += found
+        changed += _update_from(
+            scope.order_by().annotate(new_grade=expression).values("id", "new_grade"),
+            assignments="grade = s.new_grade",
+            condition="{table}.grade <> s.new_grade",
+        )
     return changed
+
+
+def _update_from(
+    source: QuerySet, *, key: str = "id", assignments: str, condition: str
+) -> list[int]:
+    """One set-based ``UPDATE prospects ... FROM (source) AS s ... RETURNING id``: the rows
+    ``source`` (a SELECT whose ``key`` column holds prospect ids) changes, and their ids, in a single statement
+    (SQLite ≥ 3.33 and PostgreSQL both speak it)."""
+    sql, params = source.query.sql_with_params()
+    table = connection.ops.quote_name(Prospect._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM ({sql}) AS s "
+            f"WHERE {table}.id = s.{key} AND {condition.format(table=table)} RETURNING {table}.id",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 # -- scoring ---------------------------------------------------------------------------------
@@ -176,7 +192,7 @@ def rescore(*, points: Mapping[str, int] | None = None) -> list[int]:
     prospect's score (clamped to the score's range); returns the prospects whose score moved.
 
     1. Stale activities: a ruled type whose stored points differ from the rule's.
-    2. One UPDATE of the prospects that have any: score + the sum of the differences.
+    2. One UPDATE ... FROM of the prospects that have any: score + the sum of the differences.
     3. One UPDATE of the stale activities: their points become the rule's.
     """
     points = ScoringRule.points_by_type() if points is None else points
@@ -186,28 +202,18 @@ def rescore(*, points: Mapping[str, int] | None = None) -> list[int]:
         .annotate(new_points=priced)
         .exclude(points=F("new_points"))
     )
-    moved = list(
-        stale.order_by()
-        .values("prospect_id")
-        .annotate(delta=Sum(F("new_points") - F("points")))
-        .exclude(delta=0)
-        .values_list("prospect_id", flat=True)
+    deltas = (
+        stale.order_by().values("prospect_id").annotate(delta=Sum(F("new_points") - F("points")))
     )
-    delta = Subquery(
-        stale.filter(prospect=OuterRef("pk"))
-        .order_by()
-        .values("prospect_id")
-        .annotate(delta=Sum(F("new_points") - F("points")))
-        .values("delta")[:1],
-        output_field=IntegerField(),
+    total = "score + s.delta"
+    clamped = (
+        f"CASE WHEN {total} < {SCORE_MIN} THEN {SCORE_MIN} "
+        f"WHEN {total} > {SCORE_MAX} THEN {SCORE_MAX} ELSE {total} END"
     )
     with transaction.atomic():
-        for start in range(0, len(moved), CHUNK):
-            Prospect.objects.filter(pk__in=moved[start : start + CHUNK]).update(
-                score=Greatest(
-                    Value(SCORE_MIN), Least(Value(SCORE_MAX), F("score") + Coalesce(delta, 0))
-                )
-            )
+        moved = _update_from(
+            deltas, key="prospect_id", assignments=f"score = {clamped}", condition="s.delta <> 0"
+        )
         Activity.objects.filter(type__in=list(points)).exclude(points=priced).update(points=priced)
     return moved
 
