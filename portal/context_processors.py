@@ -9,11 +9,14 @@ from sync.verification import problem_messages
 NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
+    ("Campaigns", "crm:campaigns", False),
     ("Scoring", "prospects:scoring", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "portal:imports", False),
+    ("Accounts", "crm:accounts", False),
     ("Connector", "sync:connector", True),
     ("Field sync", "sync:field_rules", True),
+    ("Users", "crm:users", True),
 ]
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.roles import MARKETER, SYNC_ADMIN, create_user
+from crm.models import PortalRole, SalesforceProfile
 from prospects.activities import ENGAGEMENT_TYPES
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import (
@@ -74,6 +75,23 @@ def load_demo_users() -> list:
         user.groups.add(Group.objects.get(name=login.role))
         users.append(user)
     return users
+
+
+# The demo's profile → portal role mapping, by name until the first user sync reads the
+# profiles (crm.SalesforceProfile rows without a Salesforce id): the org's admins become Sync
+# admins and its reps and marketers Marketers, each invited by email (printed by the console
+# mail backend locally); the connector user and the partner get no portal access.
+DEMO_PROFILE_ROLES = {
+    "System Administrator": PortalRole.SYNC_ADMIN,
+    "Standard User": PortalRole.MARKETER,
+    "Marketing User": PortalRole.MARKETER,
+}
+
+
+def load_demo_profile_mapping() -> None:
+    for name, role in DEMO_PROFILE_ROLES.items():
+        if not SalesforceProfile.objects.filter(name=name).exists():
+            SalesforceProfile.objects.create(name=name, portal_role=role)
 
 
 # The demo org's sales reps, as Leadbridge users (no login): prospects assigned to them get
@@ -294,6 +312,7 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
         get_user_model().objects.get_or_create(username=name, defaults={"email": email})[0]
         for name, email in DEMO_SALES_REPS
     ]
+    load_demo_profile_mapping()
     connector = load_demo_connector()
     if Prospect.objects.exists():
         return 0

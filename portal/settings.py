@@ -337,3 +337,18 @@ PORTAL_URL = env.str("PORTAL_URL", default="")
 # *.my.salesforce.com) that the connector may send its secrets to, as host:port entries: the
 # sandbox org of the demo and the tests, a proxy. See sync/login_hosts.py.
 SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])
+# Outgoing email: invitations of the portal users the Salesforce user sync creates. Locally
+# (DEBUG) mail is printed to the console; in production, SMTP on EMAIL_HOST:EMAIL_PORT.
+EMAIL_BACKEND_PATH = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
+if EMAIL_BACKEND_PATH.endswith(".smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env.str("EMAIL_HOST", default="localhost"),
+        "port": _int("EMAIL_PORT", default=25),
+    }
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadbridge@localhost")

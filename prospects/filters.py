@@ -1,8 +1,19 @@
+import copy
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 
 from prospects.models import Activity, ActivityType, CrmStatus, GradingProfile, Prospect
+
+# Filters on objects of apps above this one (crm's account fields). prospects cannot import
+# them, so such an app adds its filters at start-up (its AppConfig.ready) with ``add_filters``;
+# the list shows them after its own, and they filter like any other.
+EXTRA_FILTERS: dict[str, django_filters.Filter] = {}
+
+
+def add_filters(filters: dict[str, django_filters.Filter]) -> None:
+    EXTRA_FILTERS.update(filters)
 
 
 def _users(request):
@@ -39,6 +50,10 @@ class ProspectFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, extra in EXTRA_FILTERS.items():
+            self.filters[name] = copy.deepcopy(extra)
+            self.filters[name].parent = self
+        self.extra_names = list(EXTRA_FILTERS)
         for field in self.form.fields.values():
             widgets = getattr(field.widget, "widgets", [field.widget])
             for widget in widgets:

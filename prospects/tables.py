@@ -6,6 +6,14 @@ from prospects.models import Prospect
 
 
 class ProspectTable(tables.Table):
+    # The list's selection, for bulk actions (the checkboxes belong to the form named below).
+    select = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "input": {"form": "prospect-selection", "aria-label": "Select"},
+            "th__input": {"form": "prospect-selection", "aria-label": "Select all on this page"},
+        },
+    )
     name = tables.Column(
         verbose_name="Name",
         linkify=True,
@@ -27,6 +35,7 @@ class ProspectTable(tables.Table):
     class Meta:
         model = Prospect
         fields = (
+            "select",
             "name",
             "email",
             "company",

@@ -29,6 +29,7 @@ from django.utils import timezone
 from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
+from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import (
     CrmQueue,
@@ -61,6 +62,7 @@ AREAS = {
     "portal:lockouts": SYNC_ADMIN,
     "portal:unlock": SYNC_ADMIN,
     "prospects:": MARKETER,
+    "crm:": MARKETER,
     "prospects:scoring_edit": SYNC_ADMIN,
     "prospects:scoring_recompute": SYNC_ADMIN,
     "prospects:grading_profile": SYNC_ADMIN,
@@ -68,6 +70,10 @@ AREAS = {
     "sync:": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
+    "crm:users": SYNC_ADMIN,
+    "crm:profiles": SYNC_ADMIN,
+    "crm:account_settings": SYNC_ADMIN,
+    "crm:welcome": PUBLIC,  # an invitation link: its signed token is the credential
 }
 
 
@@ -153,7 +159,19 @@ def world(connector, marketer, sync_admin) -> dict:
     job = queue.enqueue("core.jobs.record_heartbeat", name="matrix")
     worker = SimpleWorker([queue], connection=queue.connection, name=f"matrix-{job.id}")
     worker.register_birth()  # listed, never started
+    sf_campaign = SalesforceCampaign.objects.create(
+        sf_id="701000000000001AAA", name="Matrix webinar", is_active=True
+    )
+    CampaignMemberStatus.objects.create(
+        campaign=sf_campaign, sf_id="01Y000000000001AAA", label="Sent", is_default=True
+    )
+    membership = CampaignMembership.objects.create(
+        prospect=prospect, campaign=sf_campaign, status="Sent"
+    )
     yield {
+        "crm_campaign": sf_campaign.pk,
+        "crm_membership": membership.pk,
+        "crm_task": Task.objects.create(kind="campaign_add", created_by=marketer).pk,
         "prospects": prospect.pk,
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
@@ -169,6 +187,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "worker_key": worker.key,
         "user": marketer.pk,
         "content_type": ContentType.objects.get_for_model(prospect).pk,
+        "account": Account.objects.create(sf_id="001000000000009AAA", name="Matrix Inc").pk,
     }
     worker.register_death()
     job.delete()
@@ -177,6 +196,10 @@ def world(connector, marketer, sync_admin) -> dict:
 def _pk_for(route: Route, world: dict) -> int:
     """The ``pk`` of a route: the object its name says it shows."""
     short = route.name.split(":", 1)[1]
+    if route.name.startswith("crm:"):  # campaigns, memberships, the bulk add's task
+        for key in ("campaign", "membership", "task"):
+            if short.startswith(key):
+                return world[f"crm_{key}"]
     for key in (
         "errors_task",
         "errors_import_report",
@@ -190,6 +213,8 @@ def _pk_for(route: Route, world: dict) -> int:
             return world[key]
     if short.startswith("data_sharing"):
         return world["data_sharing"]
+    if route.name == "crm:account":
+        return world["account"]
     return world["prospects"]
 
 
@@ -214,6 +239,7 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         "app_label": ["prospects"],
         "url": ["no-such-page/"],
         "token": ["notatoken"],
+        "uidb64": ["MQ"],
         "key": [world["worker_key"]],
     }
     values = {}

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("prospects", "0008_activities_and_more_sync_reasons"),
+        ("prospects", "0009_email_case_insensitive_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
