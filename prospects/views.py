@@ -12,6 +12,7 @@ from django_tables2 import SingleTableMixin
 from core.roles import MarketerRequiredMixin, marketer_required
 from prospects import edits
 from prospects.activities import record_activities
+from prospects.scoring import regrade
 from prospects.filters import ActivityFilter, ProspectFilter
 from prospects.forms import ProspectForm
 from prospects.models import ActivityType, CustomField, Prospect, SyncHistory, SyncReason
@@ -149,6 +150,8 @@ def save_edit(*, form: ProspectForm, actor) -> list[str]:
         reason=reason,
         definitions=form.definitions,
     )
+    if "grade" not in values:  # a new job title or company size may move it
+        regrade(prospect_ids=[form.prospect.pk])
     if reason == SyncReason.ASSIGNMENT_CHANGE:
         prospect = form.prospect
         owner = prospect.assigned_user or prospect.assigned_queue
