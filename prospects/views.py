@@ -12,10 +12,10 @@ from django_tables2 import SingleTableMixin
 from core.roles import MarketerRequiredMixin, marketer_required
 from prospects import edits
 from prospects.activities import record_activities
-from prospects.scoring import regrade
 from prospects.filters import ActivityFilter, ProspectFilter
 from prospects.forms import ProspectForm
 from prospects.models import ActivityType, CustomField, Prospect, SyncHistory, SyncReason
+from prospects.scoring import regrade
 from prospects.sync_requests import request_sync
 from prospects.tables import ProspectTable
 
