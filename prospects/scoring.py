@@ -1,10 +1,11 @@
 """Scores and grades recomputed in SQL: set-based statements over all prospects, never a loop.
 
+- ``apply_scores``: the one statement both use — every changed score and grade written once.
 - ``rescore``: re-price every activity at its type's current rule and add the difference to its
   prospect's score (Pardot's retroactive rescoring; manual adjustments survive).
-- ``regrade``: each grading profile's criteria as one SQL expression, applied in one UPDATE.
+- ``regrade``: each grading profile's criteria as one SQL expression.
 - ``decay_scores``: take a share of the score of prospects idle for the decay period (the cron).
-- ``recompute_scores``: rescore and regrade, then queue the changed prospects for a sync.
+- ``recompute_scores``: rescore and regrade together, then queue the changed prospects.
 
 ``grade_for`` and ``rescored`` are the same rules in Python, for tests to compare against.
 """
@@ -179,9 +180,10 @@ def apply_scores(
        rescore starts from them.
     SQLite ≥ 3.33 and PostgreSQL both speak ``UPDATE ... FROM``.
     """
+    ids = None if prospect_ids is None else list(prospect_ids)
     prospects = Prospect.objects.order_by()
-    if prospect_ids is not None:
-        prospects = prospects.filter(pk__in=list(prospect_ids))
+    if ids is not None:
+        prospects = prospects.filter(pk__in=ids)
     new_grade = _grade_case(profiles) if profiles else F("grade")
     grades_sql, params = (
         prospects.annotate(new_grade=new_grade).values("id", "grade", "new_grade").query
@@ -195,8 +197,8 @@ def apply_scores(
             .annotate(new_points=priced)
             .exclude(points=F("new_points"))
         )
-        if prospect_ids is not None:
-            stale = stale.filter(prospect_id__in=list(prospect_ids))
+        if ids is not None:
+            stale = stale.filter(prospect_id__in=ids)
         deltas_sql, delta_params = (
             stale.values("prospect_id").annotate(delta=Sum(F("new_points") - F("points"))).query
         ).sql_with_params()
@@ -210,7 +212,7 @@ def apply_scores(
         f"WHERE {delta} <> 0 OR g.grade <> g.new_grade"
     )
     with transaction.atomic():
-        write = _update_all if prospect_ids is None else _update_few
+        write = _update_all if ids is None else _update_few
         rows = write(source, params)
         if points is not None:
             stale.update(points=priced)
