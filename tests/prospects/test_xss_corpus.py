@@ -18,6 +18,11 @@ pytestmark = pytest.mark.django_db
 # Pages that must have rendered the corpus, so the audit can never pass by opening nothing.
 MUST_RENDER = {
     "portal:dashboard",
+    "operations:dashboard_panels",
+    "operations:recycle_bin",
+    "operations:recycle_restore",
+    "operations:recycle_purge",
+    "operations:prospect_delete",
     "prospects:list",
     "prospects:detail",
     "prospects:edit",
