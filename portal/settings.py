@@ -42,7 +42,7 @@ def _bool(variable: str, default: bool) -> bool:
     return raw in _TRUE
 
 
-def _db(variable: str, default: str) -> dict:
+def _db(variable: str, default: str, *, application_name: str) -> dict:
     raw = env.str(variable, default=default)
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
     if scheme not in environ.Env.DB_SCHEMES:
@@ -67,6 +67,9 @@ def _db(variable: str, default: str) -> dict:
     else:
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
+        # Named in pg_stat_activity, so the portal's backends (their queries, their CPU) can be
+        # told from other clients of the same server.
+        config.setdefault("OPTIONS", {})["application_name"] = application_name[:63]
     return config
 
 
@@ -222,12 +225,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": _db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}"),
+    "default": _db(
+        "DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}",
+        application_name=env.str("DATABASE_APPLICATION_NAME", default="leadbridge"),
+    ),
 }
 if SANDBOX_ENABLED:
     # The sandbox org is a separate system with its own database (see sandbox/router.py).
     DATABASES["sandbox"] = _db(
-        "SANDBOX_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"
+        "SANDBOX_DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}",
+        application_name="leadbridge-sandbox-org",
     )
     DATABASE_ROUTERS = ["sandbox.router.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
