@@ -41,11 +41,11 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from prospects.activities import record_activities
 from prospects.edits import column_of, jsonable
 from prospects.models import (
     CUSTOM_PREFIX,
     SCORE_VALIDATORS,
-    Activity,
     ActivityType,
     Campaign,
     CrmQueue,
@@ -474,23 +474,18 @@ class _Writer:
             ids.append(prospect.pk)
         if not ids:
             return
-        _insert_many(
-            Activity,
-            [
-                Activity(
-                    prospect_id=pk,
-                    type=options.activity,
-                    occurred_at=self.now,
-                    title=options.activity_title[:255],
-                    details=dict(options.activity_details or {}),
-                    actor=user,
-                )
-                for pk in ids
-            ],
+        # Points from the scoring rules, score and last activity in one UPDATE, and a sync for
+        # the prospects whose score or last activity moved (an unchanged row's included).
+        record_activities(
+            ids,
+            options.activity,
+            title=options.activity_title,
+            details=options.activity_details,
+            actor=user,
+            occurred_at=self.now,
+            reason=options.reason,
+            insert=_insert_many,
         )
-        existing = [pk for pk in ids if pk in self.locked]
-        if existing:
-            Prospect.objects.filter(pk__in=existing).update(last_activity_at=self.now)
 
 
 # -- bulk statements -----------------------------------------------------------------------------
