@@ -4,6 +4,12 @@ from intake import views
 
 app_name = "intake"
 urlpatterns = [
+    path("imports/", views.ImportListView.as_view(), name="imports"),
+    path("imports/new/", views.import_new, name="import_new"),
+    path("imports/<int:pk>/", views.import_detail, name="import"),
+    path("imports/<int:pk>/map/", views.import_map, name="import_map"),
+    path("imports/<int:pk>/cancel/", views.import_cancel, name="import_cancel"),
+    path("imports/<int:pk>/report.csv", views.import_report, name="import_report"),
     path("forms/", views.FormListView.as_view(), name="form_list"),
     path("forms/new/", views.FormCreateView.as_view(), name="form_create"),
     path("forms/<int:pk>/", views.FormUpdateView.as_view(), name="form_edit"),

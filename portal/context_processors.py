@@ -12,7 +12,7 @@ NAVIGATION = [
     ("Campaigns", "crm:campaigns", False),
     ("Scoring", "prospects:scoring", False),
     ("Sync Errors", "sync:errors", False),
-    ("Imports", "portal:imports", False),
+    ("Imports", "intake:imports", False),
     ("Accounts", "crm:accounts", False),
     ("Forms", "intake:form_list", False),
     ("Connector", "sync:connector", True),

@@ -359,3 +359,9 @@ if EMAIL_BACKEND_PATH.endswith(".smtp.EmailBackend"):
         "port": _int("EMAIL_PORT", default=25),
     }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadbridge@localhost")
+
+# Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) stream to a temporary file here, on
+# the disk where imports keep their files until the worker is done (intake/imports.py), never
+# into memory. The 200 MB limit of an import is checked on the upload (intake.imports).
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
+(VAR_DIR / "uploads").mkdir(exist_ok=True)

@@ -8,7 +8,6 @@ from portal import lockouts, views
 portal_patterns = (
     [
         path("", views.dashboard, name="dashboard"),
-        path("imports/", views.imports, name="imports"),
         path("health/", views.health, name="health"),
         path("lockouts/", lockouts.lockout_list, name="lockouts"),
         path("lockouts/unlock/", lockouts.unlock, name="unlock"),

@@ -30,7 +30,7 @@ from rq import Queue, SimpleWorker
 
 from core.models import Heartbeat, Task
 from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
-from intake.models import Form, FormHandler, LandingPage
+from intake.models import Form, FormHandler, Import, LandingPage
 from intake.preferences import make_token
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import (
@@ -64,6 +64,7 @@ AREAS = {
     "portal:lockouts": SYNC_ADMIN,
     "portal:unlock": SYNC_ADMIN,
     "prospects:": MARKETER,
+    "intake:": MARKETER,
     "crm:": MARKETER,
     "prospects:scoring_edit": SYNC_ADMIN,
     "prospects:scoring_recompute": SYNC_ADMIN,
@@ -76,7 +77,6 @@ AREAS = {
     "crm:profiles": SYNC_ADMIN,
     "crm:account_settings": SYNC_ADMIN,
     "crm:welcome": PUBLIC,  # an invitation link: its signed token is the credential
-    "intake:": MARKETER,
     # Visitors' pages: form handlers, forms, landing pages, the preference centre. Their GETs
     # change nothing either: a landing page's view is counted by a POST beacon, not the GET.
     "intake_public:": PUBLIC,
@@ -187,6 +187,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
         "errors_import_report": Task.objects.create(kind="errors_import", created_by=marketer).pk,
+        "import": Import.objects.create(created_by=marketer, file_name="matrix.csv").pk,
         "scoring_task": Task.objects.create(kind="scoring_recompute", created_by=sync_admin).pk,
         "grading_profile": GradingProfile.objects.create(name="Matrix", is_default=True).pk,
         "field_rule": FieldRule.objects.filter(connector=connector).first().pk,
@@ -219,6 +220,7 @@ def _pk_for(route: Route, world: dict) -> int:
         "error",
         "scoring_task",
         "grading_profile",
+        "import",
     ):
         if short.startswith(key):
             return world[key]

@@ -20,6 +20,7 @@ import django_rq
 import psutil
 import pytest
 import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -31,8 +32,10 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from rq import SimpleWorker
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
+from intake.imports import ImportOptions, start_import
 from intake.models import FormHandler
 from intake.received import process_received, receive
 from prospects.activities import record_activities
@@ -230,6 +233,24 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             request_sync(prospect, SyncReason.FIELD_UPDATE)
             self.ours[pk][field[0]] = value
             self.last_edit[pk] = ("ours", field[0])
+
+        @rule(index=st.integers(0, 1), value=WORDS, field=st.sampled_from([OURS, RECENT]))
+        def import_a_file(self, index, value, field):
+            """A marketer imports a CSV row for the prospect, matched by email: the upload, the
+            imports worker and ``intake.writes``, racing the pushes and pulls."""
+            pk = self.prospects[index]
+            email = Prospect.objects.get(pk=pk).email
+            upload = SimpleUploadedFile("conv.csv", f"Email,{field[0]}\n{email},{value}\n".encode())
+            run = start_import(
+                user=owner, uploaded_file=upload, options=ImportOptions(create=False)
+            )
+            imports_queue = django_rq.get_queue("imports")
+            SimpleWorker([imports_queue], connection=imports_queue.connection).work(burst=True)
+            run.refresh_from_db()
+            assert (run.state, run.failed) == ("done", 0), run.message
+            if run.updated:
+                self.ours[pk][field[0]] = value
+                self.last_edit[pk] = ("ours", field[0])
 
         @rule(index=st.integers(0, 1), value=WORDS)
         def submit_the_form_handler(self, index, value):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("intake", "0001_forms_handlers_landing_pages"),
+        ("intake", "0002_forms_handlers_landing_pages"),
     ]
 
     operations = [

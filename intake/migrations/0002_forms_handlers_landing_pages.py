@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ("intake", "0001_imports"),
         ("prospects", "0008_activities_and_more_sync_reasons"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
