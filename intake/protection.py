@@ -57,6 +57,12 @@ def origin_allowed(request: HttpRequest, allowed: list[str]) -> bool:
     return origin == own or origin in allowed
 
 
+def same_origin(request: HttpRequest) -> bool:
+    """Whether a browser's POST comes from our own pages (no header: not a browser)."""
+    origin = request_origin(request)
+    return origin is None or origin == f"{request.scheme}://{request.get_host()}".lower()
+
+
 def body_too_large(request: HttpRequest) -> bool:
     """Whether the request declares (or, chunked, carries) more than FORM_MAX_BODY_BYTES."""
     limit = settings.FORM_MAX_BODY_BYTES

@@ -195,7 +195,9 @@ def landing_page_view(request: HttpRequest, slug: str) -> HttpResponse:
     """
     page = get_object_or_404(LandingPage, slug=slug, is_active=True)
     prospect_id = visitor_id(request)
-    if prospect_id is None or protection.rate_limited(request, scope="view"):
+    if prospect_id is None or not protection.same_origin(request):
+        return HttpResponse(status=204)  # another site cannot inflate a visitor's views
+    if protection.rate_limited(request, scope="view"):
         return HttpResponse(status=204)
     if not Prospect.objects.active().filter(pk=prospect_id).exists():
         return HttpResponse(status=204)

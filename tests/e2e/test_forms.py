@@ -66,6 +66,8 @@ def test_a_visitor_becomes_a_lead_once_a_marketer_assigns_them(
         main = page.inner_text("main")
         assert "<b>Hopper</b>" in main  # escaped: shown as typed, not bold
         assert f"{prospect.score} ·" in page.inner_text("dl.fields:has-text('Score')")
+        submitted = page.locator("[data-testid=activity][data-type=landing_page]")
+        assert "Webinar: syncing marketing and sales" in submitted.inner_text()  # the timeline
         page.wait_for_selector("[data-testid=preference-links]")
         assert links_for(prospect, base_url=live_server.url).preferences.split("/p/")[0] in (
             page.input_value("[data-testid=preference-links] input >> nth=0")

@@ -1,6 +1,7 @@
 """Forms (embedded) and landing pages: what a visitor sees, what a submission and a view do,
 and the marketer's editors."""
 
+import django_rq
 import pytest
 
 from intake.models import Form, FormHandler, LandingPage
@@ -72,6 +73,13 @@ def test_the_view_beacon_records_a_view_for_a_known_visitor_once_in_a_while(clie
     assert client.post("/l/webinar/view/").status_code == 204
     views = prospect.activities.filter(type=ActivityType.LANDING_PAGE_VIEW)
     assert views.count() == 1 and views.get().title == "Webinar page"
+    redis = django_rq.get_connection("default")
+    for key in redis.scan_iter("leadbridge:lpview:*"):
+        redis.delete(key)  # half an hour later
+    cross_site = client.post("/l/webinar/view/", headers={"Origin": "https://evil.example"})
+    assert cross_site.status_code == 204 and views.count() == 1  # another site: not counted
+    client.post("/l/webinar/view/", headers={"Origin": "http://testserver"})
+    assert views.count() == 2
     assert client.get("/l/webinar/view/").status_code == 405
 
 

@@ -38,6 +38,13 @@ MUST_RENDER = {
     "sync:custom_fields",
     "admin:prospects_prospect_changelist",
     "admin:prospects_prospect_change",
+    "intake:form_edit",
+    "intake:handler_edit",
+    "intake:page_edit",
+    "intake:preference_links",
+    "intake_public:form",
+    "intake_public:landing_page",
+    "intake_public:preferences",
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
