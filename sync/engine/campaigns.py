@@ -713,15 +713,23 @@ class MemberPusher:
         """Write the outcomes: synced (the generation sent only), retried, or refused."""
         now = timezone.now()
         with transaction.atomic():
-            for sent, member_id in self.done:
-                CampaignMembership.objects.filter(pk=sent.membership_id).update(
-                    sf_member_id=member_id, claimed_at=None
-                )
+            bulk_sql.update(
+                CampaignMembership,
+                [
+                    CampaignMembership(pk=sent.membership_id, sf_member_id=member_id)
+                    for sent, member_id in self.done
+                ],
+                ["sf_member_id", "claimed_at"],
+            )
             done_ids = [s.membership_id for s, _ in self.done]
+            by_generation: dict[int, list[int]] = defaultdict(list)
             for sent, _ in self.done:
-                CampaignMembership.objects.filter(
-                    pk=sent.membership_id, generation=sent.generation
-                ).update(state=MembershipState.SYNCED, synced_at=now, attempts=0, error_message="")
+                by_generation[sent.generation].append(sent.membership_id)
+            for generation, ids in by_generation.items():
+                for chunk in chunked(ids, 1000):  # a newer generation waits for the next push
+                    CampaignMembership.objects.filter(pk__in=chunk, generation=generation).update(
+                        state=MembershipState.SYNCED, synced_at=now, attempts=0, error_message=""
+                    )
             resolve_membership_errors(membership_ids=done_ids, at=now)
             self.history(now)
             for sent in self.retry:
@@ -753,20 +761,24 @@ class MemberPusher:
                 pk__in={s.campaign_id for s, _ in self.done}
             ).values_list("pk", "name")
         )
-        bulk_sql.insert(
+        copy_rows(
             SyncHistory,
             [
-                SyncHistory(
-                    prospect_id=sent.prospect_id,
-                    at=now,
-                    direction=Direction.OUTBOUND,
-                    operation="campaign",
-                    sobject=MEMBER_SOBJECT,
-                    record_id=member_id,
-                    result=SyncHistory.Result.OK,
-                    message=f"{'Updated' if sent.member_id else 'Created'} the member of "
+                {
+                    "prospect_id": sent.prospect_id,
+                    "at": now,
+                    "direction": Direction.OUTBOUND.value,
+                    "operation": "campaign",
+                    "sobject": MEMBER_SOBJECT,
+                    "record_id": member_id,
+                    "reason": "",
+                    "changes": [],
+                    "result": SyncHistory.Result.OK.value,
+                    "message": f"{'Updated' if sent.member_id else 'Created'} the member of "
                     f"“{names.get(sent.campaign_id, '')}” as “{sent.status}”.",
-                )
+                    "actor_id": None,
+                    "actor_label": "",
+                }
                 for sent, member_id in self.done
             ],
         )
