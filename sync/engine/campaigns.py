@@ -591,6 +591,7 @@ class MemberPusher:
         self.refused: list[tuple[Sent, SalesforceError, str]] = []  # (sent, error, operation)
         self.retry: list[Sent] = []
         self.duplicates: list[Sent] = []
+        self.requeued = 0  # adopted members whose status still has to be sent
 
     def push(self, batch: list[Sent]) -> None:
         creates = [s for s in batch if not s.member_id]
@@ -708,6 +709,7 @@ class MemberPusher:
                 CampaignMembership.objects.filter(pk=sent.membership_id).update(
                     sf_member_id=record["Id"], claimed_at=None
                 )
+                self.requeued += 1
 
     def settle(self) -> None:
         """Write the outcomes: synced (the generation sent only), retried, or refused."""
@@ -840,7 +842,7 @@ def push_memberships(
             pusher.settle()
         total.counts.update(pusher.report.counts)
         refresh_counts({s.campaign_id for s in batch})
-        if not pusher.done and not pusher.refused:
+        if not pusher.done and not pusher.refused and not pusher.requeued:
             break  # all transient: the next tick tries again
     total.api_calls = client.api_calls - calls
     return total
