@@ -10,10 +10,14 @@ NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
     ("Campaigns", "crm:campaigns", False),
+    ("Scoring", "prospects:scoring", False),
     ("Sync Errors", "sync:errors", False),
-    ("Imports", "portal:imports", False),
+    ("Imports", "intake:imports", False),
+    ("Accounts", "crm:accounts", False),
+    ("Forms", "intake:form_list", False),
     ("Connector", "sync:connector", True),
     ("Field sync", "sync:field_rules", True),
+    ("Users", "crm:users", True),
 ]
 
 

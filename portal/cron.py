@@ -6,6 +6,8 @@ Each ``register`` enqueues a job on an RQ queue at its interval; workers run it.
 from rq import cron
 
 from core.jobs import record_heartbeat
+from intake.received import process_received_job
+from prospects.jobs import decay_job
 from sync.jobs import tick
 from sync.verification import verify_all
 
@@ -17,3 +19,9 @@ cron.register(tick, queue_name="sync", interval=10)
 
 # Verification: the connector user's access to objects and mapped fields, every 15 minutes.
 cron.register(verify_all, queue_name="sync", interval=900)
+
+# Score decay (off unless a Sync admin turns it on in Scoring): once a day.
+cron.register(decay_job, queue_name="default", interval=86400)
+
+# Form handler submissions a lost wake-up left waiting (intake/received.py), every minute.
+cron.register(process_received_job, queue_name="default", interval=60)

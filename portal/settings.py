@@ -337,3 +337,31 @@ PORTAL_URL = env.str("PORTAL_URL", default="")
 # *.my.salesforce.com) that the connector may send its secrets to, as host:port entries: the
 # sandbox org of the demo and the tests, a proxy. See sync/login_hosts.py.
 SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])
+
+# Public forms, form handlers and landing pages (intake/protection.py): posts per minute per IP
+# (0: no limit; 429 beyond), the largest body accepted (413 beyond), and how long preference
+# centre links work (intake/preferences.py).
+FORM_RATE_LIMIT = _int("FORM_RATE_LIMIT", default=20)
+FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", default=64 * 1024)
+PREFERENCE_LINK_DAYS = _int("PREFERENCE_LINK_DAYS", default=90)
+# Outgoing email: invitations of the portal users the Salesforce user sync creates. Locally
+# (DEBUG) mail is printed to the console; in production, SMTP on EMAIL_HOST:EMAIL_PORT.
+EMAIL_BACKEND_PATH = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
+if EMAIL_BACKEND_PATH.endswith(".smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env.str("EMAIL_HOST", default="localhost"),
+        "port": _int("EMAIL_PORT", default=25),
+    }
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadbridge@localhost")
+
+# Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) stream to a temporary file here, on
+# the disk where imports keep their files until the worker is done (intake/imports.py), never
+# into memory. The 200 MB limit of an import is checked on the upload (intake.imports).
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
+(VAR_DIR / "uploads").mkdir(exist_ok=True)

@@ -8,7 +8,6 @@ from portal import lockouts, views
 portal_patterns = (
     [
         path("", views.dashboard, name="dashboard"),
-        path("imports/", views.imports, name="imports"),
         path("health/", views.health, name="health"),
         path("lockouts/", lockouts.lockout_list, name="lockouts"),
         path("lockouts/unlock/", lockouts.unlock, name="unlock"),
@@ -42,4 +41,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/django-rq/", include(rq_patterns)),
     path("admin/", admin.site.urls),
+    # Public, no login: form handlers, forms, landing pages, the preference centre (intake).
+    path("", include("intake.public_urls")),
 ]

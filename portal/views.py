@@ -23,15 +23,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _coming(request: HttpRequest, title: str, what: str) -> HttpResponse:
-    return render(request, "portal/coming.html", {"title": title, "what": what})
-
-
-@marketer_required
-def imports(request: HttpRequest) -> HttpResponse:
-    return _coming(request, "Imports", "CSV imports of prospects, with a line-by-line report.")
-
-
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers: the database answers."""
     with connection.cursor() as cursor:

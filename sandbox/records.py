@@ -365,6 +365,15 @@ def _commit(staged: list[tuple[Record, bool]]) -> None:
         old = [record for record, created in staged if not created]
         if old:
             _update_rows(old)
+        _follow_user_logins([record for record, _ in staged if record.sobject == "User"])
+
+
+def _follow_user_logins(users: list[Record]) -> None:
+    """A User deactivated (or reactivated) through the API can no longer (again) log in."""
+    for active in (True, False):
+        ids_ = [u.pk for u in users if bool(u.data.get("IsActive")) is active]
+        if ids_:
+            OrgUser.objects.using(DB).filter(pk__in=ids_).update(is_active=active)
 
 
 def _update_rows(records: list[Record]) -> None:
@@ -654,7 +663,7 @@ def _check_references(
         if fmeta is None or fmeta.type != "reference" or not value:
             continue
         if value.startswith("005"):
-            _check_user_reference(actor, fmeta, value)
+            _check_user_reference(actor, obj, fmeta, value)
             continue
         if value in batch.targets:
             target = batch.targets[value]
@@ -686,20 +695,25 @@ def _check_references(
             )
 
 
-def _check_user_reference(actor: Actor, fmeta: FieldMeta, value: str) -> None:
+def _check_user_reference(actor: Actor, obj: ObjectMeta, fmeta: FieldMeta, value: str) -> None:
+    """A user lookup: the ``User`` record must exist; an owner must be active."""
     if value not in actor.users_seen:
-        actor.users_seen[value] = (
-            OrgUser.objects.using(DB).filter(pk=value, org_id=actor.org.pk).first()
+        data = (
+            Record.objects.using(DB)
+            .filter(pk=value, org_id=actor.org.pk, sobject="User", is_deleted=False)
+            .values_list("data", flat=True)
+            .first()
         )
-    user = actor.users_seen[value]
-    if user is None:
+        actor.users_seen[value] = None if data is None else bool(data.get("IsActive", True))
+    active = actor.users_seen[value]
+    if active is None:
         raise ApiError(
             "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400, [fmeta.name]
         )
-    if not user.is_active and fmeta.name == "OwnerId":
+    if not active and fmeta.name == "OwnerId":
         raise ApiError(
             "INACTIVE_OWNER_OR_USER",
-            f"operation performed with inactive user [{value}] as owner of {fmeta.label}",
+            f"operation performed with inactive user [{value}] as owner of {obj.label.lower()}",
             400,
             [],
         )

@@ -9,9 +9,11 @@ from django.utils import timezone
 from prospects.models import SyncQueueItem
 from prospects.sync_requests import wake_workers
 from sync.engine import budget, queue
+from sync.engine.accounts import pull_accounts
 from sync.engine.campaigns import push_memberships
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
+from sync.engine.users import sync_users
 from sync.models import Connector
 from sync.salesforce import Client, SalesforceError
 
@@ -117,9 +119,24 @@ def pull(connector_id: int | None = None) -> None:
     client = Client.for_connector(connector)
     if not budget.may_run(connector, client):
         return
+    # Users first: owners met by the pull then map to portal users by Salesforce user id.
+    users = sync_users(connector=connector, client=client)
     report = pull_changes(connector=connector, client=client)
+    # Accounts last: the pull may have linked prospects to new accounts.
+    accounts = pull_accounts(connector=connector, client=client)
     budget.record_usage(connector, client)
-    log.info("pull: %s", report)
+    log.info("pull: %s; users: %s; accounts: %s", report, users, accounts)
+
+
+def sync_users_now(connector_id: int | None = None) -> None:
+    """The users page's "Sync users now": mirror users and reconcile portal users at once."""
+    connector = Connector.objects.syncing(connector_id)
+    if connector is None:
+        return
+    client = Client.for_connector(connector)
+    report = sync_users(connector=connector, client=client)
+    budget.record_usage(connector, client)
+    log.info("user sync: %s", report)
 
 
 def tick() -> None:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -158,6 +159,14 @@ class Prospect(models.Model):
     notes = models.TextField(blank=True)
     score = models.IntegerField(default=0)
     grade = models.CharField(max_length=2, choices=Grade.choices, blank=True)
+    # The profile that grades this prospect; empty, the default profile does.
+    grading_profile = models.ForeignKey(
+        "prospects.GradingProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="prospects",
+    )
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="prospects"
     )
@@ -220,6 +229,8 @@ class Prospect(models.Model):
             models.Index(fields=["company"], name="prospect_company_idx"),
             models.Index(fields=["score"], name="prospect_score_idx"),
             models.Index(fields=["assigned_user", "-created_at"], name="prospect_assigned_idx"),
+            # Intake matches emails without regard to case (Pardot's rule).
+            models.Index(Lower("email"), name="prospect_email_ci_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -20,6 +20,7 @@ import django_rq
 import psutil
 import pytest
 import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -31,8 +32,13 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from rq import SimpleWorker
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
+from intake.imports import ImportOptions, start_import
+from intake.models import FormHandler
+from intake.received import process_received, receive
+from prospects.activities import record_activities
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 from prospects.sync_requests import SYNC_QUEUE, request_sync
@@ -40,6 +46,7 @@ from sync import jobs, salesforce
 from sync.engine import queue
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import finish_push, start_push
+from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, FieldRule, SyncCursor, SyncError
 from sync.salesforce import Client, SalesforceError
 from tests.fixtures.database import database_url, drop_dead_connections
@@ -158,6 +165,9 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.faulty_operations = 0
             self.revoked_token = None
             self.faulted = False
+            self.handler = FormHandler.objects.create(name="Convergence", slug=domain[:40])
+            for external, field in (("email", "email"), ("title", "job_title")):
+                self.handler.fields.create(external_name=external, prospect_field=field)
 
         def add_prospect(self) -> int:
             prospect = ProspectFactory(
@@ -223,6 +233,43 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             request_sync(prospect, SyncReason.FIELD_UPDATE)
             self.ours[pk][field[0]] = value
             self.last_edit[pk] = ("ours", field[0])
+
+        @rule(index=st.integers(0, 1), value=WORDS, field=st.sampled_from([OURS, RECENT]))
+        def import_a_file(self, index, value, field):
+            """A marketer imports a CSV row for the prospect, matched by email: the upload, the
+            imports worker and ``intake.writes``, racing the pushes and pulls."""
+            pk = self.prospects[index]
+            email = Prospect.objects.get(pk=pk).email
+            upload = SimpleUploadedFile("conv.csv", f"Email,{field[0]}\n{email},{value}\n".encode())
+            run = start_import(
+                user=owner, uploaded_file=upload, options=ImportOptions(create=False)
+            )
+            imports_queue = django_rq.get_queue("imports")
+            SimpleWorker([imports_queue], connection=imports_queue.connection).work(burst=True)
+            run.refresh_from_db()
+            assert (run.state, run.failed) == ("done", 0), run.message
+            if run.updated:
+                self.ours[pk][field[0]] = value
+                self.last_edit[pk] = ("ours", field[0])
+
+        @rule(index=st.integers(0, 1), value=WORDS)
+        def submit_the_form_handler(self, index, value):
+            """A visitor posts the form handler (intake's write path): AMPSEA finds the prospect
+            by its email and the new job title goes out like any edit of ours."""
+            pk = self.prospects[index]
+            email = Prospect.objects.get(pk=pk).email
+            posted = {"email": [email.upper()], "title": [value]}
+            assert receive(handler=self.handler, posted=posted, visitor_id=None).ok
+            process_received()
+            assert self.handler.received.get(prospect_id=pk).outcome != "failed"
+            self.handler.received.all().delete()
+            self.ours[pk]["job_title"] = value
+            self.last_edit[pk] = ("ours", "job_title")
+
+        @rule(index=st.integers(0, 1), kind=st.sampled_from(["form_handler", "landing_page_view"]))
+        def prospect_engages(self, index, kind):
+            """An activity (issue 14): score and last activity change, synced as package fields."""
+            record_activities([self.prospects[index]], kind, title="convergence")
 
         @rule(index=st.integers(0, 1), value=WORDS, field=FIELDS)
         def edit_in_salesforce(self, index, value, field):
@@ -440,6 +487,13 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
                 assert prospect.comments == ours["comments"]
             if self.last_edit[pk] == ("theirs", "comments"):
                 assert prospect.comments == theirs["comments"]
+            # Activities: the score and the last activity (to the millisecond) reached the Lead.
+            assert lead["pi__score__c"] == prospect.score
+            when = prospect.last_activity_at
+            sent = parse_sf_datetime(lead["pi__last_activity__c"])
+            assert sent == (
+                when.replace(microsecond=when.microsecond // 1000 * 1000) if when else None
+            )
 
     run_state_machine_as_test(
         Sync,
