@@ -42,6 +42,7 @@ from crm.models import (
 )
 from prospects.models import Direction, Prospect, SyncHistory
 from sync import bulk_sql
+from sync import describe as describes
 from sync.engine.batching import chunked, in_transaction, typed_row
 from sync.engine.values import parse_sf_datetime
 from sync.errors.records import record_sync_error, resolve_membership_errors
@@ -70,7 +71,15 @@ CAMPAIGN_FIELDS = (
     "ParentId",
     "SystemModstamp",
 )
-STATUS_FIELDS = ("Id", "CampaignId", "Label", "IsDefault", "HasResponded", "SortOrder")
+STATUS_FIELDS = (
+    "Id",
+    "CampaignId",
+    "Label",
+    "IsDefault",
+    "HasResponded",
+    "SortOrder",
+    "SystemModstamp",
+)
 MEMBER_FIELDS = (
     "Id",
     "CampaignId",
@@ -81,6 +90,13 @@ MEMBER_FIELDS = (
     "FirstRespondedDate",
     "SystemModstamp",
 )
+
+
+PULLED = {
+    "Campaign": CAMPAIGN_FIELDS,
+    "CampaignMemberStatus": STATUS_FIELDS,
+    "CampaignMember": MEMBER_FIELDS,
+}
 
 
 @dataclass
@@ -111,32 +127,50 @@ class CampaignPuller:
         self.client = client
         self.report = CampaignReport()
         self.touched: set[int] = set()
+        self.cursors: dict[str, SyncCursor] = {}
+        self.bulk_soql: dict[str, str] = {}
+        self.first: dict[str, list[dict]] = {}
+        self.gone: dict[str, list[dict]] = {}
 
     def cursor(self, sobject: str) -> SyncCursor:
         return SyncCursor.objects.get_or_create(connector=self.connector, sobject=sobject)[0]
 
-    def changed(self, sobject: str, fields: Iterable[str], cursor: SyncCursor) -> Iterable[dict]:
-        """Records changed since the watermark (everything on the first pull), oldest first."""
-        available = self.client.fields_by_name(sobject)
-        select = ", ".join(f for f in fields if f in available)
-        where = ""
-        if cursor.watermark:
-            where = f" WHERE SystemModstamp > {soql_datetime(cursor.watermark - OVERLAP)}"
-        if self.client.query_count(f"SELECT COUNT() FROM {sobject}{where}") > BULK_ABOVE:
-            self.report.counts["bulk_jobs"] += 1
-            return (
-                typed_row(row, available)
-                for row in self.client.bulk_query(f"SELECT {select} FROM {sobject}{where}")
+    def survey(self) -> None:
+        """Two Composite calls for the three objects: what changed since each watermark (the
+        oldest ``BULK_ABOVE`` + 1, everything on the first pull) and what was deleted. An idle
+        pull costs just these two calls."""
+        self.cursors = {sobject: self.cursor(sobject) for sobject in PULLED}
+        changed, deleted = [], []
+        for sobject, fields in PULLED.items():
+            cursor = self.cursors[sobject]
+            available = self.client.fields_by_name(sobject)
+            select = ", ".join(f for f in fields if f in available)
+            mark = cursor.watermark
+            where = f" WHERE SystemModstamp > {soql_datetime(mark - OVERLAP)}" if mark else ""
+            self.bulk_soql[sobject] = f"SELECT {select} FROM {sobject}{where}"
+            changed.append(
+                f"{self.bulk_soql[sobject]} ORDER BY SystemModstamp LIMIT {BULK_ABOVE + 1}"
             )
-        return self.client.query_iter(
-            f"SELECT {select} FROM {sobject}{where} ORDER BY SystemModstamp"
+            gone = cursor.deleted_watermark
+            where = f" AND SystemModstamp > {soql_datetime(gone - OVERLAP)}" if gone else ""
+            deleted.append(
+                f"SELECT Id, SystemModstamp FROM {sobject} WHERE IsDeleted = true{where}"
+            )
+        self.first = dict(zip(PULLED, self.client.query_many(changed), strict=True))
+        self.gone = dict(
+            zip(PULLED, self.client.query_many(deleted, include_deleted=True), strict=True)
         )
 
-    def deleted(self, sobject: str, cursor: SyncCursor) -> list[dict]:
-        since = cursor.deleted_watermark
-        where = f" AND SystemModstamp > {soql_datetime(since - OVERLAP)}" if since else ""
-        soql = f"SELECT Id, SystemModstamp FROM {sobject} WHERE IsDeleted = true{where}"
-        return self.client.query_all(soql, include_deleted=True)
+    def changed(self, sobject: str) -> tuple[Iterable[dict], bool]:
+        """The changed records, and whether they come oldest first (a Bulk API 2.0 query
+        above ``BULK_ABOVE`` returns them in no order)."""
+        records = self.first[sobject]
+        if len(records) <= BULK_ABOVE:
+            return records, True
+        self.report.counts["bulk_jobs"] += 1
+        available = self.client.fields_by_name(sobject)
+        rows = self.client.bulk_query(self.bulk_soql[sobject])
+        return (typed_row(row, available) for row in rows), False
 
     def advance(self, cursor: SyncCursor, records: list[dict], mark: str = "watermark") -> None:
         stamps = [
@@ -151,12 +185,12 @@ class CampaignPuller:
 
     # -- campaigns and statuses ---------------------------------------------------------------
     def pull_campaigns(self) -> None:
-        cursor = self.cursor("Campaign")
-        records = list(self.changed("Campaign", CAMPAIGN_FIELDS, cursor))
+        cursor = self.cursors["Campaign"]
+        records = list(self.changed("Campaign")[0])
         with transaction.atomic():
             self.save_campaigns(records)
             self.advance(cursor, records)
-        gone = self.deleted("Campaign", cursor)
+        gone = self.gone["Campaign"]
         with transaction.atomic():
             self.mark_deleted([r["Id"] for r in gone])
             self.advance(cursor, gone, "deleted_watermark")
@@ -202,10 +236,8 @@ class CampaignPuller:
             self.report.counts["campaigns_deleted"] += 1
 
     def pull_statuses(self) -> None:
-        cursor = self.cursor("CampaignMemberStatus")
-        records = list(
-            self.changed("CampaignMemberStatus", STATUS_FIELDS + ("SystemModstamp",), cursor)
-        )
+        cursor = self.cursors["CampaignMemberStatus"]
+        records = list(self.changed("CampaignMemberStatus")[0])
         campaigns = dict(SalesforceCampaign.objects.values_list("sf_id", "pk"))
         with transaction.atomic():
             for record in records:
@@ -224,24 +256,28 @@ class CampaignPuller:
                 )
                 self.report.counts["statuses"] += 1
             self.advance(cursor, records)
-        gone = self.deleted("CampaignMemberStatus", cursor)
+        gone = self.gone["CampaignMemberStatus"]
         with transaction.atomic():
             CampaignMemberStatus.objects.filter(sf_id__in=[r["Id"] for r in gone]).delete()
             self.advance(cursor, gone, "deleted_watermark")
 
     # -- members ------------------------------------------------------------------------------
     def pull_members(self) -> None:
-        cursor = self.cursor("CampaignMember")
+        cursor = self.cursors["CampaignMember"]
         campaigns = dict(SalesforceCampaign.objects.values_list("sf_id", "pk"))
-        records = self.changed("CampaignMember", MEMBER_FIELDS, cursor)
+        records, ordered = self.changed("CampaignMember")
+        newest: list[dict] = []
         for chunk in chunked(records, CHUNK):
 
             def apply(chunk=chunk) -> None:
                 self.apply_members(chunk, campaigns)
-                self.advance(cursor, chunk)
+                if ordered:  # a Bulk job's rows come in no order: the watermark waits
+                    self.advance(cursor, chunk)
 
             in_transaction(apply)
-        gone = self.deleted("CampaignMember", cursor)
+            newest = [max(chunk + newest, key=lambda r: r.get("SystemModstamp") or "")]
+        self.advance(cursor, newest)
+        gone = self.gone["CampaignMember"]
         for chunk in chunked(gone, CHUNK):
 
             def remove(chunk=chunk) -> None:
@@ -507,6 +543,9 @@ def pull_campaigns(*, connector: Connector, client: Client) -> CampaignReport:
     """Mirror campaigns, member statuses and members changed since the last pull."""
     puller = CampaignPuller(connector, client)
     calls = client.api_calls
+    describes.prime_client(client, connector)
+    puller.survey()
+    describes.store_client_describes(client, connector)
     puller.pull_campaigns()
     puller.pull_statuses()
     puller.pull_members()

@@ -330,3 +330,10 @@ def test_a_campaign_member_error_opens_on_the_sync_errors_pages(
     detail = marketer_client.get(reverse("sync:error_detail", args=[error.pk]))
     assert detail.status_code == 200
     assert "bad value for restricted picklist field" in detail.content.decode()
+
+
+def test_an_idle_campaign_pull_costs_two_api_calls(connector, campaign):
+    from sync.salesforce import Client
+
+    report = engine.pull_campaigns(connector=connector, client=Client.for_connector(connector))
+    assert report.api_calls == 2  # changed and deleted, three objects each in one Composite
