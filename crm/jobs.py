@@ -1,4 +1,4 @@
-"""RQ jobs of the campaign pages: adding a large prospect selection to a campaign."""
+"""RQ jobs of the crm pages: adding a large prospect selection to a campaign; invitations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.http import QueryDict
 from core.models import Task
 from crm.memberships import CHUNK, CampaignError, add_to_campaign
 from crm.models import SalesforceCampaign
+from crm.portal_users import send_invitations
 from prospects.filters import ProspectFilter
 from prospects.models import Prospect
 
@@ -53,3 +54,8 @@ def add_to_campaign_job(
             "Adding to the campaign stopped on an unexpected error; try again.", failed=True
         )
         raise
+
+
+def send_invitations_job(user_ids: list[int]) -> None:
+    """Invitations of portal users the profile mapping page created (sent off the request)."""
+    send_invitations(user_ids)

@@ -20,9 +20,10 @@ and by the profile mapping page after a Sync admin changes the mapping. For each
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import django_rq
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -33,12 +34,15 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from redis.exceptions import RedisError
 
 from core.roles import MARKETER, SYNC_ADMIN
 from crm.models import PortalRole, SalesforceUser
 
 log = logging.getLogger(__name__)
 ROLE_GROUPS = (MARKETER, SYNC_ADMIN)
+INVITATION_QUEUE = "default"
+INVITATION_JOB = "crm.jobs.send_invitations_job"
 
 
 @dataclass
@@ -52,12 +56,26 @@ class PortalUsersReport:
     invitations_failed: list[int] = field(default_factory=list)
 
 
-def reconcile_portal_users(sf_users: Iterable[SalesforceUser]) -> PortalUsersReport:
-    """Bring the portal users of these Salesforce users in line (see the module docstring)."""
+def reconcile_portal_users(
+    sf_users: Iterable[SalesforceUser], *, invite: Callable[[list[int]], list[int]] | None = None
+) -> PortalUsersReport:
+    """Bring the portal users of these Salesforce users in line (see the module docstring).
+
+    ``invite`` sends the new users' invitations (portal user ids → those that could not go):
+    at once by default (the user sync runs on a worker); a web page passes
+    ``enqueue_invitations`` so no mail server is waited on in a request."""
     report = PortalUsersReport()
-    sf_users = list(sf_users)
+    pks = [u.pk for u in sf_users]
     groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_GROUPS)}
     with transaction.atomic():
+        # Read again under a row lock (pk order): a user sync and a mapping saved at the same
+        # moment never both create a portal user for one Salesforce user.
+        sf_users = list(
+            SalesforceUser.objects.filter(pk__in=pks)
+            .select_related("profile", "portal_user")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
         link_by_email([u for u in sf_users if u.portal_user_id is None], report)
         for sf_user in sf_users:
             if sf_user.portal_user_id is None:
@@ -66,10 +84,30 @@ def reconcile_portal_users(sf_users: Iterable[SalesforceUser]) -> PortalUsersRep
                 follow(sf_user, groups, report)
             else:
                 note(sf_user, "Linked by email: role and status are managed in the portal.")
-    for user_id in report.created:
-        if not send_invitation(get_user_model().objects.get(pk=user_id)):
-            report.invitations_failed.append(user_id)
+    if report.created:
+        report.invitations_failed = (invite or send_invitations)(report.created)
     return report
+
+
+def send_invitations(user_ids: list[int]) -> list[int]:
+    """Email each portal user their set-password link; returns those that could not go."""
+    users = get_user_model().objects.filter(pk__in=user_ids).order_by("pk")
+    return [user.pk for user in users if not send_invitation(user)]
+
+
+def enqueue_invitations(user_ids: list[int]) -> list[int]:
+    """Have a worker send the invitations once the transaction commits; without Redis none
+    go (returned as failed, noted on their Salesforce users: *Invite again* retries)."""
+    try:
+        queue = django_rq.get_queue(INVITATION_QUEUE)
+        queue.connection.ping()
+    except (RedisError, OSError):
+        SalesforceUser.objects.filter(portal_user__in=user_ids).update(
+            note="Portal user created; the invitation was not sent (job queue unreachable)."
+        )
+        return list(user_ids)
+    queue.enqueue(INVITATION_JOB, list(user_ids))
+    return []
 
 
 def link_by_email(sf_users: list[SalesforceUser], report: PortalUsersReport) -> None:
@@ -214,8 +252,6 @@ def send_invitation(user) -> bool:
     return True
 
 
-def reconcile_all() -> PortalUsersReport:
+def reconcile_all(*, invite: Callable[[list[int]], list[int]] | None = None) -> PortalUsersReport:
     """Every mirrored user (after a Sync admin changed the profile mapping)."""
-    return reconcile_portal_users(
-        SalesforceUser.objects.select_related("profile", "portal_user").order_by("pk")
-    )
+    return reconcile_portal_users(SalesforceUser.objects.only("pk"), invite=invite)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("memberships/<int:pk>/status/", views.membership_status, name="membership_status"),
     path("users/", views.SalesforceUserListView.as_view(), name="users"),
     path("users/sync/", views.users_sync_now, name="users_sync"),
+    path("users/<int:pk>/invite/", views.users_invite, name="users_invite"),
     path("users/profiles/", views.profile_mapping, name="profiles"),
     path("accounts/", views.AccountListView.as_view(), name="accounts"),
     path("accounts/settings/", views.account_settings, name="account_settings"),

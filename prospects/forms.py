@@ -1,5 +1,6 @@
 import copy
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,10 +17,18 @@ RESOLVE_PREFIX = "resolve:"
 MINE, THEIRS = "mine", "theirs"
 
 
+# Users an app above this one keeps out of assignment (sync: partner and portal users while the
+# connector excludes them), registered at start-up: callables returning the users' Q.
+ASSIGNMENT_EXCLUSIONS: list[Callable[[], Q]] = []
+
+
 def assignable_users(current: int | None = None) -> QuerySet:
     """Who a prospect can be assigned to: active users with a role (Marketer or Sync admin),
-    and whoever it is assigned to now, so an edit never fails on an old assignment."""
+    but none an exclusion names, and whoever it is assigned to now, so an edit never fails on
+    an old assignment."""
     role = Q(is_active=True, groups__name__in=[MARKETER, SYNC_ADMIN])
+    for exclusion in ASSIGNMENT_EXCLUSIONS:
+        role &= ~exclusion()
     users = get_user_model().objects.filter(role | Q(pk=current or 0))
     return users.distinct().order_by("username")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import django_rq
 from django.utils import timezone
@@ -148,12 +149,22 @@ def pull(connector_id: int | None = None) -> None:
     if not budget.may_run(connector, client):
         return
     # Users first: owners met by the pull then map to portal users by Salesforce user id.
-    users = sync_users(connector=connector, client=client)
+    users = _beside_the_pull("user sync", sync_users, connector, client)
     report = pull_changes(connector=connector, client=client)
     # Accounts last: the pull may have linked prospects to new accounts.
-    accounts = pull_accounts(connector=connector, client=client)
+    accounts = _beside_the_pull("accounts pull", pull_accounts, connector, client)
     budget.record_usage(connector, client)
     log.info("pull: %s; users: %s; accounts: %s", report, users, accounts)
+
+
+def _beside_the_pull(name: str, step: Callable, connector: Connector, client: Client) -> object:
+    """Users and accounts never hold up the prospects' pull: a refusal is logged and the next
+    tick tries again (owners met meanwhile are looked up one by one, as before)."""
+    try:
+        return step(connector=connector, client=client)
+    except SalesforceError as exc:
+        log.warning("%s failed: %s %s", name, exc.code, exc)
+        return None
 
 
 def sync_users_now(connector_id: int | None = None) -> None:

@@ -1,4 +1,6 @@
 import django_tables2 as tables
+from django.middleware.csrf import get_token
+from django.urls import reverse
 from django.utils.html import format_html
 
 from crm.models import Account, SalesforceUser
@@ -13,7 +15,7 @@ class SalesforceUserTable(tables.Table):
     role_name = tables.Column(verbose_name="Role")
     user_type = tables.Column(verbose_name="User type")
     portal_user = tables.Column(verbose_name="Portal user", order_by=("portal_user__username",))
-    note = tables.Column(verbose_name="Status", orderable=False)
+    note = tables.Column(verbose_name="Status", orderable=False, empty_values=())
 
     class Meta:
         model = SalesforceUser
@@ -36,6 +38,24 @@ class SalesforceUserTable(tables.Table):
         if record.is_partner:
             return format_html('<span class="badge text-bg-warning">{}</span>', value)
         return value
+
+    def render_note(self, record: SalesforceUser, value: str) -> str:
+        """The last sync's word, and *Invite again* for a portal user still without a password
+        (a small form: a template column would run every context processor once a row)."""
+        user = record.portal_user
+        if not (record.manages_portal_user and user and user.is_active):
+            return value
+        if user.has_usable_password():
+            return value
+        return format_html(
+            '{}<form method="post" action="{}" class="mt-1">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<button class="btn btn-sm btn-outline-secondary" type="submit" '
+            'title="A new set-password link by email">Invite again</button></form>',
+            value,
+            reverse("crm:users_invite", args=[record.pk]),
+            get_token(self.request),
+        )
 
     def render_portal_user(self, record: SalesforceUser, value) -> str:
         state = "" if value.is_active else " (inactive)"

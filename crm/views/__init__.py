@@ -9,6 +9,7 @@ from crm.views.accounts import (  # noqa: F401
     account_settings,
     log,
     profile_mapping,
+    users_invite,
     users_sync_now,
 )
 from crm.views.campaigns import (  # noqa: F401

@@ -20,7 +20,7 @@ from core.roles import marketer_required, sync_admin_required
 from crm.filters import AccountFilter, SalesforceUserFilter
 from crm.forms import AccountSettingsForm, ProfileMappingFormSet
 from crm.models import Account, AccountSettings, SalesforceProfile, SalesforceUser
-from crm.portal_users import reconcile_all
+from crm.portal_users import enqueue_invitations, reconcile_all
 from crm.tables import AccountTable, SalesforceUserTable
 from prospects.models import Prospect
 
@@ -57,13 +57,29 @@ def users_sync_now(request: HttpRequest) -> HttpResponse:
 
 
 @sync_admin_required
+@require_POST
+def users_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a portal user the sync created a new set-password link (the old one stops working
+    once a password is set; Django's tokens need no storage)."""
+    sf_user = get_object_or_404(SalesforceUser, pk=pk, manages_portal_user=True)
+    user = sf_user.portal_user
+    if user is None or not user.is_active or user.has_usable_password():
+        messages.error(request, "Only an active portal user without a password can be invited.")
+    elif enqueue_invitations([user.pk]):
+        messages.error(request, "The job queue is unreachable: the invitation was not sent.")
+    else:
+        messages.success(request, f"Invitation sent to {user.email}.")
+    return redirect("crm:users")
+
+
+@sync_admin_required
 def profile_mapping(request: HttpRequest) -> HttpResponse:
     """Map each Salesforce profile to a portal role; saving reconciles every portal user."""
     queryset = SalesforceProfile.objects.order_by("name")
     formset = ProfileMappingFormSet(request.POST or None, queryset=queryset)
     if request.method == "POST" and formset.is_valid():
         formset.save()
-        report = reconcile_all()
+        report = reconcile_all(invite=enqueue_invitations)
         messages.success(
             request,
             f"Mapping saved: {len(report.created)} portal users created (invited), "
@@ -72,8 +88,8 @@ def profile_mapping(request: HttpRequest) -> HttpResponse:
         if report.invitations_failed:
             messages.warning(
                 request,
-                f"{len(report.invitations_failed)} invitation emails could not be sent: see "
-                "the users page.",
+                f"{len(report.invitations_failed)} invitations could not be sent: the job queue "
+                "is unreachable. Use *Invite again* on the users page later.",
             )
         return redirect("crm:profiles")
     counts = {

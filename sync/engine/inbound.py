@@ -368,6 +368,7 @@ class Puller:
         owner = self.apply_owner(prospect, record, writes)
         if owner:
             writes.activities.append(assigned_activity(prospect, owner))
+        self.follow_account(prospect, sobject, record, writes)
         self.take_changes(prospect, changes, modified, writes)
         values = jsonable(record)
         if values != prospect.crm_values or modified != prospect.crm_modified_at:
@@ -389,6 +390,18 @@ class Puller:
         # would only spend API calls until someone fixes the cause and resyncs.
         if send_back and prospect.sync_status != SyncStatus.ERROR:
             writes.send_back.append(prospect)
+
+    def follow_account(
+        self, prospect: Prospect, sobject: str, record: dict, writes: Writes
+    ) -> None:
+        """A contact moved to another account: the new link (its account is mirrored, and its
+        name becomes the company, by ``sync.engine.accounts`` after the pull)."""
+        if sobject != "Contact" or prospect.crm_person_account or "AccountId" not in record:
+            return
+        account = record.get("AccountId") or ""
+        if account != prospect.crm_account_id:
+            prospect.crm_account_id = account
+            writes.touch(prospect, "crm_account_id")
 
     def take_changes(
         self,

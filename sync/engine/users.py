@@ -20,10 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import SalesforceProfile, SalesforceUser
+from crm.models.users import PARTNER_USER_TYPES
 from crm.portal_users import PortalUsersReport, link_by_email, reconcile_portal_users
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, SyncCursor
@@ -66,10 +68,13 @@ def since(connector: Connector, sobject: str) -> tuple[SyncCursor, str]:
 
 
 def advance(cursor: SyncCursor, rows: list[dict]) -> None:
-    stamps = [parse_sf_datetime(r.get("SystemModstamp")) for r in rows]
-    newest = max([s for s in stamps if s] + ([cursor.watermark] if cursor.watermark else []))
+    """Move the watermark to the newest ``SystemModstamp`` read (it stays when none was)."""
+    stamps = [s for s in (parse_sf_datetime(r.get("SystemModstamp")) for r in rows) if s]
+    if cursor.watermark:
+        stamps.append(cursor.watermark)
     SyncCursor.objects.filter(pk=cursor.pk).update(
-        watermark=newest if stamps else cursor.watermark, last_run_at=timezone.now()
+        watermark=max(stamps) if stamps else timezone.now() - OVERLAP,
+        last_run_at=timezone.now(),
     )
 
 
@@ -101,11 +106,7 @@ def sync_users(*, connector: Connector, client: Client | None = None) -> UsersRe
         advance(profile_cursor, profiles)
         advance(user_cursor, users)
     report.profiles, report.users = len(profiles), len(users)
-    report.portal = reconcile_portal_users(
-        SalesforceUser.objects.filter(pk__in=[u.pk for u in mirrored]).select_related(
-            "profile", "portal_user"
-        )
-    )
+    report.portal = reconcile_portal_users(mirrored)
     return report
 
 
@@ -140,18 +141,27 @@ USER_COLUMNS = {
     "user_type": "UserType",
     "role_sf_id": "UserRoleId",
 }
+MIRROR_COLUMNS = [
+    *USER_COLUMNS,
+    "is_active",
+    "role_name",
+    "profile",
+    "modified_at",
+    "refreshed_at",
+]
 
 
 def remember_users(rows: Iterable[dict]) -> list[SalesforceUser]:
     """Insert or refresh mirrored users from User rows (any subset of ``USER_FIELDS``: a field
-    the row lacks keeps its mirrored value)."""
-    rows = list(rows)
+    the row lacks keeps its mirrored value), in a few statements; the portal links stay."""
+    latest = {r["Id"]: r for r in rows}
     now = timezone.now()
-    existing = SalesforceUser.objects.in_bulk([r["Id"] for r in rows], field_name="sf_id")
+    existing = SalesforceUser.objects.in_bulk(list(latest), field_name="sf_id")
     profiles = dict(SalesforceProfile.objects.values_list("sf_id", "pk"))
-    out = []
-    for row in rows:
-        user = existing.get(row["Id"]) or SalesforceUser(sf_id=row["Id"])
+    new, old = [], []
+    for sf_id, row in latest.items():
+        user = existing.get(sf_id)
+        (old if user else new).append(user := user or SalesforceUser(sf_id=sf_id))
         for column, name in USER_COLUMNS.items():
             if name in row:
                 setattr(user, column, str(row[name] or "").strip())
@@ -163,9 +173,13 @@ def remember_users(rows: Iterable[dict]) -> list[SalesforceUser]:
             user.profile_id = profiles.get(row["ProfileId"])
         user.modified_at = parse_sf_datetime(row.get("SystemModstamp")) or user.modified_at
         user.refreshed_at = now
-        user.save()
-        out.append(user)
-    return out
+    SalesforceUser.objects.bulk_create(new, batch_size=500)
+    SalesforceUser.objects.bulk_update(old, MIRROR_COLUMNS, batch_size=500)
+    if any(u.pk is None for u in new):  # a backend that does not return new keys
+        keys = dict(SalesforceUser.objects.filter(sf_id__in=latest).values_list("sf_id", "pk"))
+        for user in new:
+            user.pk = keys[user.sf_id]
+    return new + old
 
 
 class OwnerMap:
@@ -271,3 +285,12 @@ def owner_query(ids: list[str], client: Client) -> list[str]:
         + ")"
         for start in range(0, len(ids), IN_LIST)
     ]
+
+
+def excluded_partners() -> Q:
+    """Portal users linked to partner or portal Salesforce users, while the connector excludes
+    them from assignment (nobody otherwise): the prospect form leaves them out."""
+    connector = Connector.objects.current()
+    if connector is None or not connector.exclude_partner_users:
+        return Q(pk__in=[])
+    return Q(salesforce_user__user_type__in=sorted(PARTNER_USER_TYPES))

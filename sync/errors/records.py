@@ -341,6 +341,8 @@ ADVICE_BY_CODE = {
     "it from the Recycle Bin, or widen the connector user's sharing.",
     "INVALID_CROSS_REFERENCE_KEY": "The owner or queue is invisible to the connector user: add the "
     "connector user to the queue, or assign the prospect to an active user.",
+    "INACTIVE_OWNER_OR_USER": "The assigned user's Salesforce user is inactive: assign the "
+    "prospect to an active user (or a queue) and resync, or reactivate the user in Salesforce.",
     "INSUFFICIENT_ACCESS": "Give the connector user's profile or permission set access to this "
     "object, field or record (object permissions, field-level security, sharing).",
     "INVALID_FIELD": "The connector user cannot see or edit this field: grant field-level "

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 import requests
 from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from tests.fixtures.sandbox import SandboxOrg
 
@@ -29,6 +30,11 @@ SCRIPTS = Path(__file__).resolve().parent / "js"
 JSFORCE = ROOT / "node_modules" / "jsforce"
 BATCH_HEADERS = {"Sforce-Query-Options": "batchSize=200"}
 PAGING_SOQL = "SELECT Id, LastName FROM Lead ORDER BY Id LIMIT 450"
+USERS_SOQL = (
+    "SELECT Id, Username, IsActive, UserType, Profile.Name, UserRole.Name FROM User "
+    "WHERE Username IN ('alice@acme.example', 'ivan@acme.example', 'pat@globex.example') "
+    "ORDER BY Username"
+)
 
 
 def jsforce_missing() -> str:
@@ -250,6 +256,31 @@ class SimpleSalesforce:
                 "done": fetched["done"],
             },
         }
+
+    def users(self) -> dict:
+        sf, _ = self._login()
+        rows = sf.query(USERS_SOQL)["records"]
+        users = [
+            {
+                "username": r["Username"],
+                "isActive": r["IsActive"],
+                "userType": r["UserType"],
+                "profile": (r["Profile"] or {}).get("Name"),
+                "role": (r["UserRole"] or {}).get("Name"),
+            }
+            for r in rows
+        ]
+        ivan = next(r for r in rows if r["Username"] == "ivan@acme.example")
+        try:
+            sf.Lead.create({"LastName": "Owned", "Company": "Acme", "OwnerId": ivan["Id"]})
+            refusal = None
+        except SalesforceMalformedRequest as exc:
+            error = exc.content[0]
+            refusal = {
+                "errorCode": error["errorCode"],
+                "message": error["message"].replace(ivan["Id"], "<id>"),
+            }
+        return {"users": users, "refusal": refusal}
 
     def bulk_load(self, unique: str) -> dict:
         sf, _ = self._login()

@@ -178,3 +178,32 @@ def test_campaign_members_take_the_campaigns_statuses_and_refuse_duplicates(clie
     assert out["updated"] == [ok]
     assert out["members"] == [[True, "Responded", True]]
     assert out["deleted"] == [True]  # the campaign's delete takes its members along
+def test_users_read_with_profile_and_role_and_an_inactive_owner_is_refused(client):
+    out = client.run("users")
+    assert out["users"] == [
+        {
+            "username": "alice@acme.example",
+            "isActive": True,
+            "userType": "Standard",
+            "profile": "Standard User",
+            "role": "Sales Rep",
+        },
+        {
+            "username": "ivan@acme.example",
+            "isActive": False,
+            "userType": "Standard",
+            "profile": "Standard User",
+            "role": "Sales Rep",
+        },
+        {
+            "username": "pat@globex.example",
+            "isActive": True,
+            "userType": "PowerPartner",
+            "profile": "Partner Community User",
+            "role": "Globex Partner Executive",
+        },
+    ]
+    assert out["refusal"] == {
+        "errorCode": "INACTIVE_OWNER_OR_USER",
+        "message": "operation performed with inactive user [<id>] as owner of lead",
+    }

@@ -52,16 +52,24 @@ def test_users_page_lists_the_mirror_with_a_pinned_number_of_queries(
     ]
 
 
-def test_saving_the_mapping_creates_invites_and_reports(admin_client_, mirror):
-    sales, admins = mirror
+def mapping_form(sales, admins) -> dict:
     profiles = list(SalesforceProfile.objects.order_by("name"))
     data = {"form-TOTAL_FORMS": "3", "form-INITIAL_FORMS": "3"}
     roles = {sales.pk: "marketer", admins.pk: "sync_admin"}
     for i, profile in enumerate(profiles):
         data[f"form-{i}-id"] = str(profile.pk)
         data[f"form-{i}-portal_role"] = roles.get(profile.pk, "none")
-    response = admin_client_.post(reverse("crm:profiles"), data, follow=True)
+    return data
+
+
+def test_saving_the_mapping_creates_invites_and_reports(
+    admin_client_, mirror, run_jobs, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(reverse("crm:profiles"), mapping_form(*mirror), follow=True)
     assert "2 portal users created (invited)" in response.content.decode()
+    assert not mail.outbox  # the invitations go from a worker, not the request
+    run_jobs("default")
     made = get_user_model().objects.filter(salesforce_user__isnull=False)
     assert sorted(made.values_list("username", flat=True)) == [
         "rep0@acme.example",
@@ -175,3 +183,46 @@ def test_account_fields_setting_refuses_what_is_not_an_api_name(admin_client_):
     assert AccountSettings.load().extra_fields == []
     admin_client_.post(reverse("crm:account_settings"), {"extra_fields": "Type, Region__c, Type"})
     assert AccountSettings.load().extra_fields == ["Type", "Region__c"]
+
+
+def test_an_account_filter_keeps_the_prospect_list_within_its_query_budget(
+    marketer_client, accounts, django_assert_max_num_queries
+):
+    acme, _ = accounts
+    ProspectFactory.create_batch(30, crm_contact_id="003000000000001AAA", crm_account_id=acme.sf_id)
+    ProspectFactory.create_batch(30)
+    with django_assert_max_num_queries(10):
+        response = marketer_client.get(
+            reverse("prospects:list"), {"account_industry": "technology", "account_name": "acme"}
+        )
+    assert response.context["table"].paginator.count == 30
+
+
+def test_without_redis_the_mapping_still_saves_and_says_the_invitations_did_not_go(
+    admin_client_, mirror, redis_down
+):
+    response = admin_client_.post(reverse("crm:profiles"), mapping_form(*mirror), follow=True)
+    page = response.content.decode()
+    assert "2 portal users created" in page and "2 invitations could not be sent" in page
+    rep = SalesforceUser.objects.get(username="rep0@acme.example")
+    assert rep.portal_user is not None and "invitation was not sent" in rep.note
+    assert "Invite again" in admin_client_.get(reverse("crm:users")).content.decode()
+
+
+def test_invite_again_sends_a_new_link(
+    admin_client_, mirror, run_jobs, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_.post(reverse("crm:profiles"), mapping_form(*mirror))
+    run_jobs("default")
+    mail.outbox.clear()
+    rep = SalesforceUser.objects.get(username="rep0@acme.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_.post(reverse("crm:users_invite", args=[rep.pk]), follow=True)
+    assert "Invitation sent to rep0@acme.example" in response.content.decode()
+    run_jobs("default")
+    assert [m.to for m in mail.outbox] == [["rep0@acme.example"]]
+    rep.portal_user.set_password("chosen-Passw0rd!")
+    rep.portal_user.save()
+    response = admin_client_.post(reverse("crm:users_invite", args=[rep.pk]), follow=True)
+    assert "Only an active portal user without a password" in response.content.decode()

@@ -1,11 +1,16 @@
 """Accounts linked to prospects, mirrored read-only (sync/engine/accounts.py)."""
 
+import datetime as dt
+
 import factory
 import pytest
+from django.utils import timezone
 
 from crm.models import Account, AccountSettings
 from prospects.factories import ProspectFactory
 from sync.engine.accounts import pull_accounts
+from sync.engine.inbound import pull_changes
+from sync.models import SyncCursor
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +91,50 @@ def test_an_account_salesforce_does_not_show_is_kept_as_not_visible(connector):
     account = Account.objects.get(sf_id="001000000000001AAA")
     assert account.deleted_at is not None and account.name == ""
     assert pull_accounts(connector=connector).fetched == 0  # not asked again every tick
+
+
+def test_a_contact_moved_to_another_account_follows_it_at_the_next_pull(connector, sf, sandbox_org):
+    first = demo_contacts(sf, 1)[0]
+    second = next(c for c in demo_contacts(sf, 20) if c["AccountId"] != first["AccountId"])
+    prospect = ProspectFactory(
+        email=first["Email"], crm_contact_id=first["Id"], crm_account_id=first["AccountId"]
+    )
+    pull_accounts(connector=connector)
+    SyncCursor.objects.update_or_create(
+        connector=connector,
+        sobject="Contact",
+        defaults={"watermark": timezone.now() - dt.timedelta(seconds=5)},
+    )
+    SyncCursor.objects.update_or_create(
+        connector=connector, sobject="Lead", defaults={"watermark": timezone.now()}
+    )
+    admin = sandbox_org.admin()
+    admin.Contact.update(first["Id"], {"AccountId": second["AccountId"]})
+    try:
+        pull_changes(connector=connector)
+        prospect.refresh_from_db()
+        assert prospect.crm_account_id == second["AccountId"]
+        assert pull_accounts(connector=connector).fetched == 1
+        prospect.refresh_from_db()
+        assert prospect.company == second["Account"]["Name"]
+    finally:
+        admin.Contact.update(first["Id"], {"AccountId": first["AccountId"]})
+
+
+def test_a_person_account_is_mirrored_without_touching_the_company(connector, sf):
+    [person] = sf.query(
+        "SELECT Id, PersonContactId, PersonEmail FROM Account WHERE IsPersonAccount = true "
+        "AND LastName = 'Raman'"
+    )["records"]
+    prospect = ProspectFactory(
+        email=person["PersonEmail"],
+        company="",
+        crm_contact_id=person["PersonContactId"],
+        crm_account_id=person["Id"],
+        crm_person_account=True,
+    )
+    pull_accounts(connector=connector)
+    account = Account.objects.get(sf_id=person["Id"])
+    assert account.is_person_account and account.name == "Priya Raman"
+    prospect.refresh_from_db()
+    assert prospect.company == ""

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.utils import timezone
 
@@ -13,11 +14,14 @@ from crm.models import PortalRole, SalesforceProfile, SalesforceUser
 from crm.portal_users import reconcile_all
 from portal.demo import DEMO_PROFILE_ROLES, load_demo_profile_mapping
 from prospects.factories import ProspectFactory, UserFactory
+from prospects.forms import ProspectForm
 from prospects.models import Prospect
+from sync import jobs
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import push_prospects
 from sync.engine.users import sync_users
-from sync.models import SyncCursor, SyncError
+from sync.errors.records import fix_in_salesforce
+from sync.models import FieldRule, SyncCursor, SyncError
 from tests.conftest import ensure_roles
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +156,8 @@ def test_a_user_deactivated_in_salesforce_while_owning_prospects(
         error = SyncError.objects.get(prospect=new)
         assert error.error_code == "INACTIVE_OWNER_OR_USER"
         assert f"inactive user [{arthur_sf}] as owner of lead" in error.message
+        advice = fix_in_salesforce(None, "", error.error_code)
+        assert "assign the prospect to an active user" in advice
     finally:
         admin.User.update(arthur_sf, {"IsActive": True})
     sync_users(connector=mapped)
@@ -210,3 +216,45 @@ def test_the_demos_mapping_by_name_makes_the_demo_users_portal_users(connector):
     made = set(User.objects.filter(pk__in=report.portal.created).values_list("username", flat=True))
     assert {"admin@acme.example", "alice@acme.example", "mia@acme.example"} <= made
     assert not {"connector@acme.example", "pat@globex.example", "ivan@acme.example"} & made
+
+
+@pytest.mark.parametrize("exclude", [True, False])
+def test_partner_users_leave_the_assignment_choices_when_the_setting_says_so(connector, exclude):
+    ensure_roles()
+    connector.exclude_partner_users = exclude
+    connector.save()
+    pat = UserFactory(username="pat")
+    pat.groups.add(Group.objects.get(name="Marketer"))
+    rep = UserFactory(username="rep")
+    rep.groups.add(Group.objects.get(name="Marketer"))
+    SalesforceUser.objects.create(
+        sf_id="005000000000077AAA", user_type="PowerPartner", portal_user=pat
+    )
+    choices = set(ProspectForm().fields["assigned_user"].queryset)
+    assert rep in choices
+    assert (pat in choices) is not exclude
+
+
+def test_a_user_sync_refused_by_salesforce_does_not_hold_up_the_pull(
+    connector, sf, sandbox_org, unique_email, caplog
+):
+    prospect = ProspectFactory(email=unique_email(), assigned_user=UserFactory(), state="")
+    push_prospects(connector=connector, prospect_ids=[prospect.pk])
+    prospect.refresh_from_db()
+    SyncCursor.objects.update_or_create(
+        connector=connector,
+        sobject="Lead",
+        defaults={"watermark": timezone.now() - dt.timedelta(seconds=5)},
+    )
+    sf.Lead.update(prospect.crm_lead_id, {"Title": "Pulled anyway"})
+    FieldRule.objects.filter(connector=connector, prospect_field="job_title").update(
+        behaviour=FieldRule.Behaviour.SALESFORCE
+    )
+    sandbox_org.control("revoke_object", sobject="Profile")
+    try:
+        jobs.pull(connector.pk)
+    finally:
+        sandbox_org.control("restore_object", sobject="Profile")
+    prospect.refresh_from_db()
+    assert prospect.job_title == "Pulled anyway"
+    assert "user sync failed" in caplog.text
