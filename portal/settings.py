@@ -42,7 +42,7 @@ def _bool(variable: str, default: bool) -> bool:
     return raw in _TRUE
 
 
-def _db(variable: str, default: str) -> dict:
+def _db(variable: str, default: str, *, application_name: str) -> dict:
     raw = env.str(variable, default=default)
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
     if scheme not in environ.Env.DB_SCHEMES:
@@ -67,6 +67,9 @@ def _db(variable: str, default: str) -> dict:
     else:
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
+        # Named in pg_stat_activity, so the portal's backends (their queries, their CPU) can be
+        # told from other clients of the same server.
+        config.setdefault("OPTIONS", {})["application_name"] = application_name[:63]
     return config
 
 
@@ -175,6 +178,9 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "core",
     "portal",
     "prospects",
@@ -219,12 +225,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": _db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}"),
+    "default": _db(
+        "DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}",
+        application_name=env.str("DATABASE_APPLICATION_NAME", default="leadbridge"),
+    ),
 }
 if SANDBOX_ENABLED:
     # The sandbox org is a separate system with its own database (see sandbox/router.py).
     DATABASES["sandbox"] = _db(
-        "SANDBOX_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"
+        "SANDBOX_DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}",
+        application_name="leadbridge-sandbox-org",
     )
     DATABASE_ROUTERS = ["sandbox.router.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -382,6 +394,57 @@ def _mailer() -> dict:
 
 MAILERS = {"default": _mailer()}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadbridge@localhost")
+# The REST API (/api/v1/, api/): per-user keys (Authorization: Bearer), each limited to
+# API_RATE_LIMIT requests ("<n>/second|minute|hour|day"), counted in Redis so every web process
+# shares the count. Request bodies above API_MAX_BODY_BYTES are refused with 413 (CSV imports
+# excepted: they are files, up to the import's own limit).
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
+if not re.fullmatch(r"[1-9]\d*/(second|minute|hour|day)", API_RATE_LIMIT):
+    _fail("API_RATE_LIMIT", f"must look like 600/minute, not {API_RATE_LIMIT!r}.")
+API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "api",
+    },
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.ApiKeyAuthentication",
+        # The browsable docs' "Try it out" for a signed-in marketer; DRF checks its CSRF token.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsMarketer"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.handle_exception",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,  # JSON always (the import report: CSV); no ?format=
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Leadbridge API",
+    "DESCRIPTION": (
+        "Prospects, imports, Sync Errors and campaigns. Authenticate with a personal API key "
+        "(My API keys, in the user menu): `Authorization: Bearer <key>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["api.permissions.IsMarketer"],  # the schema: a key or a session
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+}
 # Alert thresholds (operations/alerts.py): new Sync Errors in the last 15 minutes; minutes a
 # heartbeat may be silent; minutes the oldest pending queue row may wait. A daily digest of
 # open incidents and the day's figures when ALERT_DAILY_DIGEST is on.

@@ -421,6 +421,10 @@ class Client:
     def describe_global(self) -> dict:
         return self.call(lambda sf: sf.describe())
 
+    def described(self) -> set[str]:
+        """The objects this client already holds a describe of."""
+        return set(self._describes)
+
     def prime_describes(self, describes: dict[str, dict]) -> None:
         """Describes known to be recent (a shared cache): used instead of calling Salesforce."""
         for sobject, data in describes.items():

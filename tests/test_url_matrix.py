@@ -7,7 +7,10 @@ made here. For each pattern:
 - anonymous visitors are sent to the login page, GET and POST alike (public pages excepted);
 - a marketer gets 403 from Sync admin pages, GET and POST, and nothing changes;
 - every GET, as each role allowed on the page, changes no row of any table (row counts and a
-  checksum of every model's rows before and after; see ``UNWATCHED`` for the two exceptions).
+  checksum of every model's rows before and after; see ``UNWATCHED`` for the exceptions).
+
+The REST API (``API``) is used with keys, not sessions: anonymous requests get 401 (not the
+login page), a key of a user without a role gets 403, and GETs are made with each role's key.
 """
 
 import hashlib
@@ -28,11 +31,12 @@ from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from rq import Queue, SimpleWorker
 
+from api.models import ApiKey, create_key
 from core.models import Heartbeat, Task
 from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
 from intake.models import Form, FormHandler, Import, LandingPage
 from intake.preferences import make_token
-from prospects.factories import CampaignFactory, ProspectFactory
+from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
 from prospects.models import (
     CrmQueue,
     CustomField,
@@ -54,6 +58,7 @@ DATABASES = list(settings.DATABASES)
 pytestmark = pytest.mark.django_db(databases=DATABASES)
 
 PUBLIC, MARKETER, SYNC_ADMIN = "public", "marketer", "sync admin"
+API = "api (a marketer's key)"
 # Who may open what, by URL name (the longest matching prefix wins).
 AREAS = {
     "login": PUBLIC,
@@ -82,6 +87,9 @@ AREAS = {
     # Visitors' pages: form handlers, forms, landing pages, the preference centre. Their GETs
     # change nothing either: a landing page's view is counted by a POST beacon, not the GET.
     "intake_public:": PUBLIC,
+    "api:": MARKETER,  # My API keys, the docs
+    "api:v1:": API,
+    "api:schema": API,
 }
 
 
@@ -192,6 +200,10 @@ def world(connector, marketer, sync_admin) -> dict:
         "import": Import.objects.create(created_by=marketer, file_name="matrix.csv").pk,
         "scoring_task": Task.objects.create(kind="scoring_recompute", created_by=sync_admin).pk,
         "grading_profile": GradingProfile.objects.create(name="Matrix", is_default=True).pk,
+        "api_import": Import.objects.create(
+            created_by=marketer, file_name="api.csv", state=Import.State.DONE
+        ).pk,
+        "key": create_key(user=marketer, name="matrix")[0].pk,
         "field_rule": FieldRule.objects.filter(connector=connector).first().pk,
         "custom_field": custom_field.pk,
         "data_sharing": DataSharingRule.objects.create(
@@ -200,6 +212,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "job_id": job.id,
         "worker_key": worker.key,
         "user": marketer.pk,
+        "campaign": prospect.campaign_id,
         "content_type": ContentType.objects.get_for_model(prospect).pk,
         "account": Account.objects.create(sf_id="001000000000009AAA", name="Matrix Inc").pk,
     }
@@ -214,6 +227,15 @@ def _pk_for(route: Route, world: dict) -> int:
         for key in ("campaign", "membership", "task"):
             if short.startswith(key):
                 return world[f"crm_{key}"]
+    api_objects = {
+        "v1:sync-error": "error",
+        "v1:campaign": "campaign",
+        "v1:import": "api_import",
+        "key_revoke": "key",
+    }
+    for prefix, key in api_objects.items():
+        if short.startswith(prefix):
+            return world[key]
     for key in (
         "errors_task",
         "errors_import_report",
@@ -302,8 +324,9 @@ def urls_for(route: Route, world: dict) -> list[str]:
 # -- what changed ------------------------------------------------------------------------------------
 
 
-# Sessions store the visit itself; describes are Salesforce's metadata cached on first read.
-UNWATCHED = {Session, SObjectDescribe}
+# Sessions store the visit itself; describes are Salesforce's metadata cached on first read; an
+# API key notes when it was last used.
+UNWATCHED = {Session, SObjectDescribe, ApiKey}
 
 
 def snapshot() -> dict[str, tuple[int, str]]:
@@ -342,6 +365,15 @@ def clients(marketer, sync_admin) -> dict[str, Client]:
 
 
 @pytest.fixture
+def key_clients(marketer, sync_admin) -> dict[str, Client]:
+    """Each role's API client: its key in ``Authorization``, no session."""
+    return {
+        role: Client(HTTP_AUTHORIZATION=f"Bearer {create_key(user=user, name='matrix')[1]}")
+        for role, user in ((MARKETER, marketer), (SYNC_ADMIN, sync_admin))
+    }
+
+
+@pytest.fixture
 def superuser_admin_client(sync_admin) -> Client:
     """A Sync admin who is also a superuser: every model's admin pages open for them."""
     sync_admin.is_superuser = True
@@ -364,13 +396,27 @@ def _is_login_redirect(response) -> bool:
     return response.status_code == 302 and location.startswith(reverse("login") + "?next=")
 
 
-@pytest.mark.parametrize("route", [r for r in APP_ROUTES if r.area != PUBLIC], ids=str)
+@pytest.mark.parametrize("route", [r for r in APP_ROUTES if r.area not in (PUBLIC, API)], ids=str)
 def test_anonymous_visitors_are_sent_to_login(route, world, client, request):
     before = snapshot()
     for url in urls_for(route, world):
         for method in ("POST", "GET"):
             response = client.generic(method, url)
             assert _is_login_redirect(response), f"{method} {url}: {response.status_code}"
+    assert changed(before, snapshot()) == []
+
+
+@pytest.mark.parametrize("route", [r for r in APP_ROUTES if r.area == API], ids=str)
+def test_the_api_answers_401_without_a_key_and_403_to_a_key_without_a_role(route, world, client):
+    nobody = UserFactory(username="no-role", is_staff=True, is_superuser=True)
+    roleless = Client(HTTP_AUTHORIZATION=f"Bearer {create_key(user=nobody, name='matrix')[1]}")
+    before = snapshot()
+    for url in urls_for(route, world):
+        for method in ("POST", "GET", "PATCH"):
+            status = client.generic(method, url).status_code
+            assert status == 401, f"anonymous {method} {url}: {status}"
+            status = roleless.generic(method, url).status_code
+            assert status == 403, f"no role {method} {url}: {status}"
     assert changed(before, snapshot()) == []
 
 
@@ -430,9 +476,10 @@ def _get_problem(client: Client, url: str, before: dict, *, may_refuse: bool = F
     ],
     ids=lambda value: str(value),
 )
-def test_every_get_changes_nothing(route, role, world, clients, request):
+def test_every_get_changes_nothing(route, role, world, clients, key_clients, request):
     urls = urls_for(route, world)
-    problems = [_get_problem(clients[role], url, snapshot()) for url in urls]
+    client = key_clients[role] if route.area == API else clients[role]
+    problems = [_get_problem(client, url, snapshot()) for url in urls]
     problems = [problem for problem in problems if problem]
     assert not problems, "\n".join(problems)
 

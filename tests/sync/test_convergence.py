@@ -32,9 +32,11 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from rest_framework.test import APIClient
 from rq import SimpleWorker
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
+from api.models import create_key
 from intake.imports import ImportOptions, start_import
 from intake.models import FormHandler
 from intake.received import process_received, receive
@@ -49,6 +51,7 @@ from sync.engine.outbound import finish_push, start_push
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, FieldRule, SyncCursor, SyncError
 from sync.salesforce import Client, SalesforceError
+from tests.conftest import user_with_role
 from tests.fixtures.database import database_url, drop_dead_connections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -279,6 +282,29 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
         def prospect_engages(self, index, kind):
             """An activity (issue 14): score and last activity change, synced as package fields."""
             record_activities([self.prospects[index]], kind, title="convergence")
+
+        @rule(
+            index=st.integers(0, 1),
+            value=WORDS,
+            field=st.sampled_from([OURS, RECENT]),
+            upsert=st.booleans(),
+        )
+        def write_through_the_api(self, index, value, field, upsert):
+            """A script PATCHes the prospect, or upserts it by email, with a marketer's key:
+            the REST API and ``intake.writes``, racing the pushes and pulls."""
+            pk = self.prospects[index]
+            prospect = Prospect.objects.get(pk=pk)
+            user = user_with_role("api-script", "Marketer")
+            api = APIClient(HTTP_AUTHORIZATION=f"Bearer {create_key(user=user, name='conv')[1]}")
+            if upsert:
+                body = {"email": prospect.email, field[0]: value}
+                response = api.post("/api/v1/prospects/upsert/", body, format="json")
+            else:
+                response = api.patch(f"/api/v1/prospects/{pk}/", {field[0]: value}, format="json")
+            assert (response.status_code, response.json()["id"]) == (200, pk), response.json()
+            if prospect.get_field(field[0]) != value:
+                self.ours[pk][field[0]] = value
+                self.last_edit[pk] = ("ours", field[0])
 
         @rule(index=st.integers(0, 1), value=WORDS, field=FIELDS)
         def edit_in_salesforce(self, index, value, field):
