@@ -524,6 +524,7 @@ def _interrupted(signum: int, frame) -> None:
 
 
 def main() -> int:
+    began = time.monotonic()
     signal.signal(signal.SIGINT, _interrupted)
     signal.signal(signal.SIGTERM, _interrupted)
     wanted = [s for s in os.environ.get("RELIABILITY_SCENARIOS", "").split(",") if s]
@@ -613,6 +614,7 @@ def main() -> int:
     duplicates = sum(o.duplicates for o in ran)
     lost = sum(o.lost for o in ran)
     skipped = len(outcomes) - len(ran)
+    log(f"{'total (stack, work, scenarios)':<34} {(time.monotonic() - began) / 60:.1f} min")
     log(
         f"{len(ran)} scenarios, {duplicates} duplicates, {lost} lost"
         + (f" ({skipped} skipped)" if skipped else "")
