@@ -350,3 +350,26 @@ def test_campaigns_are_listed_by_name(api):
     body = api.get("/api/v1/campaigns/").json()
     assert [c["name"] for c in body["results"]] == ["Alpha", "Zeta"]
     assert api.post("/api/v1/campaigns/", {"name": "x"}, format="json").status_code == 405
+
+
+def test_the_fast_representation_equals_drfs_own(api):
+    """``ProspectSerializer.to_representation`` reads columns directly for speed; it must say
+    exactly what DRF's field-by-field representation says."""
+    from rest_framework import serializers as drf
+
+    from api.serializers import ProspectSerializer
+    from api.views import open_errors
+
+    prospect = ProspectFactory(
+        annual_revenue="1234.50",
+        employees=None,
+        grade="B+",
+        custom_fields={"seats": "12"},
+        campaign=CampaignFactory(),
+    )
+    SyncErrorFactory(prospect=prospect)
+    prospect = Prospect.objects.prefetch_related(open_errors()).get(pk=prospect.pk)
+    serializer = ProspectSerializer()
+    assert serializer.to_representation(prospect) == drf.Serializer.to_representation(
+        serializer, prospect
+    )
