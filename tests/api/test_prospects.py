@@ -373,3 +373,11 @@ def test_the_fast_representation_equals_drfs_own(api):
     assert serializer.to_representation(prospect) == drf.Serializer.to_representation(
         serializer, prospect
     )
+
+
+def test_a_body_over_djangos_own_limit_is_413_too(api, settings):
+    settings.API_MAX_BODY_BYTES = 10_000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5_000  # Django refuses it before the parser
+    response = api.post(URL, {"email": "a@b.example", "notes": "x" * 6_000}, format="json")
+    assert response.status_code == 413
+    assert "5,000 bytes" in response.json()["detail"]
