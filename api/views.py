@@ -22,7 +22,7 @@ from api.filters import ApiProspectFilter, ApiSyncErrorFilter
 from api.pagination import ApiCursorPagination, CampaignPagination
 from api.serializers import MAX_DB_ID
 from api.writes import write_rows
-from intake.imports import ImportOptions, ImportRefused, cancel_import, start_import
+from intake.imports import ImportOptions, ImportRefused, cancel_import, report_lines, start_import
 from intake.models import Import
 from prospects.models import Campaign, Prospect, SyncHistory, SyncReason
 from prospects.sync_requests import request_sync
@@ -325,7 +325,7 @@ class ImportViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
         run = self.get_object()
         if not run.finished:
             raise Conflict("The import has not finished: its report comes when it has.")
-        response = StreamingHttpResponse(run.report_csv(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(report_lines(run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-report.csv"'
         return response
 

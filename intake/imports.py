@@ -37,13 +37,13 @@ from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from core.csv_safe import neutralise
 from core.models import Task
 from intake import mapping as mappings
 from intake.models import Import, ImportProblem
 from intake.reading import FileRefused, Inspection, count_rows, inspect_file, read_rows
 from intake.writes import WriteOptions, write_prospects
 from prospects.models import ActivityType, Campaign, CrmQueue, SyncReason
-from sync.errors.csv_io import neutralise
 
 log = logging.getLogger(__name__)
 
@@ -242,15 +242,17 @@ def submit_import(
     return run
 
 
-def _send(task: Task, run_pk: int, run_at: dt.datetime | None) -> None:
-    from intake.jobs import run_import_job
+# By name: the job module imports this one.
+RUN_IMPORT_JOB = "intake.jobs.run_import_job"
 
+
+def _send(task: Task, run_pk: int, run_at: dt.datetime | None) -> None:
     try:
         queue = django_rq.get_queue(QUEUE, commit_mode="auto")
         if run_at is None:
-            queue.enqueue_call(run_import_job, args=(task.pk, run_pk))
+            queue.enqueue_call(RUN_IMPORT_JOB, args=(task.pk, run_pk))
         else:
-            queue.enqueue_at(run_at, run_import_job, task.pk, run_pk)
+            queue.enqueue_at(run_at, RUN_IMPORT_JOB, task.pk, run_pk)
     except (RedisError, OSError):
         log.warning("could not enqueue import %s", run_pk, exc_info=True)
         task.finish(Task.QUEUE_DOWN, failed=True)
@@ -290,7 +292,7 @@ def start_import(
     ``options``: ``ImportOptions`` (defaults: overwrite, create, validate). ``run_at``: an
     aware datetime to run later; ``None`` runs as soon as the imports worker is free.
 
-    Returns the Import (state ``queued`` or ``scheduled``; poll it, or ``Import.report_csv``
+    Returns the Import (state ``queued`` or ``scheduled``; poll it, or ``report_lines``
     once finished). Raises ImportRefused with messages for the client: a file over 200 MB or
     unreadable, a mapping that cannot run, an option naming nothing; nothing is kept then.
     """

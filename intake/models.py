@@ -1,4 +1,6 @@
-"""Prospect imports: one row per uploaded file, its saved mappings and the rows it refused."""
+"""The intake app's models: prospect imports here (one row per uploaded file, its saved
+mappings and the rows it refused); forms, form handlers and landing pages in ``form_models.py``,
+re-exported here so ``intake.models`` names them all."""
 
 from django.conf import settings
 from django.db import models
@@ -6,6 +8,15 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from core.roles import is_sync_admin
+from intake.form_models import (  # noqa: F401
+    CompletionActions,
+    Form,
+    FormField,
+    FormHandler,
+    FormHandlerField,
+    LandingPage,
+    ReceivedSubmission,
+)
 
 
 class ImportQuerySet(models.QuerySet):
@@ -120,12 +131,6 @@ class Import(models.Model):
         )
         for name, value in counts.items():
             setattr(self, name, getattr(self, name) + value)
-
-    def report_csv(self):
-        """The row report as CSV bytes, streamed (see ``intake.imports.report_lines``)."""
-        from intake.imports import report_lines
-
-        return report_lines(self)
 
 
 class ImportProblem(models.Model):

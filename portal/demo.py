@@ -3,6 +3,7 @@
 Idempotent: running it again changes nothing once the demo is there.
 """
 
+import datetime as dt
 import os
 import random
 from dataclasses import dataclass
@@ -12,10 +13,23 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from core.roles import MARKETER, SYNC_ADMIN, create_user
+from crm.models import PortalRole, SalesforceProfile
+from prospects.activities import ENGAGEMENT_TYPES
 from prospects.factories import CampaignFactory, ProspectFactory
-from prospects.models import CustomField, Prospect, SyncReason
+from prospects.models import (
+    Activity,
+    ActivityType,
+    CustomField,
+    GradingCriterion,
+    GradingProfile,
+    Prospect,
+    ScoringRule,
+    SyncReason,
+)
+from prospects.scoring import regrade
 from prospects.sync_requests import request_sync_many
 from sync.mapping import ensure_default_rules
 from sync.models import Connector, FieldRule
@@ -61,6 +75,23 @@ def load_demo_users() -> list:
         user.groups.add(Group.objects.get(name=login.role))
         users.append(user)
     return users
+
+
+# The demo's profile → portal role mapping, by name until the first user sync reads the
+# profiles (crm.SalesforceProfile rows without a Salesforce id): the org's admins become Sync
+# admins and its reps and marketers Marketers, each invited by email (printed by the console
+# mail backend locally); the connector user and the partner get no portal access.
+DEMO_PROFILE_ROLES = {
+    "System Administrator": PortalRole.SYNC_ADMIN,
+    "Standard User": PortalRole.MARKETER,
+    "Marketing User": PortalRole.MARKETER,
+}
+
+
+def load_demo_profile_mapping() -> None:
+    for name, role in DEMO_PROFILE_ROLES.items():
+        if not SalesforceProfile.objects.filter(name=name).exists():
+            SalesforceProfile.objects.create(name=name, portal_role=role)
 
 
 # The demo org's sales reps, as Leadbridge users (no login): prospects assigned to them get
@@ -162,6 +193,113 @@ def failing_demo_prospects(owner) -> list[Prospect]:
     ]
 
 
+# What demo prospects did over the last four weeks: (type, title, details), drawn per prospect.
+DEMO_PAGES = [
+    ("/pricing", "Pricing"),
+    ("/product/sync", "Salesforce sync"),
+    ("/blog/ampsea-explained", "AMPSEA explained"),
+    ("/customers", "Customer stories"),
+]
+DEMO_WEEKS = 4
+
+
+def demo_journey(rng: random.Random) -> list[tuple[str, str, dict, dt.timedelta]]:
+    """A plausible few weeks: page views, a webinar page, now and then a form or an unsubscribe.
+    Each step is (type, title, details, how long ago)."""
+    steps: list[tuple[str, str, dict, dt.timedelta]] = []
+    for _ in range(rng.choice([0, 1, 2, 3, 3, 4, 6, 8])):
+        ago = dt.timedelta(minutes=rng.randint(30, DEMO_WEEKS * 7 * 24 * 60))
+        kind = rng.choices(
+            [
+                ActivityType.LANDING_PAGE_VIEW,
+                ActivityType.LANDING_PAGE,
+                ActivityType.FORM_HANDLER,
+                ActivityType.FORM,
+                ActivityType.UNSUBSCRIBE,
+            ],
+            weights=[60, 12, 12, 10, 2],
+        )[0]
+        if kind == ActivityType.LANDING_PAGE_VIEW:
+            url, title = rng.choice(DEMO_PAGES)
+            steps.append((kind, title, {"url": url}, ago))
+        elif kind == ActivityType.LANDING_PAGE:
+            steps.append(
+                (kind, "Webinar: syncing Pardot with Salesforce", {"slug": "demo-webinar"}, ago)
+            )
+        elif kind == ActivityType.FORM_HANDLER:
+            steps.append((kind, "Contact us", {"slug": "demo-contact-us"}, ago))
+        elif kind == ActivityType.FORM:
+            steps.append((kind, "Newsletter sign-up", {}, ago))
+        else:
+            steps.append((kind, "One-click unsubscribe", {}, ago))
+    return steps
+
+
+def score_from(prospect: Prospect, journey: list) -> None:
+    """The prospect's score and last activity as its journey earned them (Pardot's defaults)."""
+    points = ScoringRule.points_by_type()
+    now = timezone.now()
+    prospect.score = sum(points.get(kind, 0) for kind, *_ in journey)
+    engaged = [now - ago for kind, _, _, ago in journey if kind in ENGAGEMENT_TYPES]
+    prospect.last_activity_at = max(engaged, default=None)
+    if any(kind == ActivityType.UNSUBSCRIBE for kind, *_ in journey):
+        prospect.opted_out = True
+
+
+def load_demo_activities(prospects: list[Prospect], journeys: list) -> None:
+    """The demo's timelines (one bulk insert) and a default grading profile that grades them."""
+    points = ScoringRule.points_by_type()
+    now = timezone.now()
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                prospect_id=prospect.pk,
+                type=kind,
+                title=title,
+                details=details,
+                occurred_at=now - ago,
+                points=points.get(kind, 0),
+            )
+            for prospect, journey in zip(prospects, journeys, strict=True)
+            for kind, title, details, ago in journey
+        ],
+        batch_size=1000,
+    )
+    profile, created = GradingProfile.objects.get_or_create(
+        name="Ideal customer", defaults={"is_default": True}
+    )
+    if created:
+        GradingCriterion.objects.bulk_create(
+            [
+                GradingCriterion(
+                    profile=profile,
+                    field="industry",
+                    match="is",
+                    values=["Software", "Finance"],
+                    weight=2,
+                ),
+                GradingCriterion(
+                    profile=profile, field="employees", match="between", minimum=200, weight=2
+                ),
+                GradingCriterion(
+                    profile=profile,
+                    field="job_title",
+                    match="contains",
+                    values=["manager", "director", "engineer"],
+                    weight=2,
+                ),
+                GradingCriterion(
+                    profile=profile,
+                    field="country",
+                    match="is",
+                    values=["United States", "Canada"],
+                    weight=1,
+                ),
+            ]
+        )
+    regrade()
+
+
 @transaction.atomic
 def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
     """Create the demo users, campaigns, connector and prospects; return prospects added.
@@ -174,7 +312,9 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
         get_user_model().objects.get_or_create(username=name, defaults={"email": email})[0]
         for name, email in DEMO_SALES_REPS
     ]
+    load_demo_profile_mapping()
     connector = load_demo_connector()
+    load_demo_forms()
     if Prospect.objects.exists():
         return 0
     if connector is not None:
@@ -190,9 +330,61 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
         for _ in range(prospects)
     ]
     built += failing_demo_prospects(reps[0])
+    journeys = [demo_journey(random.Random(seed + n)) for n in range(len(built))]
+    for prospect, journey in zip(built, journeys, strict=True):
+        score_from(prospect, journey)
     Prospect.objects.bulk_create(built, batch_size=500)
+    load_demo_activities(built, journeys)
     if connector is not None:
         request_sync_many(
             list(Prospect.objects.values_list("pk", flat=True)), SyncReason.INITIAL_SYNC
         )
     return len(built)
+
+
+def load_demo_forms() -> None:
+    """The demo's form handler ``/fh/demo-contact-us/`` and landing page ``/l/demo-webinar/``
+    (idempotent). Neither assigns: a marketer assigns what comes in, and it becomes a Lead."""
+    from intake.models import Form, FormHandler, LandingPage
+
+    handler, created = FormHandler.objects.get_or_create(
+        slug="demo-contact-us", defaults={"name": "Contact us (website)"}
+    )
+    if created:
+        for external, field, required in [
+            ("email", "email", True),
+            ("first_name", "first_name", False),
+            ("last_name", "last_name", False),
+            ("company", "company", False),
+            ("message", "comments", False),
+        ]:
+            handler.fields.create(external_name=external, prospect_field=field, required=required)
+    form, created = Form.objects.get_or_create(
+        slug="demo-webinar-form",
+        defaults={
+            "name": "Webinar registration",
+            "submit_label": "Register",
+            "thank_you_message": "You are registered. We will email you the link.",
+        },
+    )
+    if created:
+        for order, (field, label, required) in enumerate(
+            [
+                ("email", "Work email", True),
+                ("first_name", "First name", True),
+                ("last_name", "Last name", True),
+                ("company", "Company", True),
+                ("job_title", "Job title", False),
+            ]
+        ):
+            form.fields.create(prospect_field=field, label=label, order=order, required=required)
+    LandingPage.objects.get_or_create(
+        slug="demo-webinar",
+        defaults={
+            "name": "Webinar: syncing marketing and sales",
+            "title": "Webinar: keep marketing and sales in sync",
+            "text": "Forty minutes on how prospects become Leads, and back.\n\n"
+            "Register below; the recording goes to everyone who signs up.",
+            "form": form,
+        },
+    )

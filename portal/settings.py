@@ -42,7 +42,7 @@ def _bool(variable: str, default: bool) -> bool:
     return raw in _TRUE
 
 
-def _db(variable: str, default: str) -> dict:
+def _db(variable: str, default: str, *, application_name: str) -> dict:
     raw = env.str(variable, default=default)
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
     if scheme not in environ.Env.DB_SCHEMES:
@@ -67,6 +67,9 @@ def _db(variable: str, default: str) -> dict:
     else:
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
+        # Named in pg_stat_activity, so the portal's backends (their queries, their CPU) can be
+        # told from other clients of the same server.
+        config.setdefault("OPTIONS", {})["application_name"] = application_name[:63]
     return config
 
 
@@ -222,12 +225,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": _db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}"),
+    "default": _db(
+        "DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}",
+        application_name=env.str("DATABASE_APPLICATION_NAME", default="leadbridge"),
+    ),
 }
 if SANDBOX_ENABLED:
     # The sandbox org is a separate system with its own database (see sandbox/router.py).
     DATABASES["sandbox"] = _db(
-        "SANDBOX_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"
+        "SANDBOX_DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}",
+        application_name="leadbridge-sandbox-org",
     )
     DATABASE_ROUTERS = ["sandbox.router.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -341,6 +350,50 @@ PORTAL_URL = env.str("PORTAL_URL", default="")
 # sandbox org of the demo and the tests, a proxy. See sync/login_hosts.py.
 SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])
 
+# Public forms, form handlers and landing pages (intake/protection.py): posts per minute per IP
+# (0: no limit; 429 beyond), the largest body accepted (413 beyond), and how long preference
+# centre links work (intake/preferences.py).
+FORM_RATE_LIMIT = _int("FORM_RATE_LIMIT", default=20)
+FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", default=64 * 1024)
+PREFERENCE_LINK_DAYS = _int("PREFERENCE_LINK_DAYS", default=90)
+# Outgoing email: alerts to the Sync admins (operations/alerts.py) and invitations of the
+# portal users the Salesforce user sync creates (crm). One URL, EMAIL_URL, as django-environ
+# reads it: smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (printed
+# to the process's output), dummymail://. Without it, EMAIL_BACKEND (a backend's dotted path)
+# with EMAIL_HOST / EMAIL_PORT for SMTP; without either, the console locally (DEBUG) and SMTP
+# on localhost:25 in production. Read into Django 6.1's MAILERS; the URL, which may hold a
+# password, is not kept as a setting.
+_EMAIL_NAMES = {"EMAIL_HOST": "host", "EMAIL_PORT": "port", "EMAIL_HOST_USER": "username",
+                "EMAIL_HOST_PASSWORD": "password", "EMAIL_USE_TLS": "use_tls",
+                "EMAIL_USE_SSL": "use_ssl", "EMAIL_FILE_PATH": "file_path"}  # fmt: skip
+
+
+def _mailer() -> dict:
+    if url := env.str("EMAIL_URL", default=""):
+        try:
+            config = env.email_url_config(url)
+        except (ValueError, KeyError, ImproperlyConfigured) as exc:
+            _fail("EMAIL_URL", f"is not an email URL Leadbridge understands ({exc}).")
+        options = {
+            _EMAIL_NAMES[k]: v
+            for k, v in config.items()
+            if k in _EMAIL_NAMES and v not in (None, "")
+        }
+        return {"BACKEND": config["EMAIL_BACKEND"], "OPTIONS": options}
+    backend = env.str(
+        "EMAIL_BACKEND",
+        default="django.core.mail.backends.console.EmailBackend"
+        if DEBUG
+        else "django.core.mail.backends.smtp.EmailBackend",
+    )
+    if not backend.endswith(".smtp.EmailBackend"):
+        return {"BACKEND": backend}
+    options = {"host": env.str("EMAIL_HOST", default="localhost"), "port": _int("EMAIL_PORT", 25)}
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+MAILERS = {"default": _mailer()}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadbridge@localhost")
 # The REST API (/api/v1/, api/): per-user keys (Authorization: Bearer), each limited to
 # API_RATE_LIMIT requests ("<n>/second|minute|hour|day"), counted in Redis so every web process
 # shares the count. Request bodies above API_MAX_BODY_BYTES are refused with 413 (CSV imports
@@ -394,6 +447,13 @@ SPECTACULAR_SETTINGS = {
         "api.schema.add_error_responses",
     ],
 }
+# Alert thresholds (operations/alerts.py): new Sync Errors in the last 15 minutes; minutes a
+# heartbeat may be silent; minutes the oldest pending queue row may wait. A daily digest of
+# open incidents and the day's figures when ALERT_DAILY_DIGEST is on.
+ALERT_ERROR_SPIKE = _int("ALERT_ERROR_SPIKE", default=50)
+ALERT_SILENT_MINUTES = _int("ALERT_SILENT_MINUTES", default=5)
+ALERT_QUEUE_STUCK_MINUTES = _int("ALERT_QUEUE_STUCK_MINUTES", default=30)
+ALERT_DAILY_DIGEST = _bool("ALERT_DAILY_DIGEST", default=False)
 
 # Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) stream to a temporary file here, on
 # the disk where imports keep their files until the worker is done (intake/imports.py), never

@@ -1,8 +1,19 @@
+import copy
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 
-from prospects.models import CrmStatus, Prospect
+from prospects.models import Activity, ActivityType, CrmStatus, GradingProfile, Prospect
+
+# Filters on objects of apps above this one (crm's account fields). prospects cannot import
+# them, so such an app adds its filters at start-up (its AppConfig.ready) with ``add_filters``;
+# the list shows them after its own, and they filter like any other.
+EXTRA_FILTERS: dict[str, django_filters.Filter] = {}
+
+
+def add_filters(filters: dict[str, django_filters.Filter]) -> None:
+    EXTRA_FILTERS.update(filters)
 
 
 def _users(request):
@@ -39,6 +50,10 @@ class ProspectFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, extra in EXTRA_FILTERS.items():
+            self.filters[name] = copy.deepcopy(extra)
+            self.filters[name].parent = self
+        self.extra_names = list(EXTRA_FILTERS)
         for field in self.form.fields.values():
             widgets = getattr(field.widget, "widgets", [field.widget])
             for widget in widgets:
@@ -46,3 +61,27 @@ class ProspectFilter(django_filters.FilterSet):
                 widget.attrs.setdefault("class", css)
         self.form.fields["score"].widget.widgets[0].attrs["placeholder"] = "min"
         self.form.fields["score"].widget.widgets[1].attrs["placeholder"] = "max"
+
+
+class ActivityFilter(django_filters.FilterSet):
+    """The timeline's filter: one activity type, or all."""
+
+    type = django_filters.ChoiceFilter(
+        label="Type", choices=ActivityType.choices, empty_label="All activities"
+    )
+
+    class Meta:
+        model = Activity
+        fields = ["type"]
+
+
+class GradingProfileFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(
+        label="Profile",
+        lookup_expr="icontains",
+        widget=forms.TextInput(attrs={"placeholder": "Name"}),
+    )
+
+    class Meta:
+        model = GradingProfile
+        fields = ["name"]

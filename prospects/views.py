@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.messages.views import SuccessMessageMixin
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,9 +11,10 @@ from django_tables2 import SingleTableMixin
 
 from core.roles import MarketerRequiredMixin, marketer_required
 from prospects import edits
-from prospects.filters import ProspectFilter
+from prospects.activities import record_activities
+from prospects.filters import ActivityFilter, ProspectFilter
 from prospects.forms import ProspectForm
-from prospects.models import CustomField, Prospect, SyncHistory, SyncReason
+from prospects.models import ActivityType, CustomField, Prospect, SyncHistory, SyncReason
 from prospects.sync_requests import request_sync
 from prospects.tables import ProspectTable
 
@@ -59,7 +61,29 @@ class ProspectDetailView(MarketerRequiredMixin, DetailView):
         ]
         context["history"] = self.object.sync_history.all()[:25]
         context["open_errors"] = self.object.sync_errors.filter(resolved_at__isnull=True)
+        context.update(timeline_context(self.request, self.object))
         return context
+
+
+TIMELINE_PAGE = 20
+
+
+def timeline_context(request: HttpRequest, prospect: Prospect) -> dict:
+    """One page of the prospect's activities, newest first, filtered by type when asked."""
+    activities = ActivityFilter(request.GET, queryset=prospect.activities.select_related("actor"))
+    paginator = Paginator(activities.qs, TIMELINE_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    return {"timeline": page, "timeline_filter": activities, "prospect": prospect}
+
+
+@marketer_required
+def activity_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The timeline's next page ("Show more") or a type filter, as a fragment for htmx."""
+    prospect = get_object_or_404(Prospect, pk=pk)
+    template = (
+        "prospects/_timeline_items.html" if request.GET.get("more") else "prospects/_timeline.html"
+    )
+    return render(request, template, timeline_context(request, prospect))
 
 
 class ProspectCreateView(MarketerRequiredMixin, SuccessMessageMixin, CreateView):
@@ -125,6 +149,16 @@ def save_edit(*, form: ProspectForm, actor) -> list[str]:
         reason=reason,
         definitions=form.definitions,
     )
+    if reason == SyncReason.ASSIGNMENT_CHANGE:
+        prospect = form.prospect
+        owner = prospect.assigned_user or prospect.assigned_queue
+        record_activities(
+            [prospect.pk],
+            ActivityType.ASSIGNED,
+            title=f"Assigned to {owner}" if owner else "Unassigned",
+            actor=actor,
+            reason=None,  # the edit's own sync request below carries it
+        )
     request_sync(form.prospect, reason)
     return list(values)
 

@@ -170,6 +170,44 @@ def seed_leads(*, count: int, prefix: str = "seed") -> dict:
     return {"created": count}
 
 
+def seed_campaign_members(*, campaign_id: str, lead_ids: list[str], status: str = "Sent") -> dict:
+    """Make these leads members of a campaign in bulk (benchmarks: a 100,000-member pull)."""
+    org = _org()
+    stamp = now()
+    text = format_datetime(stamp)
+    admin = OrgUser.objects.using(DB).get(org=org, username=demo.ADMIN_USERNAME).pk
+    for start in range(0, len(lead_ids), 5000):
+        rows = []
+        for lead_id in lead_ids[start : start + 5000]:
+            record_id = ids.new_id("00v")
+            rows.append(
+                Record(
+                    pk=record_id,
+                    org=org,
+                    sobject="CampaignMember",
+                    system_modstamp=stamp,
+                    data={
+                        "Id": record_id,
+                        "IsDeleted": False,
+                        "CreatedDate": text,
+                        "CreatedById": admin,
+                        "LastModifiedDate": text,
+                        "LastModifiedById": admin,
+                        "SystemModstamp": text,
+                        "CampaignId": campaign_id,
+                        "LeadId": lead_id,
+                        "ContactId": None,
+                        "Status": status,
+                        "HasResponded": False,
+                        "FirstRespondedDate": None,
+                    },
+                )
+            )
+        Record.objects.using(DB).bulk_create(rows)
+    refresh_statistics()
+    return {"created": len(lead_ids)}
+
+
 FAULT_PROPS = {
     "seed",
     "latency_ms",
@@ -255,6 +293,7 @@ ACTIONS = {
     "revoke_field": revoke_field,
     "restore_field": restore_field,
     "seed_leads": seed_leads,
+    "seed_campaign_members": seed_campaign_members,
     "reset": reset,
     "set_field_permission": set_field_permission,
     "set_object_permission": set_object_permission,

@@ -6,7 +6,11 @@ Names the connector (and its tests) can rely on:
   connector user); connector user ``connector@acme.example`` / ``connector-demo-1`` (profile
   "Leadbridge Connector", business unit A); admin ``admin@acme.example`` / ``admin-demo-1``
   (System Administrator); sales reps ``alice@``/``arthur@acme.example`` (unit A) and
-  ``bella@``/``boris@acme.example`` (unit B), password ``sales-demo-1``.
+  ``bella@``/``boris@acme.example`` (unit B), password ``sales-demo-1``; ``mia@acme.example``
+  (profile "Marketing User"), ``pat@globex.example`` (profile "Partner Community User",
+  ``UserType`` PowerPartner) and ``ivan@acme.example`` (deactivated: refused as an owner with
+  INACTIVE_OWNER_OR_USER). Profiles carry ``UserLicenseId``/``UserType``; users a ``UserRoleId``
+  (roles CEO > Sales Rep, Marketing Team; a partner role with ``PortalType`` Partner).
 * Queues (Group, Type 'Queue'): "Inbound Leads" (the connector is a member, so it can assign to
   it) and "Enterprise Leads" (it is not: INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY).
 * Lead and Contact custom fields: ``Customer_Comment__c`` text(100); ``Product_Interest__c``
@@ -258,7 +262,31 @@ def _profiles(org: Org) -> dict[str, Profile]:
         ),
         "connector": make("connector", "Leadbridge Connector"),
         "sales": make("sales", "Standard User"),
+        "marketing": make("marketing", "Marketing User"),
+        "partner": make("partner", "Partner Community User"),
     }
+
+
+# Profile key -> its user license (Name, LicenseDefinitionKey, the UserType it gives).
+LICENSES = {
+    "salesforce": ("Salesforce", "SFDC", "Standard"),
+    "integration": ("Salesforce Integration", "SFDC_INTEGRATION", "Standard"),
+    "partner": ("Partner Community", "PID_Partner_Community", "PowerPartner"),
+}
+PROFILE_LICENSES = {
+    "admin": "salesforce",
+    "connector": "integration",
+    "sales": "salesforce",
+    "marketing": "salesforce",
+    "partner": "partner",
+}
+# Role key -> (Name, DeveloperName, parent role key, PortalType).
+ROLES = {
+    "ceo": ("CEO", "CEO", None, "None"),
+    "sales": ("Sales Rep", "SalesRep", "ceo", "None"),
+    "marketing": ("Marketing Team", "MarketingTeam", "ceo", "None"),
+    "partner": ("Globex Partner Executive", "GlobexPartnerExecutive", "sales", "Partner"),
+}
 
 
 def _system_record(org: Org, sobject: str, record_id: str, data: dict) -> Record:
@@ -284,8 +312,14 @@ def _system_record(org: Org, sobject: str, record_id: str, data: dict) -> Record
 
 
 def _users(org: Org, objects: dict, profiles: dict) -> dict[str, OrgUser]:
+    """The org's users, their profiles' licenses and their roles.
+
+    Besides the admin, the connector and four sales reps: Mia, a marketer; Pat, a partner
+    community user (``UserType`` PowerPartner, excluded from assignment by default); and Ivan,
+    a deactivated rep (``IsActive`` false: Salesforce refuses him as an owner).
+    """
     people = [
-        ("admin", ADMIN_USERNAME, ADMIN_PASSWORD, "Avery", "Admin", "admin", "A"),
+        ("admin", ADMIN_USERNAME, ADMIN_PASSWORD, "Avery", "Admin", "admin", "A", "ceo"),
         (
             "connector",
             CONNECTOR_USERNAME,
@@ -294,14 +328,29 @@ def _users(org: Org, objects: dict, profiles: dict) -> dict[str, OrgUser]:
             "Connector",
             "connector",
             "A",
+            None,
         ),
-        ("alice", "alice@acme.example", SALES_PASSWORD, "Alice", "Ames", "sales", "A"),
-        ("arthur", "arthur@acme.example", SALES_PASSWORD, "Arthur", "Abbott", "sales", "A"),
-        ("bella", "bella@acme.example", SALES_PASSWORD, "Bella", "Brandt", "sales", "B"),
-        ("boris", "boris@acme.example", SALES_PASSWORD, "Boris", "Bauer", "sales", "B"),
+        ("alice", "alice@acme.example", SALES_PASSWORD, "Alice", "Ames", "sales", "A", "sales"),
+        (
+            "arthur",
+            "arthur@acme.example",
+            SALES_PASSWORD,
+            "Arthur",
+            "Abbott",
+            "sales",
+            "A",
+            "sales",
+        ),
+        ("bella", "bella@acme.example", SALES_PASSWORD, "Bella", "Brandt", "sales", "B", "sales"),
+        ("boris", "boris@acme.example", SALES_PASSWORD, "Boris", "Bauer", "sales", "B", "sales"),
+        ("mia", "mia@acme.example", SALES_PASSWORD, "Mia", "Marsh", "marketing", "A", "marketing"),
+        ("pat", "pat@globex.example", SALES_PASSWORD, "Pat", "Partner", "partner", "A", "partner"),
+        ("ivan", "ivan@acme.example", SALES_PASSWORD, "Ivan", "Idle", "sales", "A", "sales"),
     ]
-    users, rows = {}, []
-    for key, username, password, first, last, profile, unit in people:
+    inactive = {"ivan"}
+    rows, licenses, roles = _licenses_and_roles(org)
+    users = {}
+    for key, username, password, first, last, profile, unit, role in people:
         user = OrgUser.objects.using(DB).create(
             id=ids.new_id("005"),
             org=org,
@@ -309,6 +358,7 @@ def _users(org: Org, objects: dict, profiles: dict) -> dict[str, OrgUser]:
             password=auth.hash_password(password),
             profile=profiles[profile],
             business_unit=unit,
+            is_active=key not in inactive,
         )
         users[key] = user
         rows.append(
@@ -324,7 +374,9 @@ def _users(org: Org, objects: dict, profiles: dict) -> dict[str, OrgUser]:
                     "Email": username,
                     "Alias": (first[:4] + last[:4])[:8],
                     "ProfileId": profiles[profile].pk,
-                    "IsActive": True,
+                    "UserRoleId": roles[role] if role else None,
+                    "UserType": LICENSES[PROFILE_LICENSES[profile]][2],
+                    "IsActive": key not in inactive,
                     "Division": f"Unit {unit}",
                     "CompanyName": ORG_NAME,
                     "TimeZoneSidKey": "America/Los_Angeles",
@@ -332,7 +384,14 @@ def _users(org: Org, objects: dict, profiles: dict) -> dict[str, OrgUser]:
                 },
             )
         )
-    rows += [_system_record(org, "Profile", p.pk, {"Name": p.name}) for p in profiles.values()]
+    for key, p in profiles.items():
+        license_key = PROFILE_LICENSES[key]
+        data = {
+            "Name": p.name,
+            "UserLicenseId": licenses[license_key],
+            "UserType": LICENSES[license_key][2],
+        }
+        rows.append(_system_record(org, "Profile", p.pk, data))
     rows.append(
         _system_record(
             org,
@@ -344,8 +403,29 @@ def _users(org: Org, objects: dict, profiles: dict) -> dict[str, OrgUser]:
     admin = users["admin"].pk
     for row in rows:
         row.data.update({"CreatedById": admin, "LastModifiedById": admin})
+        row.data = {k: v for k, v in row.data.items() if v is not None}
     Record.objects.using(DB).bulk_create(rows)
     return users
+
+
+def _licenses_and_roles(org: Org) -> tuple[list[Record], dict[str, str], dict[str, str]]:
+    """UserLicense and UserRole records (returned unsaved) and their ids by key."""
+    rows, licenses, roles = [], {}, {}
+    for key, (name, definition, _) in LICENSES.items():
+        licenses[key] = ids.new_id("100")
+        data = {"Name": name, "LicenseDefinitionKey": definition, "Status": "Active"}
+        rows.append(_system_record(org, "UserLicense", licenses[key], data))
+    for key in ROLES:
+        roles[key] = ids.new_id("00E")
+    for key, (name, developer_name, parent, portal_type) in ROLES.items():
+        data = {
+            "Name": name,
+            "DeveloperName": developer_name,
+            "ParentRoleId": roles[parent] if parent else None,
+            "PortalType": portal_type,
+        }
+        rows.append(_system_record(org, "UserRole", roles[key], data))
+    return rows, licenses, roles
 
 
 def _queues(org: Org, objects: dict, users: dict) -> dict[str, str]:

@@ -106,6 +106,16 @@ STAGES = [
     "Closed Lost",
 ]
 SALUTATIONS = ["Mr.", "Ms.", "Mrs.", "Dr.", "Prof."]
+# User.UserType / Profile.UserType: set by the profile's user license, read-only on the API.
+USER_TYPES = [
+    "Standard",
+    "PowerPartner",
+    "PowerCustomerSuccess",
+    "CustomerSuccess",
+    "CspLitePortal",
+    "CsnOnly",
+    "Guest",
+]
 
 Spec = tuple  # (name, type, length, label, flags, extra)
 
@@ -341,6 +351,8 @@ OBJECTS: dict[str, dict] = {
             spec("StartDate", "date", 0, "Start Date"),
             spec("EndDate", "date", 0, "End Date"),
             spec("IsActive", "boolean", 0, "Active", "def"),
+            spec("BudgetedCost", "currency", 0, "Budgeted Cost in Campaign", precision=18, scale=0),
+            spec("ActualCost", "currency", 0, "Actual Cost in Campaign", precision=18, scale=0),
             ref("ParentId", ["Campaign"], "Parent", label="Parent Campaign ID"),
             spec("Description", "textarea", 32000),
             spec("NumberOfLeads", "int", 0, "Leads in Campaign", "ro def", precision=9),
@@ -382,7 +394,11 @@ OBJECTS: dict[str, dict] = {
             spec("Email", "email", 128, "Email", "req"),
             spec("Alias", "string", 8, "Alias", "req"),
             ref("ProfileId", ["Profile"], "Profile", "req", "Profile ID"),
+            ref("UserRoleId", ["UserRole"], "UserRole", label="Role ID"),
             spec("IsActive", "boolean", 0, "Active", "def"),
+            pick(
+                "UserType", USER_TYPES, "ro def", default="Standard", length=40, label="User Type"
+            ),
             spec("Title", "string", 80),
             spec("Department", "string", 80),
             spec("Division", "string", 80),
@@ -404,7 +420,41 @@ OBJECTS: dict[str, dict] = {
         "label": ("Profile", "Profiles"),
         "owner": None,
         "readonly": True,
-        "fields": [spec("Name", "string", 255, "Name", "req", name_field=True)],
+        "fields": [
+            spec("Name", "string", 255, "Name", "req", name_field=True),
+            ref("UserLicenseId", ["UserLicense"], "UserLicense", "req", "User License ID"),
+            pick(
+                "UserType", USER_TYPES, "ro def", default="Standard", length=40, label="User Type"
+            ),
+        ],
+    },
+    "UserLicense": {
+        "label": ("User License", "User Licenses"),
+        "owner": None,
+        "readonly": True,
+        "prefix": "100",
+        "fields": [
+            spec("Name", "string", 40, "Name", "ro", name_field=True),
+            spec("LicenseDefinitionKey", "string", 40, "License Definition Key", "ro"),
+            pick("Status", ["Active", "Disabled"], "ro", length=40),
+        ],
+    },
+    "UserRole": {
+        "label": ("Role", "Roles"),
+        "owner": None,
+        "fields": [
+            spec("Name", "string", 80, "Name", "req", name_field=True),
+            spec("DeveloperName", "string", 80, "Developer Name"),
+            ref("ParentRoleId", ["UserRole"], "ParentRole", label="Parent Role ID"),
+            pick(
+                "PortalType",
+                ["None", "CustomerPortal", "Partner"],
+                "def",
+                default="None",
+                length=40,
+                label="Portal Type",
+            ),
+        ],
     },
     "Group": {
         "label": ("Group", "Groups"),

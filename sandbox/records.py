@@ -95,6 +95,8 @@ class Batch:
     records: dict[str, Record | None] = field(default_factory=dict)
     # Account record type id → is a person type, loaded on first use.
     record_types: dict[str, bool] | None = None
+    # Campaign id → its member statuses (label → (is default, has responded)), loaded once.
+    member_statuses: dict[str, dict[str, tuple[bool, bool]]] = field(default_factory=dict)
 
     def account_record_types(self, org_id: str) -> dict[str, bool]:
         if self.record_types is None:
@@ -361,6 +363,15 @@ def _commit(staged: list[tuple[Record, bool]]) -> None:
         old = [record for record, created in staged if not created]
         if old:
             _update_rows(old)
+        _follow_user_logins([record for record, _ in staged if record.sobject == "User"])
+
+
+def _follow_user_logins(users: list[Record]) -> None:
+    """A User deactivated (or reactivated) through the API can no longer (again) log in."""
+    for active in (True, False):
+        ids_ = [u.pk for u in users if bool(u.data.get("IsActive")) is active]
+        if ids_:
+            OrgUser.objects.using(DB).filter(pk__in=ids_).update(is_active=active)
 
 
 def _update_rows(records: list[Record]) -> None:
@@ -443,6 +454,14 @@ def _stage_delete(actor: Actor, obj: ObjectMeta, record_id: str | None, batch: B
         contact = _person_contact(record.data["PersonContactId"], batch)
         if contact is not None and not contact.is_deleted:
             batch.companions.append((_mark_deleted(contact), False))
+    if obj.name == "Campaign":  # its members and member statuses go to the recycle bin too
+        children = Record.objects.using(DB).filter(
+            org_id=actor.org.pk,
+            sobject__in=("CampaignMember", "CampaignMemberStatus"),
+            is_deleted=False,
+            data__CampaignId=record.pk,
+        )
+        batch.companions += [(_mark_deleted(child), False) for child in children]
     return record
 
 
@@ -479,9 +498,38 @@ def _stage_create(actor: Actor, obj: ObjectMeta, body: dict, batch: Batch) -> Re
     _check_merged(actor, obj, merged, set(changes), creating=True, batch=batch)
     if is_person:
         _stage_person_contact(actor, merged, None, batch, stamp)
+    if obj.name == "Campaign":
+        _stage_default_member_statuses(actor, record_id, batch, stamp)
     return _to_record(
         obj, Record(pk=record_id, org_id=actor.org.pk, sobject=obj.name), merged, stamp
     )
+
+
+def _stage_default_member_statuses(actor: Actor, campaign_id: str, batch: Batch, stamp) -> None:
+    """A new campaign comes with Salesforce's two member statuses: Sent (the default) and
+    Responded (counted as responded)."""
+    status_obj = actor.schema.sobject("CampaignMemberStatus")
+    if status_obj is None:
+        return
+    text = format_datetime(stamp)
+    for order, (label, responded) in enumerate((("Sent", False), ("Responded", True)), 1):
+        record_id = ids.new_id(status_obj.key_prefix)
+        data = {
+            "Id": record_id,
+            "IsDeleted": False,
+            "CreatedDate": text,
+            "CreatedById": actor.user_id,
+            "LastModifiedDate": text,
+            "LastModifiedById": actor.user_id,
+            "SystemModstamp": text,
+            "CampaignId": campaign_id,
+            "Label": label,
+            "IsDefault": not responded,
+            "HasResponded": responded,
+            "SortOrder": order,
+        }
+        record = Record(pk=record_id, org_id=actor.org.pk, sobject=status_obj.name)
+        batch.companions.append((_to_record(status_obj, record, data, stamp), True))
 
 
 def _stage_update(
@@ -594,6 +642,8 @@ def _check_merged(
     _check_references(actor, obj, merged, touched, batch)
     if obj.name == "CampaignMember" and creating:
         _check_campaign_member(actor, merged, batch)
+    if obj.name == "CampaignMember":
+        _apply_member_status(actor, merged, touched, batch, creating=creating)
     rules.derive_fields(obj, merged)
     # Salesforce's order of execution: before triggers, then custom validation rules.
     rules.check_trigger_rules(obj, merged, creating=creating)
@@ -611,7 +661,7 @@ def _check_references(
         if fmeta is None or fmeta.type != "reference" or not value:
             continue
         if value.startswith("005"):
-            _check_user_reference(actor, fmeta, value)
+            _check_user_reference(actor, obj, fmeta, value)
             continue
         if value in batch.targets:
             target = batch.targets[value]
@@ -643,20 +693,25 @@ def _check_references(
             )
 
 
-def _check_user_reference(actor: Actor, fmeta: FieldMeta, value: str) -> None:
+def _check_user_reference(actor: Actor, obj: ObjectMeta, fmeta: FieldMeta, value: str) -> None:
+    """A user lookup: the ``User`` record must exist; an owner must be active."""
     if value not in actor.users_seen:
-        actor.users_seen[value] = (
-            OrgUser.objects.using(DB).filter(pk=value, org_id=actor.org.pk).first()
+        data = (
+            Record.objects.using(DB)
+            .filter(pk=value, org_id=actor.org.pk, sobject="User", is_deleted=False)
+            .values_list("data", flat=True)
+            .first()
         )
-    user = actor.users_seen[value]
-    if user is None:
+        actor.users_seen[value] = None if data is None else bool(data.get("IsActive", True))
+    active = actor.users_seen[value]
+    if active is None:
         raise ApiError(
             "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", 400, [fmeta.name]
         )
-    if not user.is_active and fmeta.name == "OwnerId":
+    if not active and fmeta.name == "OwnerId":
         raise ApiError(
             "INACTIVE_OWNER_OR_USER",
-            f"operation performed with inactive user [{value}] as owner of {fmeta.label}",
+            f"operation performed with inactive user [{value}] as owner of {obj.label.lower()}",
             400,
             [],
         )
@@ -688,6 +743,41 @@ def _check_campaign_member(actor: Actor, merged: dict, batch: Batch) -> None:
     if exists or key in batch.claimed:
         raise ApiError("DUPLICATE_VALUE", "Already a campaign member.", 400, [])
     batch.claimed[key] = merged["Id"]
+
+
+def _apply_member_status(
+    actor: Actor, merged: dict, touched: set[str], batch: Batch, *, creating: bool
+) -> None:
+    """A member's Status is one of its campaign's CampaignMemberStatus labels (the campaign's
+    default when none is sent); it sets HasResponded, and FirstRespondedDate the first time."""
+    campaign_id = merged.get("CampaignId") or ""
+    if campaign_id not in batch.member_statuses:
+        rows = Record.objects.using(DB).filter(
+            org_id=actor.org.pk,
+            sobject="CampaignMemberStatus",
+            is_deleted=False,
+            data__CampaignId=campaign_id,
+        )
+        batch.member_statuses[campaign_id] = {
+            r.data.get("Label"): (bool(r.data.get("IsDefault")), bool(r.data.get("HasResponded")))
+            for r in rows
+        }
+    statuses = batch.member_statuses[campaign_id]
+    if not statuses:
+        return  # a campaign with no statuses of its own: the org's defaults apply
+    if creating and "Status" not in touched:
+        merged["Status"] = next((label for label, (d, _) in statuses.items() if d), None)
+    status = merged.get("Status")
+    if status not in statuses:
+        raise ApiError(
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            f"Status: bad value for restricted picklist field: {status}",
+            400,
+            ["Status"],
+        )
+    merged["HasResponded"] = statuses[status][1]
+    if merged["HasResponded"] and not merged.get("FirstRespondedDate"):
+        merged["FirstRespondedDate"] = now().date().isoformat()
 
 
 def _check_duplicates(actor: Actor, obj: ObjectMeta, merged: dict, batch: Batch) -> None:

@@ -332,6 +332,9 @@ class ErrorCategory(models.TextChoices):
     CUSTOMIZATION = "customization", "Customization"
 
 
+MEMBER_SOBJECT = "CampaignMember"  # Sync Errors rows of campaign memberships
+
+
 class SyncErrorQuerySet(models.QuerySet):
     def open(self) -> "SyncErrorQuerySet":
         return self.filter(resolved_at__isnull=True)
@@ -360,6 +363,15 @@ class SyncError(models.Model):
         related_name="sync_errors",
     )
     prospect_email = models.CharField(max_length=255, blank=True)
+    # A refused CampaignMember write (sobject "CampaignMember") names its membership: it is
+    # resynced and cleared with the membership, never by the prospect's own clean sync.
+    campaign_membership = models.ForeignKey(
+        "crm.CampaignMembership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sync_errors",
+    )
     direction = models.CharField(
         max_length=10, choices=Direction.choices, default=Direction.OUTBOUND
     )
@@ -397,9 +409,14 @@ class SyncError(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["prospect", "error_code", "field"],
-                condition=Q(resolved_at__isnull=True),
+                condition=Q(resolved_at__isnull=True) & ~Q(sobject=MEMBER_SOBJECT),
                 name="one_open_error_per_prospect_code_field",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["campaign_membership", "error_code", "field"],
+                condition=Q(resolved_at__isnull=True) & Q(sobject=MEMBER_SOBJECT),
+                name="one_open_error_per_membership_code_field",
+            ),
         ]
 
     def __str__(self) -> str:

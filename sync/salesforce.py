@@ -105,6 +105,14 @@ class BulkJob:
     external_id: str
     rows: int
     started: float
+    # An insert job has no external id: its result rows are keyed on the first of these
+    # columns that is filled (a CampaignMember's ContactId or LeadId).
+    key_fields: tuple[str, ...] = ()
+
+    def key_of(self, row: dict[str, str]) -> str:
+        if self.external_id:
+            return row[self.external_id]
+        return next((row[name] for name in self.key_fields if row.get(name)), "")
 
 
 @dataclass(frozen=True)
@@ -413,6 +421,10 @@ class Client:
     def describe_global(self) -> dict:
         return self.call(lambda sf: sf.describe())
 
+    def described(self) -> set[str]:
+        """The objects this client already holds a describe of."""
+        return set(self._describes)
+
     def prime_describes(self, describes: dict[str, dict]) -> None:
         """Describes known to be recent (a shared cache): used instead of calling Salesforce."""
         for sobject, data in describes.items():
@@ -619,6 +631,24 @@ class Client:
         Salesforce processes the job while the caller goes on; :meth:`bulk_upsert_finish`
         waits for it and reads the results.
         """
+        return self._bulk_ingest_start(sobject, records, "upsert", external_id=external_id)
+
+    def bulk_insert_start(
+        self, sobject: str, records: Sequence[dict], *, key_fields: Sequence[str]
+    ) -> BulkJob:
+        """Open a Bulk API 2.0 insert job (for objects with no external id, e.g.
+        CampaignMember); :meth:`bulk_upsert_finish` reads its results keyed on ``key_fields``."""
+        return self._bulk_ingest_start(sobject, records, "insert", key_fields=tuple(key_fields))
+
+    def _bulk_ingest_start(
+        self,
+        sobject: str,
+        records: Sequence[dict],
+        operation: str,
+        *,
+        external_id: str = "",
+        key_fields: tuple[str, ...] = (),
+    ) -> BulkJob:
         columns = sorted({name for record in records for name in record})
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -631,7 +661,7 @@ class Client:
 
         # A lost answer would leave an empty job behind: not sent twice, the push retries later.
         job = self.call(
-            lambda sf: ingest(sf).create_job("upsert", external_id_field=external_id),
+            lambda sf: ingest(sf).create_job(operation, external_id_field=external_id or None),
             idempotent=False,
         )
         job_id = job["id"]
@@ -642,7 +672,9 @@ class Client:
             with contextlib.suppress(SalesforceError):
                 self.call(lambda sf: ingest(sf).abort_job(job_id, False))
             raise
-        return BulkJob(sobject, job_id, external_id, len(records), time.monotonic())
+        return BulkJob(
+            sobject, job_id, external_id, len(records), time.monotonic(), key_fields=key_fields
+        )
 
     def bulk_upsert_finish(
         self, job: BulkJob, *, deadline: float | None = None
@@ -678,13 +710,13 @@ class Client:
         errors: dict[str, SalesforceError] = {}
         done = self.call(lambda sf: ingest(sf).get_ingest_results(job.job_id, "successfulResults"))
         for row in csv.DictReader(io.StringIO(done)):
-            ids[row[job.external_id]] = row["sf__Id"]
+            ids[job.key_of(row)] = row["sf__Id"]
         if int(info.get("numberRecordsFailed") or 0):
             failed = self.call(
                 lambda sf: ingest(sf).get_ingest_results(job.job_id, "failedResults")
             )
             for row in csv.DictReader(io.StringIO(failed)):
-                errors[row[job.external_id]] = parse_bulk_error(row["sf__Error"])
+                errors[job.key_of(row)] = parse_bulk_error(row["sf__Error"])
         return ids, errors
 
     def delete(self, sobject: str, record_id: str) -> None:

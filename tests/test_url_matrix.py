@@ -33,9 +33,18 @@ from rq import Queue, SimpleWorker
 
 from api.models import ApiKey, create_key
 from core.models import Heartbeat, Task
-from intake.models import Import
+from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
+from intake.models import Form, FormHandler, Import, LandingPage
+from intake.preferences import make_token
 from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
-from prospects.models import CrmQueue, CustomField, SyncHistory, SyncQueueItem, SyncReason
+from prospects.models import (
+    CrmQueue,
+    CustomField,
+    GradingProfile,
+    SyncHistory,
+    SyncQueueItem,
+    SyncReason,
+)
 from sync.models import (
     ConnectorChange,
     DataSharingRule,
@@ -61,10 +70,23 @@ AREAS = {
     "portal:unlock": SYNC_ADMIN,
     "prospects:": MARKETER,
     "intake:": MARKETER,
+    "crm:": MARKETER,
+    "prospects:scoring_edit": SYNC_ADMIN,
+    "prospects:scoring_recompute": SYNC_ADMIN,
+    "prospects:grading_profile": SYNC_ADMIN,
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
+    "operations:": MARKETER,
+    "operations:recycle_purge": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
+    "crm:users": SYNC_ADMIN,
+    "crm:profiles": SYNC_ADMIN,
+    "crm:account_settings": SYNC_ADMIN,
+    "crm:welcome": PUBLIC,  # an invitation link: its signed token is the credential
+    # Visitors' pages: form handlers, forms, landing pages, the preference centre. Their GETs
+    # change nothing either: a landing page's view is counted by a POST beacon, not the GET.
+    "intake_public:": PUBLIC,
     "api:": MARKETER,  # My API keys, the docs
     "api:v1:": API,
     "api:schema": API,
@@ -119,6 +141,11 @@ def world(connector, marketer, sync_admin) -> dict:
     now = timezone.now()
     prospect = ProspectFactory(assigned_user=marketer, campaign=CampaignFactory())
     custom_field = CustomField.objects.create(api_name="matrix_note", label="Matrix note")
+    # Public forms at the slug "matrix" (a form handler, a form, a landing page showing it).
+    form = Form.objects.create(name="Matrix form", slug="matrix")
+    form.fields.create(prospect_field="email", required=True)
+    FormHandler.objects.create(name="Matrix handler", slug="matrix")
+    LandingPage.objects.create(name="Matrix page", slug="matrix", title="Matrix", form=form)
     error = SyncError.objects.create(
         connector=connector,
         prospect=prospect,
@@ -153,12 +180,26 @@ def world(connector, marketer, sync_admin) -> dict:
     job = queue.enqueue("core.jobs.record_heartbeat", name="matrix")
     worker = SimpleWorker([queue], connection=queue.connection, name=f"matrix-{job.id}")
     worker.register_birth()  # listed, never started
+    sf_campaign = SalesforceCampaign.objects.create(
+        sf_id="701000000000001AAA", name="Matrix webinar", is_active=True
+    )
+    CampaignMemberStatus.objects.create(
+        campaign=sf_campaign, sf_id="01Y000000000001AAA", label="Sent", is_default=True
+    )
+    membership = CampaignMembership.objects.create(
+        prospect=prospect, campaign=sf_campaign, status="Sent"
+    )
     yield {
+        "crm_campaign": sf_campaign.pk,
+        "crm_membership": membership.pk,
+        "crm_task": Task.objects.create(kind="campaign_add", created_by=marketer).pk,
         "prospects": prospect.pk,
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
         "errors_import_report": Task.objects.create(kind="errors_import", created_by=marketer).pk,
         "import": Import.objects.create(created_by=marketer, file_name="matrix.csv").pk,
+        "scoring_task": Task.objects.create(kind="scoring_recompute", created_by=sync_admin).pk,
+        "grading_profile": GradingProfile.objects.create(name="Matrix", is_default=True).pk,
         "api_import": Import.objects.create(
             created_by=marketer, file_name="api.csv", state=Import.State.DONE
         ).pk,
@@ -173,6 +214,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "user": marketer.pk,
         "campaign": prospect.campaign_id,
         "content_type": ContentType.objects.get_for_model(prospect).pk,
+        "account": Account.objects.create(sf_id="001000000000009AAA", name="Matrix Inc").pk,
     }
     worker.register_death()
     job.delete()
@@ -181,6 +223,10 @@ def world(connector, marketer, sync_admin) -> dict:
 def _pk_for(route: Route, world: dict) -> int:
     """The ``pk`` of a route: the object its name says it shows."""
     short = route.name.split(":", 1)[1]
+    if route.name.startswith("crm:"):  # campaigns, memberships, the bulk add's task
+        for key in ("campaign", "membership", "task"):
+            if short.startswith(key):
+                return world[f"crm_{key}"]
     api_objects = {
         "v1:sync-error": "error",
         "v1:campaign": "campaign",
@@ -190,12 +236,28 @@ def _pk_for(route: Route, world: dict) -> int:
     for prefix, key in api_objects.items():
         if short.startswith(prefix):
             return world[key]
-    keys = ("errors_task", "errors_import_report", "field_rule", "custom_field", "error", "import")
-    for key in keys:
+    for key in (
+        "errors_task",
+        "errors_import_report",
+        "field_rule",
+        "custom_field",
+        "error",
+        "scoring_task",
+        "grading_profile",
+        "import",
+    ):
         if short.startswith(key):
             return world[key]
     if short.startswith("data_sharing"):
         return world["data_sharing"]
+    if route.name == "crm:account":
+        return world["account"]
+    if route.name.startswith("intake:handler"):
+        return FormHandler.objects.get(slug="matrix").pk
+    if route.name.startswith("intake:form"):
+        return Form.objects.get(slug="matrix").pk
+    if route.name.startswith("intake:page"):
+        return LandingPage.objects.get(slug="matrix").pk
     return world["prospects"]
 
 
@@ -205,6 +267,12 @@ def _admin_object_id(route: Route) -> str:
     model = apps.get_model(app_label, model_name)
     first = model._default_manager.using(router.db_for_read(model)).order_by("pk").first()
     return str(first.pk) if first else "0"
+
+
+def prospect_of(world: dict):
+    from prospects.models import Prospect
+
+    return Prospect.objects.get(pk=world["prospects"])
 
 
 def _values(route: Route, world: dict) -> dict[str, list]:
@@ -220,6 +288,8 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         "app_label": ["prospects"],
         "url": ["no-such-page/"],
         "token": ["notatoken"],
+        "uidb64": ["MQ"],
+        "slug": ["matrix"],
         "key": [world["worker_key"]],
     }
     values = {}
@@ -229,6 +299,8 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         elif param == "object_id":
             object_id = world["prospects"] if "content_type_id" in route.params else None
             values[param] = [object_id or _admin_object_id(route)]
+        elif param == "token" and route.name.startswith("intake_public:"):
+            values[param] = ["notatoken", make_token(prospect_of(world))]  # forged, and real
         else:
             values[param] = fixed.get(param, ["no-such-thing"])
     return values

@@ -17,6 +17,14 @@ from prospects.models.prospect import (
     SyncStatus,
     custom_value,
 )
+from prospects.models.scoring import (
+    DEFAULT_POINTS,
+    GRADE_LEVELS,
+    GradingCriterion,
+    GradingProfile,
+    ScoringRule,
+    ScoringSettings,
+)
 from prospects.models.sync import (
     Direction,
     SyncHistory,
@@ -28,6 +36,12 @@ from prospects.models.sync import (
 
 __all__ = [
     "Activity",
+    "DEFAULT_POINTS",
+    "GRADE_LEVELS",
+    "GradingCriterion",
+    "GradingProfile",
+    "ScoringRule",
+    "ScoringSettings",
     "ActivityType",
     "CUSTOM_PREFIX",
     "MULTI_SEPARATOR",

@@ -28,6 +28,32 @@ class ActivityType(models.TextChoices):
     OPPORTUNITY_CREATED = "opportunity_created", "Opportunity created"
     OPPORTUNITY_WON = "opportunity_won", "Opportunity won"
     OPPORTUNITY_LOST = "opportunity_lost", "Opportunity lost"
+    # Score bookkeeping (``prospects.scoring``): a manual or completion-action adjustment, a decay.
+    SCORE_ADJUSTED = "score_adjusted", "Score adjusted"
+    SCORE_DECAYED = "score_decayed", "Score decayed"
+
+
+# The timeline's Bootstrap icon for each type.
+ICONS = {
+    ActivityType.FORM: "ui-checks",
+    ActivityType.FORM_HANDLER: "send",
+    ActivityType.LANDING_PAGE_VIEW: "eye",
+    ActivityType.LANDING_PAGE: "window-sidebar",
+    ActivityType.IMPORT: "upload",
+    ActivityType.API: "code-slash",
+    ActivityType.UNSUBSCRIBE: "envelope-slash",
+    ActivityType.RESUBSCRIBE: "envelope-check",
+    ActivityType.PREFERENCES: "sliders",
+    ActivityType.ASSIGNED: "person-check",
+    ActivityType.CRM_CREATED: "cloud-plus",
+    ActivityType.CONVERTED: "arrow-left-right",
+    ActivityType.CAMPAIGN_MEMBER: "megaphone",
+    ActivityType.OPPORTUNITY_CREATED: "briefcase",
+    ActivityType.OPPORTUNITY_WON: "trophy",
+    ActivityType.OPPORTUNITY_LOST: "x-octagon",
+    ActivityType.SCORE_ADJUSTED: "plus-slash-minus",
+    ActivityType.SCORE_DECAYED: "graph-down-arrow",
+}
 
 
 class Activity(models.Model):
@@ -60,3 +86,12 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} ({self.occurred_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def icon(self) -> str:
+        return ICONS.get(self.type, "dot")
+
+    def detail_items(self) -> list[tuple[str, str]]:
+        """The details as (name, text) pairs for the timeline (nested values as text)."""
+        details = self.details if isinstance(self.details, dict) else {"details": self.details}
+        return [(str(k), v if isinstance(v, str) else str(v)) for k, v in details.items()]

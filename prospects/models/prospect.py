@@ -159,6 +159,14 @@ class Prospect(models.Model):
     notes = models.TextField(blank=True)
     score = models.IntegerField(default=0)
     grade = models.CharField(max_length=2, choices=Grade.choices, blank=True)
+    # The profile that grades this prospect; empty, the default profile does.
+    grading_profile = models.ForeignKey(
+        "prospects.GradingProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="prospects",
+    )
     campaign = models.ForeignKey(
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="prospects"
     )

@@ -29,13 +29,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from crm.models import SalesforceUser
+from prospects.activities import add_activities
 from prospects.models import (
     CUSTOM_PREFIX,
+    Activity,
+    ActivityType,
     CrmQueue,
     CustomField,
     Direction,
@@ -47,8 +50,10 @@ from prospects.models import (
 from prospects.sync_requests import request_sync, request_sync_many
 from prospects.validators import web_link
 from sync import bulk_sql
+from sync.engine import campaigns
 from sync.engine.batching import chunked, in_transaction, read_ahead, typed_row
 from sync.engine.rules import OWNER_FIELD, Change, reconcile
+from sync.engine.users import OwnerMap, owner_query
 from sync.engine.values import parse_sf_datetime, write_prospect
 from sync.models import Connector, DataSharingRule, FieldRule, SyncCursor
 from sync.salesforce import Client
@@ -93,6 +98,8 @@ class Writes:
     history: list[SyncHistory] = field(default_factory=list)
     send_back: list[Prospect] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    # Events sales cares about (conversions, owner changes), for the prospects' timelines.
+    activities: list[Activity] = field(default_factory=list)
 
     def touch(self, prospect: Prospect, *names: str) -> None:
         self.prospects[prospect.pk] = prospect
@@ -125,6 +132,9 @@ class Writes:
             for prospect, entry in self.created:
                 entry.prospect_id = prospect.pk
         bulk_sql.insert(SyncHistory, self.history)
+        scored = add_activities(self.activities, insert=bulk_sql.insert, grade=False)
+        if scored:  # only when a marketer gave these events points
+            request_sync_many(sorted(scored), SyncReason.SCORE_CHANGE)
         # "Do not sync" prospects are rare here: request_sync marks them so and queues nothing.
         for prospect in self.send_back:
             if prospect.do_not_sync:
@@ -132,6 +142,24 @@ class Writes:
         ids = [p.pk for p in self.send_back if not p.do_not_sync]
         if ids:
             request_sync_many(ids, SyncReason.FIELD_UPDATE)
+
+
+def assigned_activity(prospect: Prospect, owner: dict) -> Activity:
+    """An owner change seen in Salesforce, for the timeline: the user or queue it went to."""
+    if owner["field"] == "assigned_queue":
+        title = "Assigned to a queue in Salesforce"
+    else:
+        title = "Assigned in Salesforce"
+    return Activity(
+        prospect_id=prospect.pk,
+        type=ActivityType.ASSIGNED,
+        title=title,
+        details={
+            "owner_id": owner["new"],
+            "assigned_user_id": prospect.assigned_user_id,
+            "assigned_queue_id": prospect.assigned_queue_id,
+        },
+    )
 
 
 def soql_datetime(value: dt.datetime) -> str:
@@ -180,9 +208,11 @@ def newest_stamp(records: Iterable[dict], newest: dt.datetime | None) -> dt.date
 
 @dataclass
 class Owners:
-    """What Salesforce says about owners a chunk brings that this pull has not met yet."""
+    """The owners a chunk brings, and what Salesforce says about those this pull has not met."""
 
-    user_emails: dict[str, str] = field(default_factory=dict)  # User id -> email ("" if none)
+    user_ids: set[str] = field(default_factory=set)  # every user owning a record of the chunk
+    asked: list[str] = field(default_factory=list)  # users the mirror did not hold
+    users: list[dict] = field(default_factory=list)  # their User rows
     groups: list[dict] = field(default_factory=list)  # queues not mirrored here yet
 
 
@@ -205,7 +235,9 @@ class Puller:
             ]
             for sobject in OBJECTS
         }
-        self._users_by_sf_id: dict[str, int | None] = {}
+        self.owner_map = OwnerMap(connector)
+        # Users the mirror holds (read here: ``ask_owners`` runs in a thread without the DB).
+        self._mirrored_users = set(SalesforceUser.objects.values_list("sf_id", flat=True))
         self._queues_by_sf_id: dict[str, int | None] = dict(
             CrmQueue.objects.values_list("sf_id", "pk")
         )
@@ -334,6 +366,8 @@ class Puller:
         if not self.connector.auto_change_email:
             changes = [c for c in changes if c.prospect_field != "email"]
         owner = self.apply_owner(prospect, record, writes)
+        if owner:
+            writes.activities.append(assigned_activity(prospect, owner))
         self.take_changes(prospect, changes, modified, writes)
         values = jsonable(record)
         if values != prospect.crm_values or modified != prospect.crm_modified_at:
@@ -388,26 +422,36 @@ class Puller:
             return {"field": "assigned_queue", "new": owner, "rule": "salesforce"}
         # Owned by a person now: no longer by a queue, and by that user when we know them.
         prospect.assigned_queue_id = None
-        user_id = self._users_by_sf_id.get(owner)
+        if self.owner_map.is_excluded(owner):
+            prospect.assigned_user_id = None
+            return {
+                "field": "assigned_user",
+                "new": owner,
+                "rule": "salesforce",
+                "note": "a partner or portal user: excluded from assignment",
+            }
+        user_id = self.owner_map.portal_user_for(owner)
         if user_id is not None:
             prospect.assigned_user_id = user_id
         return {"field": "assigned_user", "new": owner, "rule": "salesforce"}
 
     def ask_owners(self, records: Iterable[dict]) -> Owners:
-        """Ask Salesforce about the users and queues owning these records that this pull has
-        not met: one ``User`` and one ``Group`` query per 200 owners, not one per record.
-        Salesforce calls only (it runs in the read-ahead thread); ``learn_owners`` stores."""
-        owners = {r.get("OwnerId") or "" for r in records} - self._owners_asked
-        self._owners_asked |= owners
-        users = sorted(o for o in owners if o.startswith(USER_PREFIX))
-        queues = sorted(
-            o for o in owners if o.startswith(QUEUE_PREFIX) and o not in self._queues_by_sf_id
+        """Ask Salesforce about the users and queues owning these records that neither the
+        mirror nor this pull has met: one ``User`` and one ``Group`` query per 200 owners, not
+        one per record. Salesforce calls only (it runs in the read-ahead thread, without the
+        database); ``learn_owners`` stores."""
+        owners = {r.get("OwnerId") or "" for r in records}
+        found = Owners(user_ids={o for o in owners if o.startswith(USER_PREFIX)})
+        new = owners - self._owners_asked
+        self._owners_asked |= new
+        found.asked = sorted(
+            o for o in new if o.startswith(USER_PREFIX) and o not in self._mirrored_users
         )
-        found = Owners(user_emails=dict.fromkeys(users, ""))
-        for start in range(0, len(users), IN_LIST):
-            ids = soql_ids(users[start : start + IN_LIST])
-            for row in self.client.query_all(f"SELECT Id, Email FROM User WHERE Id IN ({ids})"):
-                found.user_emails[row["Id"]] = (row.get("Email") or "").lower()
+        queues = sorted(
+            o for o in new if o.startswith(QUEUE_PREFIX) and o not in self._queues_by_sf_id
+        )
+        for soql in owner_query(found.asked, self.client):
+            found.users += self.client.query_all(soql)
         for start in range(0, len(queues), IN_LIST):
             ids = soql_ids(queues[start : start + IN_LIST])
             found.groups += self.client.query_all(
@@ -416,20 +460,12 @@ class Puller:
         return found
 
     def learn_owners(self, owners: Owners) -> None:
-        """Map owners to portal users (active, by email) and to queues (mirrored if new)."""
-        emails = {e for e in owners.user_emails.values() if e}
-        portal: dict[str, int] = {}
-        for pk, email in (
-            get_user_model()
-            .objects.filter(is_active=True)
-            .annotate(lower_email=Lower("email"))
-            .filter(lower_email__in=emails)
-            .order_by("-pk")
-            .values_list("pk", "lower_email")
-        ):
-            portal[email] = pk  # the oldest account wins when two share an email
-        for sf_id, email in owners.user_emails.items():
-            self._users_by_sf_id[sf_id] = portal.get(email)
+        """Map owners to portal users by Salesforce user id (users met for the first time are
+        mirrored and linked by email) and to queues (mirrored if new)."""
+        self.owner_map.unknown_owners(owners.user_ids)
+        if owners.asked:
+            self.owner_map.learn_owners(owners.users, owners.asked)
+            self._mirrored_users.update(row["Id"] for row in owners.users)
         for row in owners.groups:
             mirrored, _ = CrmQueue.objects.get_or_create(
                 sf_id=row["Id"],
@@ -456,6 +492,14 @@ class Puller:
             sobject="Lead",
             record_id=lead["Id"],
             message=f"Lead converted: now syncing with Contact {contact_id}",
+        )
+        writes.activities.append(
+            Activity(
+                prospect_id=prospect.pk,
+                type=ActivityType.CONVERTED,
+                title=f"Lead {lead['Id']} converted to Contact {contact_id}",
+                details={"lead_id": lead["Id"], "contact_id": contact_id},
+            )
         )
         writes.counts["moved"] += 1
 
@@ -606,6 +650,7 @@ def pull_changes(*, connector: Connector, client: Client | None = None) -> PullR
     for sobject in OBJECTS:
         puller.pull_object(sobject)
         puller.pull_deleted(sobject)
+    campaigns.sync_campaigns(connector=connector, client=client)  # sync/engine/campaigns.py
     puller.report.api_calls = client.api_calls
     Connector.objects.filter(pk=connector.pk).update(last_pull_at=timezone.now())
     return puller.report

@@ -25,7 +25,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from prospects.models import Direction, Prospect, SyncHistory, SyncStatus
+from prospects.activities import add_activities
+from prospects.models import (
+    Activity,
+    ActivityType,
+    Direction,
+    Prospect,
+    SyncHistory,
+    SyncReason,
+    SyncStatus,
+)
+from prospects.sync_requests import request_sync_many
 from sync import bulk_sql
 from sync import describe as describes
 from sync.engine import package
@@ -159,6 +169,7 @@ class Pusher:
         )
         if not self.connector.auto_change_email:
             changes = [c for c in changes if c.to_salesforce or c.prospect_field != "email"]
+        changes += package.last_activity_change(self.client, target.sobject, target)
         fields = self.client.fields_by_name(target.sobject)
         payload = {
             c.sf_field: to_salesforce(c.new, fields.get(c.sf_field))
@@ -371,6 +382,14 @@ class Pusher:
             bulk_sql.insert(
                 SyncHistory,
                 [self._history(t, rid, op, pay, ch, now) for t, rid, op, pay, ch in done],
+            )
+            note_created(
+                [
+                    (t, rid)
+                    for t, rid, op, *_ in done
+                    if op == "create" and t.prospect.pk in current
+                ],
+                now,
             )
 
     def save_inbound(self, done: list[tuple], now) -> None:
@@ -593,6 +612,32 @@ class Pusher:
         Prospect.objects.filter(pk=prospect.pk, **as_read).update(**links)
 
 
+CREATED_LABEL = {"Lead": "Lead", "Contact": "Contact", "Account": "Person account"}
+
+
+def note_created(created: list[tuple[Target, str]], now) -> None:
+    """Sales cares when a prospect becomes a Lead or Contact: a "Created in Salesforce"
+    activity on each one's timeline, inserted with the flush's bookkeeping (one COPY)."""
+    if not created:
+        return
+    changed = add_activities(
+        [
+            Activity(
+                prospect_id=target.prospect.pk,
+                type=ActivityType.CRM_CREATED,
+                occurred_at=now,
+                title=f"{CREATED_LABEL.get(target.sobject, target.sobject)} {record_id}",
+                details={"sobject": target.sobject, "record_id": record_id},
+            )
+            for target, record_id in created
+        ],
+        insert=bulk_sql.insert,
+        grade=False,
+    )
+    if changed:  # only when a marketer gave the event points: the new score goes out next
+        request_sync_many(sorted(changed), SyncReason.SCORE_CHANGE)
+
+
 def save_bookkeeping(prospects: list[Prospect]) -> None:
     """Write only the sync bookkeeping columns of many prospects (``COPY`` on PostgreSQL)."""
     bulk_sql.update(Prospect, prospects, BOOKKEEPING_FIELDS)
@@ -606,7 +651,7 @@ def locked_guarded(prospect_ids: list[int]) -> dict[int, dict]:
     """The guarded fields of these prospects as they are now, rows locked till commit."""
     rows = (
         Prospect.objects.select_for_update()
-        .filter(pk__in=prospect_ids)
+        .filter(bulk_sql.any_of("pk", prospect_ids))
         .order_by("pk")
         .values("pk", *GUARDED_FIELDS)
     )
@@ -618,7 +663,12 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
 def _plain(value):
+    if type(value) in _PLAIN:  # nearly every value: no isinstance chain
+        return value
     return (
         value
         if value is None or isinstance(value, str | bool | int | float)
@@ -666,7 +716,9 @@ def start_push(
     describes.prime_client(client, connector)
     pusher = Pusher(connector, client)
     prospects = list(
-        Prospect.objects.filter(pk__in=prospect_ids).select_related(
+        # Prefetched, not joined: the few users, queues and campaigns of a batch are read once
+        # and shared, instead of three model instances built for every prospect.
+        Prospect.objects.filter(bulk_sql.any_of("pk", prospect_ids)).prefetch_related(
             "assigned_user", "assigned_queue", "campaign"
         )
     )

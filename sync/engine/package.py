@@ -6,6 +6,8 @@ differently still works: matching is case-insensitive on the API name.
 
 from __future__ import annotations
 
+from sync.engine.rules import Change
+from sync.engine.values import parse_sf_datetime
 from sync.salesforce import Client
 
 NAMESPACE = "pi__"
@@ -67,6 +69,35 @@ def package_values(client: Client, sobject: str, *, prospect, portal_url: str = 
     return {
         names[ours]: value for ours, value in wanted.items() if value is not None and ours in names
     }
+
+
+def last_activity_change(client: Client, sobject: str, target) -> list[Change]:
+    """The prospect's last activity, when it is newer than what the record holds: the one
+    package field that moves after the create (score and grade move through their rules)."""
+    name = _writable_package_fields(client, sobject).get("last_activity")
+    ours = target.prospect.last_activity_at
+    if not name or ours is None or name not in (target.record or {}):
+        return []
+    theirs = parse_sf_datetime(target.record.get(name))
+    # Salesforce keeps milliseconds: compare at that precision, or every push would resend it.
+    if theirs is not None and theirs >= ours.replace(microsecond=ours.microsecond // 1000 * 1000):
+        return []
+    return [
+        Change(
+            prospect_field="last_activity_at",
+            sf_field=name,
+            old=theirs.isoformat() if theirs else None,
+            new=ours.isoformat(),
+            to_salesforce=True,
+            rule="leadbridge",
+        )
+    ]
+
+
+def read_fields(client: Client, sobject: str) -> set[str]:
+    """Package fields a lookup reads beside the mapped ones (to compare before writing)."""
+    name = _writable_package_fields(client, sobject).get("last_activity")
+    return {name} if name else set()
 
 
 def _writable_package_fields(client: Client, sobject: str) -> dict[str, str]:

@@ -19,16 +19,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from prospects.models import Prospect
+from sync.engine import package
+from sync.engine.users import OwnerMap, user_select
 from sync.models import Connector, FieldRule
 from sync.salesforce import QUERY_URL_BUDGET, Client, SalesforceError
 
 # The field holding the email on each object (person accounts: Account.PersonEmail).
 EMAIL_FIELD = {"Lead": "Email", "Contact": "Email", "Account": "PersonEmail"}
-PARTNER_USER_TYPES = {"PowerPartner", "CspLitePortal", "CustomerSuccess", "PowerCustomerSuccess"}
 QUERY_VALUES = 300  # ids or emails per lookup query (the URL length also caps it)
+# What urllib.parse.quote(..., safe="") leaves as it is; every other byte becomes "%XX".
+_UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+
+
+def _quoted_length(text: str) -> int:
+    """``len(quote(text, safe=""))`` without building the string (a push quotes every email)."""
+    raw = text.encode()
+    return len(raw) + 2 * len(raw.translate(None, _UNRESERVED))
 
 
 @dataclass
@@ -68,12 +76,13 @@ class Router:
         self.connector = connector
         self.client = client
         self.rules = rules
-        self._owner_ids: dict[str, str | None] = {}
+        self.owners = OwnerMap(connector)
 
     def mapped_fields(self, sobject: str) -> list[str]:
         available = self.client.fields_by_name(sobject)
         names = {rule.target_field(sobject) for rule in self.rules} - {""}
         names |= {"Id", EMAIL_FIELD[sobject], "OwnerId", "LastModifiedDate", "SystemModstamp"}
+        names |= package.read_fields(self.client, sobject)
         if sobject == "Lead":
             names |= {"IsConverted", "ConvertedContactId", "ConvertedAccountId"}
         if sobject == "Contact":
@@ -96,9 +105,9 @@ class Router:
         ):
             extra = " AND IsPersonAccount = false"
         if sobject == "User":
-            fields = self.client.fields_by_name("User")
-            select = "Id, Email" + (", UserType" if "UserType" in fields else "")
-            extra = " AND IsActive = true" if "IsActive" in fields else ""
+            select = user_select(self.client)
+            active = "IsActive" in self.client.fields_by_name("User")
+            extra = " AND IsActive = true" if active else ""
         elif where == EMAIL_FIELD.get(sobject):
             # Matching needs only these; the chosen records are read whole afterwards, so a big
             # push of new prospects does not make the org serialise records nobody uses.
@@ -110,7 +119,7 @@ class Router:
         soqls, chunk, size = [], [], 0
         for value in sorted(set(values)):
             quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-            cost = len(quote(quoted, safe="")) + 6
+            cost = _quoted_length(quoted) + 6
             if chunk and (len(chunk) >= QUERY_VALUES or size + cost > QUERY_URL_BUDGET):
                 soqls.append(head + ", ".join(chunk) + ")" + extra)
                 chunk, size = [], 0
@@ -133,26 +142,20 @@ class Router:
     def fetch(self, sobject: str, where: str, values: Iterable[str]) -> list[dict]:
         return self.fetch_many([(sobject, where, values)])[0]
 
-    def learn_owners(self, emails: set[str], rows: list[dict]) -> None:
-        """Note the active Salesforce user of each assigned user's email (None: unmapped)."""
-        if self.connector.exclude_partner_users:
-            rows = [r for r in rows if r.get("UserType") not in PARTNER_USER_TYPES]
-        for row in sorted(rows, key=lambda r: r["Id"]):
-            self._owner_ids.setdefault((row.get("Email") or "").lower(), row["Id"])
-        for email in emails:
-            self._owner_ids.setdefault(email, None)
-
     def owner_id(self, prospect: Prospect) -> str | None:
-        """The Salesforce owner: the assigned queue, else the assigned user matched by email."""
+        """The Salesforce owner: the assigned queue, else the assigned user's Salesforce user
+        by id (linked once by email when not yet linked; see ``sync.engine.users``)."""
         if prospect.assigned_queue_id and prospect.assigned_queue.is_active:
             return prospect.assigned_queue.sf_id
         user = prospect.assigned_user
-        if user is None or not user.email:
+        if user is None:
             return None
-        email = user.email.lower()
-        if email not in self._owner_ids:
-            self.learn_owners({email}, self.fetch("User", "Email", {email}))
-        return self._owner_ids[email]
+        if not self.owners.knows(user):
+            unknown = self.owners.unknown_portal_users([user])
+            if unknown:
+                rows = self.fetch("User", "Email", set(unknown.values()))
+                self.owners.learn_by_email(unknown, rows)
+        return self.owners.owner_for(user)
 
     # -- routing ---------------------------------------------------------------------------
     def route(self, prospects: Sequence[Prospect]) -> Routed:
@@ -195,16 +198,14 @@ class Router:
             wanted += [("Contact", "Email", emails), ("Lead", "Email", emails)]
             if self.connector.person_accounts:
                 wanted.append(("Account", "PersonEmail", emails))
-        owners = {
-            p.assigned_user.email.lower()
-            for p in unlinked
-            if p.assigned_user_id and not p.assigned_queue_id and p.assigned_user.email
-        } - set(self._owner_ids)
+        owners = self.owners.unknown_portal_users(
+            p.assigned_user for p in unlinked if p.assigned_user_id and not p.assigned_queue_id
+        )
         if owners:
-            wanted.append(("User", "Email", owners))
+            wanted.append(("User", "Email", set(owners.values())))
         found = dict(zip([(s, w) for s, w, _ in wanted], self.fetch_many(wanted), strict=True))
         if owners:
-            self.learn_owners(owners, found[("User", "Email")])
+            self.owners.learn_by_email(owners, found[("User", "Email")])
         return found
 
     def resolve_linked(

@@ -26,6 +26,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf
 from django.db.models.lookups import Regex
 
+from core.csv_safe import FORMULA_START, neutralise  # noqa: F401 - shared with crm exports
 from prospects.models import CUSTOM_PREFIX, CustomField, Prospect, SyncReason
 from prospects.sync_requests import request_sync
 from sync.errors.fix import EDITABLE_FIELDS, apply_values, mapped_columns
@@ -44,17 +45,11 @@ INFO_COLUMNS = [
     "first_seen_at",
     "last_seen_at",
 ]
-FORMULA_START = frozenset("=+-@\t\r")
 EXPORT_CHUNK = 5000
 MAX_CELL = 131072  # the csv module's default field limit: longer is junk, not a value
 
 
 # -- export -------------------------------------------------------------------------------------
-
-
-def neutralise(cell: str) -> str:
-    """Defuse a cell a spreadsheet would evaluate (=, +, -, @, tab, CR) with an apostrophe."""
-    return "'" + cell if cell and cell[0] in FORMULA_START else cell
 
 
 def export_header(columns: list[str]) -> list[str]:

@@ -18,7 +18,8 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from prospects.models import Prospect, SyncStatus
-from sync.models import Connector, ErrorCategory, SyncError
+from sync import bulk_sql
+from sync.models import MEMBER_SOBJECT, Connector, ErrorCategory, SyncError
 
 # -- categories ----------------------------------------------------------------------------------
 
@@ -93,6 +94,7 @@ def record_sync_error(
     fields: Sequence[str],
     value_sent: str,
     constraint: str = "",
+    membership=None,
 ) -> SyncError:
     """Save one refusal: bump the prospect's open row for this code and field, or open one.
 
@@ -100,7 +102,9 @@ def record_sync_error(
        latest message, value and constraint.
     2. None: create it. Two workers racing here meet the partial unique constraint; the loser
        catches the IntegrityError and goes back to step 1.
-    3. Mark the prospect's sync status as errored.
+    3. Mark the prospect's sync status as errored — unless the refusal is a campaign
+       membership's (``membership`` given, object CampaignMember): its row is keyed on the
+       membership, and the prospect itself may be synced fine.
     """
     fields = [f for f in fields if f]
     field = (fields[0] if fields else "")[:100]
@@ -119,7 +123,7 @@ def record_sync_error(
     }
     row = None
     for _ in range(3):
-        row = _bump_open_error(prospect, error_code, field, latest)
+        row = _bump_open_error(prospect, error_code, field, latest, membership)
         if row is not None:
             break
         try:
@@ -127,6 +131,7 @@ def record_sync_error(
                 row = SyncError.objects.create(
                     prospect=prospect,
                     prospect_email=prospect.email if prospect else "",
+                    campaign_membership=membership,
                     error_code=error_code,
                     field=field,
                     category=categorize(error_code, message, fields),
@@ -136,20 +141,26 @@ def record_sync_error(
             break
         except IntegrityError:  # another worker opened it a moment ago: update theirs
             continue
-    if prospect is not None:
+    if prospect is not None and membership is None:
         Prospect.objects.filter(pk=prospect.pk).update(sync_status=SyncStatus.ERROR)
         prospect.sync_status = SyncStatus.ERROR
     return row
 
 
 def _bump_open_error(
-    prospect: Prospect | None, error_code: str, field: str, latest: dict
+    prospect: Prospect | None, error_code: str, field: str, latest: dict, membership=None
 ) -> SyncError | None:
-    if prospect is None:  # no prospect to key on (inbound, deleted): every refusal is a row
+    if membership is not None:
+        open_rows = SyncError.objects.open().filter(
+            campaign_membership=membership, sobject=MEMBER_SOBJECT
+        )
+    elif prospect is None:  # no prospect to key on (inbound, deleted): every refusal is a row
         return None
-    open_rows = SyncError.objects.open().filter(
-        prospect=prospect, error_code=error_code, field=field
-    )
+    else:
+        open_rows = (
+            SyncError.objects.open().exclude(sobject=MEMBER_SOBJECT).filter(prospect=prospect)
+        )
+    open_rows = open_rows.filter(error_code=error_code, field=field)
     if not open_rows.update(attempts=F("attempts") + 1, **latest):
         return None
     return open_rows.first()
@@ -165,7 +176,22 @@ def resolve_errors(
     cleanly); return how many."""
     return (
         SyncError.objects.open()
-        .filter(prospect_id__in=list(prospect_ids))
+        .filter(bulk_sql.any_of("prospect_id", prospect_ids))
+        .exclude(sobject=MEMBER_SOBJECT)  # a membership's refusal clears with the membership
+        .update(resolved_at=at or timezone.now(), resolution=resolution)
+    )
+
+
+def resolve_membership_errors(
+    *,
+    membership_ids: Sequence[int],
+    resolution: str = SyncError.Resolution.CLEAN_SYNC,
+    at: dt.datetime | None = None,
+) -> int:
+    """Resolve the open CampaignMember errors of these memberships (written cleanly since)."""
+    return (
+        SyncError.objects.open()
+        .filter(campaign_membership_id__in=list(membership_ids), sobject=MEMBER_SOBJECT)
         .update(resolved_at=at or timezone.now(), resolution=resolution)
     )
 

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 from prospects.sync_requests import SYNC_QUEUE, request_sync_many
-from sync.models import Connector, SyncError
+from sync.errors.member_resync import membership_state, requeue_memberships
+from sync.models import MEMBER_SOBJECT, Connector, SyncError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def request_resync(*, prospect_ids: Sequence[int]) -> ResyncRequest:
         ids = [pk for pk in chunk if do_not_sync.get(pk) is False]
         with transaction.atomic():
             request_sync_many(ids, SyncReason.ERROR_RESYNC)
+            requeue_memberships(prospect_ids=ids)  # their refused campaign members, too
             transaction.on_commit(partial(_push_now, ids))
         request.queued += ids
         request.missing += len(chunk) - len(do_not_sync)
@@ -106,6 +108,9 @@ def resync_error(*, error: SyncError) -> RowResult:
 def resync_state(*, error: SyncError) -> RowResult:
     """What became of the sync of ``error``'s prospect, read from the database (the row polls
     this every 2 seconds until it settles)."""
+    if error.sobject == MEMBER_SOBJECT:
+        state, message = membership_state(error)
+        return RowResult(state, message)
     prospect = Prospect.objects.filter(pk=error.prospect_id).first()
     if prospect is None:
         return _deleted()
@@ -114,7 +119,12 @@ def resync_state(*, error: SyncError) -> RowResult:
         return _pending(item)
     if prospect.do_not_sync:
         return RowResult("skipped", "Marked “Do not sync”: it is never sent to Salesforce.")
-    still_open = list(SyncError.objects.open().filter(prospect=prospect).order_by("-last_seen_at"))
+    still_open = list(
+        SyncError.objects.open()
+        .filter(prospect=prospect)
+        .exclude(sobject=MEMBER_SOBJECT)
+        .order_by("-last_seen_at")
+    )
     if prospect.sync_status == SyncStatus.WAITING_ASSIGNMENT:
         return RowResult(
             "waiting",

@@ -21,6 +21,7 @@ from intake.imports import (
     cancel_import,
     next_evening,
     receive_upload,
+    report_lines,
     submit_import,
 )
 from intake.models import Import
@@ -47,7 +48,7 @@ def _upload(text: str | bytes, name="people.csv"):
 
 
 def _report(run: Import) -> list[list[str]]:
-    data = b"".join(run.report_csv())
+    data = b"".join(report_lines(run))
     assert data.startswith(codecs.BOM_UTF8)
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
@@ -228,3 +229,44 @@ def test_a_cancelled_import_never_runs(start_import, marketer, run_jobs):
     assert not Prospect.objects.filter(email="c@example.com").exists()
     assert Task.objects.get(pk=run.task_id).state == Task.State.FAILED
     assert not cancel_import(run)
+
+
+def test_a_blank_cell_never_clears_a_field(start_import, marketer, run_jobs):
+    kept = ProspectFactory(email="keep@example.com", company="Acme", city="Oslo")
+    start_import(
+        user=marketer, uploaded_file=_upload("Email,Company,City\nkeep@example.com,,Bergen\n")
+    )
+    run_jobs("imports")
+    kept.refresh_from_db()
+    assert (kept.company, kept.city) == ("Acme", "Bergen")
+
+
+def test_cancelling_a_running_import_stops_after_the_chunk(
+    start_import, marketer, run_jobs, monkeypatch
+):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    real_write = imports.write_prospects
+
+    def write_then_cancel(*args, **kwargs):
+        results = real_write(*args, **kwargs)
+        cancel_import(Import.objects.get())  # the Cancel button, while the first chunk ran
+        return results
+
+    monkeypatch.setattr(imports, "write_prospects", write_then_cancel)
+    text = "Email\n" + "".join(f"r{i}@example.com\n" for i in range(6))
+    run = start_import(user=marketer, uploaded_file=_upload(text))
+    run_jobs("imports")
+    run.refresh_from_db()
+    assert run.state == Import.State.CANCELLED and run.created == 2
+    assert Prospect.objects.filter(email__startswith="r").count() == 2
+    assert run.stored_path == ""
+
+
+def test_problems_past_the_cap_are_counted_not_kept(start_import, marketer, run_jobs, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_PROBLEMS", 2)
+    text = "Email\n" + "".join(f"bad{i}\n" for i in range(5))
+    run = start_import(user=marketer, uploaded_file=_upload(text))
+    run_jobs("imports")
+    run.refresh_from_db()
+    assert (run.failed, run.problems_total, run.problems.count()) == (5, 5, 2)
+    assert _report(run)[-1][3] == "… and 3 more problems not listed"

@@ -25,3 +25,33 @@ def test_the_demo_users_hold_their_roles_and_only_the_admin_is_staff():
     assert is_sync_admin(admin) and admin.is_staff
     assert is_marketer(marketer) and not is_sync_admin(marketer) and not marketer.is_staff
     assert load_demo_users() == [admin, marketer]  # idempotent
+
+
+@pytest.mark.django_db
+def test_demo_prospects_carry_weeks_of_activities_that_explain_their_scores():
+    """After the demo loads, timelines, scores, last activities and grades are alive and agree:
+    each score is what its activities earned."""
+    from django.db.models import Max, Sum
+    from django.utils import timezone
+
+    from portal.demo import load_demo
+    from prospects.models import Activity, Prospect
+
+    ensure_roles()
+    added = load_demo(prospects=60)
+    assert added >= 60
+    assert Activity.objects.count() > 60
+    oldest = Activity.objects.order_by("occurred_at").first().occurred_at
+    assert (timezone.now() - oldest).days >= 14  # a few weeks of history
+    earned = dict(
+        Activity.objects.values("prospect")
+        .annotate(total=Sum("points"))
+        .values_list("prospect", "total")
+    )
+    for prospect in Prospect.objects.all():
+        assert prospect.score == earned.get(prospect.pk, 0), prospect.pk
+    scored = Prospect.objects.filter(score__gt=0)
+    assert scored.count() > 10 and scored.exclude(last_activity_at=None).count() == scored.count()
+    newest = Activity.objects.filter(type="form_handler").aggregate(Max("occurred_at"))
+    assert newest["occurred_at__max"] is not None
+    assert Prospect.objects.exclude(grade="").count() == Prospect.objects.count()

@@ -38,6 +38,9 @@ from simple_salesforce.exceptions import SalesforceError as LibraryError
 
 from api.models import create_key
 from intake.imports import ImportOptions, start_import
+from intake.models import FormHandler
+from intake.received import process_received, receive
+from prospects.activities import record_activities
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 from prospects.sync_requests import SYNC_QUEUE, request_sync
@@ -45,6 +48,7 @@ from sync import jobs, salesforce
 from sync.engine import queue
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import finish_push, start_push
+from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, FieldRule, SyncCursor, SyncError
 from sync.salesforce import Client, SalesforceError
 from tests.conftest import user_with_role
@@ -164,6 +168,9 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.faulty_operations = 0
             self.revoked_token = None
             self.faulted = False
+            self.handler = FormHandler.objects.create(name="Convergence", slug=domain[:40])
+            for external, field in (("email", "email"), ("title", "job_title")):
+                self.handler.fields.create(external_name=external, prospect_field=field)
 
         def add_prospect(self) -> int:
             prospect = ProspectFactory(
@@ -230,6 +237,15 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.ours[pk][field[0]] = value
             self.last_edit[pk] = ("ours", field[0])
 
+        @rule(index=st.integers(0, 1))
+        def deleted_and_restored_in_leadbridge(self, index):
+            """A marketer deletes the prospect to the recycle bin and restores it (operations):
+            it keeps its lead and syncs again, never creating a second one."""
+            from operations.recycle import archive_prospects, restore_prospect
+
+            archive_prospects([self.prospects[index]], actor=None)
+            restore_prospect(prospect_id=self.prospects[index], actor=None)
+
         @rule(index=st.integers(0, 1), value=WORDS, field=st.sampled_from([OURS, RECENT]))
         def import_a_file(self, index, value, field):
             """A marketer imports a CSV row for the prospect, matched by email: the upload, the
@@ -247,6 +263,25 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             if run.updated:
                 self.ours[pk][field[0]] = value
                 self.last_edit[pk] = ("ours", field[0])
+
+        @rule(index=st.integers(0, 1), value=WORDS)
+        def submit_the_form_handler(self, index, value):
+            """A visitor posts the form handler (intake's write path): AMPSEA finds the prospect
+            by its email and the new job title goes out like any edit of ours."""
+            pk = self.prospects[index]
+            email = Prospect.objects.get(pk=pk).email
+            posted = {"email": [email.upper()], "title": [value]}
+            assert receive(handler=self.handler, posted=posted, visitor_id=None).ok
+            process_received()
+            assert self.handler.received.get(prospect_id=pk).outcome != "failed"
+            self.handler.received.all().delete()
+            self.ours[pk]["job_title"] = value
+            self.last_edit[pk] = ("ours", "job_title")
+
+        @rule(index=st.integers(0, 1), kind=st.sampled_from(["form_handler", "landing_page_view"]))
+        def prospect_engages(self, index, kind):
+            """An activity (issue 14): score and last activity change, synced as package fields."""
+            record_activities([self.prospects[index]], kind, title="convergence")
 
         @rule(
             index=st.integers(0, 1),
@@ -487,6 +522,13 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
                 assert prospect.comments == ours["comments"]
             if self.last_edit[pk] == ("theirs", "comments"):
                 assert prospect.comments == theirs["comments"]
+            # Activities: the score and the last activity (to the millisecond) reached the Lead.
+            assert lead["pi__score__c"] == prospect.score
+            when = prospect.last_activity_at
+            sent = parse_sf_datetime(lead["pi__last_activity__c"])
+            assert sent == (
+                when.replace(microsecond=when.microsecond // 1000 * 1000) if when else None
+            )
 
     run_state_machine_as_test(
         Sync,

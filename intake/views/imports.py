@@ -190,7 +190,9 @@ def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def import_report(request: HttpRequest, pk: int) -> HttpResponse:
     """The row report as CSV (line, column, value, reason), safe to open in a spreadsheet."""
     run = _own(request, pk)
-    response = StreamingHttpResponse(run.report_csv(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        imports.report_lines(run), content_type="text/csv; charset=utf-8"
+    )
     stem = run.file_name.rsplit(".", 1)[0] or "import"
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:60]
     response["Content-Disposition"] = f'attachment; filename="{safe}-report-{run.pk}.csv"'

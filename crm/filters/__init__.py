@@ -1,0 +1,11 @@
+"""crm filters, one module per area: campaigns and their members, accounts and users."""
+
+from crm.filters.accounts import (  # noqa: F401
+    AccountFilter,
+    SalesforceUserFilter,
+    account_filters,
+)
+from crm.filters.campaigns import (  # noqa: F401
+    CampaignFilter,
+    MemberFilter,
+)

@@ -1,0 +1,207 @@
+"""Adding prospects to Salesforce campaigns, and changing their member status.
+
+Every path that adds prospects to a campaign — the prospect page, the prospect list's bulk
+action, imports, form handlers, completion actions, the API — calls :func:`add_to_campaign`.
+Nothing here calls Salesforce: a membership is saved ``pending`` and the engine's member push
+(``sync/engine/campaigns.py``) sends it once the prospect has a lead or contact there. The wake-up
+job is enqueued by name, as ``request_sync`` does: the engine sits above this app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+import django_rq
+from django.db import transaction
+from django.db.models import Count, F
+
+from crm.models import CampaignMembership, MembershipState, SalesforceCampaign
+from prospects.models import Prospect, SyncHistory
+
+log = logging.getLogger(__name__)
+
+SYNC_QUEUE = "sync"
+MEMBER_PUSH_JOB = "sync.engine.campaigns.push_memberships_job"
+CHUNK = 1000
+
+
+class CampaignError(ValueError):
+    """A request the campaign cannot take: its message is shown to the user as it is."""
+
+
+def check_campaign(campaign: SalesforceCampaign, status: str) -> str:
+    """The status to use (the campaign's default when blank); refuse what Salesforce would.
+
+    1. A campaign deleted in Salesforce takes no members.
+    2. An inactive campaign takes none from the portal either (Pardot lists active ones only).
+    3. The status must be one of the campaign's member statuses.
+    """
+    if campaign.is_deleted:
+        raise CampaignError(
+            f"The Salesforce campaign “{campaign.name}” was deleted in Salesforce; "
+            "prospects cannot be added to it."
+        )
+    if not campaign.is_active:
+        raise CampaignError(
+            f"The Salesforce campaign “{campaign.name}” is inactive; activate it in "
+            "Salesforce to add prospects."
+        )
+    labels = campaign.status_labels()
+    if not status:
+        default = campaign.default_status()
+        if default is None:
+            raise CampaignError(f"“{campaign.name}” has no member statuses in Salesforce yet.")
+        return default.label
+    if status not in labels:
+        raise CampaignError(
+            f"“{status}” is not a member status of “{campaign.name}” "
+            f"(its statuses: {', '.join(labels) or 'none'})."
+        )
+    return status
+
+
+def add_to_campaign(
+    prospect_ids: Iterable[int],
+    campaign: SalesforceCampaign,
+    status: str = "",
+    *,
+    actor=None,
+    update_existing: bool = True,
+) -> int:
+    """Add these prospects to ``campaign`` with ``status``; returns how many were added or
+    changed. Raises :class:`CampaignError` for a campaign or status Salesforce would refuse.
+
+    1. New memberships are created ``pending``; existing ones take the new status (unless
+       ``update_existing`` is off) and go back to pending with a new generation.
+    2. Each prospect's history notes it, with the acting user.
+    3. After commit, the engine's member push is woken (it sends only what can go: members of
+       prospects not yet in Salesforce wait for their sync).
+    """
+    status = check_campaign(campaign, status)
+    responded = _responded(campaign, status)
+    ids = list(dict.fromkeys(prospect_ids))
+    touched = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        with transaction.atomic():
+            touched += _add_chunk(chunk, campaign, status, responded, actor, update_existing)
+    if touched:
+        refresh_counts([campaign.pk])
+        wake_member_push()
+    return touched
+
+
+def _add_chunk(
+    chunk: list[int],
+    campaign: SalesforceCampaign,
+    status: str,
+    responded: bool,
+    actor,
+    update_existing: bool,
+) -> int:
+    existing = dict(
+        CampaignMembership.objects.filter(campaign=campaign, prospect_id__in=chunk).values_list(
+            "prospect_id", "status"
+        )
+    )
+    live = set(Prospect.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    new = [pk for pk in chunk if pk in live and pk not in existing]
+    CampaignMembership.objects.bulk_create(
+        [
+            CampaignMembership(
+                prospect_id=pk,
+                campaign=campaign,
+                status=status,
+                has_responded=responded,
+                added_by=actor if actor is not None and actor.is_authenticated else None,
+            )
+            for pk in new
+        ],
+        ignore_conflicts=True,  # added by another path a moment ago: that one stands
+    )
+    changed = [pk for pk, old in existing.items() if old != status] if update_existing else []
+    _set_status(campaign, changed, status, responded)
+    _note(new, actor, f"Added to Salesforce campaign “{campaign.name}” as “{status}”.")
+    _note(changed, actor, f"Status in Salesforce campaign “{campaign.name}” set to “{status}”.")
+    return len(new) + len(changed)
+
+
+def change_status(membership: CampaignMembership, status: str, *, actor=None) -> bool:
+    """Set one membership's status (the prospect page); returns whether it changed."""
+    campaign = membership.campaign
+    if campaign.is_deleted:
+        raise CampaignError(
+            f"The Salesforce campaign “{campaign.name}” was deleted in Salesforce; "
+            "its statuses cannot change."
+        )
+    if status not in campaign.status_labels():
+        raise CampaignError(
+            f"“{status}” is not a member status of “{campaign.name}” "
+            f"(its statuses: {', '.join(campaign.status_labels()) or 'none'})."
+        )
+    if membership.status == status:
+        return False
+    with transaction.atomic():
+        _set_status(campaign, [membership.prospect_id], status, _responded(campaign, status))
+        _note(
+            [membership.prospect_id],
+            actor,
+            f"Status in Salesforce campaign “{campaign.name}” set to “{status}”.",
+        )
+    refresh_counts([campaign.pk])
+    wake_member_push()
+    return True
+
+
+def _set_status(
+    campaign: SalesforceCampaign, prospect_ids: Sequence[int], status: str, responded: bool
+) -> None:
+    if not prospect_ids:
+        return
+    CampaignMembership.objects.filter(campaign=campaign, prospect_id__in=prospect_ids).update(
+        status=status,
+        has_responded=responded,
+        state=MembershipState.PENDING,
+        generation=F("generation") + 1,
+        attempts=0,
+        error_message="",
+    )
+
+
+def _responded(campaign: SalesforceCampaign, status: str) -> bool:
+    return any(s.label == status and s.has_responded for s in campaign.member_statuses.all())
+
+
+def _note(prospect_ids: Sequence[int], actor, message: str) -> None:
+    if prospect_ids:
+        SyncHistory.objects.record_action(
+            prospect_ids, actor=actor, operation="campaign", message=message
+        )
+
+
+def refresh_counts(campaign_ids: Iterable[int]) -> None:
+    """Count each campaign's memberships by status once, for the campaign pages."""
+    for campaign_id in set(campaign_ids):
+        counts = dict(
+            CampaignMembership.objects.filter(campaign_id=campaign_id)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        SalesforceCampaign.objects.filter(pk=campaign_id).update(
+            member_count=sum(counts.values()), status_counts=counts
+        )
+
+
+def wake_member_push() -> None:
+    """After commit, enqueue the engine's member push by name (Redis down: the cron sends)."""
+
+    def enqueue() -> None:
+        try:
+            django_rq.get_queue(SYNC_QUEUE).enqueue(MEMBER_PUSH_JOB, job_timeout=1800)
+        except Exception:  # noqa: BLE001 - Redis down: the cron tick pushes memberships
+            log.warning("could not wake the member push; the next cron tick sends", exc_info=True)
+
+    transaction.on_commit(enqueue)

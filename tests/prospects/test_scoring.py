@@ -1,0 +1,234 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
+
+from prospects.factories import ProspectFactory
+from prospects.models import (
+    Activity,
+    ActivityType,
+    GradingCriterion,
+    GradingProfile,
+    Prospect,
+    ScoringRule,
+    ScoringSettings,
+    SyncQueueItem,
+    SyncReason,
+)
+from prospects.scoring import (
+    decay_scores,
+    grade_for,
+    recompute_scores,
+    regrade,
+    rescore,
+    rescored,
+)
+
+Field, Match = GradingCriterion.Field, GradingCriterion.Match
+
+
+def _profile(*criteria, default=True, name="Default") -> GradingProfile:
+    profile = GradingProfile.objects.create(name=name, is_default=default)
+    for values in criteria:
+        GradingCriterion.objects.create(profile=profile, **values)
+    return profile
+
+
+# -- grading --------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_each_match_raises_and_each_miss_lowers_the_grade_from_d():
+    _profile(
+        {"field": Field.JOB_TITLE, "match": Match.CONTAINS, "values": ["market"], "weight": 2},
+        {"field": Field.INDUSTRY, "match": Match.IS, "values": ["Software"], "weight": 2},
+        {"field": Field.EMPLOYEES, "match": Match.BETWEEN, "minimum": 50, "weight": 3},
+        {"field": Field.COUNTRY, "match": Match.IS, "values": ["France", "Spain"], "weight": 1},
+    )
+    ideal = ProspectFactory(
+        job_title="Head of Marketing", industry="software", employees=200, country="FRANCE"
+    )
+    half = ProspectFactory(job_title="Engineer", industry="Software", employees=None, country="")
+    low = ProspectFactory(job_title="CTO", industry="Retail", employees=10, country="Peru")
+    unknown = ProspectFactory(job_title="", industry="", employees=None, country="")
+    regrade()
+    grades = dict(Prospect.objects.values_list("pk", "grade"))
+    assert grades[ideal.pk] == "A-"  # D + 8 thirds
+    assert grades[half.pk] == "D"  # D - 2 + 2 (size and country unknown: neither way)
+    assert grades[low.pk] == "F"  # D - 8 thirds, stopped at F
+    assert grades[unknown.pk] == ""  # nothing judged: not graded, as in Pardot
+
+
+@pytest.mark.django_db
+def test_grades_stop_at_a_plus_and_f():
+    _profile(
+        *[
+            {"field": f, "match": Match.CONTAINS, "values": ["x"], "weight": 6}
+            for f in (Field.JOB_TITLE, Field.INDUSTRY, Field.COUNTRY)
+        ]
+    )
+    top = ProspectFactory(job_title="x", industry="x", country="x")
+    bottom = ProspectFactory(job_title="y", industry="y", country="y")
+    regrade()
+    assert Prospect.objects.get(pk=top.pk).grade == "A+"
+    assert Prospect.objects.get(pk=bottom.pk).grade == "F"
+
+
+@pytest.mark.django_db
+def test_a_prospects_own_profile_grades_it_and_the_default_grades_the_rest():
+    _profile({"field": Field.COUNTRY, "match": Match.IS, "values": ["Peru"], "weight": 3})
+    other = _profile(
+        {"field": Field.COUNTRY, "match": Match.IS, "values": ["Chile"], "weight": 3},
+        default=False,
+        name="LatAm",
+    )
+    mine = ProspectFactory(country="Chile", grading_profile=other, grade="")
+    theirs = ProspectFactory(country="Chile", grade="")
+    assert sorted(regrade()) == sorted([mine.pk, theirs.pk])
+    assert Prospect.objects.get(pk=mine.pk).grade == "C"  # D + 3 thirds
+    assert Prospect.objects.get(pk=theirs.pk).grade == "F"  # D - 3 thirds, stopped at F
+    assert regrade() == []  # nothing changes the second time
+
+
+@pytest.mark.django_db
+def test_without_profiles_grades_are_left_alone():
+    prospect = ProspectFactory(grade="B")
+    assert regrade() == []
+    assert Prospect.objects.get(pk=prospect.pk).grade == "B"
+
+
+# -- rescoring ------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_a_rule_change_rescores_past_activities_and_keeps_adjustments():
+    prospect = ProspectFactory(score=0)
+    for kind, points in [
+        (ActivityType.FORM, 50),
+        (ActivityType.LANDING_PAGE_VIEW, 1),
+        (ActivityType.SCORE_ADJUSTED, 30),
+    ]:
+        Activity.objects.create(prospect=prospect, type=kind, points=points)
+    Prospect.objects.filter(pk=prospect.pk).update(score=81)
+    ScoringRule.objects.create(activity_type=ActivityType.FORM, points=20)
+    ScoringRule.objects.create(activity_type=ActivityType.LANDING_PAGE_VIEW, points=5)
+    assert rescore() == [prospect.pk]
+    assert Prospect.objects.get(pk=prospect.pk).score == 20 + 5 + 30
+    assert rescore() == []
+
+
+@pytest.mark.django_db
+def test_recompute_queues_only_changed_prospects_for_a_score_sync():
+    _profile({"field": Field.INDUSTRY, "match": Match.IS, "values": ["Retail"], "weight": 1})
+    changed = ProspectFactory(industry="Retail", grade="")
+    same = ProspectFactory(industry="", grade="")
+    SyncQueueItem.objects.all().delete()
+    report = recompute_scores()
+    assert report.regraded == 1 and report.queued == 1
+    assert SyncQueueItem.objects.get().prospect_id == changed.pk
+    assert SyncQueueItem.objects.get().reason == SyncReason.SCORE_CHANGE
+    assert not SyncQueueItem.objects.filter(prospect=same).exists()
+
+
+# -- decay ----------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_decay_takes_its_share_once_per_idle_period():
+    ScoringSettings.objects.create(pk=1, decay_enabled=True, decay_percent=25, decay_after_days=30)
+    now = timezone.now()
+    idle = ProspectFactory(score=100, last_activity_at=now - dt.timedelta(days=31))
+    busy = ProspectFactory(score=100, last_activity_at=now - dt.timedelta(days=2))
+    tiny = ProspectFactory(score=3, last_activity_at=now - dt.timedelta(days=90))  # 25% of 3 = 0
+    assert decay_scores(now=now) == [idle.pk]
+    assert decay_scores(now=now + dt.timedelta(days=1)) == []  # already decayed this period
+    scores = dict(Prospect.objects.values_list("pk", "score"))
+    assert scores[busy.pk] == 100 and scores[tiny.pk] == 3
+    # A period later both are idle; the first decays again, from its lowered score.
+    assert sorted(decay_scores(now=now + dt.timedelta(days=31))) == sorted([idle.pk, busy.pk])
+    scores = dict(Prospect.objects.values_list("pk", "score"))
+    assert scores[idle.pk] == 57  # 100 → 75 → 57 (75 - 18)
+    assert scores[busy.pk] == 75
+    decays = Activity.objects.filter(prospect=idle, type=ActivityType.SCORE_DECAYED)
+    assert sorted(decays.values_list("points", flat=True)) == [-25, -18]
+    assert Prospect.objects.get(pk=idle.pk).last_activity_at < now  # a decay is no engagement
+
+
+@pytest.mark.django_db
+def test_decay_is_off_by_default():
+    ProspectFactory(score=100, last_activity_at=timezone.now() - dt.timedelta(days=400))
+    assert decay_scores() == []
+
+
+# -- SQL equals Python ----------------------------------------------------------------------
+TEXTS = st.sampled_from(["", "Marketing Manager", "cto", "Software", "retail", "France", "peru"])
+CRITERION = st.one_of(
+    st.builds(
+        dict,
+        field=st.sampled_from([Field.JOB_TITLE, Field.INDUSTRY, Field.COUNTRY, Field.DEPARTMENT]),
+        match=st.sampled_from([Match.CONTAINS, Match.IS]),
+        values=st.lists(st.sampled_from(["market", "CTO", "software", "France", "x"]), max_size=3),
+        weight=st.integers(1, 6),
+    ),
+    st.builds(
+        dict,
+        field=st.just(Field.EMPLOYEES),
+        match=st.just(Match.BETWEEN),
+        minimum=st.one_of(st.none(), st.integers(0, 500)),
+        maximum=st.one_of(st.none(), st.integers(0, 5000)),
+        weight=st.integers(1, 6),
+    ),
+)
+PROSPECT = st.fixed_dictionaries(
+    {
+        "job_title": TEXTS,
+        "industry": TEXTS,
+        "country": TEXTS,
+        "department": TEXTS,
+        "employees": st.one_of(st.none(), st.integers(0, 10000)),
+        "score": st.integers(-500, 500),
+        "activities": st.lists(
+            st.tuples(
+                st.sampled_from(
+                    [
+                        ActivityType.FORM,
+                        ActivityType.LANDING_PAGE_VIEW,
+                        ActivityType.OPPORTUNITY_LOST,
+                        ActivityType.SCORE_ADJUSTED,
+                        ActivityType.IMPORT,
+                    ]
+                ),
+                st.integers(-100, 100),
+            ),
+            max_size=4,
+        ),
+    }
+)
+RULES = st.dictionaries(
+    st.sampled_from([ActivityType.FORM, ActivityType.LANDING_PAGE_VIEW, ActivityType.IMPORT]),
+    st.integers(-1000, 1000),
+)
+
+
+class TestRecomputeInSqlEqualsPython(HypothesisTestCase):
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        criteria=st.lists(CRITERION, max_size=4),
+        people=st.lists(PROSPECT, min_size=1, max_size=6),
+        rules=RULES,
+    )
+    def test_sql_and_python_agree(self, criteria, people, rules):
+        profile = GradingProfile.objects.create(name="P", is_default=True)
+        made = [GradingCriterion(profile=profile, **c) for c in criteria]
+        GradingCriterion.objects.bulk_create(made)
+        for kind, points in rules.items():
+            ScoringRule.objects.create(activity_type=kind, points=points)
+        expected = {}
+        for person in people:
+            activities = person.pop("activities")
+            prospect = ProspectFactory(**person, grade="")
+            Activity.objects.bulk_create(
+                Activity(prospect=prospect, type=kind, points=points) for kind, points in activities
+            )
+            score, _ = rescored(person["score"], activities, ScoringRule.points_by_type())
+            expected[prospect.pk] = (score, grade_for(person, made))
+        recompute_scores()
+        got = {pk: (s, g) for pk, s, g in Prospect.objects.values_list("pk", "score", "grade")}
+        assert got == expected
