@@ -1,5 +1,6 @@
 """Every refusal is JSON with what was wrong, never an HTML page or a 500."""
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
@@ -12,7 +13,7 @@ def handle_exception(exc, context):
     """DRF's handler, after turning Django's own refusals of a request into API errors:
     an oversized upload → 413, a malformed one → 400, a model validation error → 400."""
     if isinstance(exc, RequestDataTooBig):
-        exc = BodyTooLarge("The request body is too large.")
+        exc = BodyTooLarge.over(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError(str(exc) or "Malformed request.")
     elif isinstance(exc, DjangoValidationError):

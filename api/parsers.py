@@ -13,16 +13,20 @@ class BodyTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "body_too_large"
 
+    @classmethod
+    def over(cls, limit: int) -> "BodyTooLarge":
+        return cls(
+            f"The request body is over {limit:,} bytes: send fewer records per request "
+            "(batch upserts take up to 1,000)."
+        )
+
 
 class LimitedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         limit = settings.API_MAX_BODY_BYTES
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        too_large = BodyTooLarge(
-            f"The request body is over {limit:,} bytes: send fewer records per request "
-            "(batch upserts take up to 1,000)."
-        )
+        too_large = BodyTooLarge.over(limit)
         if declared and declared.isdigit() and int(declared) > limit:
             raise too_large
         body = stream.read(limit + 1) if stream is not None else b""

@@ -73,7 +73,9 @@ class ProspectViewSet(
 
     def get_queryset(self):
         prospects = Prospect.objects.all() if self.detail else Prospect.objects.active()
-        return prospects.prefetch_related(open_errors())
+        # The connector's bookkeeping is not shown: not read (and its JSON not parsed).
+        bookkeeping = ("crm_values", "field_changed_at", "sync_key", "crm_modified_at")
+        return prospects.defer(*bookkeeping).prefetch_related(open_errors())
 
     def get_serializer_class(self):
         return {
@@ -150,12 +152,12 @@ class ProspectViewSet(
         batch = self.get_serializer(data=request.data)
         batch.is_valid(raise_exception=True)
         results, valid = {}, []
+        rows = s.ProspectMatchSerializer(context=self.get_serializer_context())  # fields built once
         for index, row in enumerate(batch.validated_data["prospects"]):
-            serializer = s.ProspectMatchSerializer(data=row)
-            if serializer.is_valid():
-                valid.append((index, serializer.values()))
-            else:
-                results[index] = _failed(index, serializer.errors)
+            try:
+                valid.append((index, rows.values(rows.run_validation(row))))
+            except ValidationError as exc:
+                results[index] = _failed(index, exc.detail)
         if valid:
             options = {
                 "assign_user": batch.validated_data.get("assigned_user"),

@@ -401,7 +401,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadbridge@localhost
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
 if not re.fullmatch(r"[1-9]\d*/(second|minute|hour|day)", API_RATE_LIMIT):
     _fail("API_RATE_LIMIT", f"must look like 600/minute, not {API_RATE_LIMIT!r}.")
-API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+# Django refuses larger non-file bodies before any parser sees them (default 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "api": {

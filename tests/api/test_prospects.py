@@ -350,3 +350,34 @@ def test_campaigns_are_listed_by_name(api):
     body = api.get("/api/v1/campaigns/").json()
     assert [c["name"] for c in body["results"]] == ["Alpha", "Zeta"]
     assert api.post("/api/v1/campaigns/", {"name": "x"}, format="json").status_code == 405
+
+
+def test_the_fast_representation_equals_drfs_own(api):
+    """``ProspectSerializer.to_representation`` reads columns directly for speed; it must say
+    exactly what DRF's field-by-field representation says."""
+    from rest_framework import serializers as drf
+
+    from api.serializers import ProspectSerializer
+    from api.views import open_errors
+
+    prospect = ProspectFactory(
+        annual_revenue="1234.50",
+        employees=None,
+        grade="B+",
+        custom_fields={"seats": "12"},
+        campaign=CampaignFactory(),
+    )
+    SyncErrorFactory(prospect=prospect)
+    prospect = Prospect.objects.prefetch_related(open_errors()).get(pk=prospect.pk)
+    serializer = ProspectSerializer()
+    assert serializer.to_representation(prospect) == drf.Serializer.to_representation(
+        serializer, prospect
+    )
+
+
+def test_a_body_over_djangos_own_limit_is_413_too(api, settings):
+    settings.API_MAX_BODY_BYTES = 10_000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5_000  # Django refuses it before the parser
+    response = api.post(URL, {"email": "a@b.example", "notes": "x" * 6_000}, format="json")
+    assert response.status_code == 413
+    assert "5,000 bytes" in response.json()["detail"]
