@@ -178,6 +178,8 @@ def test_campaign_members_take_the_campaigns_statuses_and_refuse_duplicates(clie
     assert out["updated"] == [ok]
     assert out["members"] == [[True, "Responded", True]]
     assert out["deleted"] == [True]  # the campaign's delete takes its members along
+
+
 def test_users_read_with_profile_and_role_and_an_inactive_owner_is_refused(client):
     out = client.run("users")
     assert out["users"] == [
