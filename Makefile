@@ -21,13 +21,14 @@ PYTHON := $(shell for c in python3.13 python3.12 python3 python; do \
 	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help install run test bench lint format demo clean
+.PHONY: help install run test bench lint format demo clean reliability
 
 help:
 	@echo "make run    - install, migrate, load the demo and start web, worker, cron, sandbox org"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - run the benchmarks in tests/bench/"
 	@echo "make lint   - ruff (check, format) and the architecture contracts (import-linter)"
+	@echo "make reliability - crash and fault scenarios on a stack of its own (RELIABILITY_SIZE=5000)"
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -64,6 +65,10 @@ test: install $(NODE_STAMP)
 
 bench: install
 	$(PY) -m portal.embedded_redis --socket bench $(PY) -m pytest $(or $(BENCH),tests/bench) -s -q $(PYTEST_ARGS)
+
+# Its own stack (sandbox org, workers, cron) and database; see tests/reliability/run.py.
+reliability: install
+	$(PY) -m portal.embedded_redis --socket reliability $(PY) -m tests.reliability.run
 
 lint: install
 	$(PY) -m ruff check .

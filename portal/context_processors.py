@@ -1,9 +1,9 @@
 from django.http import HttpRequest
 
 from core.roles import is_marketer, is_sync_admin
+from operations.attention import headline, lost_items
 from sync.errors.records import open_error_count
 from sync.models import Connector
-from sync.verification import problem_messages
 
 # (label, url name, needs Sync admin)
 NAVIGATION = [
@@ -12,8 +12,10 @@ NAVIGATION = [
     ("Campaigns", "crm:campaigns", False),
     ("Scoring", "prospects:scoring", False),
     ("Sync Errors", "sync:errors", False),
-    ("Imports", "portal:imports", False),
+    ("Imports", "intake:imports", False),
     ("Accounts", "crm:accounts", False),
+    ("Forms", "intake:form_list", False),
+    ("Recycle bin", "operations:recycle_bin", False),
     ("Connector", "sync:connector", True),
     ("Field sync", "sync:field_rules", True),
     ("Users", "crm:users", True),
@@ -37,7 +39,9 @@ def navigation(request: HttpRequest) -> dict:
     if admin:
         connector = Connector.objects.current()
         if connector is not None and connector.state == Connector.State.NEEDS_ATTENTION:
-            context["connector_attention"] = problem_messages(connector) or [
+            # Each lost thing with what it holds back (operations/attention.py says it true).
+            context["connector_attention"] = lost_items(connector) or [
                 "The connector needs attention."
             ]
+            context["connector_headline"] = headline(connector)
     return context

@@ -6,6 +6,10 @@ Each ``register`` enqueues a job on an RQ queue at its interval; workers run it.
 from rq import cron
 
 from core.jobs import record_heartbeat
+from intake.received import process_received_job
+from operations.alerts import evaluate as evaluate_alerts
+from operations.alerts import send_digest
+from operations.metrics import roll_up
 from prospects.jobs import decay_job
 from sync.jobs import tick
 from sync.verification import verify_all
@@ -21,3 +25,16 @@ cron.register(verify_all, queue_name="sync", interval=900)
 
 # Score decay (off unless a Sync admin turns it on in Scoring): once a day.
 cron.register(decay_job, queue_name="default", interval=86400)
+
+# Form handler submissions a lost wake-up left waiting (intake/received.py), every minute.
+cron.register(process_received_job, queue_name="default", interval=60)
+
+# Operations: alerts to the Sync admins and the dashboard's per-minute figures, every minute;
+# a heartbeat per worker queue, so the alerts tell a silent worker from a silent cron.
+cron.register(evaluate_alerts, queue_name="default", interval=60)
+cron.register(roll_up, queue_name="default", interval=60)
+cron.register(send_digest, queue_name="default", cron="0 7 * * *")  # on when ALERT_DAILY_DIGEST
+cron.register(record_heartbeat, queue_name="sync", kwargs={"name": "worker:sync"}, interval=60)
+cron.register(
+    record_heartbeat, queue_name="imports", kwargs={"name": "worker:imports"}, interval=60
+)

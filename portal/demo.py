@@ -314,6 +314,7 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
     ]
     load_demo_profile_mapping()
     connector = load_demo_connector()
+    load_demo_forms()
     if Prospect.objects.exists():
         return 0
     if connector is not None:
@@ -339,3 +340,51 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
             list(Prospect.objects.values_list("pk", flat=True)), SyncReason.INITIAL_SYNC
         )
     return len(built)
+
+
+def load_demo_forms() -> None:
+    """The demo's form handler ``/fh/demo-contact-us/`` and landing page ``/l/demo-webinar/``
+    (idempotent). Neither assigns: a marketer assigns what comes in, and it becomes a Lead."""
+    from intake.models import Form, FormHandler, LandingPage
+
+    handler, created = FormHandler.objects.get_or_create(
+        slug="demo-contact-us", defaults={"name": "Contact us (website)"}
+    )
+    if created:
+        for external, field, required in [
+            ("email", "email", True),
+            ("first_name", "first_name", False),
+            ("last_name", "last_name", False),
+            ("company", "company", False),
+            ("message", "comments", False),
+        ]:
+            handler.fields.create(external_name=external, prospect_field=field, required=required)
+    form, created = Form.objects.get_or_create(
+        slug="demo-webinar-form",
+        defaults={
+            "name": "Webinar registration",
+            "submit_label": "Register",
+            "thank_you_message": "You are registered. We will email you the link.",
+        },
+    )
+    if created:
+        for order, (field, label, required) in enumerate(
+            [
+                ("email", "Work email", True),
+                ("first_name", "First name", True),
+                ("last_name", "Last name", True),
+                ("company", "Company", True),
+                ("job_title", "Job title", False),
+            ]
+        ):
+            form.fields.create(prospect_field=field, label=label, order=order, required=required)
+    LandingPage.objects.get_or_create(
+        slug="demo-webinar",
+        defaults={
+            "name": "Webinar: syncing marketing and sales",
+            "title": "Webinar: keep marketing and sales in sync",
+            "text": "Forty minutes on how prospects become Leads, and back.\n\n"
+            "Register below; the recording goes to everyone who signs up.",
+            "form": form,
+        },
+    )

@@ -42,7 +42,7 @@ def _bool(variable: str, default: bool) -> bool:
     return raw in _TRUE
 
 
-def _db(variable: str, default: str) -> dict:
+def _db(variable: str, default: str, *, application_name: str) -> dict:
     raw = env.str(variable, default=default)
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
     if scheme not in environ.Env.DB_SCHEMES:
@@ -67,6 +67,9 @@ def _db(variable: str, default: str) -> dict:
     else:
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
+        # Named in pg_stat_activity, so the portal's backends (their queries, their CPU) can be
+        # told from other clients of the same server.
+        config.setdefault("OPTIONS", {})["application_name"] = application_name[:63]
     return config
 
 
@@ -175,6 +178,9 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "core",
     "portal",
     "prospects",
@@ -219,12 +225,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": _db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}"),
+    "default": _db(
+        "DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'leadbridge.sqlite3'}",
+        application_name=env.str("DATABASE_APPLICATION_NAME", default="leadbridge"),
+    ),
 }
 if SANDBOX_ENABLED:
     # The sandbox org is a separate system with its own database (see sandbox/router.py).
     DATABASES["sandbox"] = _db(
-        "SANDBOX_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}"
+        "SANDBOX_DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'sandbox.sqlite3'}",
+        application_name="leadbridge-sandbox-org",
     )
     DATABASE_ROUTERS = ["sandbox.router.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -337,18 +349,114 @@ PORTAL_URL = env.str("PORTAL_URL", default="")
 # *.my.salesforce.com) that the connector may send its secrets to, as host:port entries: the
 # sandbox org of the demo and the tests, a proxy. See sync/login_hosts.py.
 SALESFORCE_LOGIN_HOSTS = env.list("SALESFORCE_LOGIN_HOSTS", default=[])
-# Outgoing email: invitations of the portal users the Salesforce user sync creates. Locally
-# (DEBUG) mail is printed to the console; in production, SMTP on EMAIL_HOST:EMAIL_PORT.
-EMAIL_BACKEND_PATH = env.str(
-    "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
-MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
-if EMAIL_BACKEND_PATH.endswith(".smtp.EmailBackend"):
-    MAILERS["default"]["OPTIONS"] = {
-        "host": env.str("EMAIL_HOST", default="localhost"),
-        "port": _int("EMAIL_PORT", default=25),
-    }
+
+# Public forms, form handlers and landing pages (intake/protection.py): posts per minute per IP
+# (0: no limit; 429 beyond), the largest body accepted (413 beyond), and how long preference
+# centre links work (intake/preferences.py).
+FORM_RATE_LIMIT = _int("FORM_RATE_LIMIT", default=20)
+FORM_MAX_BODY_BYTES = _int("FORM_MAX_BODY_BYTES", default=64 * 1024)
+PREFERENCE_LINK_DAYS = _int("PREFERENCE_LINK_DAYS", default=90)
+# Outgoing email: alerts to the Sync admins (operations/alerts.py) and invitations of the
+# portal users the Salesforce user sync creates (crm). One URL, EMAIL_URL, as django-environ
+# reads it: smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (printed
+# to the process's output), dummymail://. Without it, EMAIL_BACKEND (a backend's dotted path)
+# with EMAIL_HOST / EMAIL_PORT for SMTP; without either, the console locally (DEBUG) and SMTP
+# on localhost:25 in production. Read into Django 6.1's MAILERS; the URL, which may hold a
+# password, is not kept as a setting.
+_EMAIL_NAMES = {"EMAIL_HOST": "host", "EMAIL_PORT": "port", "EMAIL_HOST_USER": "username",
+                "EMAIL_HOST_PASSWORD": "password", "EMAIL_USE_TLS": "use_tls",
+                "EMAIL_USE_SSL": "use_ssl", "EMAIL_FILE_PATH": "file_path"}  # fmt: skip
+
+
+def _mailer() -> dict:
+    if url := env.str("EMAIL_URL", default=""):
+        try:
+            config = env.email_url_config(url)
+        except (ValueError, KeyError, ImproperlyConfigured) as exc:
+            _fail("EMAIL_URL", f"is not an email URL Leadbridge understands ({exc}).")
+        options = {
+            _EMAIL_NAMES[k]: v
+            for k, v in config.items()
+            if k in _EMAIL_NAMES and v not in (None, "")
+        }
+        return {"BACKEND": config["EMAIL_BACKEND"], "OPTIONS": options}
+    backend = env.str(
+        "EMAIL_BACKEND",
+        default="django.core.mail.backends.console.EmailBackend"
+        if DEBUG
+        else "django.core.mail.backends.smtp.EmailBackend",
+    )
+    if not backend.endswith(".smtp.EmailBackend"):
+        return {"BACKEND": backend}
+    options = {"host": env.str("EMAIL_HOST", default="localhost"), "port": _int("EMAIL_PORT", 25)}
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+MAILERS = {"default": _mailer()}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="leadbridge@localhost")
+# The REST API (/api/v1/, api/): per-user keys (Authorization: Bearer), each limited to
+# API_RATE_LIMIT requests ("<n>/second|minute|hour|day"), counted in Redis so every web process
+# shares the count. Request bodies above API_MAX_BODY_BYTES are refused with 413 (CSV imports
+# excepted: they are files, up to the import's own limit).
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
+if not re.fullmatch(r"[1-9]\d*/(second|minute|hour|day)", API_RATE_LIMIT):
+    _fail("API_RATE_LIMIT", f"must look like 600/minute, not {API_RATE_LIMIT!r}.")
+API_MAX_BODY_BYTES = _int("API_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+# Django refuses larger non-file bodies before any parser sees them (default 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "api",
+    },
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.ApiKeyAuthentication",
+        # The browsable docs' "Try it out" for a signed-in marketer; DRF checks its CSRF token.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsMarketer"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.handle_exception",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,  # JSON always (the import report: CSV); no ?format=
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Leadbridge API",
+    "DESCRIPTION": (
+        "Prospects, imports, Sync Errors and campaigns. Authenticate with a personal API key "
+        "(My API keys, in the user menu): `Authorization: Bearer <key>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["api.permissions.IsMarketer"],  # the schema: a key or a session
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+}
+# Alert thresholds (operations/alerts.py): new Sync Errors in the last 15 minutes; minutes a
+# heartbeat may be silent; minutes the oldest pending queue row may wait. A daily digest of
+# open incidents and the day's figures when ALERT_DAILY_DIGEST is on.
+ALERT_ERROR_SPIKE = _int("ALERT_ERROR_SPIKE", default=50)
+ALERT_SILENT_MINUTES = _int("ALERT_SILENT_MINUTES", default=5)
+ALERT_QUEUE_STUCK_MINUTES = _int("ALERT_QUEUE_STUCK_MINUTES", default=30)
+ALERT_DAILY_DIGEST = _bool("ALERT_DAILY_DIGEST", default=False)
+
+# Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) stream to a temporary file here, on
+# the disk where imports keep their files until the worker is done (intake/imports.py), never
+# into memory. The 200 MB limit of an import is checked on the upload (intake.imports).
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
+(VAR_DIR / "uploads").mkdir(exist_ok=True)

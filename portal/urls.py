@@ -3,12 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, include, path
 from django_rq.urls import urlpatterns as django_rq_patterns
 
+from operations import views as operations_views
 from portal import lockouts, views
 
 portal_patterns = (
     [
-        path("", views.dashboard, name="dashboard"),
-        path("imports/", views.imports, name="imports"),
+        path("", operations_views.dashboard, name="dashboard"),  # the Sync health dashboard
         path("health/", views.health, name="health"),
         path("lockouts/", lockouts.lockout_list, name="lockouts"),
         path("lockouts/unlock/", lockouts.unlock, name="unlock"),
@@ -42,4 +42,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/django-rq/", include(rq_patterns)),
     path("admin/", admin.site.urls),
+    # Public, no login: form handlers, forms, landing pages, the preference centre (intake).
+    path("", include("intake.public_urls")),
 ]

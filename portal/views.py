@@ -1,35 +1,5 @@
 from django.db import connection
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-
-from core.models import Heartbeat
-from core.roles import marketer_required
-from prospects.models import Prospect
-
-
-@marketer_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    counts = Prospect.objects.active().aggregate(
-        total=Count("id"),
-        in_crm=Count("id", filter=~Q(crm_lead_id="") | ~Q(crm_contact_id="")),
-        assigned=Count("id", filter=Q(assigned_user__isnull=False)),
-        do_not_sync=Count("id", filter=Q(do_not_sync=True)),
-    )
-    return render(
-        request,
-        "portal/dashboard.html",
-        {"counts": counts, "heartbeats": Heartbeat.objects.order_by("name")},
-    )
-
-
-def _coming(request: HttpRequest, title: str, what: str) -> HttpResponse:
-    return render(request, "portal/coming.html", {"title": title, "what": what})
-
-
-@marketer_required
-def imports(request: HttpRequest) -> HttpResponse:
-    return _coming(request, "Imports", "CSV imports of prospects, with a line-by-line report.")
+from django.http import HttpRequest, JsonResponse
 
 
 def health(request: HttpRequest) -> JsonResponse:

@@ -53,6 +53,7 @@ def record_activities(
     occurred_at: dt.datetime | None = None,
     points: int | None = None,
     reason: SyncReason | str | None = SyncReason.SCORE_CHANGE,
+    insert: Callable[[type[Activity], list[Activity]], None] | None = None,
 ) -> list[Activity]:
     """Record one activity of ``type`` per item, score it and ask for the syncs it causes.
 
@@ -68,6 +69,8 @@ def record_activities(
        from ``changed_prospects`` of the returned rows).
 
     Call it inside the caller's transaction with batches of up to a few thousand items.
+    ``insert(Activity, rows)`` replaces the bulk INSERT (the write core's ``executemany``; the
+    rows' ids are then not set).
     """
     type = ActivityType(type)  # noqa: A001
     when = occurred_at or timezone.now()
@@ -85,7 +88,7 @@ def record_activities(
                 actor=user,
             )
         )
-    changed = add_activities(rows, points=points)
+    changed = add_activities(rows, points=points, insert=insert)
     if reason is not None and changed:
         request_sync_many(sorted(changed), reason)
     return rows

@@ -1,10 +1,11 @@
 """Scores and grades recomputed in SQL: set-based statements over all prospects, never a loop.
 
+- ``apply_scores``: the one statement both use — every changed score and grade written once.
 - ``rescore``: re-price every activity at its type's current rule and add the difference to its
   prospect's score (Pardot's retroactive rescoring; manual adjustments survive).
-- ``regrade``: each grading profile's criteria as one SQL expression, applied in one UPDATE.
+- ``regrade``: each grading profile's criteria as one SQL expression.
 - ``decay_scores``: take a share of the score of prospects idle for the decay period (the cron).
-- ``recompute_scores``: rescore and regrade, then queue the changed prospects for a sync.
+- ``recompute_scores``: rescore and regrade together, then queue the changed prospects.
 
 ``grade_for`` and ``rescored`` are the same rules in Python, for tests to compare against.
 """
@@ -16,9 +17,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
+    CharField,
     Exists,
     F,
     IntegerField,
@@ -131,38 +133,20 @@ def grade_for(values: Mapping[str, Any], criteria: Iterable[Criterion]) -> str:
     return GRADE_LEVELS[max(0, min(TOP_LEVEL, level))]
 
 
-def _graded_by(profile: GradingProfile) -> Q:
-    return Q(grading_profile=profile) | (
-        Q(grading_profile__isnull=True) if profile.is_default else Q(pk__in=[])
-    )
+def _grade_case(profiles: list[GradingProfile]):
+    """Every profile's grade expression in one: each prospect's own profile, else the default
+    one; a prospect no profile grades keeps its grade."""
+    whens = [
+        When(grading_profile_id=p.pk, then=grade_expression(p.criteria.all())) for p in profiles
+    ]
+    default = next((p for p in profiles if p.is_default), None)
+    if default is not None:
+        whens.append(
+            When(grading_profile__isnull=True, then=grade_expression(default.criteria.all()))
+        )
+    return Case(*whens, default=F("grade"), output_field=CharField())
 
 
-def regrade(*, prospect_ids: Iterable[int] | None = None) -> list[int]:
-    """Set every prospect's grade from its profile (the default one when it has none); returns
-    the prospects whose grade changed. One UPDATE per profile, over all of its prospects (or
-    just ``prospect_ids``). Without any profile, grades are left as they are."""
-    profiles = list(GradingProfile.objects.prefetch_related("criteria"))
-    if not profiles:
-        return []
-    ids = None if prospect_ids is None else list(prospect_ids)
-    changed: list[int] = []
-    for profile in profiles:
-        expression = grade_expression(profile.criteria.all())
-        scope = Prospect.objects.filter(_graded_by(profile))
-        if ids is not None:
-            scope = scope.filter(pk__in=ids)
-        stale = scope.annotate(new_grade=expression).exclude(grade=F("new_grade"))
-        found = list(stale.values_list("pk", flat=True))
-        if found:
-            for start in range(0, len(found), CHUNK):
-                Prospect.objects.filter(pk__in=found[start : start + CHUNK]).update(
-                    grade=expression
-                )
-            changed += found
-    return changed
-
-
-# -- scoring ---------------------------------------------------------------------------------
 def _priced(points: Mapping[str, int]):
     return Case(
         *[When(type=kind, then=Value(value)) for kind, value in points.items()],
@@ -171,45 +155,138 @@ def _priced(points: Mapping[str, int]):
     )
 
 
+@dataclass
+class Applied:
+    """What one scoring UPDATE changed: the prospects whose score, and whose grade, moved."""
+
+    rescored: list[int]
+    regraded: list[int]
+
+
+def apply_scores(
+    *,
+    points: Mapping[str, int] | None = None,
+    profiles: list[GradingProfile] | None = None,
+    prospect_ids: Iterable[int] | None = None,
+) -> Applied:
+    """Rescore (``points`` given) and regrade (``profiles`` given) in ONE set-based statement:
+
+    1. The source: each prospect (of ``prospect_ids``, else all) with its new grade (its
+       profile's criteria as a SQL expression) and, joined, the sum of its activities'
+       re-pricing (rule points minus stored points) — grouped once, never per prospect.
+    2. ``UPDATE prospects ... FROM`` the changes (kept in a temporary table): only rows whose
+       score or grade moves are written, each once (score clamped to its range).
+    3. Rescoring, the stale activities' points become the rule's (one UPDATE), so the next
+       rescore starts from them.
+    SQLite ≥ 3.33 and PostgreSQL both speak ``UPDATE ... FROM``.
+    """
+    ids = None if prospect_ids is None else list(prospect_ids)
+    prospects = Prospect.objects.order_by()
+    if ids is not None:
+        prospects = prospects.filter(pk__in=ids)
+    new_grade = _grade_case(profiles) if profiles else F("grade")
+    grades_sql, params = (
+        prospects.annotate(new_grade=new_grade).values("id", "grade", "new_grade").query
+    ).sql_with_params()
+    params = list(params)
+    if points is not None:
+        priced = _priced(points)
+        stale = (
+            Activity.objects.order_by()
+            .filter(type__in=[str(t) for t in RULED_TYPES])
+            .annotate(new_points=priced)
+            .exclude(points=F("new_points"))
+        )
+        if ids is not None:
+            stale = stale.filter(prospect_id__in=ids)
+        deltas_sql, delta_params = (
+            stale.values("prospect_id").annotate(delta=Sum(F("new_points") - F("points"))).query
+        ).sql_with_params()
+        params += list(delta_params)
+        joined = f"LEFT JOIN ({deltas_sql}) AS d ON d.prospect_id = g.id"
+        delta = "d.delta"
+    else:
+        joined, delta = "", "CAST(NULL AS integer)"
+    source = (
+        f"SELECT g.id, g.grade, g.new_grade, {delta} AS delta FROM ({grades_sql}) AS g {joined} "
+        f"WHERE {delta} <> 0 OR g.grade <> g.new_grade"
+    )
+    with transaction.atomic():
+        write = _update_all if ids is None else _update_few
+        rows = write(source, params)
+        if points is not None:
+            stale.update(points=priced)
+    return Applied(
+        rescored=[pk for pk, delta, _ in rows if delta],
+        regraded=[pk for pk, _, regraded in rows if regraded],
+    )
+
+
+def _update_all(source: str, params: list) -> list[tuple]:
+    """Every prospect: the changes are worked out once, into a temporary table (SQLite's
+    RETURNING cannot name the FROM side), then written by one ``UPDATE ... FROM``."""
+    table = connection.ops.quote_name(Prospect._meta.db_table)
+    total = "score + s.delta"
+    score = (
+        f"CASE WHEN s.delta IS NULL THEN score WHEN {total} < {SCORE_MIN} THEN {SCORE_MIN} "
+        f"WHEN {total} > {SCORE_MAX} THEN {SCORE_MAX} ELSE {total} END"
+    )
+    changes = connection.ops.quote_name("scoring_changes")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {changes}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {changes} AS {source}", params)
+        cursor.execute(
+            f"UPDATE {table} SET score = {score}, grade = s.new_grade FROM {changes} AS s "
+            f"WHERE {table}.id = s.id"
+        )
+        cursor.execute(f"SELECT id, delta, grade <> new_grade FROM {changes}")
+        rows = cursor.fetchall()
+        cursor.execute(f"DROP TABLE {changes}")
+    return rows
+
+
+def _update_few(source: str, params: list) -> list[tuple]:
+    """A few prospects (the ones an activity or an edit touched): the changes are read, then
+    written one UPDATE per distinct (grade, points) pair — no temporary table per request."""
+    table = connection.ops.quote_name(Prospect._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(source, params)
+        found = cursor.fetchall()
+        groups: dict[tuple, list[int]] = {}
+        for pk, _grade, new_grade, delta in found:
+            groups.setdefault((new_grade, delta), []).append(pk)
+        for (new_grade, delta), ids in groups.items():
+            assignments, values = ["grade = %s"], [new_grade]
+            if delta:
+                total = f"score + {int(delta)}"
+                assignments.append(
+                    f"score = CASE WHEN {total} < {SCORE_MIN} THEN {SCORE_MIN} "
+                    f"WHEN {total} > {SCORE_MAX} THEN {SCORE_MAX} ELSE {total} END"
+                )
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(assignments)} WHERE id IN ({marks})",
+                [*values, *ids],
+            )
+    return [(pk, delta, grade != new_grade) for pk, grade, new_grade, delta in found]
+
+
+def regrade(*, prospect_ids: Iterable[int] | None = None) -> list[int]:
+    """Set every prospect's grade from its profile (the default one when it has none); returns
+    the prospects whose grade changed. Without any profile, grades are left as they are."""
+    profiles = list(GradingProfile.objects.prefetch_related("criteria"))
+    if not profiles:
+        return []
+    return apply_scores(profiles=profiles, prospect_ids=prospect_ids).regraded
+
+
+# -- scoring ---------------------------------------------------------------------------------
 def rescore(*, points: Mapping[str, int] | None = None) -> list[int]:
     """Re-price every activity at its type's current points and add the difference to its
     prospect's score (clamped to the score's range); returns the prospects whose score moved.
-
-    1. Stale activities: a ruled type whose stored points differ from the rule's.
-    2. One UPDATE of the prospects that have any: score + the sum of the differences.
-    3. One UPDATE of the stale activities: their points become the rule's.
-    """
+    Adjustments and decays keep their points, so manual changes survive a rescore."""
     points = ScoringRule.points_by_type() if points is None else points
-    priced = _priced(points)
-    stale = (
-        Activity.objects.filter(type__in=[str(t) for t in RULED_TYPES])
-        .annotate(new_points=priced)
-        .exclude(points=F("new_points"))
-    )
-    moved = list(
-        stale.order_by()
-        .values("prospect_id")
-        .annotate(delta=Sum(F("new_points") - F("points")))
-        .exclude(delta=0)
-        .values_list("prospect_id", flat=True)
-    )
-    delta = Subquery(
-        stale.filter(prospect=OuterRef("pk"))
-        .order_by()
-        .values("prospect_id")
-        .annotate(delta=Sum(F("new_points") - F("points")))
-        .values("delta")[:1],
-        output_field=IntegerField(),
-    )
-    with transaction.atomic():
-        for start in range(0, len(moved), CHUNK):
-            Prospect.objects.filter(pk__in=moved[start : start + CHUNK]).update(
-                score=Greatest(
-                    Value(SCORE_MIN), Least(Value(SCORE_MAX), F("score") + Coalesce(delta, 0))
-                )
-            )
-        Activity.objects.filter(type__in=list(points)).exclude(points=priced).update(points=priced)
-    return moved
+    return apply_scores(points=points).rescored
 
 
 def rescored(
@@ -288,17 +365,16 @@ def recompute_scores(*, progress: Callable[[int, int], None] | None = None) -> R
     (``SCORE_CHANGE``: score and grade are synced package fields). ``progress(done, total)``
     hears of each step (the Recompute task's bar)."""
     step = progress or (lambda done, total: None)
-    step(0, 3)
-    scored = rescore()
-    step(1, 3)
-    graded = regrade()
-    step(2, 3)
-    changed = sorted(set(scored) | set(graded))
+    step(0, 2)
+    profiles = list(GradingProfile.objects.prefetch_related("criteria"))
+    applied = apply_scores(points=ScoringRule.points_by_type(), profiles=profiles or None)
+    step(1, 2)
+    changed = sorted(set(applied.rescored) | set(applied.regraded))
     queued = 0
     for start in range(0, len(changed), CHUNK):
         queued += request_sync_many(changed[start : start + CHUNK], SyncReason.SCORE_CHANGE)
-    step(3, 3)
-    return Recomputed(rescored=len(scored), regraded=len(graded), queued=queued)
+    step(2, 2)
+    return Recomputed(rescored=len(applied.rescored), regraded=len(applied.regraded), queued=queued)
 
 
 def decay_and_sync(*, now: dt.datetime | None = None) -> int:

@@ -128,5 +128,7 @@ class GradingProfileTable(tables.Table):
             format_html_join("", "{}", ((i,) for i in items)),
         )
 
-    def render_prospects(self, record) -> int:
-        return record.own_prospects
+    def render_prospects(self, record) -> str:
+        if record.is_default:
+            return f"{record.own_prospects:,} + every prospect without a profile"
+        return f"{record.own_prospects:,}"

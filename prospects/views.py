@@ -15,6 +15,7 @@ from prospects.activities import record_activities
 from prospects.filters import ActivityFilter, ProspectFilter
 from prospects.forms import ProspectForm
 from prospects.models import ActivityType, CustomField, Prospect, SyncHistory, SyncReason
+from prospects.scoring import regrade
 from prospects.sync_requests import request_sync
 from prospects.tables import ProspectTable
 
@@ -149,6 +150,8 @@ def save_edit(*, form: ProspectForm, actor) -> list[str]:
         reason=reason,
         definitions=form.definitions,
     )
+    if "grade" not in values:  # a new job title or company size may move it
+        regrade(prospect_ids=[form.prospect.pk])
     if reason == SyncReason.ASSIGNMENT_CHANGE:
         prospect = form.prospect
         owner = prospect.assigned_user or prospect.assigned_queue

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 
 from sandbox import ids, query, soql
 from sandbox.errors import ApiError
@@ -88,6 +88,10 @@ def process_job(job_id: str) -> None:
     except ApiError as error:
         _finish(job, JobState.FAILED, started, f"{error.code} : {error.message}")
         return
+    except Exception as exc:
+        # Salesforce never leaves a job InProgress for ever: whatever broke, it ends Failed.
+        _finish(job, JobState.FAILED, started, f"UnknownException : {exc}")
+        raise
     _finish(job, JobState.JOB_COMPLETE, started)
 
 
@@ -202,6 +206,20 @@ def _ingest(job: BulkJob) -> None:
         refresh_statistics()
 
 
+def _write_retrying(actor: Actor, ops: list[Op], attempts: int = 5) -> list[Result]:
+    """``write_records``, again when PostgreSQL broke a deadlock with a concurrent writer (two
+    jobs, or a job and a Composite call, locking the same values): Salesforce retries a batch
+    whose rows were locked, too, before it reports them."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write_records(actor, ops)
+        except OperationalError as exc:
+            if attempt == attempts or getattr(exc.__cause__, "sqlstate", None) != "40P01":
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
 def _aborted(job: BulkJob) -> bool:
     return BulkJob.objects.using(DB).filter(pk=job.pk, state=JobState.ABORTED).exists()
 
@@ -221,7 +239,7 @@ def _run_chunk(
         return False
     ops = [_row_op(actor, obj, job, names, row) for row in rows]
     good = [op for op in ops if isinstance(op, Op)]
-    results = iter(write_records(actor, good))
+    results = iter(_write_retrying(actor, good))
     for row, op in zip(rows, ops, strict=True):
         result = Result(error=op) if isinstance(op, ApiError) else next(results)
         out.record(row, result, op, job)

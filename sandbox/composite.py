@@ -11,10 +11,11 @@ dispatcher under ``/services/data/vXX.X/``), past the counting.
 
 import json
 import re
+import time
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from sandbox import ids, records
 from sandbox.errors import ApiError, not_found
@@ -23,6 +24,7 @@ from sandbox.records import DB, Op, write_records
 
 MAX_RECORDS = 200
 MAX_SUBREQUESTS = 25
+DEADLOCK_ATTEMPTS = 5
 MAX_HEAVY = 5  # query / queryAll / query-more / sObject Collections subrequests per Composite
 HEAVY_RE = re.compile(r"^/?services/data/v[\d.]+/(query|queryAll|composite/sobjects)(/|\?|$)")
 REFERENCE_RE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])+)\}")
@@ -312,11 +314,21 @@ def composite(request: Request, dispatch: Dispatch) -> Response:
             "operations."
         )
     all_or_none = bool(body.get("allOrNone", False))
-    with transaction.atomic(using=DB):
-        out, failed = _run_subrequests(request, subs, all_or_none, dispatch)
-        if all_or_none and failed:
-            transaction.set_rollback(True, using=DB)
-    return Response(200, {"compositeResponse": out})
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with transaction.atomic(using=DB):
+                out, failed = _run_subrequests(request, subs, all_or_none, dispatch)
+                if all_or_none and failed:
+                    transaction.set_rollback(True, using=DB)
+            return Response(200, {"compositeResponse": out})
+        except OperationalError as exc:
+            # Each subrequest locks its values in order, but not across subrequests: a
+            # concurrent writer may deadlock with us. PostgreSQL rolled the whole call back,
+            # so it simply runs again (Salesforce waits for locked rows before it gives up).
+            if attempt == DEADLOCK_ATTEMPTS or getattr(exc.__cause__, "sqlstate", "") != "40P01":
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _heavy(sub: object) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connections, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 
 from sandbox import faults, ids, person, rules
@@ -95,6 +95,8 @@ class Batch:
     records: dict[str, Record | None] = field(default_factory=dict)
     # Account record type id → is a person type, loaded on first use.
     record_types: dict[str, bool] | None = None
+    # Campaign id → the leads and contacts already its members, loaded once.
+    members: dict[str, set[str]] = field(default_factory=dict)
     # Campaign id → its member statuses (label → (is default, has responded)), loaded once.
     member_statuses: dict[str, dict[str, tuple[bool, bool]]] = field(default_factory=dict)
 
@@ -728,19 +730,20 @@ def _check_campaign_member(actor: Actor, merged: dict, batch: Batch) -> None:
         )
     if merged.get("ContactId"):
         merged["LeadId"] = None
-    key = ("CampaignMember", merged["CampaignId"], person)
-    exists = (
-        Record.objects.using(DB)
-        .filter(
-            org_id=actor.org.pk,
-            sobject="CampaignMember",
-            is_deleted=False,
-            data__CampaignId=merged["CampaignId"],
+    campaign_id = merged["CampaignId"]
+    key = ("CampaignMember", campaign_id, person)
+    if campaign_id not in batch.members:  # the campaign's people, read once per batch
+        rows = Record.objects.using(DB).filter(
+            org_id=actor.org.pk, sobject="CampaignMember", is_deleted=False
         )
-        .filter(Q(data__ContactId=person) | Q(data__LeadId=person))
-        .exists()
-    )
-    if exists or key in batch.claimed:
+        rows = rows.filter(data__CampaignId=campaign_id)
+        batch.members[campaign_id] = {
+            someone
+            for lead, contact in rows.values_list("data__LeadId", "data__ContactId")
+            for someone in (lead, contact)
+            if someone
+        }
+    if person in batch.members[campaign_id] or key in batch.claimed:
         raise ApiError("DUPLICATE_VALUE", "Already a campaign member.", 400, [])
     batch.claimed[key] = merged["Id"]
 

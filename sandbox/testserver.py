@@ -45,7 +45,11 @@ def main() -> None:
 
     call_command("migrate", database="sandbox", verbosity=0, interactive=False)
     load_demo_org()
-    worker = start_worker_process(Path(__file__).resolve().parent.parent)
+    # Salesforce runs an org's Bulk API jobs side by side; SANDBOX_BULK_WORKERS > 1 lets the
+    # sandbox do so too (several portal workers pushing at once: tests/bench/test_workers_bench.py).
+    root = Path(__file__).resolve().parent.parent
+    count = max(1, int(os.environ.get("SANDBOX_BULK_WORKERS", "1")))
+    workers = [start_worker_process(root) for _ in range(count)]
     certs = ensure_certificates(Path(args.cert_dir))
     server = make_server(args.host, args.port, certs, args.threads)
     server.prepare()
@@ -56,8 +60,9 @@ def main() -> None:
     except KeyboardInterrupt:
         server.stop()
     finally:
-        if worker is not None:
-            worker.kill()
+        for worker in workers:
+            if worker is not None:
+                worker.kill()
 
 
 def serve_trivial(args: argparse.Namespace) -> None:

@@ -7,17 +7,66 @@ what lands is what Django would have written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.models import F, Lookup
 
 CHUNK = 5000
+# Values a field's get_db_prep_save returns unchanged (it costs ~1 µs a call, per value).
+_AS_IS = (
+    ((models.CharField, models.TextField), frozenset({str, type(None)})),
+    ((models.IntegerField, models.AutoField, models.ForeignKey), frozenset({int, type(None)})),
+    ((models.BooleanField,), frozenset({bool, type(None)})),
+)
+
+
+class AnyOf(Lookup):
+    """``column = ANY(%s)``: one array parameter instead of an ``IN`` list of thousands.
+
+    The psycopg client cursor parses every ``%s`` of a query in Python, and PostgreSQL parses
+    every literal: at 5,000 ids an ``IN`` list costs both sides more than the rows it finds.
+    Elsewhere it is a plain ``IN``.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, conn):
+        lhs, params = self.process_lhs(compiler, conn)
+        values = list(self.rhs)
+        if conn.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*params, values]
+        if not values:
+            return "1 = 0", params
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
+
+
+def any_of(field: str, values: Iterable) -> AnyOf:
+    """A filter for ``field`` among ``values``: ``Model.objects.filter(any_of("pk", ids))``."""
+    return AnyOf(F(field), list(values))
 
 
 def _prepared(objs: Sequence[models.Model], fields: list[models.Field]) -> list[list]:
-    return [
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] for obj in objs
-    ]
+    """Each object's values as Django would write them (``get_db_prep_save``), skipping the
+    call where it changes nothing: text, integers, booleans and nulls of plain fields."""
+    db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
+    plans = [(f, f.attname, _as_is(f)) for f in fields]
+    rows = []
+    for obj in objs:
+        row = []
+        for f, attname, as_is in plans:
+            value = getattr(obj, attname)
+            row.append(value if type(value) in as_is else f.get_db_prep_save(value, db))
+        rows.append(row)
+    return rows
+
+
+def _as_is(field: models.Field) -> frozenset:
+    for kinds, types in _AS_IS:
+        if isinstance(field, kinds):
+            return types
+    return frozenset()
 
 
 def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:

@@ -77,9 +77,15 @@ def refresh_describes(
 
 def prime_client(client: Client, connector: Connector) -> None:
     """Give ``client`` the connector's recent describes, so a push describes nothing."""
-    fresh = SObjectDescribe.objects.filter(
-        connector=connector, fetched_at__gte=timezone.now() - ENGINE_MAX_AGE
-    ).exclude(data={})
+    fresh = (
+        SObjectDescribe.objects.filter(
+            connector=connector, fetched_at__gte=timezone.now() - ENGINE_MAX_AGE
+        )
+        .exclude(data={})
+        # A worker's client pushes batch after batch: what it holds is not read (and decoded,
+        # a few hundred kB of JSON) again for every batch.
+        .exclude(sobject__in=client.described())
+    )
     client.prime_describes({row.sobject: row.data for row in fresh})
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import django_rq
 from django.utils import timezone
+from rq import Worker
 
 from prospects.models import SyncQueueItem
-from prospects.sync_requests import wake_workers
+from prospects.sync_requests import SYNC_QUEUE, wake_workers
 from sync.engine import budget, queue
 from sync.engine.accounts import pull_accounts
 from sync.engine.campaigns import push_memberships
@@ -47,9 +49,7 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
         if not budget.may_run(connector, client) or budget.over_budget(connector):
             log.info("API budget spent; pushing resumes at %s", connector.paused_until)
             break
-        # A long queue goes in large batches so creates can use Bulk API 2.0.
-        backlog = SyncQueueItem.objects.count()
-        claims = lease.claim(limit=BULK_BATCH if backlog > BULK_MIN else BATCH)
+        claims = lease.claim(limit=batch_size())
         if not claims:
             break
         batches += 1
@@ -68,6 +68,33 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
     push_memberships(connector=connector, client=client)
     total.api_calls = client.api_calls
     return total
+
+
+def batch_size() -> int:
+    """How many rows a worker claims next.
+
+    A long queue goes in large batches, so creates use Bulk API 2.0 — but no larger than this
+    worker's share of what is left (two batches each: one in flight, one being prepared), so
+    several workers split a backlog instead of the first one taking it all. The queue is
+    counted only as far as the answer needs: a full count of a million rows per batch adds up.
+    """
+    workers = worker_count()
+    if workers <= 1:
+        backlog = SyncQueueItem.objects.all()[: BULK_MIN + 1].count()
+        return BULK_BATCH if backlog > BULK_MIN else BATCH
+    backlog = queue.claimable()[: 2 * workers * BULK_BATCH].count()
+    if backlog <= BULK_MIN:
+        return BATCH
+    share = -(-backlog // (2 * workers))
+    return max(BULK_MIN, min(BULK_BATCH, share))
+
+
+def worker_count() -> int:
+    """RQ workers listening on the sync queue (0 when Redis cannot say)."""
+    try:
+        return Worker.count(queue=django_rq.get_queue(SYNC_QUEUE))
+    except Exception:  # noqa: BLE001 - Redis down: size batches as for one worker
+        return 0
 
 
 def _settle(claims: list[queue.Claim], run: PushRun, total: PushReport) -> None:
@@ -89,7 +116,8 @@ def push_some(connector_id: int | None = None) -> None:
     connector = Connector.objects.syncing(connector_id)
     if connector is None:
         return  # paused: changes queue and go out after resume
-    if SyncQueueItem.objects.count() > connector.batch_threshold:
+    threshold = connector.batch_threshold
+    if SyncQueueItem.objects.all()[: threshold + 1].count() > threshold:  # counts no further
         return
     push_pending(connector.pk, max_batches=JOB_BATCHES)
     if queue.claimable().exists():

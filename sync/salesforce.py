@@ -421,6 +421,10 @@ class Client:
     def describe_global(self) -> dict:
         return self.call(lambda sf: sf.describe())
 
+    def described(self) -> set[str]:
+        """The objects this client already holds a describe of."""
+        return set(self._describes)
+
     def prime_describes(self, describes: dict[str, dict]) -> None:
         """Describes known to be recent (a shared cache): used instead of calling Salesforce."""
         for sobject, data in describes.items():
@@ -469,8 +473,11 @@ class Client:
             next_url = result["nextRecordsUrl"]
             result = self.call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
 
-    def query_many(self, queries: Sequence[str]) -> list[list[dict]]:
-        """Run several SOQL queries, five to a Composite call; returns each one's records.
+    def query_many(
+        self, queries: Sequence[str], *, include_deleted: bool = False
+    ) -> list[list[dict]]:
+        """Run several SOQL queries, five to a Composite call; returns each one's records
+        (``include_deleted``: as ``queryAll``, the recycle bin included).
 
         Further pages of a large result follow with ``query_more``. A whole call that fails
         transiently is retried (queries are safe to repeat); a refused query raises.
@@ -479,12 +486,13 @@ class Client:
         for start in range(0, len(queries), COMPOSITE_HEAVY):
             chunk = list(queries[start : start + COMPOSITE_HEAVY])
             if len(chunk) == 1:  # a Composite of one would cost the same call, with more bytes
-                results.append(self.query_all(chunk[0]))
+                results.append(self.query_all(chunk[0], include_deleted=include_deleted))
                 continue
+            resource = "queryAll" if include_deleted else "query"
             subrequests = [
                 {
                     "method": "GET",
-                    "url": f"{self._data_path}/query?q={quote(soql, safe='')}",
+                    "url": f"{self._data_path}/{resource}?q={quote(soql, safe='')}",
                     "referenceId": f"q{index}",
                 }
                 for index, soql in enumerate(chunk)

@@ -7,7 +7,10 @@ made here. For each pattern:
 - anonymous visitors are sent to the login page, GET and POST alike (public pages excepted);
 - a marketer gets 403 from Sync admin pages, GET and POST, and nothing changes;
 - every GET, as each role allowed on the page, changes no row of any table (row counts and a
-  checksum of every model's rows before and after; see ``UNWATCHED`` for the two exceptions).
+  checksum of every model's rows before and after; see ``UNWATCHED`` for the exceptions).
+
+The REST API (``API``) is used with keys, not sessions: anonymous requests get 401 (not the
+login page), a key of a user without a role gets 403, and GETs are made with each role's key.
 """
 
 import hashlib
@@ -28,9 +31,12 @@ from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from rq import Queue, SimpleWorker
 
+from api.models import ApiKey, create_key
 from core.models import Heartbeat, Task
 from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
-from prospects.factories import CampaignFactory, ProspectFactory
+from intake.models import Form, FormHandler, Import, LandingPage
+from intake.preferences import make_token
+from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
 from prospects.models import (
     CrmQueue,
     CustomField,
@@ -52,6 +58,7 @@ DATABASES = list(settings.DATABASES)
 pytestmark = pytest.mark.django_db(databases=DATABASES)
 
 PUBLIC, MARKETER, SYNC_ADMIN = "public", "marketer", "sync admin"
+API = "api (a marketer's key)"
 # Who may open what, by URL name (the longest matching prefix wins).
 AREAS = {
     "login": PUBLIC,
@@ -62,18 +69,27 @@ AREAS = {
     "portal:lockouts": SYNC_ADMIN,
     "portal:unlock": SYNC_ADMIN,
     "prospects:": MARKETER,
+    "intake:": MARKETER,
     "crm:": MARKETER,
     "prospects:scoring_edit": SYNC_ADMIN,
     "prospects:scoring_recompute": SYNC_ADMIN,
     "prospects:grading_profile": SYNC_ADMIN,
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
+    "operations:": MARKETER,
+    "operations:recycle_purge": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
     "crm:users": SYNC_ADMIN,
     "crm:profiles": SYNC_ADMIN,
     "crm:account_settings": SYNC_ADMIN,
     "crm:welcome": PUBLIC,  # an invitation link: its signed token is the credential
+    # Visitors' pages: form handlers, forms, landing pages, the preference centre. Their GETs
+    # change nothing either: a landing page's view is counted by a POST beacon, not the GET.
+    "intake_public:": PUBLIC,
+    "api:": MARKETER,  # My API keys, the docs
+    "api:v1:": API,
+    "api:schema": API,
 }
 
 
@@ -125,6 +141,11 @@ def world(connector, marketer, sync_admin) -> dict:
     now = timezone.now()
     prospect = ProspectFactory(assigned_user=marketer, campaign=CampaignFactory())
     custom_field = CustomField.objects.create(api_name="matrix_note", label="Matrix note")
+    # Public forms at the slug "matrix" (a form handler, a form, a landing page showing it).
+    form = Form.objects.create(name="Matrix form", slug="matrix")
+    form.fields.create(prospect_field="email", required=True)
+    FormHandler.objects.create(name="Matrix handler", slug="matrix")
+    LandingPage.objects.create(name="Matrix page", slug="matrix", title="Matrix", form=form)
     error = SyncError.objects.create(
         connector=connector,
         prospect=prospect,
@@ -176,8 +197,13 @@ def world(connector, marketer, sync_admin) -> dict:
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
         "errors_import_report": Task.objects.create(kind="errors_import", created_by=marketer).pk,
+        "import": Import.objects.create(created_by=marketer, file_name="matrix.csv").pk,
         "scoring_task": Task.objects.create(kind="scoring_recompute", created_by=sync_admin).pk,
         "grading_profile": GradingProfile.objects.create(name="Matrix", is_default=True).pk,
+        "api_import": Import.objects.create(
+            created_by=marketer, file_name="api.csv", state=Import.State.DONE
+        ).pk,
+        "key": create_key(user=marketer, name="matrix")[0].pk,
         "field_rule": FieldRule.objects.filter(connector=connector).first().pk,
         "custom_field": custom_field.pk,
         "data_sharing": DataSharingRule.objects.create(
@@ -186,6 +212,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "job_id": job.id,
         "worker_key": worker.key,
         "user": marketer.pk,
+        "campaign": prospect.campaign_id,
         "content_type": ContentType.objects.get_for_model(prospect).pk,
         "account": Account.objects.create(sf_id="001000000000009AAA", name="Matrix Inc").pk,
     }
@@ -200,6 +227,15 @@ def _pk_for(route: Route, world: dict) -> int:
         for key in ("campaign", "membership", "task"):
             if short.startswith(key):
                 return world[f"crm_{key}"]
+    api_objects = {
+        "v1:sync-error": "error",
+        "v1:campaign": "campaign",
+        "v1:import": "api_import",
+        "key_revoke": "key",
+    }
+    for prefix, key in api_objects.items():
+        if short.startswith(prefix):
+            return world[key]
     for key in (
         "errors_task",
         "errors_import_report",
@@ -208,6 +244,7 @@ def _pk_for(route: Route, world: dict) -> int:
         "error",
         "scoring_task",
         "grading_profile",
+        "import",
     ):
         if short.startswith(key):
             return world[key]
@@ -215,6 +252,12 @@ def _pk_for(route: Route, world: dict) -> int:
         return world["data_sharing"]
     if route.name == "crm:account":
         return world["account"]
+    if route.name.startswith("intake:handler"):
+        return FormHandler.objects.get(slug="matrix").pk
+    if route.name.startswith("intake:form"):
+        return Form.objects.get(slug="matrix").pk
+    if route.name.startswith("intake:page"):
+        return LandingPage.objects.get(slug="matrix").pk
     return world["prospects"]
 
 
@@ -224,6 +267,12 @@ def _admin_object_id(route: Route) -> str:
     model = apps.get_model(app_label, model_name)
     first = model._default_manager.using(router.db_for_read(model)).order_by("pk").first()
     return str(first.pk) if first else "0"
+
+
+def prospect_of(world: dict):
+    from prospects.models import Prospect
+
+    return Prospect.objects.get(pk=world["prospects"])
 
 
 def _values(route: Route, world: dict) -> dict[str, list]:
@@ -240,6 +289,7 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         "url": ["no-such-page/"],
         "token": ["notatoken"],
         "uidb64": ["MQ"],
+        "slug": ["matrix"],
         "key": [world["worker_key"]],
     }
     values = {}
@@ -249,6 +299,8 @@ def _values(route: Route, world: dict) -> dict[str, list]:
         elif param == "object_id":
             object_id = world["prospects"] if "content_type_id" in route.params else None
             values[param] = [object_id or _admin_object_id(route)]
+        elif param == "token" and route.name.startswith("intake_public:"):
+            values[param] = ["notatoken", make_token(prospect_of(world))]  # forged, and real
         else:
             values[param] = fixed.get(param, ["no-such-thing"])
     return values
@@ -272,8 +324,9 @@ def urls_for(route: Route, world: dict) -> list[str]:
 # -- what changed ------------------------------------------------------------------------------------
 
 
-# Sessions store the visit itself; describes are Salesforce's metadata cached on first read.
-UNWATCHED = {Session, SObjectDescribe}
+# Sessions store the visit itself; describes are Salesforce's metadata cached on first read; an
+# API key notes when it was last used.
+UNWATCHED = {Session, SObjectDescribe, ApiKey}
 
 
 def snapshot() -> dict[str, tuple[int, str]]:
@@ -312,6 +365,15 @@ def clients(marketer, sync_admin) -> dict[str, Client]:
 
 
 @pytest.fixture
+def key_clients(marketer, sync_admin) -> dict[str, Client]:
+    """Each role's API client: its key in ``Authorization``, no session."""
+    return {
+        role: Client(HTTP_AUTHORIZATION=f"Bearer {create_key(user=user, name='matrix')[1]}")
+        for role, user in ((MARKETER, marketer), (SYNC_ADMIN, sync_admin))
+    }
+
+
+@pytest.fixture
 def superuser_admin_client(sync_admin) -> Client:
     """A Sync admin who is also a superuser: every model's admin pages open for them."""
     sync_admin.is_superuser = True
@@ -334,13 +396,27 @@ def _is_login_redirect(response) -> bool:
     return response.status_code == 302 and location.startswith(reverse("login") + "?next=")
 
 
-@pytest.mark.parametrize("route", [r for r in APP_ROUTES if r.area != PUBLIC], ids=str)
+@pytest.mark.parametrize("route", [r for r in APP_ROUTES if r.area not in (PUBLIC, API)], ids=str)
 def test_anonymous_visitors_are_sent_to_login(route, world, client, request):
     before = snapshot()
     for url in urls_for(route, world):
         for method in ("POST", "GET"):
             response = client.generic(method, url)
             assert _is_login_redirect(response), f"{method} {url}: {response.status_code}"
+    assert changed(before, snapshot()) == []
+
+
+@pytest.mark.parametrize("route", [r for r in APP_ROUTES if r.area == API], ids=str)
+def test_the_api_answers_401_without_a_key_and_403_to_a_key_without_a_role(route, world, client):
+    nobody = UserFactory(username="no-role", is_staff=True, is_superuser=True)
+    roleless = Client(HTTP_AUTHORIZATION=f"Bearer {create_key(user=nobody, name='matrix')[1]}")
+    before = snapshot()
+    for url in urls_for(route, world):
+        for method in ("POST", "GET", "PATCH"):
+            status = client.generic(method, url).status_code
+            assert status == 401, f"anonymous {method} {url}: {status}"
+            status = roleless.generic(method, url).status_code
+            assert status == 403, f"no role {method} {url}: {status}"
     assert changed(before, snapshot()) == []
 
 
@@ -400,9 +476,10 @@ def _get_problem(client: Client, url: str, before: dict, *, may_refuse: bool = F
     ],
     ids=lambda value: str(value),
 )
-def test_every_get_changes_nothing(route, role, world, clients, request):
+def test_every_get_changes_nothing(route, role, world, clients, key_clients, request):
     urls = urls_for(route, world)
-    problems = [_get_problem(clients[role], url, snapshot()) for url in urls]
+    client = key_clients[role] if route.area == API else clients[role]
+    problems = [_get_problem(client, url, snapshot()) for url in urls]
     problems = [problem for problem in problems if problem]
     assert not problems, "\n".join(problems)
 

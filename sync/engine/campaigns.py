@@ -22,13 +22,14 @@ are Sync Errors rows of object ``CampaignMember``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -41,6 +42,7 @@ from crm.models import (
 )
 from prospects.models import Direction, Prospect, SyncHistory
 from sync import bulk_sql
+from sync import describe as describes
 from sync.engine.batching import chunked, in_transaction, typed_row
 from sync.engine.values import parse_sf_datetime
 from sync.errors.records import record_sync_error, resolve_membership_errors
@@ -69,7 +71,15 @@ CAMPAIGN_FIELDS = (
     "ParentId",
     "SystemModstamp",
 )
-STATUS_FIELDS = ("Id", "CampaignId", "Label", "IsDefault", "HasResponded", "SortOrder")
+STATUS_FIELDS = (
+    "Id",
+    "CampaignId",
+    "Label",
+    "IsDefault",
+    "HasResponded",
+    "SortOrder",
+    "SystemModstamp",
+)
 MEMBER_FIELDS = (
     "Id",
     "CampaignId",
@@ -80,6 +90,13 @@ MEMBER_FIELDS = (
     "FirstRespondedDate",
     "SystemModstamp",
 )
+
+
+PULLED = {
+    "Campaign": CAMPAIGN_FIELDS,
+    "CampaignMemberStatus": STATUS_FIELDS,
+    "CampaignMember": MEMBER_FIELDS,
+}
 
 
 @dataclass
@@ -110,32 +127,50 @@ class CampaignPuller:
         self.client = client
         self.report = CampaignReport()
         self.touched: set[int] = set()
+        self.cursors: dict[str, SyncCursor] = {}
+        self.bulk_soql: dict[str, str] = {}
+        self.first: dict[str, list[dict]] = {}
+        self.gone: dict[str, list[dict]] = {}
 
     def cursor(self, sobject: str) -> SyncCursor:
         return SyncCursor.objects.get_or_create(connector=self.connector, sobject=sobject)[0]
 
-    def changed(self, sobject: str, fields: Iterable[str], cursor: SyncCursor) -> Iterable[dict]:
-        """Records changed since the watermark (everything on the first pull), oldest first."""
-        available = self.client.fields_by_name(sobject)
-        select = ", ".join(f for f in fields if f in available)
-        where = ""
-        if cursor.watermark:
-            where = f" WHERE SystemModstamp > {soql_datetime(cursor.watermark - OVERLAP)}"
-        if self.client.query_count(f"SELECT COUNT() FROM {sobject}{where}") > BULK_ABOVE:
-            self.report.counts["bulk_jobs"] += 1
-            return (
-                typed_row(row, available)
-                for row in self.client.bulk_query(f"SELECT {select} FROM {sobject}{where}")
+    def survey(self) -> None:
+        """Two Composite calls for the three objects: what changed since each watermark (the
+        oldest ``BULK_ABOVE`` + 1, everything on the first pull) and what was deleted. An idle
+        pull costs just these two calls."""
+        self.cursors = {sobject: self.cursor(sobject) for sobject in PULLED}
+        changed, deleted = [], []
+        for sobject, fields in PULLED.items():
+            cursor = self.cursors[sobject]
+            available = self.client.fields_by_name(sobject)
+            select = ", ".join(f for f in fields if f in available)
+            mark = cursor.watermark
+            where = f" WHERE SystemModstamp > {soql_datetime(mark - OVERLAP)}" if mark else ""
+            self.bulk_soql[sobject] = f"SELECT {select} FROM {sobject}{where}"
+            changed.append(
+                f"{self.bulk_soql[sobject]} ORDER BY SystemModstamp LIMIT {BULK_ABOVE + 1}"
             )
-        return self.client.query_iter(
-            f"SELECT {select} FROM {sobject}{where} ORDER BY SystemModstamp"
+            gone = cursor.deleted_watermark
+            where = f" AND SystemModstamp > {soql_datetime(gone - OVERLAP)}" if gone else ""
+            deleted.append(
+                f"SELECT Id, SystemModstamp FROM {sobject} WHERE IsDeleted = true{where}"
+            )
+        self.first = dict(zip(PULLED, self.client.query_many(changed), strict=True))
+        self.gone = dict(
+            zip(PULLED, self.client.query_many(deleted, include_deleted=True), strict=True)
         )
 
-    def deleted(self, sobject: str, cursor: SyncCursor) -> list[dict]:
-        since = cursor.deleted_watermark
-        where = f" AND SystemModstamp > {soql_datetime(since - OVERLAP)}" if since else ""
-        soql = f"SELECT Id, SystemModstamp FROM {sobject} WHERE IsDeleted = true{where}"
-        return self.client.query_all(soql, include_deleted=True)
+    def changed(self, sobject: str) -> tuple[Iterable[dict], bool]:
+        """The changed records, and whether they come oldest first (a Bulk API 2.0 query
+        above ``BULK_ABOVE`` returns them in no order)."""
+        records = self.first[sobject]
+        if len(records) <= BULK_ABOVE:
+            return records, True
+        self.report.counts["bulk_jobs"] += 1
+        available = self.client.fields_by_name(sobject)
+        rows = self.client.bulk_query(self.bulk_soql[sobject])
+        return (typed_row(row, available) for row in rows), False
 
     def advance(self, cursor: SyncCursor, records: list[dict], mark: str = "watermark") -> None:
         stamps = [
@@ -150,12 +185,12 @@ class CampaignPuller:
 
     # -- campaigns and statuses ---------------------------------------------------------------
     def pull_campaigns(self) -> None:
-        cursor = self.cursor("Campaign")
-        records = list(self.changed("Campaign", CAMPAIGN_FIELDS, cursor))
+        cursor = self.cursors["Campaign"]
+        records = list(self.changed("Campaign")[0])
         with transaction.atomic():
             self.save_campaigns(records)
             self.advance(cursor, records)
-        gone = self.deleted("Campaign", cursor)
+        gone = self.gone["Campaign"]
         with transaction.atomic():
             self.mark_deleted([r["Id"] for r in gone])
             self.advance(cursor, gone, "deleted_watermark")
@@ -201,10 +236,8 @@ class CampaignPuller:
             self.report.counts["campaigns_deleted"] += 1
 
     def pull_statuses(self) -> None:
-        cursor = self.cursor("CampaignMemberStatus")
-        records = list(
-            self.changed("CampaignMemberStatus", STATUS_FIELDS + ("SystemModstamp",), cursor)
-        )
+        cursor = self.cursors["CampaignMemberStatus"]
+        records = list(self.changed("CampaignMemberStatus")[0])
         campaigns = dict(SalesforceCampaign.objects.values_list("sf_id", "pk"))
         with transaction.atomic():
             for record in records:
@@ -223,24 +256,28 @@ class CampaignPuller:
                 )
                 self.report.counts["statuses"] += 1
             self.advance(cursor, records)
-        gone = self.deleted("CampaignMemberStatus", cursor)
+        gone = self.gone["CampaignMemberStatus"]
         with transaction.atomic():
             CampaignMemberStatus.objects.filter(sf_id__in=[r["Id"] for r in gone]).delete()
             self.advance(cursor, gone, "deleted_watermark")
 
     # -- members ------------------------------------------------------------------------------
     def pull_members(self) -> None:
-        cursor = self.cursor("CampaignMember")
+        cursor = self.cursors["CampaignMember"]
         campaigns = dict(SalesforceCampaign.objects.values_list("sf_id", "pk"))
-        records = self.changed("CampaignMember", MEMBER_FIELDS, cursor)
+        records, ordered = self.changed("CampaignMember")
+        newest: list[dict] = []
         for chunk in chunked(records, CHUNK):
 
             def apply(chunk=chunk) -> None:
                 self.apply_members(chunk, campaigns)
-                self.advance(cursor, chunk)
+                if ordered:  # a Bulk job's rows come in no order: the watermark waits
+                    self.advance(cursor, chunk)
 
             in_transaction(apply)
-        gone = self.deleted("CampaignMember", cursor)
+            newest = [max(chunk + newest, key=lambda r: r.get("SystemModstamp") or "")]
+        self.advance(cursor, newest)
+        gone = self.gone["CampaignMember"]
         for chunk in chunked(gone, CHUNK):
 
             def remove(chunk=chunk) -> None:
@@ -294,18 +331,21 @@ class CampaignPuller:
                 "first_responded_date": _date(record.get("FirstRespondedDate")),
             }
             if membership is None:
-                membership = CampaignMembership(
-                    prospect_id=prospect_id,
-                    campaign_id=campaign_id,
-                    sf_member_id=record["Id"],
-                    state=MembershipState.SYNCED,
-                    synced_at=now,
-                    **values,
+                new.append(
+                    {
+                        "prospect_id": prospect_id,
+                        "campaign_id": campaign_id,
+                        "sf_member_id": record["Id"],
+                        "state": MembershipState.SYNCED.value,
+                        "synced_at": now,
+                        **values,
+                    }
                 )
-                new.append(membership)
                 history.append(
                     _inbound(
-                        membership,
+                        prospect_id,
+                        campaign_id,
+                        record["Id"],
                         f"Added to Salesforce campaign {{}} as “{values['status']}” in Salesforce.",
                     )
                 )
@@ -324,7 +364,9 @@ class CampaignPuller:
             if membership.status != values["status"]:
                 history.append(
                     _inbound(
-                        membership,
+                        membership.prospect_id,
+                        membership.campaign_id,
+                        record["Id"],
                         f"Status in Salesforce campaign {{}} set to “{values['status']}” in Salesforce.",
                     )
                 )
@@ -335,7 +377,7 @@ class CampaignPuller:
             membership.synced_at = now
             changed.append(membership)
             self.touched.add(membership.campaign_id)
-        CampaignMembership.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        _insert_memberships(new, now)
         if changed:
             bulk_sql.update(
                 CampaignMembership,
@@ -353,7 +395,7 @@ class CampaignPuller:
         self.report.counts["members_added"] += len(new)
         self.report.counts["members_updated"] += len(changed)
         _name_campaigns(history)
-        bulk_sql.insert(SyncHistory, history)
+        copy_rows(SyncHistory, history)
 
     def remove_members(self, sf_ids: list[str]) -> None:
         """Members deleted in Salesforce leave the portal too, noted in the prospect's history;
@@ -363,12 +405,70 @@ class CampaignPuller:
             .filter(sf_member_id__in=sf_ids, campaign__deleted_at__isnull=True)
             .select_related("campaign")
         )
-        history = [_inbound(m, "Removed from Salesforce campaign {} in Salesforce.") for m in gone]
+        history = [
+            _inbound(
+                m.prospect_id,
+                m.campaign_id,
+                m.sf_member_id,
+                "Removed from Salesforce campaign {} in Salesforce.",
+            )
+            for m in gone
+        ]
         _name_campaigns(history)
-        bulk_sql.insert(SyncHistory, history)
+        copy_rows(SyncHistory, history)
         CampaignMembership.objects.filter(pk__in=[m.pk for m in gone]).delete()
         self.touched.update(m.campaign_id for m in gone)
         self.report.counts["members_removed"] += len(gone)
+
+
+NEW_MEMBERSHIP = {
+    "generation": 1,
+    "claimed_at": None,
+    "attempts": 0,
+    "error_message": "",
+    "added_by_id": None,
+}
+
+
+def _insert_memberships(new: list[dict], now: dt.datetime) -> None:
+    """COPY the new memberships; one a portal user added for the same prospect and campaign
+    meanwhile makes it fall back to an INSERT that keeps theirs."""
+    rows = [{**NEW_MEMBERSHIP, **row, "created_at": now, "updated_at": now} for row in new]
+    try:
+        with transaction.atomic():  # a savepoint: the fallback runs in the chunk's transaction
+            copy_rows(CampaignMembership, rows)
+    except IntegrityError:
+        CampaignMembership.objects.bulk_create(
+            [CampaignMembership(**row) for row in rows], batch_size=1000, ignore_conflicts=True
+        )
+
+
+def copy_rows(model: type[models.Model], rows: list[dict]) -> None:
+    """INSERT plain rows (values by field name, every row with the same keys): PostgreSQL
+    ``COPY`` without a model instance per row, which cost more than the pull's reading at
+    100,000 members; elsewhere ``bulk_create``."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows], batch_size=500)
+        return
+    names = list(rows[0])
+    columns = ", ".join(
+        connection.ops.quote_name(model._meta.get_field(name).column) for name in names
+    )
+    table = connection.ops.quote_name(model._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([_copy_value(value) for value in row.values()])
+
+
+def _copy_value(value):
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return value
 
 
 OVERLAP = dt.timedelta(seconds=60)
@@ -413,35 +513,39 @@ def _prospects_of(records: list[dict]) -> dict[str, int]:
     return out
 
 
-def _inbound(membership: CampaignMembership, message: str) -> SyncHistory:
-    entry = SyncHistory(
-        prospect_id=membership.prospect_id,
-        at=timezone.now(),
-        direction=Direction.INBOUND,
-        operation="campaign",
-        sobject=MEMBER_SOBJECT,
-        record_id=membership.sf_member_id,
-        result=SyncHistory.Result.OK,
-        message=message,
-    )
-    entry._campaign_id = membership.campaign_id  # named once per chunk (_name_campaigns)
-    return entry
+def _inbound(prospect_id: int, campaign_id: int, member_id: str, message: str) -> dict:
+    """A history row of the pull's (``message`` names the campaign with ``{}``)."""
+    return {
+        "prospect_id": prospect_id,
+        "at": timezone.now(),
+        "direction": Direction.INBOUND.value,
+        "operation": "campaign",
+        "sobject": MEMBER_SOBJECT,
+        "record_id": member_id,
+        "reason": "",
+        "changes": [],
+        "result": SyncHistory.Result.OK.value,
+        "message": message,
+        "actor_id": None,
+        "actor_label": "",
+        "_campaign_id": campaign_id,  # named once per chunk (_name_campaigns), then dropped
+    }
 
 
-def _name_campaigns(history: list[SyncHistory]) -> None:
-    names = dict(
-        SalesforceCampaign.objects.filter(pk__in={h._campaign_id for h in history}).values_list(
-            "pk", "name"
-        )
-    )
+def _name_campaigns(history: list[dict]) -> None:
+    ids = {entry["_campaign_id"] for entry in history}
+    names = dict(SalesforceCampaign.objects.filter(pk__in=ids).values_list("pk", "name"))
     for entry in history:
-        entry.message = entry.message.format(f"“{names.get(entry._campaign_id, '')}”")
+        entry["message"] = entry["message"].format(f"“{names.get(entry.pop('_campaign_id'), '')}”")
 
 
 def pull_campaigns(*, connector: Connector, client: Client) -> CampaignReport:
     """Mirror campaigns, member statuses and members changed since the last pull."""
     puller = CampaignPuller(connector, client)
     calls = client.api_calls
+    describes.prime_client(client, connector)
+    puller.survey()
+    describes.store_client_describes(client, connector)
     puller.pull_campaigns()
     puller.pull_statuses()
     puller.pull_members()
@@ -526,6 +630,7 @@ class MemberPusher:
         self.refused: list[tuple[Sent, SalesforceError, str]] = []  # (sent, error, operation)
         self.retry: list[Sent] = []
         self.duplicates: list[Sent] = []
+        self.requeued = 0  # adopted members whose status still has to be sent
 
     def push(self, batch: list[Sent]) -> None:
         creates = [s for s in batch if not s.member_id]
@@ -643,20 +748,29 @@ class MemberPusher:
                 CampaignMembership.objects.filter(pk=sent.membership_id).update(
                     sf_member_id=record["Id"], claimed_at=None
                 )
+                self.requeued += 1
 
     def settle(self) -> None:
         """Write the outcomes: synced (the generation sent only), retried, or refused."""
         now = timezone.now()
         with transaction.atomic():
-            for sent, member_id in self.done:
-                CampaignMembership.objects.filter(pk=sent.membership_id).update(
-                    sf_member_id=member_id, claimed_at=None
-                )
+            bulk_sql.update(
+                CampaignMembership,
+                [
+                    CampaignMembership(pk=sent.membership_id, sf_member_id=member_id)
+                    for sent, member_id in self.done
+                ],
+                ["sf_member_id", "claimed_at"],
+            )
             done_ids = [s.membership_id for s, _ in self.done]
+            by_generation: dict[int, list[int]] = defaultdict(list)
             for sent, _ in self.done:
-                CampaignMembership.objects.filter(
-                    pk=sent.membership_id, generation=sent.generation
-                ).update(state=MembershipState.SYNCED, synced_at=now, attempts=0, error_message="")
+                by_generation[sent.generation].append(sent.membership_id)
+            for generation, ids in by_generation.items():
+                for chunk in chunked(ids, 1000):  # a newer generation waits for the next push
+                    CampaignMembership.objects.filter(pk__in=chunk, generation=generation).update(
+                        state=MembershipState.SYNCED, synced_at=now, attempts=0, error_message=""
+                    )
             resolve_membership_errors(membership_ids=done_ids, at=now)
             self.history(now)
             for sent in self.retry:
@@ -688,20 +802,24 @@ class MemberPusher:
                 pk__in={s.campaign_id for s, _ in self.done}
             ).values_list("pk", "name")
         )
-        bulk_sql.insert(
+        copy_rows(
             SyncHistory,
             [
-                SyncHistory(
-                    prospect_id=sent.prospect_id,
-                    at=now,
-                    direction=Direction.OUTBOUND,
-                    operation="campaign",
-                    sobject=MEMBER_SOBJECT,
-                    record_id=member_id,
-                    result=SyncHistory.Result.OK,
-                    message=f"{'Updated' if sent.member_id else 'Created'} the member of "
+                {
+                    "prospect_id": sent.prospect_id,
+                    "at": now,
+                    "direction": Direction.OUTBOUND.value,
+                    "operation": "campaign",
+                    "sobject": MEMBER_SOBJECT,
+                    "record_id": member_id,
+                    "reason": "",
+                    "changes": [],
+                    "result": SyncHistory.Result.OK.value,
+                    "message": f"{'Updated' if sent.member_id else 'Created'} the member of "
                     f"“{names.get(sent.campaign_id, '')}” as “{sent.status}”.",
-                )
+                    "actor_id": None,
+                    "actor_label": "",
+                }
                 for sent, member_id in self.done
             ],
         )
@@ -763,7 +881,7 @@ def push_memberships(
             pusher.settle()
         total.counts.update(pusher.report.counts)
         refresh_counts({s.campaign_id for s in batch})
-        if not pusher.done and not pusher.refused:
+        if not pusher.done and not pusher.refused and not pusher.requeued:
             break  # all transient: the next tick tries again
     total.api_calls = client.api_calls - calls
     return total

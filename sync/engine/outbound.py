@@ -651,7 +651,7 @@ def locked_guarded(prospect_ids: list[int]) -> dict[int, dict]:
     """The guarded fields of these prospects as they are now, rows locked till commit."""
     rows = (
         Prospect.objects.select_for_update()
-        .filter(pk__in=prospect_ids)
+        .filter(bulk_sql.any_of("pk", prospect_ids))
         .order_by("pk")
         .values("pk", *GUARDED_FIELDS)
     )
@@ -663,7 +663,12 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
 def _plain(value):
+    if type(value) in _PLAIN:  # nearly every value: no isinstance chain
+        return value
     return (
         value
         if value is None or isinstance(value, str | bool | int | float)
@@ -711,7 +716,9 @@ def start_push(
     describes.prime_client(client, connector)
     pusher = Pusher(connector, client)
     prospects = list(
-        Prospect.objects.filter(pk__in=prospect_ids).select_related(
+        # Prefetched, not joined: the few users, queues and campaigns of a batch are read once
+        # and shared, instead of three model instances built for every prospect.
+        Prospect.objects.filter(bulk_sql.any_of("pk", prospect_ids)).prefetch_related(
             "assigned_user", "assigned_queue", "campaign"
         )
     )

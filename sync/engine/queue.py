@@ -38,6 +38,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from prospects.models import Prospect, SyncQueueItem, SyncStatus
+from sync import bulk_sql
 from sync.engine.outbound import CONNECTION_CODES, PushReport, Result, give_up, push_prospects
 from sync.models import Connector
 from sync.salesforce import Client
@@ -97,7 +98,7 @@ class Lease:
                 .values("pk", "prospect_id", "generation", "attempts")[:limit]
             )
             for chunk in _chunks([r["pk"] for r in taken]):
-                SyncQueueItem.objects.filter(pk__in=chunk).update(
+                SyncQueueItem.objects.filter(bulk_sql.any_of("pk", chunk)).update(
                     claimed_at=now, claimed_by=self.token
                 )
         self._renewed = time.monotonic()
@@ -155,9 +156,11 @@ def settle_done(claims: Sequence[Claim]) -> None:
     with transaction.atomic():
         for generation, item_ids in by_generation.items():
             for chunk in _chunks(item_ids):
-                SyncQueueItem.objects.filter(pk__in=chunk, generation=generation).delete()
+                SyncQueueItem.objects.filter(
+                    bulk_sql.any_of("pk", chunk), generation=generation
+                ).delete()
         for chunk in _chunks([claim.item_id for claim in claims]):
-            kept = SyncQueueItem.objects.filter(pk__in=chunk)
+            kept = SyncQueueItem.objects.filter(bulk_sql.any_of("pk", chunk))
             # The push wrote "synced" (or "error") over the newer request's "pending".
             Prospect.objects.filter(pk__in=kept.values("prospect_id")).update(
                 sync_status=SyncStatus.PENDING

@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from prospects.models import Prospect
 from sync.engine.values import normal, read_prospect
-from sync.models import FieldRule
+from sync.models import RULE_COLUMNS, FieldRule
 
 Behaviour = FieldRule.Behaviour
 
@@ -99,17 +99,24 @@ def reconcile(
 ) -> list[Change]:
     """Every field that must move between ``prospect`` and Salesforce ``record``."""
     changes = []
+    column = RULE_COLUMNS.get(sobject)
     for rule in rules:
-        sf_field = rule.target_field(sobject)
+        sf_field = getattr(rule, column) if column else ""  # rule.target_field, inlined: hot
         if not sf_field or rule.prospect_field == OWNER_FIELD or sf_field not in record:
             continue
         ours = read_prospect(prospect, rule.prospect_field)
         theirs = normal(record.get(sf_field))
+        if ours == theirs:  # decide's first rule: nothing moves (most fields, most of the time)
+            continue
         decision = decide(
             rule,
             ours=ours,
             theirs=theirs,
-            ours_changed_at=_changed_at(prospect, rule.prospect_field),
+            # Only "most recently updated" compares the times; parsing a stamp costs more than
+            # the rest of the decision.
+            ours_changed_at=_changed_at(prospect, rule.prospect_field)
+            if rule.behaviour == Behaviour.MOST_RECENT
+            else None,
             theirs_changed_at=record_modified_at,
         )
         if decision is None:
@@ -131,8 +138,9 @@ def reconcile(
 def create_payload(prospect: Prospect, rules: Iterable[FieldRule], *, sobject: str) -> dict:
     """Every mapped, non-blank prospect value for a record Salesforce does not have yet."""
     payload = {}
+    column = RULE_COLUMNS.get(sobject)
     for rule in rules:
-        sf_field = rule.target_field(sobject)
+        sf_field = getattr(rule, column) if column else ""  # rule.target_field, inlined: hot
         if not sf_field or rule.behaviour == Behaviour.DONT_SYNC:
             continue
         if rule.prospect_field == OWNER_FIELD:

@@ -18,6 +18,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from prospects.models import Prospect, SyncStatus
+from sync import bulk_sql
 from sync.models import MEMBER_SOBJECT, Connector, ErrorCategory, SyncError
 
 # -- categories ----------------------------------------------------------------------------------
@@ -175,7 +176,7 @@ def resolve_errors(
     cleanly); return how many."""
     return (
         SyncError.objects.open()
-        .filter(prospect_id__in=list(prospect_ids))
+        .filter(bulk_sql.any_of("prospect_id", prospect_ids))
         .exclude(sobject=MEMBER_SOBJECT)  # a membership's refusal clears with the membership
         .update(resolved_at=at or timezone.now(), resolution=resolution)
     )

@@ -12,12 +12,15 @@ BENCH=tests/bench/test_campaign_bench.py`.
   page at a reduced size; say so when quoting it).
 """
 
+import contextlib
+import cProfile
 import datetime as dt
 import os
 import random
 import statistics
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
@@ -37,6 +40,22 @@ from tests.conftest import user_with_role
 PULL_N = int(os.environ.get("BENCH_CAMPAIGN_PULL_N", "100000"))
 ADD_N = int(os.environ.get("BENCH_CAMPAIGN_ADD_N", "10000"))
 PAGE_N = int(os.environ.get("BENCH_CAMPAIGN_PAGE_N", "200000"))
+
+
+@contextlib.contextmanager
+def profiled(name: str) -> Iterator[None]:
+    """With BENCH_CAMPAIGN_PROFILE=dir, write a cProfile of the step there."""
+    folder = os.environ.get("BENCH_CAMPAIGN_PROFILE")
+    if not folder:
+        yield
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(os.path.join(folder, f"campaign-{name}.prof"))
 
 
 def linked_leads(sandbox_org, client: Client, n: int) -> list[str]:
@@ -81,9 +100,10 @@ def test_bench_campaign_member_pull(connector, sandbox_org):
         defaults={"watermark": stamp + engine.OVERLAP - dt.timedelta(seconds=1)},
     )
     calls = client.api_calls
-    started = time.perf_counter()
-    report = engine.pull_campaigns(connector=connector, client=client)
-    elapsed = time.perf_counter() - started
+    with profiled("pull"):
+        started = time.perf_counter()
+        report = engine.pull_campaigns(connector=connector, client=client)
+        elapsed = time.perf_counter() - started
     added = CampaignMembership.objects.filter(campaign=campaign).count()
     assert added == PULL_N
     print(
@@ -102,11 +122,12 @@ def test_bench_add_prospects_to_campaign(connector, sandbox_org):
     leads = linked_leads(sandbox_org, client, ADD_N)
     ids = list(Prospect.objects.filter(crm_lead_id__in=leads).values_list("pk", flat=True))
     calls = client.api_calls
-    started = time.perf_counter()
-    add_to_campaign(ids, campaign, "Responded")
-    added = time.perf_counter() - started
-    report = engine.push_memberships(connector=connector, client=client)
-    elapsed = time.perf_counter() - started
+    with profiled("push"):
+        started = time.perf_counter()
+        add_to_campaign(ids, campaign, "Responded")
+        added = time.perf_counter() - started
+        report = engine.push_memberships(connector=connector, client=client)
+        elapsed = time.perf_counter() - started
     synced = CampaignMembership.objects.filter(
         campaign=campaign, state=MembershipState.SYNCED
     ).count()

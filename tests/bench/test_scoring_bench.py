@@ -125,7 +125,8 @@ def test_bench_score_and_grade_recompute():
     report = recompute_scores(progress=lambda done, total: marks.append(time.perf_counter()))
     total = time.perf_counter() - started
     steps = [b - a for a, b in zip(marks, marks[1:], strict=False)]
-    for label, seconds in zip(("rescore", "regrade", "queue the syncs"), steps, strict=True):
+    labels = ("rescore and regrade (one UPDATE)", "queue the syncs")
+    for label, seconds in zip(labels, steps, strict=True):
         print(f"    {label:<32} {seconds:6.2f} s")
     print(
         f"  worst case (all change), whole job   {total:6.2f} s   target ≤ {TARGET:.0f} s   "

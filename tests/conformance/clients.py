@@ -182,6 +182,68 @@ class SimpleSalesforce:
             "deleted": [_outcome(r) for r in deleted],
         }
 
+    def campaign_members(self, unique: str) -> dict:
+        sf, _ = self._login()
+        company = f"Campaign {unique}"
+        leads = sf.restful(
+            "composite/sobjects",
+            method="POST",
+            json={
+                "allOrNone": False,
+                "records": [
+                    _typed("Lead", {"LastName": name, "Company": company}) for name in ("Ada", "Bo")
+                ],
+            },
+        )
+        ada, bo = (r["id"] for r in leads)
+        campaign = sf.Campaign.create({"Name": company, "IsActive": True})["id"]
+        statuses = sf.query(
+            "SELECT Label, IsDefault, HasResponded FROM CampaignMemberStatus "
+            f"WHERE CampaignId = '{campaign}' ORDER BY SortOrder"
+        )
+        members = [
+            {"CampaignId": campaign, "LeadId": ada},
+            {"CampaignId": campaign, "LeadId": ada, "Status": "Responded"},
+            {"CampaignId": campaign, "LeadId": bo, "Status": "Attended"},
+        ]
+        created = sf.restful(
+            "composite/sobjects",
+            method="POST",
+            json={"allOrNone": False, "records": [_typed("CampaignMember", m) for m in members]},
+        )
+        updated = sf.restful(
+            "composite/sobjects",
+            method="PATCH",
+            json={
+                "allOrNone": False,
+                "records": [
+                    _typed("CampaignMember", {"Id": created[0]["id"], "Status": "Responded"})
+                ],
+            },
+        )
+        after = sf.query(
+            "SELECT LeadId, Status, HasResponded FROM CampaignMember "
+            f"WHERE CampaignId = '{campaign}'"
+        )
+        sf.Campaign.delete(campaign)
+        gone = sf.query_all(
+            f"SELECT IsDeleted FROM CampaignMember WHERE CampaignId = '{campaign}'",
+            include_deleted=True,
+        )
+        for lead in (ada, bo):
+            sf.Lead.delete(lead)
+        return {
+            "statuses": [
+                [r["Label"], r["IsDefault"], r["HasResponded"]] for r in statuses["records"]
+            ],
+            "created": [_outcome(r) for r in created],
+            "updated": [_outcome(r) for r in updated],
+            "members": [
+                [r["LeadId"] == ada, r["Status"], r["HasResponded"]] for r in after["records"]
+            ],
+            "deleted": [r["IsDeleted"] for r in gone["records"]],
+        }
+
     def query_paging(self) -> dict:
         sf, _ = self._login()
         fetched = sf.query_all(PAGING_SOQL, headers=BATCH_HEADERS)

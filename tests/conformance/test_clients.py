@@ -146,6 +146,40 @@ def test_limits_match_the_limit_info_header(client):
     assert out["dailyBulkV2QueryJobs"]["Max"] == 10_000
 
 
+def test_campaign_members_take_the_campaigns_statuses_and_refuse_duplicates(client):
+    out = client.run("campaign_members", unique=_unique())
+    assert out["statuses"] == [["Sent", True, False], ["Responded", False, True]]
+    ok = {"success": True, "hasId": True, "errors": []}
+    assert out["created"] == [
+        ok,
+        {
+            "success": False,
+            "hasId": False,
+            "errors": [
+                {
+                    "statusCode": "DUPLICATE_VALUE",
+                    "message": "Already a campaign member.",
+                    "fields": [],
+                }
+            ],
+        },
+        {
+            "success": False,
+            "hasId": False,
+            "errors": [
+                {
+                    "statusCode": "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    "message": "Status: bad value for restricted picklist field: Attended",
+                    "fields": ["Status"],
+                }
+            ],
+        },
+    ]
+    assert out["updated"] == [ok]
+    assert out["members"] == [[True, "Responded", True]]
+    assert out["deleted"] == [True]  # the campaign's delete takes its members along
+
+
 def test_users_read_with_profile_and_role_and_an_inactive_owner_is_refused(client):
     out = client.run("users")
     assert out["users"] == [

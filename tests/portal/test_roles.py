@@ -10,7 +10,7 @@ MARKETER_PAGES = [
     "prospects:list",
     "prospects:create",
     "sync:errors",
-    "portal:imports",
+    "intake:imports",
 ]
 ADMIN_PAGES = ["sync:connector", "sync:field_rules"]
 

@@ -118,3 +118,39 @@ def test_activities_regrade_the_prospects_they_touch():
     record_activities([prospect.pk], ActivityType.FORM, reason=SyncReason.FORM)
     prospect.refresh_from_db()
     assert prospect.grade == "C"
+
+
+def test_the_shared_write_core_scores_the_activities_it_records():
+    """intake.writes records its activities through record_activities: points, score, and a
+    sync for an unchanged row whose score moved."""
+    from intake.writes import WriteOptions, write_prospects
+
+    known = ProspectFactory(email="known@example.com", city="Rome", score=5)
+    SyncQueueItem.objects.all().delete()
+    results = write_prospects(
+        [(1, {"email": "known@example.com", "city": "Rome"}), (2, {"email": "new@example.com"})],
+        options=WriteOptions(
+            activity=ActivityType.FORM_HANDLER,
+            activity_title="Contact us",
+            reason=SyncReason.FORM_HANDLER,
+        ),
+    )
+    assert [r.outcome for r in results] == ["unchanged", "created"]
+    scores = dict(Prospect.objects.values_list("pk", "score"))
+    assert scores[known.pk] == 55 and scores[results[1].prospect_id] == 50
+    assert SyncQueueItem.objects.get(prospect=known).reason == SyncReason.FORM_HANDLER
+    assert Activity.objects.get(prospect=known).points == 50
+
+
+def test_bulk_sync_requests_queue_and_bump_like_single_ones():
+    """request_sync_many's one-statement paths (PostgreSQL, SQLite): created, bumped, "do not
+    sync" skipped, and stamps stored as the ORM stores them (an equality filter finds them)."""
+    wanted, quiet = ProspectFactory(), ProspectFactory(do_not_sync=True)
+    from prospects.sync_requests import request_sync_many
+
+    assert request_sync_many([wanted.pk, quiet.pk], SyncReason.MANUAL) == 1
+    assert request_sync_many([wanted.pk], SyncReason.API) == 1
+    item = SyncQueueItem.objects.get()
+    assert (item.prospect_id, item.generation, item.reason) == (wanted.pk, 2, SyncReason.API)
+    assert SyncQueueItem.objects.filter(requested_at=item.requested_at).count() == 1
+    assert Prospect.objects.get(pk=wanted.pk).sync_status == "pending"

@@ -232,3 +232,25 @@ class TestRecomputeInSqlEqualsPython(HypothesisTestCase):
         recompute_scores()
         got = {pk: (s, g) for pk, s, g in Prospect.objects.values_list("pk", "score", "grade")}
         assert got == expected
+
+
+def test_the_cron_decays_scores_daily():
+    import django_rq
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=django_rq.get_connection("default"))
+    scheduler.load_config_from_file("portal.cron")
+    jobs = {job.func_name: job for job in scheduler.get_jobs()}
+    assert jobs["prospects.jobs.decay_job"].interval == 86400
+
+
+@pytest.mark.django_db
+def test_the_decay_job_queues_lowered_prospects_for_a_score_sync():
+    from prospects.jobs import decay_job
+
+    ScoringSettings.objects.create(pk=1, decay_enabled=True, decay_percent=50, decay_after_days=7)
+    idle = ProspectFactory(score=40, last_activity_at=timezone.now() - dt.timedelta(days=8))
+    SyncQueueItem.objects.all().delete()
+    assert decay_job() == 1
+    assert Prospect.objects.get(pk=idle.pk).score == 20
+    assert SyncQueueItem.objects.get(prospect=idle).reason == SyncReason.SCORE_CHANGE

@@ -226,3 +226,12 @@ def test_assigning_a_prospect_in_the_portal_is_on_its_timeline(marketer_client, 
     marketer_client.post(reverse("prospects:edit", args=[prospect.pk]), data)
     [assigned] = Activity.objects.filter(prospect=prospect, type=ActivityType.ASSIGNED)
     assert assigned.title == f"Assigned to {owner}" and assigned.actor == marketer
+
+
+def test_an_edit_that_changes_a_graded_field_regrades_the_prospect(marketer_client):
+    profile = GradingProfile.objects.create(name="Ideal", is_default=True)
+    GradingCriterion.objects.create(profile=profile, field="industry", values=["Retail"], weight=3)
+    prospect = ProspectFactory(email="g@x.example", industry="", grade="")
+    data = {"email": "g@x.example", "score": prospect.score, "industry": "retail"}
+    marketer_client.post(reverse("prospects:edit", args=[prospect.pk]), data)
+    assert Prospect.objects.get(pk=prospect.pk).grade == "C"

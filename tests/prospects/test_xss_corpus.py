@@ -18,6 +18,11 @@ pytestmark = pytest.mark.django_db
 # Pages that must have rendered the corpus, so the audit can never pass by opening nothing.
 MUST_RENDER = {
     "portal:dashboard",
+    "operations:dashboard_panels",
+    "operations:recycle_bin",
+    "operations:recycle_restore",
+    "operations:recycle_purge",
+    "operations:prospect_delete",
     "prospects:list",
     "prospects:detail",
     "prospects:edit",
@@ -33,6 +38,13 @@ MUST_RENDER = {
     "sync:custom_fields",
     "admin:prospects_prospect_changelist",
     "admin:prospects_prospect_change",
+    "intake:form_edit",
+    "intake:handler_edit",
+    "intake:page_edit",
+    "intake:preference_links",
+    "intake_public:form",
+    "intake_public:landing_page",
+    "intake_public:preferences",
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

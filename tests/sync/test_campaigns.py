@@ -297,3 +297,43 @@ def test_resync_of_a_campaign_member_error_sends_the_member_again(
     assert error.resolved_at is not None
     [member] = members_of(sf, campaign.sf_id)
     assert member["Status"] == "Responded"
+
+
+def test_an_adopted_member_with_another_status_gets_the_portals(
+    connector, sf, sf_client, campaign, synced
+):
+    existing = sf.CampaignMember.create(
+        {"CampaignId": campaign.sf_id, "LeadId": synced.crm_lead_id, "Status": "Sent"}
+    )["id"]
+    add_to_campaign([synced.pk], campaign, "Responded")
+    engine.push_memberships(connector=connector, client=sf_client)
+    assert sf.CampaignMember.get(existing)["Status"] == "Responded"
+    membership = CampaignMembership.objects.get(prospect=synced)
+    assert membership.sf_member_id == existing and membership.state == MembershipState.SYNCED
+
+
+def test_a_campaign_member_error_opens_on_the_sync_errors_pages(
+    connector, sf, sf_client, campaign, synced, marketer_client
+):
+    from django.urls import reverse
+
+    add_to_campaign([synced.pk], campaign, "Responded")
+    responded = sf.query(
+        f"SELECT Id FROM CampaignMemberStatus WHERE CampaignId = '{campaign.sf_id}' "
+        "AND Label = 'Responded'"
+    )["records"][0]["Id"]
+    sf.CampaignMemberStatus.delete(responded)
+    engine.push_memberships(connector=connector, client=sf_client)
+    error = SyncError.objects.get()
+    listing = marketer_client.get(reverse("sync:errors")).content.decode()
+    assert "CampaignMember" in listing
+    detail = marketer_client.get(reverse("sync:error_detail", args=[error.pk]))
+    assert detail.status_code == 200
+    assert "bad value for restricted picklist field" in detail.content.decode()
+
+
+def test_an_idle_campaign_pull_costs_two_api_calls(connector, campaign):
+    from sync.salesforce import Client
+
+    report = engine.pull_campaigns(connector=connector, client=Client.for_connector(connector))
+    assert report.api_calls == 2  # changed and deleted, three objects each in one Composite

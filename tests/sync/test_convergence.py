@@ -20,6 +20,7 @@ import django_rq
 import psutil
 import pytest
 import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -31,8 +32,14 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from rest_framework.test import APIClient
+from rq import SimpleWorker
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
+from api.models import create_key
+from intake.imports import ImportOptions, start_import
+from intake.models import FormHandler
+from intake.received import process_received, receive
 from prospects.activities import record_activities
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
@@ -44,6 +51,7 @@ from sync.engine.outbound import finish_push, start_push
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, FieldRule, SyncCursor, SyncError
 from sync.salesforce import Client, SalesforceError
+from tests.conftest import user_with_role
 from tests.fixtures.database import database_url, drop_dead_connections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,6 +168,9 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.faulty_operations = 0
             self.revoked_token = None
             self.faulted = False
+            self.handler = FormHandler.objects.create(name="Convergence", slug=domain[:40])
+            for external, field in (("email", "email"), ("title", "job_title")):
+                self.handler.fields.create(external_name=external, prospect_field=field)
 
         def add_prospect(self) -> int:
             prospect = ProspectFactory(
@@ -226,10 +237,74 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.ours[pk][field[0]] = value
             self.last_edit[pk] = ("ours", field[0])
 
+        @rule(index=st.integers(0, 1))
+        def deleted_and_restored_in_leadbridge(self, index):
+            """A marketer deletes the prospect to the recycle bin and restores it (operations):
+            it keeps its lead and syncs again, never creating a second one."""
+            from operations.recycle import archive_prospects, restore_prospect
+
+            archive_prospects([self.prospects[index]], actor=None)
+            restore_prospect(prospect_id=self.prospects[index], actor=None)
+
+        @rule(index=st.integers(0, 1), value=WORDS, field=st.sampled_from([OURS, RECENT]))
+        def import_a_file(self, index, value, field):
+            """A marketer imports a CSV row for the prospect, matched by email: the upload, the
+            imports worker and ``intake.writes``, racing the pushes and pulls."""
+            pk = self.prospects[index]
+            email = Prospect.objects.get(pk=pk).email
+            upload = SimpleUploadedFile("conv.csv", f"Email,{field[0]}\n{email},{value}\n".encode())
+            run = start_import(
+                user=owner, uploaded_file=upload, options=ImportOptions(create=False)
+            )
+            imports_queue = django_rq.get_queue("imports")
+            SimpleWorker([imports_queue], connection=imports_queue.connection).work(burst=True)
+            run.refresh_from_db()
+            assert (run.state, run.failed) == ("done", 0), run.message
+            if run.updated:
+                self.ours[pk][field[0]] = value
+                self.last_edit[pk] = ("ours", field[0])
+
+        @rule(index=st.integers(0, 1), value=WORDS)
+        def submit_the_form_handler(self, index, value):
+            """A visitor posts the form handler (intake's write path): AMPSEA finds the prospect
+            by its email and the new job title goes out like any edit of ours."""
+            pk = self.prospects[index]
+            email = Prospect.objects.get(pk=pk).email
+            posted = {"email": [email.upper()], "title": [value]}
+            assert receive(handler=self.handler, posted=posted, visitor_id=None).ok
+            process_received()
+            assert self.handler.received.get(prospect_id=pk).outcome != "failed"
+            self.handler.received.all().delete()
+            self.ours[pk]["job_title"] = value
+            self.last_edit[pk] = ("ours", "job_title")
+
         @rule(index=st.integers(0, 1), kind=st.sampled_from(["form_handler", "landing_page_view"]))
         def prospect_engages(self, index, kind):
             """An activity (issue 14): score and last activity change, synced as package fields."""
             record_activities([self.prospects[index]], kind, title="convergence")
+
+        @rule(
+            index=st.integers(0, 1),
+            value=WORDS,
+            field=st.sampled_from([OURS, RECENT]),
+            upsert=st.booleans(),
+        )
+        def write_through_the_api(self, index, value, field, upsert):
+            """A script PATCHes the prospect, or upserts it by email, with a marketer's key:
+            the REST API and ``intake.writes``, racing the pushes and pulls."""
+            pk = self.prospects[index]
+            prospect = Prospect.objects.get(pk=pk)
+            user = user_with_role("api-script", "Marketer")
+            api = APIClient(HTTP_AUTHORIZATION=f"Bearer {create_key(user=user, name='conv')[1]}")
+            if upsert:
+                body = {"email": prospect.email, field[0]: value}
+                response = api.post("/api/v1/prospects/upsert/", body, format="json")
+            else:
+                response = api.patch(f"/api/v1/prospects/{pk}/", {field[0]: value}, format="json")
+            assert (response.status_code, response.json()["id"]) == (200, pk), response.json()
+            if prospect.get_field(field[0]) != value:
+                self.ours[pk][field[0]] = value
+                self.last_edit[pk] = ("ours", field[0])
 
         @rule(index=st.integers(0, 1), value=WORDS, field=FIELDS)
         def edit_in_salesforce(self, index, value, field):

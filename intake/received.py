@@ -1,0 +1,209 @@
+"""Form handler submissions: checked and stored by the web request, applied by a worker.
+
+A form handler takes posts from the customer's site at whatever rate its visitors (or a
+campaign launch) send them. The request does only what the visitor must hear about at once —
+the honeypot, the required fields, an email that cannot be an address — and stores the rest
+as one ``ReceivedSubmission`` row (the database is the source of truth: a lost wake-up or a
+dead worker loses nothing). A worker then applies the waiting rows up to a thousand at a time:
+
+1. rows are locked (skipping those another worker holds) in one transaction;
+2. each is mapped and matched as ``intake.submissions`` says (the visitor cookie, else AMPSEA
+   by email, else a new prospect) and written with one ``write_prospects`` call per handler;
+3. one activity per submission (its values, the fields nobody mapped), scores and last
+   activity in a few statements, one sync request for the lot;
+4. each row records its outcome and prospect, then the completion actions run.
+
+A crash part way rolls the batch back; the rows are still waiting and the next run applies
+them (matching by email, so nothing is created twice).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import django_rq
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from intake.form_models import FormHandler, ReceivedSubmission
+from intake.submissions import (
+    DETAIL_VALUE_LIMIT,
+    FORM_HANDLER,
+    MAX_UNKNOWN_NOTED,
+    Submission,
+    _first,
+    map_posted,
+    mapping_of,
+    run_completion_actions,
+)
+from intake.writes import WriteOptions, write_prospects
+from prospects.activities import record_activities
+from prospects.models import Prospect
+from prospects.sync_requests import request_sync_many
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+WAKE_KEY = "leadbridge:intake:received-wake"
+WAKE_SECONDS = 30
+
+
+def receive(
+    *,
+    handler: FormHandler,
+    posted: Mapping[str, list[str]],
+    visitor_id: int | None,
+    details: Mapping[str, Any] | None = None,
+) -> Submission:
+    """Check a form handler POST and store it for the worker; ``spam`` and ``failed`` results
+    store nothing. The stored row's id is the result's ``prospect_id``-less receipt."""
+    if _first(posted.get(handler.honeypot_field)):
+        return Submission(outcome="spam")
+    mapping = mapping_of(handler)
+    row, errors, unknown = map_posted(handler, mapping, posted)
+    email_name = next((n for n, (f, _) in mapping.items() if f == "email"), "email")
+    email = str(row.get("email") or "").strip()
+    if not errors and email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors[email_name] = "Enter a valid email address."
+    if not errors and not email and visitor_id is None:
+        errors[email_name] = "An email address is required."
+    if errors:
+        return Submission(outcome="failed", errors=errors, unknown=unknown)
+    stored = ReceivedSubmission.objects.create(
+        handler=handler,
+        posted={name: values for name, values in posted.items()},
+        visitor_id=visitor_id,
+        details=dict(details or {}),
+    )
+    transaction.on_commit(wake_worker)
+    return Submission(outcome="received", unknown=unknown, receipt=stored.pk)
+
+
+def wake_worker() -> None:
+    """Enqueue the worker's job unless one was asked for in the last WAKE_SECONDS (the job
+    clears the mark when it starts, so what arrives while it runs wakes the next one)."""
+    try:
+        redis = django_rq.get_connection("default")
+        if redis.set(WAKE_KEY, 1, nx=True, ex=WAKE_SECONDS):
+            django_rq.get_queue("default").enqueue("intake.received.process_received_job")
+    except Exception:  # noqa: BLE001 - Redis down: the cron finds the waiting rows
+        log.warning("could not wake the submissions worker; the cron will", exc_info=True)
+
+
+def process_received_job() -> int:
+    """RQ job (and cron): apply every waiting submission."""
+    with contextlib.suppress(Exception):  # Redis down: the mark expires by itself
+        django_rq.get_connection("default").delete(WAKE_KEY)
+    total = 0
+    while done := process_received(limit=BATCH):
+        total += done
+    return total
+
+
+def process_received(*, limit: int = BATCH) -> int:
+    """Apply up to ``limit`` waiting submissions; returns how many were applied."""
+    completions: list[tuple[FormHandler, int]] = []
+    with transaction.atomic():
+        waiting = ReceivedSubmission.objects.filter(processed_at__isnull=True).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            waiting = waiting.select_for_update(skip_locked=True, of=("self",))
+        batch = list(waiting.select_related("handler")[:limit])
+        if not batch:
+            return 0
+        by_handler: dict[int, list[ReceivedSubmission]] = defaultdict(list)
+        for item in batch:
+            by_handler[item.handler_id].append(item)
+        for items in by_handler.values():
+            completions += _apply(items[0].handler, items)
+        ReceivedSubmission.objects.bulk_update(
+            batch, ["processed_at", "outcome", "prospect_id", "errors"], batch_size=500
+        )
+    for handler, prospect_id in completions:
+        label = f"{FORM_HANDLER.label} {handler.name}"
+        run_completion_actions(handler, prospect_id=prospect_id, label=label)
+    return len(batch)
+
+
+def _apply(handler: FormHandler, items: list[ReceivedSubmission]) -> list[tuple[FormHandler, int]]:
+    """Write one handler's submissions; sets each item's outcome (saved by the caller)."""
+    now = timezone.now()
+    mapping = mapping_of(handler)
+    visitors = _visitor_emails({item.visitor_id for item in items if item.visitor_id})
+    rows, details, kept = [], [], []
+    for item in items:
+        item.processed_at = now
+        row, errors, unknown = map_posted(handler, mapping, item.posted)
+        if errors:  # the handler's mapping changed since it was received
+            item.outcome, item.errors = ReceivedSubmission.Outcome.FAILED, errors
+            continue
+        email = str(row.get("email") or "").strip().lower()
+        known = visitors.get(item.visitor_id)
+        if known is not None and (not email or known == email):
+            row["prospect_id"] = item.visitor_id
+        rows.append((len(rows), row))
+        details.append(_details(row, unknown, item.details))
+        kept.append(item)
+    if not rows:
+        return []
+    options = WriteOptions(
+        overwrite=True,
+        create=True,
+        assign_user=handler.action_assign_user,
+        assign_queue=handler.action_assign_queue,
+        campaign=handler.campaign,
+        validate_values=True,
+        reason=FORM_HANDLER.reason,
+        operation=FORM_HANDLER.operation,
+    )
+    label = f"{FORM_HANDLER.label} {handler.name}"
+    results = write_prospects(rows, options=options, actor=None, actor_label=label)
+    back = {prospect_field: name for name, (prospect_field, _) in mapping.items()}
+    done, unchanged = [], []
+    for item, result, detail in zip(kept, results, details, strict=True):
+        if not result.ok:
+            item.outcome = ReceivedSubmission.Outcome.FAILED
+            item.errors = {back.get(p.field, p.field or "form"): p.message for p in result.errors}
+            continue
+        item.outcome, item.prospect_id = result.outcome, result.prospect_id
+        done.append((result.prospect_id, detail))
+        if result.outcome == "unchanged":
+            unchanged.append(result.prospect_id)
+    record_activities(done, FORM_HANDLER.activity, title=handler.name, reason=None)
+    if unchanged:  # the submission is news for Salesforce even when no field changed
+        request_sync_many(sorted(set(unchanged)), FORM_HANDLER.reason)
+    if not handler.has_completion_actions:
+        return []
+    return [(handler, prospect_id) for prospect_id, _ in done]
+
+
+def _visitor_emails(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(
+        Prospect.objects.active()
+        .filter(pk__in=ids)
+        .annotate(email_ci=Lower("email"))
+        .values_list("pk", "email_ci")
+    )
+
+
+def _details(row: Mapping[str, Any], unknown: list[str], extra: Mapping[str, Any]) -> dict:
+    return {
+        "values": {
+            name: value[:DETAIL_VALUE_LIMIT] if isinstance(value, str) else value
+            for name, value in row.items()
+            if name != "prospect_id"
+        },
+        **({"unknown_fields": unknown[:MAX_UNKNOWN_NOTED]} if unknown else {}),
+        **extra,
+    }

@@ -1,0 +1,228 @@
+"""Form handler throughput on the web setup of `make run` (issue 14): gunicorn, 2 workers ×
+4 threads (the Procfile's web line), on its own port, the rate limit off.
+
+Run: `make bench BENCH=tests/bench/test_form_handler_bench.py` (SQLite), or with
+`DATABASE_URL=postgres://…`. Target: sustained ≥ 200 submissions/s, p95 ≤ 100 ms; every
+submission creates or updates a prospect, is an activity, and its prospect is queued for sync.
+The request stores the submission; the `make run` worker (an `rqworker default`, started here)
+applies them in batches while the load runs: the bench reports both rates, and waits for the
+worker to finish before it counts prospects, activities and queued syncs.
+BENCH_FH_N sets the submissions (default 4,000; half update existing prospects, a few of them
+sharing an email), BENCH_FH_CLIENTS the concurrent clients (default 8).
+"""
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.db import connection
+
+from intake.models import FormHandler, ReceivedSubmission
+from prospects.factories import ProspectFactory
+from prospects.models import Activity, ActivityType, Prospect, SyncQueueItem, SyncReason
+from tests.fixtures.database import database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+N = int(os.environ.get("BENCH_FH_N", "4000"))
+CLIENTS = int(os.environ.get("BENCH_FH_CLIENTS", "8"))
+TARGET_RATE, TARGET_P95_MS = 200, 100
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_worker() -> subprocess.Popen:
+    """The Procfile's worker for the default queue (it applies stored submissions)."""
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true"}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "rqworker",
+            "default",
+            "--worker-class",
+            "rq.worker.SimpleWorker",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def start_gunicorn(port: int) -> subprocess.Popen:
+    """The Procfile's web process, on the test database, with the rate limit off."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DEBUG": "true",
+        "FORM_RATE_LIMIT": "0",
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    process = subprocess.Popen(
+        [str(gunicorn), "portal.wsgi", "--bind", f"127.0.0.1:{port}"]
+        + ["--workers", "2", "--threads", "4"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health/", timeout=10).status_code < 500:
+                return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_form_handler():
+    handler = FormHandler.objects.create(name="Bench contact us", slug="bench-contact-us")
+    for external, field in [
+        ("email", "email"),
+        ("first_name", "first_name"),
+        ("company", "company"),
+    ]:
+        handler.fields.create(
+            external_name=external, prospect_field=field, required=field == "email"
+        )
+    existing = N // 2
+    Prospect.objects.bulk_create(
+        [ProspectFactory.build(email=f"known{i}@bench.example") for i in range(existing)]
+        # AMPSEA: a few emails two prospects share.
+        + [ProspectFactory.build(email=f"known{i}@bench.example") for i in range(0, existing, 100)],
+        batch_size=2000,
+    )
+    before = set(Prospect.objects.values_list("pk", flat=True))
+    emails = [f"known{i}@bench.example" for i in range(existing)] + [
+        f"new{i}@bench.example" for i in range(N - existing)
+    ]
+    emails = emails[::2] + emails[1::2]  # updates and creates interleaved
+
+    port = free_port()
+    server = start_gunicorn(port)
+    worker = start_worker()
+    url = f"http://127.0.0.1:{port}/fh/bench-contact-us/"
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def client(part: list[str]) -> None:
+        session = requests.Session()
+        for i, email in enumerate(part):
+            data = {"email": email, "first_name": f"Bench {i}", "company": f"Co {i % 97}"}
+            started = time.perf_counter()
+            response = session.post(url, data=data, allow_redirects=False, timeout=30)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses.append(response.status_code)
+
+    try:
+        client(emails[:20])  # warm both workers
+        threads = [
+            threading.Thread(target=client, args=(emails[20 + k :: CLIENTS],))
+            for k in range(CLIENTS)
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        waiting = ReceivedSubmission.objects.filter(processed_at__isnull=True)
+        deadline = time.monotonic() + 600
+        while waiting.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        drained = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    measured = latencies[20:]
+    rate = len(measured) / wall
+    p95 = statistics.quantiles(measured, n=20)[18]
+    created = Prospect.objects.exclude(pk__in=before).count()
+    submissions = Activity.objects.filter(type=ActivityType.FORM_HANDLER).count()
+    touched = set(
+        Activity.objects.filter(type=ActivityType.FORM_HANDLER).values_list(
+            "prospect_id", flat=True
+        )
+    )
+    queued = SyncQueueItem.objects.filter(
+        prospect_id__in=touched, reason=SyncReason.FORM_HANDLER
+    ).count()
+    print(
+        f"\nform handler, {len(emails):,} submissions by {CLIENTS} clients, gunicorn 2×4, "
+        f"{connection.vendor}"
+    )
+    print(f"  throughput {rate:8.0f} submissions/s   (target ≥ {TARGET_RATE})")
+    print(
+        f"  latency    p50 {statistics.median(measured):6.1f} ms   p95 {p95:6.1f} ms"
+        f"   (target p95 ≤ {TARGET_P95_MS} ms)"
+    )
+    print(
+        f"  applied    all {len(emails):,} by the worker {drained:5.1f} s after the start "
+        f"({len(emails) / drained:.0f}/s; requests took {wall:5.1f} s)"
+    )
+    print(
+        f"  outcome    {created:,} created, {len(touched) - created:,} updated, "
+        f"{submissions:,} activities, {queued:,} queued for sync"
+    )
+    assert set(statuses) == {200}
+    assert created == N - existing
+    assert submissions == len(emails)
+    assert queued == len(touched) == len(emails)
+
+
+@pytest.mark.django_db
+def test_bench_form_handler_cost_in_process(client, settings):
+    """The same work without the network and the other processes: CPU milliseconds a request
+    costs (one thread, Django's test client) and the worker's rate applying a batch. On a
+    shared machine these say more than the wall-clock rates above."""
+    settings.FORM_RATE_LIMIT = 0
+    handler = FormHandler.objects.create(name="Bench", slug="bench-cost")
+    handler.fields.create(external_name="email", prospect_field="email", required=True)
+    handler.fields.create(external_name="first_name", prospect_field="first_name")
+    count = min(N, 2000)
+    Prospect.objects.bulk_create(
+        [ProspectFactory.build(email=f"known{i}@bench.example") for i in range(count // 2)]
+    )
+    url = "/fh/bench-cost/"
+    client.post(url, {"email": "warm@bench.example"})
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(count):
+        email = f"known{i // 2}@bench.example" if i % 2 else f"new{i}@bench.example"
+        client.post(url, {"email": email, "first_name": f"B{i}"})
+    request_cpu = (time.process_time() - cpu) / count * 1000
+    request_wall = (time.perf_counter() - wall) / count * 1000
+    from intake.received import process_received
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    applied = 0
+    while done := process_received():
+        applied += done
+    apply_rate = applied / (time.perf_counter() - wall)
+    apply_cpu = (time.process_time() - cpu) / applied * 1000
+    print(f"\nform handler in process, {count:,} submissions, {connection.vendor}")
+    print(
+        f"  request    {request_cpu:5.2f} ms CPU, {request_wall:5.2f} ms wall each "
+        f"(≈ {2000 / request_cpu:.0f}/s on 2 idle cores; target ≥ {TARGET_RATE})"
+    )
+    print(f"  worker     {apply_rate:6.0f} submissions/s applied ({apply_cpu:.2f} ms CPU each)")
+    assert applied == count + 1
