@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 
 from prospects.models import Activity, ActivityType, CrmStatus, GradingProfile, Prospect
 
+SCORE_RANGE = (-100000, 1000000)  # the check constraint on Prospect.score
+
 # Filters on objects of apps above this one (crm's account fields). prospects cannot import
 # them, so such an app adds its filters at start-up (its AppConfig.ready) with ``add_filters``;
 # the list shows them after its own, and they filter like any other.
@@ -32,7 +34,7 @@ class ProspectFilter(django_filters.FilterSet):
     crm_status = django_filters.ChoiceFilter(
         label="CRM status", choices=CrmStatus.choices, method="filter_crm_status", empty_label="Any"
     )
-    score = django_filters.RangeFilter(label="Score")
+    score = django_filters.RangeFilter(label="Score", method="filter_score")
     created_at = django_filters.DateFromToRangeFilter(
         label="Created",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
@@ -47,6 +49,16 @@ class ProspectFilter(django_filters.FilterSet):
 
     def filter_crm_status(self, queryset, name, value):
         return queryset.with_crm_status(value)
+
+    def filter_score(self, queryset, name, value):
+        """A score range, its ends held within the scores a prospect can have: a bound of
+        twenty digits means "no bound", not an integer the database cannot compare."""
+        low, high = SCORE_RANGE
+        if value.start is not None:
+            queryset = queryset.filter(score__gte=max(low, min(high + 1, value.start)))
+        if value.stop is not None:
+            queryset = queryset.filter(score__lte=min(high, max(low - 1, value.stop)))
+        return queryset
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -71,8 +71,10 @@ class SyncErrorFilter(django_filters.FilterSet):
     def filter_prospect(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """A prospect id, or a search on prospects' email, name and company."""
         text = value.strip()
-        if text.isdigit():
-            return queryset.filter(prospect_id=int(text))
+        if text.isascii() and text.isdigit():
+            # An id beyond a bigint matches nothing (and must not reach the database).
+            pk = int(text)
+            return queryset.filter(prospect_id=pk) if pk < 2**63 else queryset.none()
         # Evaluated once (not a subquery) so the count and the page both use the prospect index.
         ids = Prospect.objects.search(text).values_list("pk", flat=True)[:MAX_SEARCH_PROSPECTS]
         return queryset.filter(prospect_id__in=list(ids))
