@@ -99,6 +99,7 @@ def test_a_converted_leads_opportunity_follows_the_org(
     assert pull_opportunities(connector=connector).deleted == 1
     opportunity.refresh_from_db()
     assert opportunity.deleted_at is not None
+    assert opportunity.contact_roles.get().deleted  # its roles went to the recycle bin with it
     assert "Initech &lt;b&gt;renewal" not in page(marketer_client, synced)
 
 
