@@ -25,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+import django_rq
 import psutil
 import pytest
 from django.db import connection
@@ -74,19 +75,29 @@ class PeakRss:
         return self.peak
 
 
+def push_with_one_worker(connector) -> Workers:
+    """One ``rqworker --burst`` pushing the whole queue (a long queue is the cron's to push:
+    its job is enqueued here, as the tick would)."""
+    queue = django_rq.get_queue("sync")
+    queue.empty()
+    queue.enqueue("sync.jobs.push_pending", connector.pk, job_timeout=7200)
+    pool = Workers(1)
+    pool.wait(timeout=7200)
+    return pool
+
+
 @million
 @pytest.mark.django_db(transaction=True)
 def test_bench_million_push_and_pull(connector, sandbox_org):
     sandbox_org.control("set_org", daily_api_limit=100_000_000)
     owner = UserFactory(username="alice", email="alice@acme.example")
     make_prospects(1, owners=[owner], sync=True)
-    Workers(1).wait()  # describes cached, as for a worker that has pushed before
+    push_with_one_worker(connector)  # describes cached, as for a worker that has pushed before
     rows = []
     for n in (MILLION_N // 10, MILLION_N):
         ids = make_prospects(n, owners=[owner], sync=True)
         started = time.perf_counter()
-        pool = Workers(1)
-        pool.wait(timeout=7200)
+        pool = push_with_one_worker(connector)
         push_s = time.perf_counter() - started
         synced = Prospect.objects.filter(pk__in=ids, sync_status=SyncStatus.SYNCED).count()
         assert synced == n, f"push of {n}: only {synced} synced"
@@ -215,12 +226,12 @@ def test_bench_make_run_setup(connector, sandbox_org):
         ids = make_prospects(SETUP_N, owners=[owner], sync=True)
         started = time.perf_counter()
         first = None
-        while SyncQueueItem.objects.filter(prospect_id__in=ids).exists():
+        # Cheap checks (the queue holds only this round's rows): the poll must not load the
+        # database the worker writes to.
+        while SyncQueueItem.objects.exists():
             if (
                 first is None
-                and Prospect.objects.filter(
-                    pk__in=ids[:1000], sync_status=SyncStatus.SYNCED
-                ).exists()
+                and Prospect.objects.filter(pk=ids[0], sync_status=SyncStatus.SYNCED).exists()
             ):
                 first = time.perf_counter() - started
             if time.perf_counter() - started > 1800:
@@ -234,7 +245,8 @@ def test_bench_make_run_setup(connector, sandbox_org):
             process.wait(timeout=60)
     synced = Prospect.objects.filter(pk__in=ids, sync_status=SyncStatus.SYNCED).count()
     print(
-        f"\nmake run's setup (SQLite portal and org, embedded Redis, 1 worker, cron every 10 s,"
+        f"\nmake run's setup (SQLite portal and org, Redis {os.environ.get('REDIS_URL', '')},"
+        " 1 worker, cron every 10 s,"
         f" connector interval 30 s): {SETUP_N:,} queued at once, {synced:,} synced in "
         f"{total:.1f} s = {SETUP_N / total:,.0f} rec/s (target >= 1,000 rec/s, tick included);"
         f" first synced after {first or 0:.1f} s (the wait for the tick)"

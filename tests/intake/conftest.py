@@ -1,6 +1,7 @@
 import django_rq
 import pytest
 
+from intake import imports
 from intake.models import Form, FormField, FormHandler, FormHandlerField, LandingPage
 
 
@@ -51,3 +52,10 @@ def handler(db) -> FormHandler:
     return make_handler(
         success_url="https://www.acme.example/thanks", error_url="https://www.acme.example/oops?x=1"
     )
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(tmp_path, monkeypatch):
+    """Uploads a test leaves behind (import drafts never mapped) go with its temporary
+    directory, not into var/uploads."""
+    monkeypatch.setattr(imports, "UPLOAD_DIR", tmp_path / "uploads")
