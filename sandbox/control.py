@@ -321,9 +321,10 @@ def _record(record_id: str) -> Record:
     return Record.objects.using(DB).get(pk=record_id)
 
 
-def convert_lead(*, lead_id: str) -> dict:
-    """Convert a lead (Account + Contact created, IsConverted and Converted*Id set)."""
-    return lifecycle.convert_lead(_record(lead_id))
+def convert_lead(*, lead_id: str, create_opportunity: bool = False) -> dict:
+    """Convert a lead (Account + Contact created, IsConverted and Converted*Id set), with an
+    Opportunity for the account when asked."""
+    return lifecycle.convert_lead(_record(lead_id), create_opportunity=bool(create_opportunity))
 
 
 def undelete(*, record_id: str) -> dict:

@@ -464,6 +464,14 @@ def _stage_delete(actor: Actor, obj: ObjectMeta, record_id: str | None, batch: B
             data__CampaignId=record.pk,
         )
         batch.companions += [(_mark_deleted(child), False) for child in children]
+    if obj.name == "Opportunity":  # its contact roles go to the recycle bin too
+        roles = Record.objects.using(DB).filter(
+            org_id=actor.org.pk,
+            sobject="OpportunityContactRole",
+            is_deleted=False,
+            data__OpportunityId=record.pk,
+        )
+        batch.companions += [(_mark_deleted(role), False) for role in roles]
     return record
 
 

@@ -15,6 +15,7 @@ from sync.engine import budget, queue
 from sync.engine.accounts import pull_accounts
 from sync.engine.campaigns import push_memberships
 from sync.engine.inbound import pull_changes
+from sync.engine.opportunities import pull_opportunities
 from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
 from sync.engine.users import sync_users
 from sync.models import Connector
@@ -153,8 +154,16 @@ def pull(connector_id: int | None = None) -> None:
     report = pull_changes(connector=connector, client=client)
     # Accounts last: the pull may have linked prospects to new accounts.
     accounts = _beside_the_pull("accounts pull", pull_accounts, connector, client)
+    # Opportunities after accounts: they come through the contacts the pull just linked.
+    opportunities = _beside_the_pull("opportunities pull", pull_opportunities, connector, client)
     budget.record_usage(connector, client)
-    log.info("pull: %s; users: %s; accounts: %s", report, users, accounts)
+    log.info(
+        "pull: %s; users: %s; accounts: %s; opportunities: %s",
+        report,
+        users,
+        accounts,
+        opportunities,
+    )
 
 
 def _beside_the_pull(name: str, step: Callable, connector: Connector, client: Client) -> object:

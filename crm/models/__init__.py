@@ -1,5 +1,6 @@
 """The crm app's models: what Salesforce owns and Leadbridge mirrors, one module per area —
-campaigns and their members (``campaigns.py``), accounts (``accounts.py``) and Salesforce users,
+campaigns and their members (``campaigns.py``), accounts (``accounts.py``), opportunities and their contact roles
+(``opportunities.py``) and Salesforce users,
 their profiles and the profile → portal role mapping (``users.py``). Import them from
 ``crm.models``."""
 
@@ -10,14 +11,18 @@ from crm.models.campaigns import (
     MembershipState,
     SalesforceCampaign,
 )
+from crm.models.opportunities import ContactRoleScan, Opportunity, OpportunityContactRole
 from crm.models.users import PortalRole, SalesforceProfile, SalesforceUser
 
 __all__ = [
     "Account",
     "AccountSettings",
     "CampaignMemberStatus",
+    "ContactRoleScan",
     "CampaignMembership",
     "MembershipState",
+    "Opportunity",
+    "OpportunityContactRole",
     "PortalRole",
     "SalesforceCampaign",
     "SalesforceProfile",

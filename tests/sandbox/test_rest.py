@@ -276,3 +276,23 @@ def test_paths_with_and_without_trailing_slashes(sandbox_org):
         "/services/data/v59.0/limits/",
     ):
         assert _get(sandbox_org, path).status_code == 200
+
+
+def test_deleting_an_opportunity_sends_its_contact_roles_to_the_recycle_bin(sf):
+    [role] = sf.query("SELECT Id, OpportunityId FROM OpportunityContactRole LIMIT 1")["records"]
+    opportunity = sf.Opportunity.get(role["OpportunityId"])
+    made = sf.Opportunity.create(
+        {
+            "Name": "Cascade check",
+            "AccountId": opportunity["AccountId"],
+            "StageName": "Prospecting",
+            "CloseDate": "2027-01-31",
+        }
+    )["id"]
+    contact = sf.query("SELECT Id FROM Contact LIMIT 1")["records"][0]["Id"]
+    sf.OpportunityContactRole.create({"OpportunityId": made, "ContactId": contact})
+    sf.Opportunity.delete(made)
+    where = f"FROM OpportunityContactRole WHERE OpportunityId = '{made}'"
+    assert sf.query(f"SELECT Id {where}")["totalSize"] == 0
+    [gone] = sf.query_all(f"SELECT Id, IsDeleted {where}", include_deleted=True)["records"]
+    assert gone["IsDeleted"] is True

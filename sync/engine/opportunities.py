@@ -1,0 +1,303 @@
+"""Opportunities: the deals of the contacts prospects sync with, mirrored read-only
+(``crm.Opportunity``, ``crm.OpportunityContactRole``).
+
+An opportunity reaches Leadbridge through a contact role to a synced contact, as the guide says:
+one without contact roles is never mirrored.
+
+1. New contacts: synced contacts (``Prospect.crm_contact_id``) not read before
+   (``ContactRoleScan``) have their contact roles read by ``ContactId``, 200 ids to a SOQL query
+   and five queries to a Composite call — never one call per record.
+2. Changes: contact roles and opportunities with ``SystemModstamp`` after the watermark (minus an
+   overlap) are refreshed when they concern a synced contact or a mirrored opportunity; deleted
+   ones (``queryAll``, ``IsDeleted``) are marked deleted.
+3. Opportunities met through a role and not mirrored yet are read by id (in bulk, as above),
+   with every contact role they have. A role to a contact no prospect syncs with is kept
+   unlinked (``prospect`` null) and linked at the pull after a prospect syncs with it. An
+   opportunity Salesforce does not return is kept as "not visible" (``deleted_at``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from crm.models import ContactRoleScan, Opportunity, OpportunityContactRole
+from prospects.models import Prospect
+from sync.engine.values import parse_sf_datetime
+from sync.models import Connector, SyncCursor
+from sync.salesforce import Client
+
+OVERLAP = dt.timedelta(seconds=60)
+IN_LIST = 200
+OPPORTUNITY_FIELDS = [
+    "Id",
+    "Name",
+    "StageName",
+    "Amount",
+    "CloseDate",
+    "Probability",
+    "Type",
+    "IsWon",
+    "IsClosed",
+    "CampaignId",
+    "AccountId",
+    "SystemModstamp",
+]
+ROLE_FIELDS = ["Id", "OpportunityId", "ContactId", "Role", "IsPrimary", "SystemModstamp"]
+OPPORTUNITY_COLUMNS = [
+    "name",
+    "stage",
+    "amount",
+    "close_date",
+    "probability",
+    "type",
+    "is_won",
+    "is_closed",
+    "campaign_sf_id",
+    "account_sf_id",
+    "sf_modified_at",
+    "refreshed_at",
+    "deleted_at",
+]
+ROLE_COLUMNS = ["opportunity", "contact_sf_id", "prospect", "role", "is_primary", "deleted"]
+# The largest amount the column holds (20 digits, 2 decimals); larger ones are kept out, not cut.
+AMOUNT_LIMIT = Decimal(10) ** 18
+
+
+@dataclass
+class OpportunitiesReport:
+    contacts: int = 0  # new synced contacts whose roles were read
+    roles: int = 0  # contact roles stored (new or changed)
+    opportunities: int = 0  # opportunities stored (new or changed)
+    deleted: int = 0  # opportunities marked deleted or not visible
+
+
+def soql_datetime(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pull_opportunities(
+    *, connector: Connector, client: Client | None = None
+) -> OpportunitiesReport:
+    """Mirror the opportunities of synced contacts and follow their changes and deletions."""
+    client = client or Client.for_connector(connector)
+    report = OpportunitiesReport()
+    cursor, _ = SyncCursor.objects.get_or_create(connector=connector, sobject="Opportunity")
+    started = timezone.now()
+    contacts = synced_contacts()
+    scanned = set(ContactRoleScan.objects.values_list("contact_sf_id", flat=True))
+    new_contacts = sorted(set(contacts) - scanned)
+    report.contacts = len(new_contacts)
+    roles = fetch_in(client, "OpportunityContactRole", ROLE_FIELDS, "ContactId", new_contacts)
+    known = set(Opportunity.objects.values_list("sf_id", flat=True))
+    changed_opps: list[dict] = []
+    gone_roles: set[str] = set()
+    gone_opps: set[str] = set()
+    if cursor.watermark is not None:
+        since = soql_datetime(cursor.watermark - OVERLAP)
+        roles += [
+            r
+            for r in client.query_iter(
+                f"SELECT {', '.join(ROLE_FIELDS)} FROM OpportunityContactRole "
+                f"WHERE SystemModstamp > {since}"
+            )
+            if r["ContactId"] in contacts or r["OpportunityId"] in known
+        ]
+        if known:
+            changed_opps = [
+                r
+                for r in client.query_iter(
+                    f"SELECT {', '.join(OPPORTUNITY_FIELDS)} FROM Opportunity "
+                    f"WHERE SystemModstamp > {since}"
+                )
+                if r["Id"] in known
+            ]
+        gone_roles = deleted_ids(client, "OpportunityContactRole", since)
+        gone_opps = deleted_ids(client, "Opportunity", since) & known
+    # Opportunities met for the first time, read by id with all their contact roles.
+    new_opps = sorted({r["OpportunityId"] for r in roles} - known - gone_opps)
+    fetched = fetch_in(client, "Opportunity", OPPORTUNITY_FIELDS, "Id", new_opps)
+    roles += fetch_in(client, "OpportunityContactRole", ROLE_FIELDS, "OpportunityId", new_opps)
+    invisible = set(new_opps) - {r["Id"] for r in fetched}
+    with transaction.atomic():
+        report.opportunities = store_opportunities(fetched + changed_opps)
+        report.deleted = mark_deleted(invisible | gone_opps)
+        report.roles = store_roles(roles, contacts, gone_roles)
+        OpportunityContactRole.objects.filter(sf_id__in=sorted(gone_roles)).update(deleted=True)
+        ContactRoleScan.objects.bulk_create(
+            [ContactRoleScan(contact_sf_id=c, scanned_at=started) for c in new_contacts],
+            batch_size=500,
+            ignore_conflicts=True,
+        )
+        link_roles()
+        newest = max(
+            [parse_sf_datetime(r.get("SystemModstamp")) or started for r in changed_opps + roles]
+            + [cursor.watermark or started],
+        )
+        SyncCursor.objects.filter(pk=cursor.pk).update(
+            watermark=min(newest, started) if cursor.watermark else started,
+            last_run_at=timezone.now(),
+        )
+    return report
+
+
+def synced_contacts() -> dict[str, int]:
+    """Contact id -> the prospect syncing with it (the oldest, when several do)."""
+    pairs = (
+        Prospect.objects.exclude(crm_contact_id="")
+        .order_by("-pk")
+        .values_list("crm_contact_id", "pk")
+    )
+    return dict(pairs.iterator(chunk_size=5000))
+
+
+def fetch_in(
+    client: Client, sobject: str, fields: list[str], key: str, ids: list[str]
+) -> list[dict]:
+    """Records whose ``key`` is among ``ids``, 200 to a query, five queries to a Composite call."""
+    select = ", ".join(fields)
+    queries = [
+        f"SELECT {select} FROM {sobject} WHERE {key} IN ("
+        + ", ".join(f"'{i}'" for i in ids[start : start + IN_LIST])
+        + ")"
+        for start in range(0, len(ids), IN_LIST)
+    ]
+    return [row for rows in client.query_many(queries) for row in rows] if queries else []
+
+
+def deleted_ids(client: Client, sobject: str, since: str) -> set[str]:
+    rows = client.query_all(
+        f"SELECT Id FROM {sobject} WHERE IsDeleted = true AND SystemModstamp > {since}",
+        include_deleted=True,
+    )
+    return {r["Id"] for r in rows}
+
+
+def amount(value: object) -> Decimal | None:
+    """A currency value as the column holds it: None for no value, a non-number, or one too
+    large to hold (rather than a wrong, cut figure)."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or abs(number) >= AMOUNT_LIMIT:
+        return None
+    return number.quantize(Decimal("0.01"))
+
+
+def probability(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return round(value) if 0 <= value <= 100 else None
+
+
+def close_date(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def opportunity_row(record: dict, now: dt.datetime) -> Opportunity:
+    def text(name: str, length: int) -> str:
+        return str(record.get(name) or "")[:length]
+
+    return Opportunity(
+        sf_id=record["Id"],
+        name=text("Name", 120),
+        stage=text("StageName", 255),
+        amount=amount(record.get("Amount")),
+        close_date=close_date(record.get("CloseDate")),
+        probability=probability(record.get("Probability")),
+        type=text("Type", 255),
+        is_won=bool(record.get("IsWon")),
+        is_closed=bool(record.get("IsClosed")),
+        campaign_sf_id=text("CampaignId", 18),
+        account_sf_id=text("AccountId", 18),
+        sf_modified_at=parse_sf_datetime(record.get("SystemModstamp")),
+        refreshed_at=now,
+        deleted_at=None,
+    )
+
+
+def store_opportunities(records: list[dict]) -> int:
+    """Insert or refresh mirror rows in one statement per 500."""
+    now = timezone.now()
+    latest = {r["Id"]: r for r in records}  # a record read twice: the later read wins
+    Opportunity.objects.bulk_create(
+        [opportunity_row(r, now) for r in latest.values()],
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["sf_id"],
+        update_fields=OPPORTUNITY_COLUMNS,
+    )
+    return len(latest)
+
+
+def mark_deleted(sf_ids: set[str]) -> int:
+    """Opportunities gone from Salesforce or hidden from the connector user (kept, marked)."""
+    if not sf_ids:
+        return 0
+    now = timezone.now()
+    marked = Opportunity.objects.filter(sf_id__in=sorted(sf_ids), deleted_at__isnull=True).update(
+        deleted_at=now
+    )
+    before = Opportunity.objects.count()
+    Opportunity.objects.bulk_create(
+        [Opportunity(sf_id=i, deleted_at=now, refreshed_at=now) for i in sorted(sf_ids)],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    return marked + Opportunity.objects.count() - before
+
+
+def store_roles(records: Iterable[dict], contacts: dict[str, int], gone: set[str]) -> int:
+    """Insert or refresh contact roles whose opportunity is mirrored, linked to the prospect
+    syncing with their contact (none: kept unlinked)."""
+    latest = {r["Id"]: r for r in records if r["Id"] not in gone}
+    opp_ids = dict(
+        Opportunity.objects.filter(
+            sf_id__in=sorted({r["OpportunityId"] for r in latest.values()})
+        ).values_list("sf_id", "pk")
+    )
+    rows = [
+        OpportunityContactRole(
+            sf_id=r["Id"],
+            opportunity_id=opp_ids[r["OpportunityId"]],
+            contact_sf_id=str(r.get("ContactId") or "")[:18],
+            prospect_id=contacts.get(r.get("ContactId") or ""),
+            role=str(r.get("Role") or "")[:40],
+            is_primary=bool(r.get("IsPrimary")),
+            deleted=False,
+            sf_modified_at=parse_sf_datetime(r.get("SystemModstamp")),
+        )
+        for r in latest.values()
+        if r["OpportunityId"] in opp_ids
+    ]
+    OpportunityContactRole.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["sf_id"],
+        update_fields=[*ROLE_COLUMNS, "sf_modified_at"],
+    )
+    return len(rows)
+
+
+def link_roles() -> None:
+    """Unlinked roles whose contact a prospect now syncs with are linked, in one statement."""
+    OpportunityContactRole.objects.filter(prospect__isnull=True).update(
+        prospect=Subquery(
+            Prospect.objects.filter(crm_contact_id=OuterRef("contact_sf_id"))
+            .order_by("pk")
+            .values("pk")[:1]
+        )
+    )
