@@ -21,18 +21,9 @@ import django_rq
 from django.conf import settings
 from django.http import HttpRequest
 
+from core.http import client_ip
+
 log = logging.getLogger(__name__)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: the connection's, or with ``TRUSTED_PROXY_COUNT`` proxies in front,
-    the one the outermost of them appended to X-Forwarded-For (earlier entries can be forged).
-    The same rule as the login lockouts (``portal.lockouts.client_ip``, a layer above)."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
-    if count and len(forwarded) >= count and forwarded[-count]:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def request_origin(request: HttpRequest) -> str | None:

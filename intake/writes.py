@@ -32,7 +32,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -57,7 +56,7 @@ from prospects.models import (
     actor_name,
 )
 from prospects.sync_requests import request_sync_many
-from sync.errors.fix import EDITABLE_FIELDS, FALSE, TRUE
+from sync.errors.fix import EDITABLE_FIELDS, FALSE, TRUE, _differs
 from sync.errors.fix import _clean_custom as clean_custom
 
 # Keys that pick the prospect; never written.
@@ -187,15 +186,6 @@ def _clean_bool(raw: Any) -> bool:
 
 def _blank(value: Any) -> bool:
     return value is None or value == "" or value is False
-
-
-def _differs(old: Any, new: Any) -> bool:
-    if isinstance(old, Decimal) or isinstance(new, Decimal):
-        try:
-            return Decimal(str(old)) != Decimal(str(new))
-        except (InvalidOperation, ValueError):
-            return True
-    return (old if old is not None else "") != (new if new is not None else "")
 
 
 # -- matching ------------------------------------------------------------------------------------

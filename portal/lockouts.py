@@ -19,19 +19,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.http import client_ip
 from core.roles import sync_admin_required
 
 log = logging.getLogger(__name__)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: the connection's, or with ``TRUSTED_PROXY_COUNT`` proxies in front,
-    the one the outermost of them appended to X-Forwarded-For (earlier entries can be forged)."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
-    if count and len(forwarded) >= count and forwarded[-count]:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def current_lockouts() -> QuerySet:

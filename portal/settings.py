@@ -279,7 +279,7 @@ AXES_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=_int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.lockouts.locked_out"
-AXES_CLIENT_IP_CALLABLE = "portal.lockouts.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
 # Reverse proxies in front of the web process that append the client's address to
 # X-Forwarded-For; 0 trusts no header and uses the connection's address.
 TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", default=0)
