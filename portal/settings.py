@@ -186,9 +186,11 @@ INSTALLED_APPS = [
     "prospects",
     "crm",
     "sync",
+    "automation",
     "intake",
     "api",
     "operations",
+    "reports",
     *(["sandbox"] if SANDBOX_ENABLED else []),
 ]
 

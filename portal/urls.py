@@ -38,6 +38,8 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("api/", include("api.urls")),
     path("operations/", include("operations.urls")),
+    path("automation/", include("automation.urls")),
+    path("reports/", include("reports.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/django-rq/", include(rq_patterns)),
