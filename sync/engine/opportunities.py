@@ -77,6 +77,11 @@ class OpportunitiesReport:
     opportunities: int = 0  # opportunities stored (new or changed)
     deleted: int = 0  # opportunities marked deleted or not visible
 
+    @property
+    def changed(self) -> bool:
+        """Anything stored: the ROI report's figures are worth rebuilding."""
+        return bool(self.contacts or self.roles or self.opportunities or self.deleted)
+
 
 def soql_datetime(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
