@@ -30,9 +30,9 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from crm.models import Opportunity, OpportunityContactRole, SalesforceCampaign
@@ -49,50 +49,78 @@ REFRESH_LOCK = 7_216_016
 def refresh_figures() -> Refresh:
     """Rebuild the per-campaign-day prospect counts and the opportunity credits from scratch.
 
-    1. Serialise refreshes (an advisory lock held to the end of the transaction).
+    1. Serialise refreshes (on PostgreSQL an advisory lock held to the end of the transaction).
     2. Prospects grouped by first-touch campaign and creation day (portal time zone).
-    3. Each live opportunity with its earliest-created linked prospect (``DISTINCT ON``).
+    3. Each live opportunity with its earliest-created linked prospect.
+    Each step is one ``INSERT … SELECT`` compiled from the ORM, so the rows never leave the
+    database.
     """
     started = time.monotonic()
-    zone = settings.TIME_ZONE
-    prospects = Prospect._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
-        cursor.execute(f"DELETE FROM {CampaignDay._meta.db_table}")
-        cursor.execute(
-            f"""
-            INSERT INTO {CampaignDay._meta.db_table} (campaign_id, day, prospects, synced)
-            SELECT campaign_id, (created_at AT TIME ZONE %s)::date, count(*),
-                   count(*) FILTER (WHERE crm_lead_id <> '' OR crm_contact_id <> '')
-            FROM {prospects}
-            GROUP BY 1, 2
-            """,
-            [zone],
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
+        CampaignDay.objects.all().delete()
+        _insert_select(
+            CampaignDay,
+            ["campaign_id", "day", "prospects", "synced"],
+            Prospect.objects.order_by()
+            .annotate(day=TruncDate("created_at"))
+            .values("campaign_id", "day")
+            .annotate(
+                n=Count("pk"),
+                s=Count("pk", filter=~Q(crm_lead_id="") | ~Q(crm_contact_id="")),
+            ),
         )
-        cursor.execute(f"DELETE FROM {OpportunityCredit._meta.db_table}")
-        cursor.execute(
-            f"""
-            INSERT INTO {OpportunityCredit._meta.db_table} (
-                opportunity_id, prospect_id, campaign_id, sf_campaign_sf_id,
-                prospect_created_on, close_date, amount, is_won, is_closed)
-            SELECT o.id, f.prospect_id, f.campaign_id, o.campaign_sf_id,
-                   f.created_on, o.close_date, o.amount, o.is_won, o.is_closed
-            FROM {Opportunity._meta.db_table} o
-            LEFT JOIN (
-                SELECT DISTINCT ON (r.opportunity_id) r.opportunity_id, p.id AS prospect_id,
-                       p.campaign_id, (p.created_at AT TIME ZONE %s)::date AS created_on
-                FROM {OpportunityContactRole._meta.db_table} r
-                JOIN {prospects} p ON p.id = r.prospect_id
-                WHERE NOT r.deleted
-                ORDER BY r.opportunity_id, p.created_at, p.id
-            ) f ON f.opportunity_id = o.id
-            WHERE o.deleted_at IS NULL
-            """,
-            [zone],
+        OpportunityCredit.objects.all().delete()
+        earliest = OpportunityContactRole.objects.filter(
+            opportunity=OuterRef("pk"), deleted=False, prospect__isnull=False
+        ).order_by("prospect__created_at", "prospect_id")
+        _insert_select(
+            OpportunityCredit,
+            [
+                "opportunity_id",
+                "prospect_id",
+                "campaign_id",
+                "prospect_created_on",
+                "sf_campaign_sf_id",
+                "close_date",
+                "amount",
+                "is_won",
+                "is_closed",
+            ],
+            Opportunity.objects.live()
+            .order_by()
+            .annotate(
+                credited=Subquery(earliest.values("prospect_id")[:1]),
+                credited_campaign=Subquery(earliest.values("prospect__campaign_id")[:1]),
+                credited_on=Subquery(
+                    earliest.annotate(on=TruncDate("prospect__created_at")).values("on")[:1]
+                ),
+            )
+            .values(
+                "pk",
+                "credited",
+                "credited_campaign",
+                "credited_on",
+                "campaign_sf_id",
+                "close_date",
+                "amount",
+                "is_won",
+                "is_closed",
+            ),
         )
         took = round((time.monotonic() - started) * 1000)
         Refresh.objects.all().delete()
         return Refresh.objects.create(refreshed_at=timezone.now(), took_ms=took)
+
+
+def _insert_select(model, columns: list[str], rows) -> None:
+    """``INSERT INTO model (columns) SELECT …``: ``rows`` is a ``values()`` queryset whose
+    selected columns come in the order of ``columns``."""
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) {sql}", params)
 
 
 def last_refresh() -> Refresh | None:
