@@ -1,4 +1,8 @@
-"""The ROI report's two tables (django-tables2 over the report's rows), totals in the footer."""
+"""The ROI report's two tables (django-tables2 over the report's rows), totals in the footer.
+
+Cells are formatted once per row (``cells``) and the columns are plain: a table of a few hundred
+campaigns renders without a render method called per cell.
+"""
 
 from decimal import Decimal
 
@@ -7,8 +11,11 @@ from django.utils.html import format_html
 
 from reports.roi import RoiReport, RoiRow
 
-NUMBER = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
-NUMBER_FOOT = {**NUMBER, "tf": {"class": "text-end text-nowrap fw-semibold"}}
+NUMBER = {
+    "td": {"class": "text-end text-nowrap"},
+    "th": {"class": "text-end"},
+    "tf": {"class": "text-end text-nowrap fw-semibold"},
+}
 DASH = "—"
 
 
@@ -22,68 +29,71 @@ def percent(value: Decimal | None) -> str:
     return DASH if value is None else f"{value:,.0f}%"
 
 
-class Figure(tables.Column):
-    """A right-aligned figure with its total in the footer."""
+def cells(row: RoiRow) -> dict:
+    """A row's cells as shown (user data escaped by ``format_html``)."""
+    if row.key == "none":
+        name = format_html('<span class="text-secondary fst-italic">{}</span>', row.name)
+    else:
+        name = row.name
+    roi = row.roi
+    return {
+        "name": name,
+        "type": row.type,
+        "prospects": f"{row.prospects:,}",
+        "synced": f"{row.synced:,}",
+        "opportunities": f"{row.opportunities:,}",
+        "won": f"{row.won:,}",
+        "won_revenue": money(row.won_revenue),
+        "pipeline": money(row.pipeline),
+        "cost": DASH
+        if row.cost is None
+        else format_html(
+            '<span title="{}">{}</span>', row.cost_source or "No cost recorded", money(row.cost)
+        ),
+        "roi": DASH
+        if roi is None
+        else format_html(
+            '<span class="{}">{}</span>',
+            "text-success" if roi >= 0 else "text-danger",
+            percent(roi),
+        ),
+        "cost_per_prospect": money(row.cost_per_prospect),
+    }
 
-    def __init__(self, *args, fmt=lambda v: f"{v:,}", **kwargs):
-        self.fmt = fmt
-        kwargs.setdefault("attrs", NUMBER_FOOT)
-        kwargs.setdefault("empty_values", ())
-        super().__init__(*args, footer=self.total, **kwargs)
 
-    def render(self, value):
-        return self.fmt(value)
+def _footer(table, bound_column, **_) -> str:
+    return table.totals.get(bound_column.name, "")
 
-    def value(self, value):
-        return value
 
-    def total(self, table):
-        return self.fmt(getattr(table.report.total, self.accessor))
+def figure(label: str) -> tables.Column:
+    return tables.Column(verbose_name=label, attrs=NUMBER, footer=_footer, empty_values=())
 
 
 class RoiTable(tables.Table):
     name = tables.Column(
         verbose_name="Campaign", footer="Total", attrs={"tf": {"class": "fw-semibold"}}
     )
-    type = tables.Column(verbose_name="Type", footer="")
-    opportunities = Figure(verbose_name="Opportunities")
-    won = Figure(verbose_name="Won")
-    won_revenue = Figure(verbose_name="Won revenue", fmt=money)
-    pipeline = Figure(verbose_name="Open pipeline", fmt=money)
-    cost = Figure(verbose_name="Cost", fmt=money)
-    roi = Figure(verbose_name="ROI", fmt=percent)
+    type = tables.Column(verbose_name="Type", footer="", empty_values=())
+    opportunities = figure("Opportunities")
+    won = figure("Won")
+    won_revenue = figure("Won revenue")
+    pipeline = figure("Open pipeline")
+    cost = figure("Cost")
+    roi = figure("ROI")
 
     class Meta:
         attrs = {"class": "table table-hover align-middle mb-0 roi-table"}
         orderable = False  # ordered by won revenue; the totals row stays last
 
     def __init__(self, report: RoiReport, **kwargs):
-        self.report = report
-        super().__init__(report.rows, **kwargs)
-
-    def render_name(self, record: RoiRow, value: str):
-        if record.key == "none":
-            return format_html('<span class="text-secondary fst-italic">{}</span>', value)
-        return value
-
-    def render_cost(self, record: RoiRow, value):
-        if value is None:
-            return DASH
-        return format_html(
-            '<span title="{}">{}</span>', record.cost_source or "No cost recorded", money(value)
-        )
-
-    def render_roi(self, value):
-        if value is None:
-            return DASH
-        css = "text-success" if value >= 0 else "text-danger"
-        return format_html('<span class="{}">{}</span>', css, percent(value))
+        self.totals = cells(report.total)
+        super().__init__([cells(row) for row in report.rows], **kwargs)
 
 
 class FirstTouchTable(RoiTable):
-    prospects = Figure(verbose_name="Prospects")
-    synced = Figure(verbose_name="Synced to Salesforce")
-    cost_per_prospect = Figure(verbose_name="Cost per prospect", fmt=money)
+    prospects = figure("Prospects")
+    synced = figure("Synced to Salesforce")
+    cost_per_prospect = figure("Cost per prospect")
 
     class Meta(RoiTable.Meta):
         sequence = (

@@ -15,7 +15,14 @@ from core.csv_safe import neutralise
 from core.roles import marketer_required
 from reports.filters import RoiFilter
 from reports.models import OpportunityCredit
-from reports.roi import CREATED, RoiQuery, RoiReport, first_touch, last_refresh, primary_campaign
+from reports.roi import (
+    CREATED,
+    RoiQuery,
+    RoiReport,
+    first_touch,
+    last_refresh,
+    primary_campaign,
+)
 from reports.tables import FirstTouchTable, PrimaryCampaignTable
 
 VIEWS = {"first_touch": "First touch", "primary": "Primary campaign source"}
@@ -40,11 +47,26 @@ def chart_data(report: RoiReport) -> dict:
     }
 
 
+def _tab(view: str, report: RoiReport, querystring: str) -> dict:
+    table_class = FirstTouchTable if view == "first_touch" else PrimaryCampaignTable
+    return {
+        "view": view,
+        "report": report,
+        "table": table_class(report),
+        "chart": chart_data(report),
+        "querystring": querystring,
+    }
+
+
 @marketer_required
 def roi(request: HttpRequest) -> HttpResponse:
+    """The report: the first-touch totals, and the active tab's table; the other tab's table is
+    fetched when it is first shown (``roi_tab``), so the page renders one table, not two."""
     filterset, query = _filtered(request)
-    touch, primary = first_touch(query), primary_campaign(query)
     active = request.GET.get("view") if request.GET.get("view") in VIEWS else "first_touch"
+    querystring = _without(request, "view")
+    touch = first_touch(query)
+    report = touch if active == "first_touch" else primary_campaign(query)
     return render(
         request,
         "reports/roi.html",
@@ -54,13 +76,22 @@ def roi(request: HttpRequest) -> HttpResponse:
             "created_basis": query.basis == CREATED,
             "active": active,
             "first_touch": touch,
-            "primary": primary,
-            "first_touch_table": FirstTouchTable(touch),
-            "primary_table": PrimaryCampaignTable(primary),
-            "charts": {"first_touch": chart_data(touch), "primary": chart_data(primary)},
+            "tab": _tab(active, report, querystring),
             "refresh": last_refresh(),
-            "querystring": _without(request, "view"),
+            "querystring": querystring,
+            "tab_keys": list(VIEWS),
         },
+    )
+
+
+@marketer_required
+def roi_tab(request: HttpRequest) -> HttpResponse:
+    """One tab of the report (its chart, table and notes), as the page includes it."""
+    _, query = _filtered(request)
+    view = request.GET.get("view") if request.GET.get("view") in VIEWS else "first_touch"
+    report = first_touch(query) if view == "first_touch" else primary_campaign(query)
+    return render(
+        request, "reports/_roi_tab.html", {"tab": _tab(view, report, _without(request, "view"))}
     )
 
 

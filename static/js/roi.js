@@ -1,4 +1,5 @@
-// The ROI report's charts: won revenue beside cost for each campaign, one chart per tab.
+// The ROI report's charts: won revenue beside cost for each campaign, one per tab. A tab fetched
+// later (htmx) draws its chart when it arrives.
 (function () {
   "use strict";
   const money = (v) => v.toLocaleString(undefined, { maximumFractionDigits: 0 });
@@ -24,22 +25,29 @@
     };
   }
 
-  function draw() {
-    const node = document.getElementById("roi-charts");
-    if (!node || typeof Chart === "undefined") return;
-    const charts = JSON.parse(node.textContent);
-    for (const [name, data] of Object.entries(charts)) {
-      const canvas = document.getElementById("chart-" + name);
-      if (canvas && data.labels.length) new Chart(canvas, config(data));
-      else if (canvas) canvas.parentElement.innerHTML = '<p class="text-secondary text-center pt-5">No revenue or cost to chart in this range.</p>';
-    }
-    // The active tab goes into the export links' and the filter form's view parameter.
-    document.querySelectorAll("[data-view]").forEach((tab) => tab.addEventListener("shown.bs.tab", () => {
+  function draw(root) {
+    if (typeof Chart === "undefined") return;
+    root.querySelectorAll(".roi-tab").forEach((tab) => {
+      const canvas = tab.querySelector("canvas.roi-chart");
+      const node = tab.querySelector('script[type="application/json"]');
+      if (!canvas || !node || canvas.dataset.drawn) return;
+      canvas.dataset.drawn = "1";
+      const data = JSON.parse(node.textContent);
+      if (data.labels.length) new Chart(canvas, config(data));
+      else canvas.parentElement.innerHTML = '<p class="text-secondary text-center pt-5">No revenue or cost to chart in this range.</p>';
+    });
+  }
+
+  function start() {
+    draw(document);
+    document.body.addEventListener("htmx:afterSwap", (event) => draw(event.target));
+    // The shown tab goes into the filter form, so applying a filter keeps it.
+    document.querySelectorAll("[data-view][data-bs-toggle]").forEach((tab) => tab.addEventListener("shown.bs.tab", () => {
       const input = document.querySelector("input[name=view]");
       if (input) input.value = tab.dataset.view;
     }));
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
-  else draw();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

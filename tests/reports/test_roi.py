@@ -183,7 +183,9 @@ def test_the_page_shows_both_models_with_totals_and_escapes_names(
     assert "&lt;b&gt;Launch&lt;/b&gt;" in html and "<b>Launch" not in html
     assert "4,500.25" in html and "350%" in html  # (4500.25 - 1000) / 1000
     assert "First touch" in html and "Primary campaign source" in html
-    assert 'id="roi-charts"' in html and "Leadbridge cost" in html
+    assert "Leadbridge cost" in html and 'type="application/json"' in html
+    tab = marketer_client.get(reverse("reports:roi_tab"), {"view": "primary"}).content.decode()
+    assert "No primary campaign source" in tab and "4,500.25" in tab and "Export CSV" in tab
 
 
 def test_the_page_is_for_marketers(client):
