@@ -27,8 +27,6 @@ BATCH = 1000  # five Collections writes of 200: one Composite call
 JOB_BATCHES = 5
 # The ROI report's figures (reports sits above sync: enqueued by name, never imported).
 ROI_REFRESH_JOB = "reports.jobs.refresh_roi_job"
-# The ROI report's figures (reports sits above sync: enqueued by name, never imported).
-ROI_REFRESH_JOB = "reports.jobs.refresh_roi_job"
 BULK_BATCH = 5000  # two batches in flight at most: worker memory stays flat
 
 
@@ -180,14 +178,6 @@ def _beside_the_pull(name: str, step: Callable, connector: Connector, client: Cl
     except SalesforceError as exc:
         log.warning("%s failed: %s %s", name, exc.code, exc)
         return None
-
-
-def refresh_roi() -> None:
-    """Ask for the ROI report's figures to be rebuilt; Redis down, the cron rebuilds them."""
-    try:
-        django_rq.get_queue("default").enqueue(ROI_REFRESH_JOB, job_timeout=600)
-    except Exception:  # noqa: BLE001 - the cron's refresh catches up
-        log.warning("could not enqueue the ROI refresh; the cron will run it", exc_info=True)
 
 
 def refresh_roi() -> None:

@@ -77,6 +77,7 @@ AREAS = {
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
     "operations:": MARKETER,
+    "reports:": MARKETER,
     "operations:recycle_purge": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
