@@ -7,7 +7,8 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         # The prospect list filters on account fields; prospects cannot import crm.
-        from crm.filters import account_filters
+        from crm.filters import account_filters, opportunity_filters
         from prospects.filters import add_filters
 
         add_filters(account_filters())
+        add_filters(opportunity_filters())

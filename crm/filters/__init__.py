@@ -9,3 +9,4 @@ from crm.filters.campaigns import (  # noqa: F401
     CampaignFilter,
     MemberFilter,
 )
+from crm.filters.opportunities import opportunity_filters  # noqa: F401

@@ -14,6 +14,10 @@ one without contact roles is never mirrored.
    with every contact role they have. A role to a contact no prospect syncs with is kept
    unlinked (``prospect`` null) and linked at the pull after a prospect syncs with it. An
    opportunity Salesforce does not return is kept as "not visible" (``deleted_at``).
+4. Scoring: each linked prospect earns the "Opportunity created" activity once per opportunity,
+   and "Opportunity won" / "Opportunity lost" once when it closes (``crm.OpportunityEvent``
+   remembers what was scored, so a re-pull scores nothing twice), through
+   ``prospects.activities.record_activities`` — a few statements per thousand prospects.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from crm.models import ContactRoleScan, Opportunity, OpportunityContactRole
-from prospects.models import Prospect
+from crm.models import ContactRoleScan, Opportunity, OpportunityContactRole, OpportunityEvent
+from prospects.activities import record_activities
+from prospects.models import ActivityType, Prospect
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, SyncCursor
 from sync.salesforce import Client
@@ -76,6 +81,7 @@ class OpportunitiesReport:
     roles: int = 0  # contact roles stored (new or changed)
     opportunities: int = 0  # opportunities stored (new or changed)
     deleted: int = 0  # opportunities marked deleted or not visible
+    scored: int = 0  # opportunity events scored (created, won, lost per linked prospect)
 
 
 def soql_datetime(value: dt.datetime) -> str:
@@ -136,6 +142,7 @@ def pull_opportunities(
             ignore_conflicts=True,
         )
         link_roles()
+        report.scored = score_events()
         newest = max(
             [parse_sf_datetime(r.get("SystemModstamp")) or started for r in changed_opps + roles]
             + [cursor.watermark or started],
@@ -301,3 +308,68 @@ def link_roles() -> None:
             .values("pk")[:1]
         )
     )
+
+
+EVENT_TYPES = {
+    OpportunityEvent.Kind.CREATED: ActivityType.OPPORTUNITY_CREATED,
+    OpportunityEvent.Kind.WON: ActivityType.OPPORTUNITY_WON,
+    OpportunityEvent.Kind.LOST: ActivityType.OPPORTUNITY_LOST,
+}
+SCORE_BATCH = 2000
+# Every event due and not scored yet: created for each live role's prospect, won or lost once
+# the opportunity closes; inserted in one statement, returning only the rows it added (a
+# concurrent pull that got there first adds nothing: ON CONFLICT).
+NEW_EVENTS_SQL = """
+INSERT INTO crm_opportunityevent (opportunity_id, prospect_id, kind, recorded_at)
+SELECT DISTINCT r.opportunity_id, r.prospect_id, k.kind, %(now)s
+FROM crm_opportunitycontactrole r
+JOIN crm_opportunity o ON o.id = r.opportunity_id
+CROSS JOIN (VALUES ('created'), ('won'), ('lost')) AS k(kind)
+WHERE r.prospect_id IS NOT NULL AND NOT r.deleted AND o.deleted_at IS NULL
+  AND (k.kind = 'created' OR (k.kind = 'won' AND o.is_closed AND o.is_won)
+       OR (k.kind = 'lost' AND o.is_closed AND NOT o.is_won))
+  AND NOT EXISTS (
+    SELECT 1 FROM crm_opportunityevent e
+    WHERE e.opportunity_id = r.opportunity_id AND e.prospect_id = r.prospect_id
+      AND e.kind = k.kind)
+ON CONFLICT (opportunity_id, prospect_id, kind) DO NOTHING
+RETURNING opportunity_id, prospect_id, kind
+"""
+
+
+def score_events() -> int:
+    """Record (and so score) every opportunity event not scored yet; returns how many.
+
+    Runs inside the pull's transaction: the events and their activities commit together.
+    """
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(NEW_EVENTS_SQL, {"now": now})
+        new = cursor.fetchall()
+    if not new:
+        return 0
+    opportunities = {
+        o.pk: o
+        for o in Opportunity.objects.filter(pk__in={opp for opp, _, _ in new}).only(
+            "sf_id", "name", "stage", "amount"
+        )
+    }
+    by_kind: dict[str, list[tuple[int, dict]]] = {}
+    for opp_id, prospect_id, kind in new:
+        opportunity = opportunities[opp_id]
+        details = {
+            "Opportunity": opportunity.name or opportunity.sf_id,
+            "Stage": opportunity.stage,
+            "Amount": "" if opportunity.amount is None else f"{opportunity.amount:,.2f}",
+            "Salesforce id": opportunity.sf_id,
+        }
+        by_kind.setdefault(kind, []).append((prospect_id, details))
+    for kind, items in by_kind.items():
+        for start in range(0, len(items), SCORE_BATCH):
+            record_activities(
+                items[start : start + SCORE_BATCH],
+                EVENT_TYPES[kind],
+                title=str(OpportunityEvent.Kind(kind).label),
+                occurred_at=now,
+            )
+    return len(new)
