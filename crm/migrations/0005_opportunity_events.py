@@ -5,24 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0004_opportunities'),
-        ('prospects', '0010_scoring_and_grading'),
+        ("crm", "0004_opportunities"),
+        ("prospects", "0010_scoring_and_grading"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OpportunityEvent',
+            name="OpportunityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Opportunity created'), ('won', 'Opportunity won'), ('lost', 'Opportunity lost')], max_length=10)),
-                ('recorded_at', models.DateTimeField()),
-                ('opportunity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='crm.opportunity')),
-                ('prospect', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opportunity_events', to='prospects.prospect')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Opportunity created"),
+                            ("won", "Opportunity won"),
+                            ("lost", "Opportunity lost"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="crm.opportunity",
+                    ),
+                ),
+                (
+                    "prospect",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opportunity_events",
+                        to="prospects.prospect",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('opportunity', 'prospect', 'kind'), name='one_opportunity_event')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("opportunity", "prospect", "kind"), name="one_opportunity_event"
+                    )
+                ],
             },
         ),
     ]

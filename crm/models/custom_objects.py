@@ -44,6 +44,8 @@ class CustomObjectDefinition(models.Model):
     watermark = models.DateTimeField(null=True, blank=True)
     last_pulled_at = models.DateTimeField(null=True, blank=True)
     problem = models.CharField(max_length=500, blank=True)
+    # The Marketing Data Sharing rule the mirror was built under ("field=value", "" for none).
+    sharing_key = models.CharField(max_length=400, blank=True)
 
     class Meta:
         ordering = ["label", "pk"]
