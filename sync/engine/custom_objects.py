@@ -86,7 +86,9 @@ def pull_custom_objects(
 
 
 def note_problem(definition: CustomObjectDefinition, exc: SalesforceError) -> None:
-    problem = f"The connector user cannot read {definition.api_name}: {exc.message} ({exc.code})"
+    # Salesforce echoes the SOQL before its sentence; its last line says what is wrong.
+    reason = (exc.message or "").strip().splitlines()[-1:] or [""]
+    problem = f"{exc.code}: the connector user cannot read {definition.api_name}. {reason[0]}"
     CustomObjectDefinition.objects.filter(pk=definition.pk).update(problem=problem[:500])
 
 

@@ -13,7 +13,9 @@ def test_describe_global_lists_the_custom_object_as_custom_and_queryable(sf):
     entry = entries[OBJECT]
     assert (entry["custom"], entry["queryable"], entry["label"]) == (True, True, "Subscription")
     assert entry["keyPrefix"] and len(entry["keyPrefix"]) == 3
-    assert entry["urls"]["describe"] == f"/services/data/v{sf.sf_version}/sobjects/{OBJECT}/describe"
+    assert (
+        entry["urls"]["describe"] == f"/services/data/v{sf.sf_version}/sobjects/{OBJECT}/describe"
+    )
     assert entries["Lead"]["custom"] is False
 
 
@@ -45,9 +47,7 @@ def test_query_all_returns_a_deleted_custom_record_and_query_does_not(sf, unique
     assert row["attributes"]["type"] == OBJECT
 
 
-def test_a_lost_custom_object_is_invalid_type_to_query_and_not_in_describe_global(
-    sandbox_org, sf
-):
+def test_a_lost_custom_object_is_invalid_type_to_query_and_not_in_describe_global(sandbox_org, sf):
     sandbox_org.control("revoke_object", sobject=OBJECT)
     try:
         assert OBJECT not in {o["name"] for o in sf.describe()["sobjects"]}
