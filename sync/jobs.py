@@ -14,6 +14,7 @@ from prospects.sync_requests import SYNC_QUEUE, wake_workers
 from sync.engine import budget, queue
 from sync.engine.accounts import pull_accounts
 from sync.engine.campaigns import push_memberships
+from sync.engine.custom_objects import pull_custom_objects
 from sync.engine.inbound import pull_changes
 from sync.engine.opportunities import pull_opportunities
 from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
@@ -160,13 +161,15 @@ def pull(connector_id: int | None = None) -> None:
     opportunities = _beside_the_pull("opportunities pull", pull_opportunities, connector, client)
     if opportunities is not None and opportunities.changed:
         refresh_roi()
+    custom = _beside_the_pull("custom objects pull", pull_custom_objects, connector, client)
     budget.record_usage(connector, client)
     log.info(
-        "pull: %s; users: %s; accounts: %s; opportunities: %s",
+        "pull: %s; users: %s; accounts: %s; opportunities: %s; custom objects: %s",
         report,
         users,
         accounts,
         opportunities,
+        custom,
     )
 
 
