@@ -238,6 +238,11 @@ def obtain_token(credentials: Credentials, session: requests.Session) -> Token:
         body = response.json()
     except ValueError:
         body = {}
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        # A REST-style error array (as a gateway in front of the org answers): its first error.
+        body = {"error": body[0].get("errorCode"), "error_description": body[0].get("message")}
+    elif not isinstance(body, dict):
+        body = {}
     if response.status_code != 200 or "access_token" not in body:
         raise SalesforceError(
             body.get("error") or f"HTTP_{response.status_code}",
