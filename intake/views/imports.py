@@ -125,6 +125,11 @@ def _initial_options(saved: dict) -> dict:
         "assign_queue": options.assign_queue_id,
         "campaign": options.campaign_id,
         "validate_values": options.validate_values,
+        "salesforce_campaign": (
+            f"{options.salesforce_campaign_id}::{options.campaign_member_status}"
+            if options.salesforce_campaign_id
+            else ""
+        ),
     }
 
 
