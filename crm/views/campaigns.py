@@ -50,7 +50,7 @@ class CampaignListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
 
 
 MAX_PAGES = 200  # pages stop at 10,000 members: past that, narrow the filters or export
-COUNT_CAP = 5_000  # a filtered page counts its members exactly up to this many
+COUNT_CAP = 1_000  # a filtered page counts its members exactly up to this many (20 pages)
 
 
 class KnownCountPaginator(Paginator):
