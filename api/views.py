@@ -201,7 +201,7 @@ class ProspectViewSet(
         "now, or once the prospect syncs. A campaign deleted or inactive in Salesforce, or a "
         "status the campaign lacks, is refused (400) with Salesforce's reason.",
     )
-    @action(detail=True, methods=["get", "post"], url_path="campaigns")
+    @action(detail=True, methods=["get", "post"], url_path="campaigns", pagination_class=None)
     def campaigns(self, request: Request, pk: str) -> Response:
         prospect = self.get_object()
         if request.method == "GET":
