@@ -7,7 +7,9 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         # The prospect list filters on account fields; prospects cannot import crm.
-        from crm.filters import account_filters
+        from crm.filters import account_filters, custom_object_filters, opportunity_filters
         from prospects.filters import add_filters
 
         add_filters(account_filters())
+        add_filters(opportunity_filters())
+        add_filters(custom_object_filters())

@@ -10,6 +10,7 @@ NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
     ("Campaigns", "crm:campaigns", False),
+    ("Reports", "reports:roi", False),
     ("Scoring", "prospects:scoring", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "intake:imports", False),

@@ -11,6 +11,7 @@ from operations.alerts import evaluate as evaluate_alerts
 from operations.alerts import send_digest
 from operations.metrics import roll_up
 from prospects.jobs import decay_job
+from reports.jobs import refresh_roi_job
 from sync.jobs import tick
 from sync.verification import verify_all
 
@@ -38,3 +39,7 @@ cron.register(record_heartbeat, queue_name="sync", kwargs={"name": "worker:sync"
 cron.register(
     record_heartbeat, queue_name="imports", kwargs={"name": "worker:imports"}, interval=60
 )
+
+# The ROI report's pre-aggregated figures (reports/roi.py), for prospects' campaign changes and
+# new prospects; the opportunities pull also enqueues it when it stored something.
+cron.register(refresh_roi_job, queue_name="default", interval=300)

@@ -31,6 +31,7 @@ from prospects.models import (
 )
 from prospects.scoring import regrade
 from prospects.sync_requests import request_sync_many
+from reports.roi import refresh_figures
 from sync.mapping import ensure_default_rules
 from sync.models import Connector, FieldRule
 
@@ -50,11 +51,12 @@ DEMO_LOGINS = [
     DemoLogin("marketer", "leadbridge-marketer", MARKETER),
 ]
 DEMO_PROSPECTS = 300
+# (name, cost): the ROI report's cost per prospect and return on them.
 DEMO_CAMPAIGNS = [
-    "Spring webinar series",
-    "Trade show 2026",
-    "Website sign-ups",
-    "Partner referrals",
+    ("Spring webinar series", 12000),
+    ("Trade show 2026", 45000),
+    ("Website sign-ups", 3000),
+    ("Partner referrals", 8000),
 ]
 
 
@@ -321,7 +323,7 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
         map_sales_notes(connector)
     random.seed(seed)
     ProspectFactory.reset_sequence(1)
-    campaigns = [CampaignFactory(name=name) for name in DEMO_CAMPAIGNS]
+    campaigns = [CampaignFactory(name=name, cost=cost) for name, cost in DEMO_CAMPAIGNS]
     built = [
         ProspectFactory.build(
             assigned_user=random.choice([*reps, *users, None, None, None]),
@@ -339,6 +341,7 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
         request_sync_many(
             list(Prospect.objects.values_list("pk", flat=True)), SyncReason.INITIAL_SYNC
         )
+    refresh_figures()  # the ROI report's, at once rather than at the cron's next refresh
     return len(built)
 
 

@@ -208,6 +208,106 @@ def seed_campaign_members(*, campaign_id: str, lead_ids: list[str], status: str 
     return {"created": len(lead_ids)}
 
 
+def _seed_record(org: Org, sobject: str, prefix: str, owner: str, stamp, data: dict) -> Record:
+    text = format_datetime(stamp)
+    record_id = ids.new_id(prefix)
+    return Record(
+        pk=record_id,
+        org=org,
+        sobject=sobject,
+        owner_id=owner if sobject != "OpportunityContactRole" else "",
+        email=str(data.get("Email") or "").lower(),
+        system_modstamp=stamp,
+        data={
+            "Id": record_id,
+            "IsDeleted": False,
+            "CreatedDate": text,
+            "CreatedById": owner,
+            "LastModifiedDate": text,
+            "LastModifiedById": owner,
+            "SystemModstamp": text,
+            **({} if sobject == "OpportunityContactRole" else {"OwnerId": owner}),
+            **data,
+        },
+    )
+
+
+def seed_opportunities(*, count: int, roles: int = 2, prefix: str = "seed") -> dict:
+    """Benchmarks: ``count`` contacts and ``count`` opportunities, each opportunity with
+    ``roles`` contact roles (contact i on opportunities i, i+1, …), in bulk; returns the
+    contact ids in order. Stages cycle: one in five won, one in ten lost, the rest open."""
+    org = _org()
+    owner = OrgUser.objects.using(DB).get(org=org, username=demo.CONNECTOR_USERNAME).pk
+    stamp = now()
+    stages = ["Prospecting"] * 7 + ["Closed Won"] * 2 + ["Closed Lost"]
+    contacts: list[str] = []
+    for start in range(0, count, 5000):
+        rows = [
+            _seed_record(
+                org,
+                "Contact",
+                "003",
+                owner,
+                stamp,
+                {
+                    "LastName": f"Seed {i}",
+                    "Name": f"Seed {i}",
+                    "Email": f"{prefix}{i}@opps.bench.example",
+                },
+            )
+            for i in range(start, min(start + 5000, count))
+        ]
+        Record.objects.using(DB).bulk_create(rows)
+        contacts += [r.pk for r in rows]
+    for start in range(0, count, 5000):
+        opps = []
+        links = []
+        for i in range(start, min(start + 5000, count)):
+            stage = stages[i % len(stages)]
+            opps.append(
+                _seed_record(
+                    org,
+                    "Opportunity",
+                    "006",
+                    owner,
+                    stamp,
+                    {
+                        "Name": f"{prefix} deal {i}",
+                        "StageName": stage,
+                        "Amount": (i % 500 + 1) * 1000,
+                        "CloseDate": stamp.date().isoformat(),
+                        "Probability": 10,
+                        "Type": "New Business",
+                        "IsClosed": stage.startswith("Closed"),
+                        "IsWon": stage == "Closed Won",
+                    },
+                )
+            )
+            for seat in range(roles):
+                links.append((opps[-1].pk, contacts[(i + seat) % count], seat))
+        Record.objects.using(DB).bulk_create(opps)
+        Record.objects.using(DB).bulk_create(
+            [
+                _seed_record(
+                    org,
+                    "OpportunityContactRole",
+                    "00K",
+                    owner,
+                    stamp,
+                    {
+                        "OpportunityId": opp,
+                        "ContactId": contact,
+                        "Role": "Decision Maker" if seat == 0 else "Evaluator",
+                        "IsPrimary": seat == 0,
+                    },
+                )
+                for opp, contact, seat in links
+            ]
+        )
+    refresh_statistics()
+    return {"contacts": contacts}
+
+
 FAULT_PROPS = {
     "seed",
     "latency_ms",
@@ -294,6 +394,7 @@ ACTIONS = {
     "restore_field": restore_field,
     "seed_leads": seed_leads,
     "seed_campaign_members": seed_campaign_members,
+    "seed_opportunities": seed_opportunities,
     "reset": reset,
     "set_field_permission": set_field_permission,
     "set_object_permission": set_object_permission,

@@ -124,3 +124,41 @@ def update(model: type[models.Model], objs: Sequence[models.Model], names: list[
             f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.{pk} = s.{pk}"
         )
         cursor.execute(f"DROP TABLE {staging}")
+
+
+def upsert(
+    model: type[models.Model], objs: Sequence[models.Model], *, unique: str, names: list[str]
+) -> None:
+    """INSERT ``objs`` or, where a row with the same ``unique`` value exists, UPDATE its columns
+    ``names``: a mirror's refresh. One ``unique`` value may appear once among ``objs``."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            objs, batch_size=500, update_conflicts=True, unique_fields=[unique], update_fields=names
+        )
+        return
+    fields = [model._meta.get_field(unique)] + [model._meta.get_field(name) for name in names]
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    key = connection.ops.quote_name(fields[0].column)
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(f.column)} = EXCLUDED.{connection.ops.quote_name(f.column)}"
+        for f in fields[1:]
+    )
+    table = connection.ops.quote_name(model._meta.db_table)
+    staging = connection.ops.quote_name(f"upsert_{model._meta.db_table}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+            f"SELECT {quoted} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
+            for start in range(0, len(objs), CHUNK):
+                for row in _prepared(objs[start : start + CHUNK], fields):
+                    copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {staging} "
+            f"ON CONFLICT ({key}) DO UPDATE SET {assignments}"
+        )
+        cursor.execute(f"DROP TABLE {staging}")

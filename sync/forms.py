@@ -10,6 +10,7 @@ from prospects.models import CustomField
 from sync import describe as describes
 from sync import login_hosts
 from sync.connectors import SETTINGS_FIELDS
+from sync.custom_objects import MAX_FIELDS
 from sync.mapping import CUSTOM_PREFIX, FIXED_FIELDS, validate_rule
 from sync.models import Connector, DataSharingRule, FieldRule
 
@@ -415,3 +416,38 @@ class DataSharingRuleForm(BootstrapMixin, forms.ModelForm):
                     "field", f"The connector user needs read and edit on {sobject}.{field}."
                 )
         return data
+
+
+class CustomObjectForm(BootstrapMixin, forms.Form):
+    """Which lookup relates a custom object's records to prospects, and which fields to show."""
+
+    lookup = forms.ChoiceField(
+        label="Relates to prospects through",
+        help_text="A lookup to Lead, Contact or Account: its records show on the prospects "
+        "that sync with that lead, contact or account.",
+    )
+    shown = forms.MultipleChoiceField(
+        label="Fields to show",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Shown on the prospect page and usable in the prospect list's filter.",
+    )
+
+    def __init__(self, *args, lookups: list, shown: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lookups = {item.key: item for item in lookups}
+        self.shown_fields = {f["name"]: f for f in shown}
+        self.fields["lookup"].choices = [
+            (item.key, f"{item.label} ({item.name} → {item.target})") for item in lookups
+        ]
+        self.fields["shown"].choices = [(f["name"], f"{f['label']} ({f['name']})") for f in shown]
+        self.fields["shown"].widget.attrs["class"] = "form-check-input"
+
+    def clean_shown(self) -> list[dict]:
+        names = self.cleaned_data["shown"]
+        if len(names) > MAX_FIELDS:
+            raise forms.ValidationError(f"Choose at most {MAX_FIELDS} fields.")
+        return [self.shown_fields[name] for name in names]
+
+    def clean_lookup(self):
+        return self.lookups[self.cleaned_data["lookup"]]

@@ -14,6 +14,7 @@ from prospects.sync_requests import SYNC_QUEUE, wake_workers
 from sync.engine import budget, queue
 from sync.engine.accounts import pull_accounts
 from sync.engine.campaigns import push_memberships
+from sync.engine.custom_objects import pull_custom_objects
 from sync.engine.inbound import pull_changes
 from sync.engine.opportunities import pull_opportunities
 from sync.engine.outbound import BULK_MIN, PushReport, PushRun, finish_push, start_push
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000  # five Collections writes of 200: one Composite call
 JOB_BATCHES = 5
+# The ROI report's figures (reports sits above sync: enqueued by name, never imported).
+ROI_REFRESH_JOB = "reports.jobs.refresh_roi_job"
 BULK_BATCH = 5000  # two batches in flight at most: worker memory stays flat
 
 
@@ -156,13 +159,17 @@ def pull(connector_id: int | None = None) -> None:
     accounts = _beside_the_pull("accounts pull", pull_accounts, connector, client)
     # Opportunities after accounts: they come through the contacts the pull just linked.
     opportunities = _beside_the_pull("opportunities pull", pull_opportunities, connector, client)
+    if opportunities is not None and opportunities.changed:
+        refresh_roi()
+    custom = _beside_the_pull("custom objects pull", pull_custom_objects, connector, client)
     budget.record_usage(connector, client)
     log.info(
-        "pull: %s; users: %s; accounts: %s; opportunities: %s",
+        "pull: %s; users: %s; accounts: %s; opportunities: %s; custom objects: %s",
         report,
         users,
         accounts,
         opportunities,
+        custom,
     )
 
 
@@ -174,6 +181,15 @@ def _beside_the_pull(name: str, step: Callable, connector: Connector, client: Cl
     except SalesforceError as exc:
         log.warning("%s failed: %s %s", name, exc.code, exc)
         return None
+
+
+def refresh_roi() -> None:
+    """Ask for the ROI report's figures to be rebuilt (after commit: django-rq's commit mode);
+    Redis down, the cron's refresh catches up."""
+    try:
+        django_rq.get_queue("default").enqueue(ROI_REFRESH_JOB, job_timeout=600)
+    except Exception:  # noqa: BLE001 - the cron's refresh catches up
+        log.warning("could not enqueue the ROI refresh; the cron will run it", exc_info=True)
 
 
 def sync_users_now(connector_id: int | None = None) -> None:

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from sync.errors import views as errors
-from sync.views import connector, custom_fields, data_sharing
+from sync.views import connector, custom_fields, custom_objects, data_sharing
 
 app_name = "sync"
 urlpatterns = [
@@ -29,6 +29,12 @@ urlpatterns = [
     path("custom-fields/", custom_fields.custom_field_list, name="custom_fields"),
     path("custom-fields/new/", custom_fields.custom_field_edit, name="custom_field_create"),
     path("custom-fields/<int:pk>/", custom_fields.custom_field_edit, name="custom_field_edit"),
+    path("custom-objects/", custom_objects.custom_object_list, name="custom_objects"),
+    path(
+        "custom-objects/<int:pk>/delete/",
+        custom_objects.custom_object_delete,
+        name="custom_object_delete",
+    ),
     path("data-sharing/", data_sharing.sharing_rules, name="data_sharing"),
     path("data-sharing/count/", data_sharing.sharing_count, name="data_sharing_count"),
     path("data-sharing/<int:pk>/delete/", data_sharing.sharing_delete, name="data_sharing_delete"),

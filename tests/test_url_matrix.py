@@ -33,7 +33,13 @@ from rq import Queue, SimpleWorker
 
 from api.models import ApiKey, create_key
 from core.models import Heartbeat, Task
-from crm.models import Account, CampaignMembership, CampaignMemberStatus, SalesforceCampaign
+from crm.models import (
+    Account,
+    CampaignMembership,
+    CampaignMemberStatus,
+    CustomObjectDefinition,
+    SalesforceCampaign,
+)
 from intake.models import Form, FormHandler, Import, LandingPage
 from intake.preferences import make_token
 from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
@@ -77,6 +83,7 @@ AREAS = {
     "sync:error": MARKETER,
     "sync:": SYNC_ADMIN,
     "operations:": MARKETER,
+    "reports:": MARKETER,
     "operations:recycle_purge": SYNC_ADMIN,
     "admin:": SYNC_ADMIN,
     "django_rq:": SYNC_ADMIN,
@@ -215,6 +222,9 @@ def world(connector, marketer, sync_admin) -> dict:
         "campaign": prospect.campaign_id,
         "content_type": ContentType.objects.get_for_model(prospect).pk,
         "account": Account.objects.create(sf_id="001000000000009AAA", name="Matrix Inc").pk,
+        "custom_object": CustomObjectDefinition.objects.create(
+            api_name="Matrix__c", label="Matrix", lookup_field="Account__c", lookup_to="Account"
+        ).pk,
     }
     worker.register_death()
     job.delete()
@@ -251,6 +261,8 @@ def _pk_for(route: Route, world: dict) -> int:
             return world[key]
     if short.startswith("data_sharing"):
         return world["data_sharing"]
+    if short.startswith("custom_object"):
+        return world["custom_object"]
     if route.name == "crm:account":
         return world["account"]
     if route.name.startswith("intake:handler"):

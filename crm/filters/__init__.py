@@ -9,3 +9,5 @@ from crm.filters.campaigns import (  # noqa: F401
     CampaignFilter,
     MemberFilter,
 )
+from crm.filters.custom_objects import custom_object_filters  # noqa: F401
+from crm.filters.opportunities import opportunity_filters  # noqa: F401

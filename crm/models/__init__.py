@@ -11,7 +11,18 @@ from crm.models.campaigns import (
     MembershipState,
     SalesforceCampaign,
 )
-from crm.models.opportunities import ContactRoleScan, Opportunity, OpportunityContactRole
+from crm.models.custom_objects import (
+    CustomObjectDefinition,
+    CustomObjectRecord,
+    CustomObjectScan,
+    LookupTarget,
+)
+from crm.models.opportunities import (
+    ContactRoleScan,
+    Opportunity,
+    OpportunityContactRole,
+    OpportunityEvent,
+)
 from crm.models.users import PortalRole, SalesforceProfile, SalesforceUser
 
 __all__ = [
@@ -19,10 +30,15 @@ __all__ = [
     "AccountSettings",
     "CampaignMemberStatus",
     "ContactRoleScan",
+    "CustomObjectDefinition",
+    "CustomObjectRecord",
+    "CustomObjectScan",
+    "LookupTarget",
     "CampaignMembership",
     "MembershipState",
     "Opportunity",
     "OpportunityContactRole",
+    "OpportunityEvent",
     "PortalRole",
     "SalesforceCampaign",
     "SalesforceProfile",

@@ -82,3 +82,31 @@ class ContactRoleScan(models.Model):
 
     contact_sf_id = models.CharField("contact's Salesforce id", max_length=18, unique=True)
     scanned_at = models.DateTimeField()
+
+
+class OpportunityEvent(models.Model):
+    """An opportunity event scored for one prospect: created (the prospect linked to it), won or
+    lost. One row per (opportunity, prospect, kind) makes scoring idempotent across re-pulls and
+    a prospect with two roles on one deal scores once."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Opportunity created"
+        WON = "won", "Opportunity won"
+        LOST = "lost", "Opportunity lost"
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="events")
+    prospect = models.ForeignKey(
+        "prospects.Prospect", on_delete=models.CASCADE, related_name="opportunity_events"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "prospect", "kind"], name="one_opportunity_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.opportunity_id} for {self.prospect_id}"

@@ -6,7 +6,10 @@ one without contact roles is never mirrored.
 
 1. New contacts: synced contacts (``Prospect.crm_contact_id``) not read before
    (``ContactRoleScan``) have their contact roles read by ``ContactId``, 200 ids to a SOQL query
-   and five queries to a Composite call — never one call per record.
+   and five queries to a Composite call — never one call per record. When more than
+   ``BULK_IDS`` ids are wanted and the object holds at most ``SCAN_RATIO`` records per id (a
+   first pull of a large org), one Bulk API 2.0 query reads the whole object instead
+   (``Reader``): fewer API calls, and no thousand IN-lists.
 2. Changes: contact roles and opportunities with ``SystemModstamp`` after the watermark (minus an
    overlap) are refreshed when they concern a synced contact or a mirrored opportunity; deleted
    ones (``queryAll``, ``IsDeleted``) are marked deleted.
@@ -14,6 +17,10 @@ one without contact roles is never mirrored.
    with every contact role they have. A role to a contact no prospect syncs with is kept
    unlinked (``prospect`` null) and linked at the pull after a prospect syncs with it. An
    opportunity Salesforce does not return is kept as "not visible" (``deleted_at``).
+4. Scoring: each linked prospect earns the "Opportunity created" activity once per opportunity,
+   and "Opportunity won" / "Opportunity lost" once when it closes (``crm.OpportunityEvent``
+   remembers what was scored, so a re-pull scores nothing twice), through
+   ``prospects.activities.record_activities`` — a few statements per thousand prospects.
 """
 
 from __future__ import annotations
@@ -23,18 +30,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from crm.models import ContactRoleScan, Opportunity, OpportunityContactRole
-from prospects.models import Prospect
+from crm.models import ContactRoleScan, Opportunity, OpportunityContactRole, OpportunityEvent
+from prospects.activities import record_activities
+from prospects.models import ActivityType, Prospect
+from sync import bulk_sql
+from sync.engine.batching import typed_row
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, SyncCursor
 from sync.salesforce import Client
 
 OVERLAP = dt.timedelta(seconds=60)
 IN_LIST = 200
+BULK_IDS = 2000  # beyond this many ids, consider one Bulk query of the whole object
+SCAN_RATIO = 10  # ...when it holds at most this many records per wanted id
 OPPORTUNITY_FIELDS = [
     "Id",
     "Name",
@@ -76,6 +88,12 @@ class OpportunitiesReport:
     roles: int = 0  # contact roles stored (new or changed)
     opportunities: int = 0  # opportunities stored (new or changed)
     deleted: int = 0  # opportunities marked deleted or not visible
+    scored: int = 0  # opportunity events scored (created, won, lost per linked prospect)
+
+    @property
+    def changed(self) -> bool:
+        """Anything stored: the ROI report's figures are worth rebuilding."""
+        return bool(self.contacts or self.roles or self.opportunities or self.deleted)
 
 
 def soql_datetime(value: dt.datetime) -> str:
@@ -94,7 +112,8 @@ def pull_opportunities(
     scanned = set(ContactRoleScan.objects.values_list("contact_sf_id", flat=True))
     new_contacts = sorted(set(contacts) - scanned)
     report.contacts = len(new_contacts)
-    roles = fetch_in(client, "OpportunityContactRole", ROLE_FIELDS, "ContactId", new_contacts)
+    reader = Reader(client)
+    roles = reader.by_key("OpportunityContactRole", ROLE_FIELDS, "ContactId", new_contacts)
     known = set(Opportunity.objects.values_list("sf_id", flat=True))
     changed_opps: list[dict] = []
     gone_roles: set[str] = set()
@@ -122,8 +141,8 @@ def pull_opportunities(
         gone_opps = deleted_ids(client, "Opportunity", since) & known
     # Opportunities met for the first time, read by id with all their contact roles.
     new_opps = sorted({r["OpportunityId"] for r in roles} - known - gone_opps)
-    fetched = fetch_in(client, "Opportunity", OPPORTUNITY_FIELDS, "Id", new_opps)
-    roles += fetch_in(client, "OpportunityContactRole", ROLE_FIELDS, "OpportunityId", new_opps)
+    fetched = reader.by_key("Opportunity", OPPORTUNITY_FIELDS, "Id", new_opps)
+    roles += reader.by_key("OpportunityContactRole", ROLE_FIELDS, "OpportunityId", new_opps)
     invisible = set(new_opps) - {r["Id"] for r in fetched}
     with transaction.atomic():
         report.opportunities = store_opportunities(fetched + changed_opps)
@@ -136,6 +155,7 @@ def pull_opportunities(
             ignore_conflicts=True,
         )
         link_roles()
+        report.scored = score_events()
         newest = max(
             [parse_sf_datetime(r.get("SystemModstamp")) or started for r in changed_opps + roles]
             + [cursor.watermark or started],
@@ -155,6 +175,31 @@ def synced_contacts() -> dict[str, int]:
         .values_list("crm_contact_id", "pk")
     )
     return dict(pairs.iterator(chunk_size=5000))
+
+
+class Reader:
+    """Records by key: IN-lists in Composite calls, or, for many ids in a small enough object,
+    one Bulk API 2.0 query of the whole object (read once per pull, kept for the next key)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.whole: dict[str, list[dict]] = {}
+
+    def by_key(self, sobject: str, fields: list[str], key: str, ids: list[str]) -> list[dict]:
+        if sobject in self.whole or (len(ids) > BULK_IDS and self.worth_whole(sobject, ids)):
+            wanted = set(ids)
+            return [r for r in self.all_rows(sobject, fields) if r.get(key) in wanted]
+        return fetch_in(self.client, sobject, fields, key, ids)
+
+    def worth_whole(self, sobject: str, ids: list[str]) -> bool:
+        return self.client.query_count(f"SELECT COUNT() FROM {sobject}") <= SCAN_RATIO * len(ids)
+
+    def all_rows(self, sobject: str, fields: list[str]) -> list[dict]:
+        if sobject not in self.whole:
+            described = self.client.fields_by_name(sobject)
+            rows = self.client.bulk_query(f"SELECT {', '.join(fields)} FROM {sobject}")
+            self.whole[sobject] = [typed_row(row, described) for row in rows]
+        return self.whole[sobject]
 
 
 def fetch_in(
@@ -232,12 +277,11 @@ def store_opportunities(records: list[dict]) -> int:
     """Insert or refresh mirror rows in one statement per 500."""
     now = timezone.now()
     latest = {r["Id"]: r for r in records}  # a record read twice: the later read wins
-    Opportunity.objects.bulk_create(
+    bulk_sql.upsert(
+        Opportunity,
         [opportunity_row(r, now) for r in latest.values()],
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["sf_id"],
-        update_fields=OPPORTUNITY_COLUMNS,
+        unique="sf_id",
+        names=OPPORTUNITY_COLUMNS,
     )
     return len(latest)
 
@@ -263,10 +307,9 @@ def store_roles(records: Iterable[dict], contacts: dict[str, int], gone: set[str
     """Insert or refresh contact roles whose opportunity is mirrored, linked to the prospect
     syncing with their contact (none: kept unlinked)."""
     latest = {r["Id"]: r for r in records if r["Id"] not in gone}
+    wanted = {r["OpportunityId"] for r in latest.values()}
     opp_ids = dict(
-        Opportunity.objects.filter(
-            sf_id__in=sorted({r["OpportunityId"] for r in latest.values()})
-        ).values_list("sf_id", "pk")
+        Opportunity.objects.filter(bulk_sql.any_of("sf_id", wanted)).values_list("sf_id", "pk")
     )
     rows = [
         OpportunityContactRole(
@@ -282,12 +325,8 @@ def store_roles(records: Iterable[dict], contacts: dict[str, int], gone: set[str
         for r in latest.values()
         if r["OpportunityId"] in opp_ids
     ]
-    OpportunityContactRole.objects.bulk_create(
-        rows,
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["sf_id"],
-        update_fields=[*ROLE_COLUMNS, "sf_modified_at"],
+    bulk_sql.upsert(
+        OpportunityContactRole, rows, unique="sf_id", names=[*ROLE_COLUMNS, "sf_modified_at"]
     )
     return len(rows)
 
@@ -301,3 +340,69 @@ def link_roles() -> None:
             .values("pk")[:1]
         )
     )
+
+
+EVENT_TYPES = {
+    OpportunityEvent.Kind.CREATED: ActivityType.OPPORTUNITY_CREATED,
+    OpportunityEvent.Kind.WON: ActivityType.OPPORTUNITY_WON,
+    OpportunityEvent.Kind.LOST: ActivityType.OPPORTUNITY_LOST,
+}
+SCORE_BATCH = 2000
+# Every event due and not scored yet: created for each live role's prospect, won or lost once
+# the opportunity closes; inserted in one statement, returning only the rows it added (a
+# concurrent pull that got there first adds nothing: ON CONFLICT).
+NEW_EVENTS_SQL = """
+INSERT INTO crm_opportunityevent (opportunity_id, prospect_id, kind, recorded_at)
+SELECT DISTINCT r.opportunity_id, r.prospect_id, k.kind, %(now)s
+FROM crm_opportunitycontactrole r
+JOIN crm_opportunity o ON o.id = r.opportunity_id
+CROSS JOIN (VALUES ('created'), ('won'), ('lost')) AS k(kind)
+WHERE r.prospect_id IS NOT NULL AND NOT r.deleted AND o.deleted_at IS NULL
+  AND (k.kind = 'created' OR (k.kind = 'won' AND o.is_closed AND o.is_won)
+       OR (k.kind = 'lost' AND o.is_closed AND NOT o.is_won))
+  AND NOT EXISTS (
+    SELECT 1 FROM crm_opportunityevent e
+    WHERE e.opportunity_id = r.opportunity_id AND e.prospect_id = r.prospect_id
+      AND e.kind = k.kind)
+ON CONFLICT (opportunity_id, prospect_id, kind) DO NOTHING
+RETURNING opportunity_id, prospect_id, kind
+"""
+
+
+def score_events() -> int:
+    """Record (and so score) every opportunity event not scored yet; returns how many.
+
+    Runs inside the pull's transaction: the events and their activities commit together.
+    """
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(NEW_EVENTS_SQL, {"now": now})
+        new = cursor.fetchall()
+    if not new:
+        return 0
+    opportunities = {
+        o.pk: o
+        for o in Opportunity.objects.filter(pk__in={opp for opp, _, _ in new}).only(
+            "sf_id", "name", "stage", "amount"
+        )
+    }
+    by_kind: dict[str, list[tuple[int, dict]]] = {}
+    for opp_id, prospect_id, kind in new:
+        opportunity = opportunities[opp_id]
+        details = {
+            "Opportunity": opportunity.name or opportunity.sf_id,
+            "Stage": opportunity.stage,
+            "Amount": "" if opportunity.amount is None else f"{opportunity.amount:,.2f}",
+            "Salesforce id": opportunity.sf_id,
+        }
+        by_kind.setdefault(kind, []).append((prospect_id, details))
+    for kind, items in by_kind.items():
+        for start in range(0, len(items), SCORE_BATCH):
+            record_activities(
+                items[start : start + SCORE_BATCH],
+                EVENT_TYPES[kind],
+                title=str(OpportunityEvent.Kind(kind).label),
+                occurred_at=now,
+                insert=bulk_sql.insert,
+            )
+    return len(new)

@@ -1,0 +1,67 @@
+"""The closed-loop ROI report's pre-aggregated figures, rebuilt from the prospects and the
+opportunity mirror by ``reports.roi.refresh_figures`` (after each opportunities pull that changed
+something, and by the cron every few minutes for prospects' campaign changes).
+
+The report reads these small tables, never the million prospects: ``CampaignDay`` holds one row per
+first-touch campaign and day of prospect creation; ``OpportunityCredit`` one row per live mirrored
+opportunity with the campaign it is credited to under each model.
+"""
+
+from django.db import models
+
+
+class CampaignDay(models.Model):
+    """Prospects created on ``day`` (portal time zone) whose first-touch campaign is ``campaign``
+    (none: prospects without a campaign), and how many of them reached Salesforce."""
+
+    campaign = models.ForeignKey(
+        "prospects.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    prospects = models.PositiveIntegerField(default=0)
+    synced = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="roi_campaign_day_idx")]
+
+
+class OpportunityCredit(models.Model):
+    """A live mirrored opportunity and who gets its credit.
+
+    First touch (Leadbridge's model): the campaign of the earliest-created prospect linked to the
+    opportunity through a live contact role (``prospect``; ties by id). Salesforce's model: the
+    opportunity's primary campaign source (``sf_campaign_sf_id``, Opportunity.CampaignId; the
+    campaign's name and cost come from ``crm.SalesforceCampaign`` when it is mirrored).
+    """
+
+    opportunity = models.OneToOneField(
+        "crm.Opportunity", on_delete=models.CASCADE, related_name="roi_credit"
+    )
+    prospect = models.ForeignKey(
+        "prospects.Prospect", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        "prospects.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sf_campaign_sf_id = models.CharField(
+        "primary campaign's Salesforce id", max_length=18, blank=True, db_index=True
+    )
+    # The credited prospect's creation day (portal time zone): the "created" date basis.
+    prospect_created_on = models.DateField(null=True, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
+    is_won = models.BooleanField(default=False)
+    is_closed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["prospect_created_on"], name="roi_credit_created_idx"),
+            models.Index(fields=["close_date"], name="roi_credit_closed_idx"),
+        ]
+
+
+class Refresh(models.Model):
+    """When the figures were last rebuilt, and how long it took (one row)."""
+
+    refreshed_at = models.DateTimeField()
+    took_ms = models.PositiveIntegerField(default=0)
