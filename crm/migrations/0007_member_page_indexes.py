@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0004_opportunities"),
+        ("crm", "0006_custom_objects"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
