@@ -136,9 +136,9 @@ def _page_number(request: HttpRequest) -> int:
 
 
 def _member_count(filterset: MemberFilter, campaign: SalesforceCampaign) -> MemberCount:
-    data = {}
-    if filterset.is_valid():
-        data = {k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")}
+    filterset.is_valid()  # the fields that are valid filter (django-filter drops the others)
+    cleaned = getattr(filterset.form, "cleaned_data", {})
+    data = {k: v for k, v in cleaned.items() if v not in (None, "")}
     if not data:
         return MemberCount(campaign.member_count, exact=True)
     if set(data) == {"status"}:

@@ -240,3 +240,13 @@ def test_a_deep_page_reads_its_ids_first_and_still_shows_the_right_rows(campaign
     page = list(rows[2:4])
     assert [m.pk for m in page] == [members[2].pk, members[1].pk]
     assert page[0].prospect.email == members[2].prospect.email
+
+
+def test_an_unknown_status_beside_a_valid_filter_counts_what_is_shown(marketer_client, campaign):
+    MembershipFactory.create_batch(2, campaign=campaign, state=MembershipState.ERROR)
+    MembershipFactory.create_batch(3, campaign=campaign)
+    refresh_counts([campaign.pk])
+    url = reverse("crm:campaign", args=[campaign.pk])
+    response = marketer_client.get(url, {"state": "error", "status": "Bogus"})
+    assert len(response.context["table"].page.object_list) == 2
+    assert response.context["member_count"].n == 2
