@@ -9,6 +9,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from rest_framework import serializers
 
+from api.campaigns import (
+    CAMPAIGN_FIELDS,
+    campaign_options,
+    check_salesforce_campaign,
+    member_status_field,
+    salesforce_campaign_field,
+)
 from api.fields import FIELD_MAPPING, StrictRegexField
 from intake.models import Import
 from intake.writes import WRITABLE
@@ -136,6 +143,8 @@ class ProspectSerializer(StrictMixin, serializers.ModelSerializer):
     custom_fields = CustomFieldsField(required=False, child=serializers.JSONField())
     crm_status = serializers.CharField(read_only=True)
     sync_errors = SyncErrorBriefSerializer(many=True, read_only=True, source="open_errors")
+    salesforce_campaign = salesforce_campaign_field()
+    campaign_member_status = member_status_field()
 
     serializer_field_mapping = FIELD_MAPPING
 
@@ -146,6 +155,7 @@ class ProspectSerializer(StrictMixin, serializers.ModelSerializer):
             *WRITABLE_FIELDS,
             "custom_fields",
             *[name for name in READ_ONLY_FIELDS if name != "id"],
+            *CAMPAIGN_FIELDS,
         ]
         read_only_fields = READ_ONLY_FIELDS
         extra_kwargs = {
@@ -164,6 +174,13 @@ class ProspectSerializer(StrictMixin, serializers.ModelSerializer):
         if crm_id := validated.get("crm_id"):
             values["crm_id"] = crm_id
         return values
+
+    def validate(self, attrs):
+        return check_salesforce_campaign(super().validate(attrs))
+
+    def campaign_options(self) -> dict[str, Any]:
+        """``salesforce_campaign``, ``campaign_member_status``: the campaign to add it to."""
+        return campaign_options(self.validated_data)
 
     def to_representation(self, instance) -> dict[str, Any]:
         """DRF's representation, computed faster: plain columns are read as they are (a page
@@ -266,6 +283,7 @@ class ProspectMatchSerializer(ProspectSerializer):
         fields = [*ProspectSerializer.Meta.fields, "crm_id"]
 
     def validate(self, attrs):
+        attrs = super().validate(attrs)
         if not attrs.get("crm_id") and not attrs.get("email"):
             raise serializers.ValidationError({"email": ["Give an email or a crm_id to match."]})
         return attrs
@@ -276,11 +294,27 @@ class ProspectUpsertSerializer(OnCreateFieldsMixin, ProspectMatchSerializer):
         read_only_fields = ProspectCreateSerializer.Meta.read_only_fields
 
 
+class BatchRowSerializer(ProspectMatchSerializer):
+    """A batch's row: the Salesforce campaign is given once, for the whole batch."""
+
+    salesforce_campaign = None
+    campaign_member_status = None
+
+    class Meta(ProspectMatchSerializer.Meta):
+        fields = [n for n in ProspectMatchSerializer.Meta.fields if n not in CAMPAIGN_FIELDS]
+
+
 class BatchUpsertSerializer(StrictMixin, OnCreateFieldsMixin, serializers.Serializer):
-    """Rows as the upsert takes them, less assignment and campaign: those are given once, for
-    the prospects the batch creates."""
+    """Rows as the upsert takes them, less assignment and campaigns: those are given once, for
+    the prospects the batch creates (assignment, campaign) or writes (Salesforce campaign)."""
 
     MAX_ROWS = 1000
+
+    salesforce_campaign = salesforce_campaign_field()
+    campaign_member_status = member_status_field()
+
+    def validate(self, attrs):
+        return check_salesforce_campaign(super().validate(attrs))
 
     prospects = serializers.ListField(
         child=serializers.DictField(),
@@ -378,11 +412,16 @@ class ImportOptionsSerializer(StrictMixin, serializers.Serializer):
     validate_values = serializers.BooleanField(
         default=True, help_text="Refuse dropdown values that are not among the field's choices."
     )
+    salesforce_campaign = salesforce_campaign_field(form=True)
+    campaign_member_status = member_status_field()
     run_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
         help_text="Run later (after hours), at this time; left out, it runs now.",
     )
+
+    def validate(self, attrs):
+        return check_salesforce_campaign(super().validate(attrs))
 
     def validate_mapping(self, value):
         if value is None:

@@ -11,6 +11,9 @@ router = SimpleRouter()
 router.register("prospects", views.ProspectViewSet, basename="prospect")
 router.register("sync-errors", views.SyncErrorViewSet, basename="sync-error")
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
+router.register(
+    "salesforce-campaigns", views.SalesforceCampaignViewSet, basename="salesforce-campaign"
+)
 router.register("imports", views.ImportViewSet, basename="import")
 
 app_name = "api"

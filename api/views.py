@@ -18,10 +18,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import serializers as s
+from api.campaigns import (
+    AddToCampaignSerializer,
+    MembershipSerializer,
+    SalesforceCampaignSerializer,
+    campaign_options,
+)
 from api.filters import ApiProspectFilter, ApiSyncErrorFilter
 from api.pagination import ApiCursorPagination, CampaignPagination
 from api.serializers import MAX_DB_ID
 from api.writes import write_rows
+from crm.memberships import CampaignError, add_to_campaign
+from crm.models import SalesforceCampaign
 from intake.imports import ImportOptions, ImportRefused, cancel_import, report_lines, start_import
 from intake.models import Import
 from prospects.models import Campaign, Prospect, SyncHistory, SyncReason
@@ -91,6 +99,7 @@ class ProspectViewSet(
     def _write_one(self, serializer, *, create: bool, **match) -> Response:
         serializer.is_valid(raise_exception=True)
         options = serializer.on_create() if create else {}
+        options.update(serializer.campaign_options())
         (result,) = write_rows(
             [(0, {**serializer.values(), **match})],
             user=self.request.user,
@@ -152,7 +161,7 @@ class ProspectViewSet(
         batch = self.get_serializer(data=request.data)
         batch.is_valid(raise_exception=True)
         results, valid = {}, []
-        rows = s.ProspectMatchSerializer(context=self.get_serializer_context())  # fields built once
+        rows = s.BatchRowSerializer(context=self.get_serializer_context())  # fields built once
         for index, row in enumerate(batch.validated_data["prospects"]):
             try:
                 valid.append((index, rows.values(rows.run_validation(row))))
@@ -163,6 +172,7 @@ class ProspectViewSet(
                 "assign_user": batch.validated_data.get("assigned_user"),
                 "assign_queue": batch.validated_data.get("assigned_queue"),
                 "campaign": batch.validated_data.get("campaign"),
+                **campaign_options(batch.validated_data),
             }
             for result in write_rows(valid, user=request.user, create=True, **options):
                 results[result.index] = {
@@ -174,6 +184,45 @@ class ProspectViewSet(
         ordered = [results[index] for index in sorted(results)]
         counts = Counter(result["outcome"] for result in ordered)
         return Response({"results": ordered, "counts": dict(counts)})
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: MembershipSerializer(many=True)},
+        description="The prospect's Salesforce campaigns, each with its member status and "
+        "whether it is in Salesforce yet.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=AddToCampaignSerializer,
+        responses={201: MembershipSerializer, 200: MembershipSerializer},
+        description="Add the prospect to a Salesforce campaign as this member status, or set "
+        "its status there (201 when added, 200 when it was a member). It goes to Salesforce "
+        "now, or once the prospect syncs. A campaign deleted or inactive in Salesforce, or a "
+        "status the campaign lacks, is refused (400) with Salesforce's reason.",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="campaigns", pagination_class=None)
+    def campaigns(self, request: Request, pk: str) -> Response:
+        prospect = self.get_object()
+        if request.method == "GET":
+            memberships = prospect.campaign_memberships.select_related("campaign").order_by(
+                "campaign__name", "pk"
+            )
+            return Response(MembershipSerializer(memberships, many=True).data)
+        form = AddToCampaignSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        campaign = form.validated_data["salesforce_campaign"]
+        status_ = form.validated_data.get("campaign_member_status") or ""
+        existed = prospect.campaign_memberships.filter(campaign=campaign).exists()
+        try:
+            add_to_campaign(
+                [prospect.pk], campaign, status_, actor=request.user, update_existing=bool(status_)
+            )
+        except CampaignError as exc:  # changed since the check
+            raise ValidationError({"salesforce_campaign": [str(exc)]}) from exc
+        membership = prospect.campaign_memberships.select_related("campaign").get(campaign=campaign)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(MembershipSerializer(membership).data, status=code)
 
     @extend_schema(request=None, responses={202: s.SyncRequestSerializer})
     @action(detail=True, methods=["post"])
@@ -231,6 +280,17 @@ class CampaignViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Campaign.objects.all()
     serializer_class = s.CampaignSerializer
     pagination_class = CampaignPagination
+    filterset_class = None
+
+
+@extend_schema(tags=["campaigns"])
+class SalesforceCampaignViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
+    """Salesforce campaigns as the last pull saw them, with the member statuses each takes
+    (the ``salesforce_campaign`` and ``campaign_member_status`` a write names)."""
+
+    queryset = SalesforceCampaign.objects.prefetch_related("member_statuses")
+    serializer_class = SalesforceCampaignSerializer
+    pagination_class = ApiCursorPagination
     filterset_class = None
 
 
@@ -296,6 +356,8 @@ class ImportViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
             assign_queue_id=getattr(data.get("assign_queue"), "pk", None),
             campaign_id=getattr(data.get("campaign"), "pk", None),
             validate_values=data["validate_values"],
+            salesforce_campaign_id=getattr(data.get("salesforce_campaign"), "pk", None),
+            campaign_member_status=data.get("campaign_member_status") or "",
         )
         try:
             run = start_import(

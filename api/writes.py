@@ -19,10 +19,13 @@ def write_rows(
     assign_user=None,
     assign_queue=None,
     campaign=None,
+    salesforce_campaign=None,
+    campaign_member_status: str = "",
 ) -> list[RowResult]:
     """Write ``rows`` ((index, values), values by ``Prospect.set_field`` name plus the match
     keys ``prospect_id`` and ``crm_id``) as ``user``: update the match, or create one when
-    nothing matches and ``create`` is set (assigned and in ``campaign`` as given)."""
+    nothing matches and ``create`` is set (assigned and in ``campaign`` as given); every row
+    written joins ``salesforce_campaign`` as ``campaign_member_status`` when one is given."""
     return write_prospects(
         rows,
         options=WriteOptions(
@@ -37,6 +40,8 @@ def write_rows(
             activity=ActivityType.API,
             activity_title=ACTIVITY_TITLE,
             activity_on_unchanged=False,
+            salesforce_campaign=salesforce_campaign,
+            campaign_member_status=campaign_member_status,
         ),
         actor=user,
     )

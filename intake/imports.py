@@ -39,6 +39,8 @@ from redis.exceptions import RedisError
 
 from core.csv_safe import neutralise
 from core.models import Task
+from crm.memberships import CampaignError, check_campaign
+from crm.models import SalesforceCampaign
 from intake import mapping as mappings
 from intake.models import Import, ImportProblem
 from intake.reading import FileRefused, Inspection, count_rows, inspect_file, read_rows
@@ -75,6 +77,9 @@ class ImportOptions:
     prospect creates one (else it is refused). ``assign_user_id``/``assign_queue_id``/
     ``campaign_id`` apply to new prospects only. ``validate_values``: a dropdown or
     multi-select custom field refuses values outside its predefined ones.
+    ``salesforce_campaign_id``: every imported row's prospect (created, updated or unchanged)
+    is added to this Salesforce campaign as ``campaign_member_status`` (blank: the campaign's
+    default, and members already in it keep their status).
     """
 
     overwrite: bool = True
@@ -83,6 +88,8 @@ class ImportOptions:
     assign_queue_id: int | None = None
     campaign_id: int | None = None
     validate_values: bool = True
+    salesforce_campaign_id: int | None = None
+    campaign_member_status: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -273,7 +280,24 @@ def _option_problems(options: ImportOptions) -> list[str]:
         problems.append("Assign new prospects to a user or to a queue, not both.")
     if options.campaign_id and not Campaign.objects.filter(pk=options.campaign_id).exists():
         problems.append("The campaign does not exist.")
-    return problems
+    return problems + _salesforce_campaign_problems(options)
+
+
+def _salesforce_campaign_problems(options: ImportOptions) -> list[str]:
+    """A Salesforce campaign or member status Salesforce would refuse stops the whole import
+    before it starts (one that turns bad while it runs is noted on each row it affects)."""
+    if not options.salesforce_campaign_id:
+        if options.campaign_member_status:
+            return ["Choose the Salesforce campaign the member status is for."]
+        return []
+    campaign = SalesforceCampaign.objects.filter(pk=options.salesforce_campaign_id).first()
+    if campaign is None:
+        return ["The Salesforce campaign does not exist."]
+    try:
+        check_campaign(campaign, options.campaign_member_status)
+    except CampaignError as exc:
+        return [str(exc)]
+    return []
 
 
 def start_import(
@@ -486,6 +510,8 @@ class _ChunkWriter:
                         self._problem(line, index, values_of.get(line, {}).get(field, ""), message)
                 else:
                     counts[result.outcome] += 1
+                    for problem in result.errors:  # written, but not added to the campaign
+                        self._problem(result.index, None, "", problem.message)
         self._save(counts)
         self.rows.clear()
         # With DEBUG on, Django keeps each query's SQL (up to 9,000, each of a chunk's INSERTs
@@ -542,7 +568,14 @@ def _write_options(run: Import) -> WriteOptions:
     campaign = (
         Campaign.objects.filter(pk=options.campaign_id).first() if options.campaign_id else None
     )
+    salesforce_campaign = (
+        SalesforceCampaign.objects.filter(pk=options.salesforce_campaign_id).first()
+        if options.salesforce_campaign_id
+        else None
+    )
     return WriteOptions(
+        salesforce_campaign=salesforce_campaign,
+        campaign_member_status=options.campaign_member_status,
         overwrite=options.overwrite,
         create=options.create,
         assign_user=user,

@@ -21,6 +21,8 @@ What every path needs, and what this module guarantees:
    the actor; created and changed prospects are queued with one ``request_sync_many`` call.
    Optionally one activity per row (a form submission is an activity even when it changed
    nothing).
+5. **Salesforce campaign membership, when asked.** With ``salesforce_campaign`` every row
+   written is added to it (``crm.memberships.add_to_campaign``) after the rows commit.
 
 One call is one transaction: callers send chunks (an import: 1,000 rows at a time), so a crash
 loses at most the chunk in flight, which the next run applies again without duplicates (the
@@ -40,6 +42,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from crm.memberships import CampaignError, add_to_campaign
+from crm.models import SalesforceCampaign
 from prospects.activities import record_activities
 from prospects.edits import column_of, jsonable
 from prospects.models import (
@@ -59,6 +63,8 @@ from prospects.sync_requests import request_sync_many
 from sync.errors.fix import EDITABLE_FIELDS, FALSE, TRUE, _differs
 from sync.errors.fix import _clean_custom as clean_custom
 
+# The name a Salesforce campaign problem carries in a row's result.
+CAMPAIGN_FIELD = "salesforce_campaign"
 # Keys that pick the prospect; never written.
 MATCH_KEYS = ("prospect_id", "crm_id")
 # Written through options (or the prospect page), never from a row's cell.
@@ -103,6 +109,11 @@ class WriteOptions:
     activity_on_unchanged: bool = True
     # Only the preference centre (the person themselves) may clear an opt-out.
     allow_opt_in: bool = False
+    # Every row written (created, updated or unchanged) is added to this Salesforce campaign
+    # with this member status (blank: the campaign's default, existing members left as they
+    # are); the engine pushes the members once the prospects are in Salesforce.
+    salesforce_campaign: SalesforceCampaign | None = None
+    campaign_member_status: str = ""
 
 
 # -- validating a row --------------------------------------------------------------------------
@@ -317,7 +328,30 @@ def write_prospects(
         for result, cleaned, raw in cleaned_rows:
             writer.apply(result, cleaned, matcher.match(raw), raw)
         writer.save(user=user, label=label)
+    if options.salesforce_campaign is not None:
+        _add_to_salesforce_campaign(results, options, user)
     return results
+
+
+def _add_to_salesforce_campaign(results: list[RowResult], options: WriteOptions, user) -> None:
+    """Add the written rows' prospects to the options' Salesforce campaign. Callers check the
+    campaign and status first (``crm.memberships.check_campaign``); one that turned bad since
+    (deleted or deactivated in Salesforce meanwhile) is noted on each row, whose write stands."""
+    written = [r for r in results if r.ok and r.prospect_id is not None]
+    if not written:
+        return
+    status = options.campaign_member_status
+    try:
+        add_to_campaign(
+            [r.prospect_id for r in written],
+            options.salesforce_campaign,
+            status,
+            actor=user,
+            update_existing=bool(status),
+        )
+    except CampaignError as exc:
+        for result in written:
+            result.errors.append(FieldProblem(CAMPAIGN_FIELD, f"Not added to the campaign: {exc}"))
 
 
 class _Writer:

@@ -174,6 +174,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # OpClass in indexes (core.indexes.PrefixIndex)
     "django_rq",
     "django_tables2",
     "django_filters",

@@ -240,6 +240,7 @@ def _pk_for(route: Route, world: dict) -> int:
     api_objects = {
         "v1:sync-error": "error",
         "v1:campaign": "campaign",
+        "v1:salesforce-campaign": "crm_campaign",
         "v1:import": "api_import",
         "key_revoke": "key",
     }

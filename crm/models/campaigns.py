@@ -154,6 +154,13 @@ class CampaignMembership(models.Model):
             models.Index(fields=["campaign", "-id"], name="membership_campaign_id"),
             models.Index(fields=["campaign", "status", "-id"], name="membership_campaign_status"),
             models.Index(fields=["campaign", "state", "-id"], name="membership_campaign_state"),
+            models.Index(
+                fields=["campaign", "has_responded", "-id"], name="membership_campaign_responded"
+            ),
+            # The members page sorted by when a membership last changed.
+            models.Index(
+                fields=["campaign", "updated_at", "id"], name="membership_campaign_changed"
+            ),
             models.Index(fields=["state", "claimed_at"], name="membership_pending"),
         ]
 

@@ -1,5 +1,8 @@
+import datetime
+
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 
 from crm.models import CampaignMembership, MembershipState, SalesforceCampaign
@@ -69,14 +72,19 @@ class CampaignTable(tables.Table):
 
 
 class MemberTable(tables.Table):
+    # Each sort ends on the id, in the direction of the index that answers it (the model's
+    # Meta.indexes), so a page of a million members reads 50 index entries, never sorts them all.
     prospect = tables.Column(
-        verbose_name="Prospect", accessor="prospect__email", order_by=("prospect__email",)
+        verbose_name="Prospect", accessor="prospect__email", order_by=("prospect__email", "-id")
     )
     name = tables.Column(accessor="prospect__full_name", orderable=False, verbose_name="Name")
-    status = tables.Column()
-    has_responded = tables.BooleanColumn(verbose_name="Responded")
-    state = tables.Column(verbose_name="Sync")
-    updated_at = tables.DateTimeColumn(verbose_name="Changed", format="M j, Y H:i")
+    status = tables.Column(order_by=("status", "-id"))
+    has_responded = tables.BooleanColumn(
+        verbose_name="Responded", order_by=("has_responded", "-id")
+    )
+    state = tables.Column(verbose_name="Sync", order_by=("state", "-id"))
+    # A plain column: DateTimeColumn renders a template per cell, a third of the page's time.
+    updated_at = tables.Column(verbose_name="Changed", order_by=("updated_at", "id"))
 
     class Meta:
         model = CampaignMembership
@@ -92,3 +100,6 @@ class MemberTable(tables.Table):
 
     def render_state(self, record: CampaignMembership) -> str:
         return state_badge(record)
+
+    def render_updated_at(self, value: datetime.datetime) -> str:
+        return dateformat.format(timezone.localtime(value), "M j, Y H:i")

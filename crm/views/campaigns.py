@@ -6,11 +6,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db import transaction
+from django.core.paginator import EmptyPage, Paginator
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
@@ -45,9 +49,13 @@ class CampaignListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
         return SalesforceCampaign.objects.select_related("leadbridge_campaign")
 
 
+MAX_PAGES = 200  # pages stop at 10,000 members: past that, narrow the filters or export
+COUNT_CAP = 1_000  # a filtered page counts its members exactly up to this many (20 pages)
+
+
 class KnownCountPaginator(Paginator):
-    """A paginator given its count (the campaign's cached counts): no COUNT(*) over a
-    million members on every page."""
+    """A paginator given its count (the campaign's cached counts, or a capped count): no
+    COUNT(*) over a million members on every page, and no page past ``MAX_PAGES``."""
 
     def __init__(self, *args, known_count: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -55,40 +63,112 @@ class KnownCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.known_count
+        return min(self.known_count, MAX_PAGES * self.per_page)
+
+
+class BoundedLazyPaginator(LazyPaginator):
+    """Pages without a count (an estimate is shown instead), and none past ``MAX_PAGES``."""
+
+    def validate_number(self, number):
+        return min(super().validate_number(number), MAX_PAGES)
+
+
+class DeferredJoinQuerySet(QuerySet):
+    """Reads a deep page's ids first (from the index alone), then joins only those rows.
+
+    ``OFFSET 9,950 LIMIT 51`` with the prospect joined would fetch and join 10,001 prospects;
+    this reads 10,001 index entries and joins 51.
+    """
+
+    DEFER_FROM = 1000
+
+    def __getitem__(self, k):
+        deep = isinstance(k, slice) and (k.start or 0) >= self.DEFER_FROM
+        if not deep or self._iterable_class is not ModelIterable or not self.query.select_related:
+            return super().__getitem__(k)
+        return self.filter(pk__in=self.values("pk")[k])
+
+
+@dataclass(frozen=True)
+class MemberCount:
+    """How many members the page's filters match: exact, or the planner's estimate."""
+
+    n: int
+    exact: bool
 
 
 def _members_page(request: HttpRequest, campaign: SalesforceCampaign) -> tuple:
-    members = CampaignMembership.objects.filter(campaign=campaign).select_related("prospect")
+    """The members table, its filters and its count, in a bounded number of cheap queries.
+
+    1. No filter, or the status alone: the campaign's cached counts (no counting at all).
+    2. Other filters on the membership: counted exactly up to ``COUNT_CAP`` (a LIMITed
+       subquery, so its cost is bounded), above that the planner's estimate, shown as "about N";
+       with the email filter (a join), the estimate. The last page makes any count exact.
+    3. Every sort and filter is answered by an index in the order the page reads (see the
+       model's ``Meta.indexes``); pages stop at ``MAX_PAGES`` (offsets stay cheap).
+    """
+    members = (
+        DeferredJoinQuerySet(CampaignMembership)
+        .filter(campaign=campaign)
+        .select_related("prospect")
+    )
     filterset = MemberFilter(request.GET, queryset=members, campaign=campaign)
     table = MemberTable(filterset.qs)
-    known = _known_count(filterset, campaign)
-    paginate = {"per_page": PER_PAGE}
-    if known is None:  # narrowed beyond the cached counts: page without counting
-        paginate["paginator_class"] = LazyPaginator
+    RequestConfig(request, paginate=False).configure(table)  # the sort
+    count = _member_count(filterset, campaign)
+    if count.exact:
+        paginate = {"paginator_class": KnownCountPaginator, "known_count": count.n}
     else:
-        paginate.update(paginator_class=KnownCountPaginator, known_count=known)
-    RequestConfig(request, paginate=paginate).configure(table)
-    return filterset, table, known
+        paginate = {"paginator_class": BoundedLazyPaginator}
+    try:
+        table.paginate(per_page=PER_PAGE, page=_page_number(request), **paginate)
+    except EmptyPage:
+        table.paginate(per_page=PER_PAGE, page=table.paginator.num_pages, **paginate)
+    if not count.exact and not table.page.has_next():  # the last page: the count is known
+        offset = (table.page.number - 1) * PER_PAGE
+        count = MemberCount(offset + len(table.page.object_list), exact=True)
+    return filterset, table, count
 
 
-def _known_count(filterset: MemberFilter, campaign: SalesforceCampaign) -> int | None:
-    if not filterset.is_valid():
-        return None
-    data = {k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")}
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    return min(int(raw), MAX_PAGES) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _member_count(filterset: MemberFilter, campaign: SalesforceCampaign) -> MemberCount:
+    filterset.is_valid()  # the fields that are valid filter (django-filter drops the others)
+    cleaned = getattr(filterset.form, "cleaned_data", {})
+    data = {k: v for k, v in cleaned.items() if v not in (None, "")}
     if not data:
-        return campaign.member_count
+        return MemberCount(campaign.member_count, exact=True)
     if set(data) == {"status"}:
-        return (campaign.status_counts or {}).get(data["status"], 0)
-    return None
+        return MemberCount((campaign.status_counts or {}).get(data["status"], 0), exact=True)
+    matching = filterset.qs.order_by()
+    if "email" in data:  # counting through the join costs a prospect read per member
+        return MemberCount(_estimate(matching), exact=False)
+    capped = matching.values("pk")[: COUNT_CAP + 1].count()
+    if capped <= COUNT_CAP:
+        return MemberCount(capped, exact=True)
+    return MemberCount(max(_estimate(matching), capped), exact=False)
+
+
+def _estimate(queryset) -> int:
+    """The planner's row estimate for ``queryset`` (PostgreSQL), without running it."""
+    if connection.vendor != "postgresql":
+        return queryset.count()
+    plan = json.loads(queryset.values("pk").explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 @marketer_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(
-        SalesforceCampaign.objects.select_related("parent", "leadbridge_campaign"), pk=pk
+        SalesforceCampaign.objects.select_related("parent", "leadbridge_campaign").prefetch_related(
+            "member_statuses"
+        ),
+        pk=pk,
     )
-    filterset, table, known = _members_page(request, campaign)
+    filterset, table, count = _members_page(request, campaign)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -99,7 +179,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "statuses": list(campaign.member_statuses.all()),
             "filter": filterset,
             "table": table,
-            "known_count": known,
+            "member_count": count,
+            "max_pages": MAX_PAGES,
             "querystring": params.urlencode(),
             "connect_form": ConnectForm(
                 initial={"leadbridge_campaign": campaign.leadbridge_campaign},

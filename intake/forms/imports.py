@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from crm.forms.campaigns import SEPARATOR, campaign_status_choices
 from intake import mapping as mappings
 from intake.imports import MAX_UPLOAD_BYTES, ImportOptions, next_evening, too_large_message
 from prospects.models import Campaign, CrmQueue
@@ -80,6 +81,12 @@ class MappingForm(forms.Form):
         required=False,
         empty_label="— none —",
     )
+    # "<campaign id>::<status>", one select for both (as the prospect list's bulk add).
+    salesforce_campaign = forms.CharField(
+        label="Add every imported prospect to a Salesforce campaign",
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     validate_values = forms.BooleanField(
         label="Refuse values that are not among a dropdown field's predefined values",
         required=False,
@@ -103,6 +110,10 @@ class MappingForm(forms.Form):
     def __init__(self, *args, headers: list[str], initial_mapping: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = headers
+        self.fields["salesforce_campaign"].widget.choices = [
+            ("", "— none —"),
+            *campaign_status_choices(),
+        ]
         self.choices = mappings.field_choices()
         self.choice_labels = dict(self.choices)
         select = [(IGNORE, "— Ignore this column —"), *self.choices]
@@ -133,7 +144,14 @@ class MappingForm(forms.Form):
             assign_queue_id=data["assign_queue"].pk if data.get("assign_queue") else None,
             campaign_id=data["campaign"].pk if data.get("campaign") else None,
             validate_values=data["validate_values"],
+            **self._salesforce_campaign(),
         )
+
+    def _salesforce_campaign(self) -> dict:
+        pk, _, status = (self.cleaned_data.get("salesforce_campaign") or "").partition(SEPARATOR)
+        if not pk.isdigit():
+            return {}
+        return {"salesforce_campaign_id": int(pk), "campaign_member_status": status}
 
     def scheduled_time(self) -> dt.datetime | None:
         when = self.cleaned_data["when"]

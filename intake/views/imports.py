@@ -16,6 +16,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from core.roles import MarketerRequiredMixin, marketer_required
+from crm.forms.campaigns import SEPARATOR
 from intake import imports
 from intake import mapping as mappings
 from intake.filters import ImportFilter
@@ -125,6 +126,11 @@ def _initial_options(saved: dict) -> dict:
         "assign_queue": options.assign_queue_id,
         "campaign": options.campaign_id,
         "validate_values": options.validate_values,
+        "salesforce_campaign": (
+            f"{options.salesforce_campaign_id}{SEPARATOR}{options.campaign_member_status}"
+            if options.salesforce_campaign_id
+            else ""
+        ),
     }
 
 

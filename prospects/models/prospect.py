@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from core.indexes import PrefixIndex
 from prospects.validators import WebsiteField
 
 # A custom field's name wherever prospect fields are named (field rules, forms, CSV columns):
@@ -229,8 +230,9 @@ class Prospect(models.Model):
             models.Index(fields=["company"], name="prospect_company_idx"),
             models.Index(fields=["score"], name="prospect_score_idx"),
             models.Index(fields=["assigned_user", "-created_at"], name="prospect_assigned_idx"),
-            # Intake matches emails without regard to case (Pardot's rule).
-            models.Index(Lower("email"), name="prospect_email_ci_idx"),
+            # Intake matches emails without regard to case (Pardot's rule), and member lists
+            # filter by an email's start: one index on lower(email) answers both (=, LIKE 'x%').
+            PrefixIndex(Lower("email"), name="prospect_email_ci_prefix_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -24,6 +24,7 @@ from intake.models import Import
 from prospects.factories import CampaignFactory, ProspectFactory
 from prospects.models import CustomField
 from tests.api.conftest import key_client
+from tests.crm.factories import MembershipFactory, SalesforceCampaignFactory
 from tests.sync.factories_errors import SyncErrorFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,9 @@ def world(marketer) -> dict:
         api_name="region", label="Region", type="dropdown", choices=["East", "West"]
     )
     campaign = CampaignFactory()
+    salesforce_campaigns = [SalesforceCampaignFactory(), SalesforceCampaignFactory(is_active=False)]
     prospects = ProspectFactory.create_batch(3, assigned_user=marketer)
+    MembershipFactory(prospect=prospects[0], campaign=salesforce_campaigns[0])
     errors = [SyncErrorFactory(prospect=prospect) for prospect in prospects]
     done = Import.objects.create(created_by=marketer, file_name="done.csv", state="done")
     queued = Import.objects.create(created_by=marketer, file_name="queued.csv", state="queued")
@@ -52,6 +55,7 @@ def world(marketer) -> dict:
             "/api/v1/prospects/": [p.pk for p in prospects],
             "/api/v1/sync-errors/": [e.pk for e in errors],
             "/api/v1/campaigns/": [campaign.pk],
+            "/api/v1/salesforce-campaigns/": [c.pk for c in salesforce_campaigns],
             "/api/v1/imports/": [done.pk, queued.pk],
         },
     }

@@ -9,6 +9,7 @@ from core.models import Task
 from crm import jobs
 from crm.memberships import refresh_counts
 from crm.models import CampaignMembership, MembershipState
+from crm.views import campaigns as campaign_views
 from prospects.factories import ProspectFactory
 from tests.crm.factories import MembershipFactory, SalesforceCampaignFactory
 
@@ -160,3 +161,92 @@ def test_a_marketer_connects_a_leadbridge_campaign(marketer_client, campaign):
         follow=True,
     )
     assert "connected to another one already" in response.content.decode()
+
+
+def test_the_email_filter_matches_the_start_without_regard_to_case(marketer_client, campaign):
+    MembershipFactory(campaign=campaign, prospect=ProspectFactory(email="Zed.Alpha@example.com"))
+    MembershipFactory(campaign=campaign, prospect=ProspectFactory(email="ann.zed@example.com"))
+    MembershipFactory(campaign=campaign, prospect=ProspectFactory(email="z_d@example.com"))
+    refresh_counts([campaign.pk])
+    url = reverse("crm:campaign", args=[campaign.pk])
+    page = marketer_client.get(url, {"email": "ZED"}).content.decode()
+    assert "Zed.Alpha@example.com" in page and "ann.zed@" not in page
+    assert ">1</span>" in page  # the last page makes the count exact
+    # An underscore is a character, not LIKE's wildcard.
+    page = marketer_client.get(url, {"email": "z_"}).content.decode()
+    assert "z_d@example.com" in page and "Zed.Alpha" not in page
+
+
+def test_a_filtered_count_is_exact_under_the_cap_and_an_estimate_above(
+    marketer_client, campaign, monkeypatch
+):
+    MembershipFactory.create_batch(6, campaign=campaign, state=MembershipState.ERROR)
+    MembershipFactory.create_batch(2, campaign=campaign)
+    refresh_counts([campaign.pk])
+    url = reverse("crm:campaign", args=[campaign.pk])
+    page = marketer_client.get(url, {"state": "error"}).content.decode()
+    assert ">6</span>" in page and "about" not in page
+    monkeypatch.setattr(campaign_views, "COUNT_CAP", 3)
+    monkeypatch.setattr(campaign_views, "PER_PAGE", 2)
+    page = marketer_client.get(url, {"state": "error"}).content.decode()
+    assert "about " in page  # more than the cap and more pages: the planner's estimate
+    page = marketer_client.get(url, {"state": "error", "page": "3"}).content.decode()
+    assert ">6</span>" in page and "about" not in page  # the last page: exact again
+
+
+def test_pages_stop_at_the_bound_with_a_way_on(marketer_client, campaign, monkeypatch):
+    MembershipFactory.create_batch(7, campaign=campaign)
+    refresh_counts([campaign.pk])
+    monkeypatch.setattr(campaign_views, "PER_PAGE", 2)
+    monkeypatch.setattr(campaign_views, "MAX_PAGES", 2)
+    url = reverse("crm:campaign", args=[campaign.pk])
+    for query in ({"page": "9"}, {"page": "9", "state": "pending"}):
+        response = marketer_client.get(url, query)
+        assert response.status_code == 200
+        assert response.context["table"].page.number == 2
+        assert "Pages stop at 2" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "sort", ["prospect", "-prospect", "status", "-status", "state", "has_responded", "-updated_at"]
+)
+def test_every_sort_pages_through_every_member_once(marketer_client, campaign, monkeypatch, sort):
+    for i in range(7):
+        MembershipFactory(
+            campaign=campaign,
+            status=["Sent", "Responded"][i % 2],
+            state=[MembershipState.SYNCED, MembershipState.ERROR][i % 2],
+            prospect=ProspectFactory(email=f"same{i % 2}@example.com"),
+        )
+    refresh_counts([campaign.pk])
+    monkeypatch.setattr(campaign_views, "PER_PAGE", 3)
+    url = reverse("crm:campaign", args=[campaign.pk])
+    seen = []
+    for page in (1, 2, 3):
+        table = marketer_client.get(url, {"sort": sort, "page": page}).context["table"]
+        seen += [row.record.pk for row in table.page.object_list]
+    assert sorted(seen) == sorted(CampaignMembership.objects.values_list("pk", flat=True))
+
+
+def test_a_deep_page_reads_its_ids_first_and_still_shows_the_right_rows(campaign, monkeypatch):
+    members = MembershipFactory.create_batch(5, campaign=campaign)
+    monkeypatch.setattr(campaign_views.DeferredJoinQuerySet, "DEFER_FROM", 2)
+    rows = (
+        campaign_views.DeferredJoinQuerySet(CampaignMembership)
+        .filter(campaign=campaign)
+        .select_related("prospect")
+        .order_by("-id")
+    )
+    page = list(rows[2:4])
+    assert [m.pk for m in page] == [members[2].pk, members[1].pk]
+    assert page[0].prospect.email == members[2].prospect.email
+
+
+def test_an_unknown_status_beside_a_valid_filter_counts_what_is_shown(marketer_client, campaign):
+    MembershipFactory.create_batch(2, campaign=campaign, state=MembershipState.ERROR)
+    MembershipFactory.create_batch(3, campaign=campaign)
+    refresh_counts([campaign.pk])
+    url = reverse("crm:campaign", args=[campaign.pk])
+    response = marketer_client.get(url, {"state": "error", "status": "Bogus"})
+    assert len(response.context["table"].page.object_list) == 2
+    assert response.context["member_count"].n == 2
