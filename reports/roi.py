@@ -223,13 +223,17 @@ class RoiRow:
     cost_source: str = ""
     no_amount: int = 0
     negative: int = 0
+    # The totals row: the won revenue of the campaigns with a cost, which its ROI weighs
+    # against their cost (revenue without a campaign, or of a free one, cost nothing to win).
+    costed_revenue: Decimal | None = None
 
     @property
     def roi(self) -> Decimal | None:
         """(won revenue − cost) / cost, as a percentage; none without a cost above zero."""
         if not self.cost or self.cost <= 0:
             return None
-        return (self.won_revenue - self.cost) / self.cost * 100
+        revenue = self.won_revenue if self.costed_revenue is None else self.costed_revenue
+        return (revenue - self.cost) / self.cost * 100
 
     @property
     def cost_per_prospect(self) -> Decimal | None:
@@ -259,6 +263,9 @@ class RoiReport:
     def __post_init__(self) -> None:
         for row in self.rows:
             self.total.add(row)
+        self.total.costed_revenue = sum(
+            (row.won_revenue for row in self.rows if row.cost and row.cost > 0), ZERO
+        )
 
 
 def _day_range(query: RoiQuery, name: str) -> Q:

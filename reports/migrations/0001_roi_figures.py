@@ -5,71 +5,140 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('crm', '0004_opportunities'),
-        ('prospects', '0010_scoring_and_grading'),
+        ("crm", "0004_opportunities"),
+        ("prospects", "0010_scoring_and_grading"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Refresh',
+            name="Refresh",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('refreshed_at', models.DateTimeField()),
-                ('took_ms', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("refreshed_at", models.DateTimeField()),
+                ("took_ms", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='CreditDay',
+            name="CreditDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=12)),
-                ('basis', models.CharField(max_length=8)),
-                ('key', models.CharField(blank=True, max_length=18)),
-                ('day', models.DateField(blank=True, null=True)),
-                ('opportunities', models.PositiveIntegerField(default=0)),
-                ('won', models.PositiveIntegerField(default=0)),
-                ('won_revenue', models.DecimalField(decimal_places=2, default=0, max_digits=26)),
-                ('pipeline', models.DecimalField(decimal_places=2, default=0, max_digits=26)),
-                ('no_amount', models.PositiveIntegerField(default=0)),
-                ('negative', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model", models.CharField(max_length=12)),
+                ("basis", models.CharField(max_length=8)),
+                ("key", models.CharField(blank=True, max_length=18)),
+                ("day", models.DateField(blank=True, null=True)),
+                ("opportunities", models.PositiveIntegerField(default=0)),
+                ("won", models.PositiveIntegerField(default=0)),
+                ("won_revenue", models.DecimalField(decimal_places=2, default=0, max_digits=26)),
+                ("pipeline", models.DecimalField(decimal_places=2, default=0, max_digits=26)),
+                ("no_amount", models.PositiveIntegerField(default=0)),
+                ("negative", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(fields=['model', 'basis', 'day'], name='roi_credit_day_idx')],
+                "indexes": [
+                    models.Index(fields=["model", "basis", "day"], name="roi_credit_day_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CampaignDay',
+            name="CampaignDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('prospects', models.PositiveIntegerField(default=0)),
-                ('synced', models.PositiveIntegerField(default=0)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='prospects.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("prospects", models.PositiveIntegerField(default=0)),
+                ("synced", models.PositiveIntegerField(default=0)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="prospects.campaign",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['day'], name='roi_campaign_day_idx')],
+                "indexes": [models.Index(fields=["day"], name="roi_campaign_day_idx")],
             },
         ),
         migrations.CreateModel(
-            name='OpportunityCredit',
+            name="OpportunityCredit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sf_campaign_sf_id', models.CharField(blank=True, db_index=True, max_length=18, verbose_name="primary campaign's Salesforce id")),
-                ('prospect_created_on', models.DateField(blank=True, null=True)),
-                ('close_date', models.DateField(blank=True, null=True)),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=20, null=True)),
-                ('is_won', models.BooleanField(default=False)),
-                ('is_closed', models.BooleanField(default=False)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='prospects.campaign')),
-                ('opportunity', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='roi_credit', to='crm.opportunity')),
-                ('prospect', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='prospects.prospect')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "sf_campaign_sf_id",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        max_length=18,
+                        verbose_name="primary campaign's Salesforce id",
+                    ),
+                ),
+                ("prospect_created_on", models.DateField(blank=True, null=True)),
+                ("close_date", models.DateField(blank=True, null=True)),
+                (
+                    "amount",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=20, null=True),
+                ),
+                ("is_won", models.BooleanField(default=False)),
+                ("is_closed", models.BooleanField(default=False)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="prospects.campaign",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="roi_credit",
+                        to="crm.opportunity",
+                    ),
+                ),
+                (
+                    "prospect",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="prospects.prospect",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['prospect_created_on'], name='roi_credit_created_idx'), models.Index(fields=['close_date'], name='roi_credit_closed_idx')],
+                "indexes": [
+                    models.Index(fields=["prospect_created_on"], name="roi_credit_created_idx"),
+                    models.Index(fields=["close_date"], name="roi_credit_closed_idx"),
+                ],
             },
         ),
     ]
