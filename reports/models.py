@@ -65,3 +65,27 @@ class Refresh(models.Model):
 
     refreshed_at = models.DateTimeField()
     took_ms = models.PositiveIntegerField(default=0)
+
+
+class CreditDay(models.Model):
+    """The opportunity figures of one campaign and day, for one attribution model and one date
+    basis: what the report sums, a few thousand rows instead of every opportunity.
+
+    ``key``: the Leadbridge campaign's id (first touch) or the Salesforce campaign's id (primary
+    campaign source); empty for none. ``day``: the credited prospect's creation day (basis
+    "created") or the opportunity's close date (basis "closed"); null when there is none.
+    """
+
+    model = models.CharField(max_length=12)
+    basis = models.CharField(max_length=8)
+    key = models.CharField(max_length=18, blank=True)
+    day = models.DateField(null=True, blank=True)
+    opportunities = models.PositiveIntegerField(default=0)
+    won = models.PositiveIntegerField(default=0)
+    won_revenue = models.DecimalField(max_digits=26, decimal_places=2, default=0)
+    pipeline = models.DecimalField(max_digits=26, decimal_places=2, default=0)
+    no_amount = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["model", "basis", "day"], name="roi_credit_day_idx")]

@@ -37,13 +37,23 @@ from django.utils import timezone
 
 from crm.models import Opportunity, OpportunityContactRole, SalesforceCampaign
 from prospects.models import Campaign, Prospect
-from reports.models import CampaignDay, OpportunityCredit, Refresh
+from reports.models import CampaignDay, CreditDay, OpportunityCredit, Refresh
 
 CREATED = "created"
 CLOSED = "closed"
+FIRST_TOUCH = "first_touch"
+PRIMARY = "primary"
 ZERO = Decimal("0.00")
 # A lock number only this refresh takes: two refreshes at once would only waste work.
 REFRESH_LOCK = 7_216_016
+OPPORTUNITY_FIGURES = {
+    "opportunities": Count("pk"),
+    "won": Count("pk", filter=Q(is_won=True)),
+    "won_revenue": Sum("amount", filter=Q(is_won=True), default=ZERO),
+    "pipeline": Sum("amount", filter=Q(is_closed=False), default=ZERO),
+    "no_amount": Count("pk", filter=Q(amount__isnull=True)),
+    "negative": Count("pk", filter=Q(amount__lt=0)),
+}
 
 
 def refresh_figures() -> Refresh:
@@ -73,46 +83,104 @@ def refresh_figures() -> Refresh:
             ),
         )
         OpportunityCredit.objects.all().delete()
-        earliest = OpportunityContactRole.objects.filter(
-            opportunity=OuterRef("pk"), deleted=False, prospect__isnull=False
-        ).order_by("prospect__created_at", "prospect_id")
-        _insert_select(
-            OpportunityCredit,
-            [
-                "opportunity_id",
-                "prospect_id",
-                "campaign_id",
-                "prospect_created_on",
-                "sf_campaign_sf_id",
-                "close_date",
-                "amount",
-                "is_won",
-                "is_closed",
-            ],
-            Opportunity.objects.live()
-            .order_by()
-            .annotate(
-                credited=Subquery(earliest.values("prospect_id")[:1]),
-                credited_campaign=Subquery(earliest.values("prospect__campaign_id")[:1]),
-                credited_on=Subquery(
-                    earliest.annotate(on=TruncDate("prospect__created_at")).values("on")[:1]
-                ),
-            )
-            .values(
-                "pk",
-                "credited",
-                "credited_campaign",
-                "credited_on",
-                "campaign_sf_id",
-                "close_date",
-                "amount",
-                "is_won",
-                "is_closed",
-            ),
-        )
+        _credit_opportunities()
+        CreditDay.objects.all().delete()
+        for model, key in MODELS.items():
+            for basis, day in BASES.items():
+                _sum_credits(model, key, basis, day)
         took = round((time.monotonic() - started) * 1000)
         Refresh.objects.all().delete()
         return Refresh.objects.create(refreshed_at=timezone.now(), took_ms=took)
+
+
+MODELS = {FIRST_TOUCH: "campaign_id", PRIMARY: "sf_campaign_sf_id"}
+BASES = {CREATED: "prospect_created_on", CLOSED: "close_date"}
+CREDIT_COLUMNS = [
+    "opportunity_id",
+    "prospect_id",
+    "campaign_id",
+    "prospect_created_on",
+    "sf_campaign_sf_id",
+    "close_date",
+    "amount",
+    "is_won",
+    "is_closed",
+]
+
+
+def _credit_opportunities() -> None:
+    """Each live opportunity with its earliest-created linked prospect: one ``DISTINCT ON`` on
+    PostgreSQL; elsewhere correlated subqueries (small databases)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {OpportunityCredit._meta.db_table} ({", ".join(CREDIT_COLUMNS)})
+                SELECT o.id, f.prospect_id, f.campaign_id, f.created_on, o.campaign_sf_id,
+                       o.close_date, o.amount, o.is_won, o.is_closed
+                FROM {Opportunity._meta.db_table} o
+                LEFT JOIN (
+                    SELECT DISTINCT ON (r.opportunity_id) r.opportunity_id,
+                           p.id AS prospect_id, p.campaign_id,
+                           (p.created_at AT TIME ZONE %s)::date AS created_on
+                    FROM {OpportunityContactRole._meta.db_table} r
+                    JOIN {Prospect._meta.db_table} p ON p.id = r.prospect_id
+                    WHERE NOT r.deleted
+                    ORDER BY r.opportunity_id, p.created_at, p.id
+                ) f ON f.opportunity_id = o.id
+                WHERE o.deleted_at IS NULL
+                """,
+                [timezone.get_current_timezone_name()],
+            )
+        return
+    earliest = OpportunityContactRole.objects.filter(
+        opportunity=OuterRef("pk"), deleted=False, prospect__isnull=False
+    ).order_by("prospect__created_at", "prospect_id")
+    _insert_select(
+        OpportunityCredit,
+        CREDIT_COLUMNS,
+        Opportunity.objects.live()
+        .order_by()
+        .annotate(
+            credited=Subquery(earliest.values("prospect_id")[:1]),
+            credited_campaign=Subquery(earliest.values("prospect__campaign_id")[:1]),
+            credited_on=Subquery(
+                earliest.annotate(on=TruncDate("prospect__created_at")).values("on")[:1]
+            ),
+        )
+        .values(
+            "pk",
+            "credited",
+            "credited_campaign",
+            "credited_on",
+            "campaign_sf_id",
+            "close_date",
+            "amount",
+            "is_won",
+            "is_closed",
+        ),
+    )
+
+
+def _sum_credits(model: str, key: str, basis: str, day: str) -> None:
+    """The credits of one model summed per campaign and day of one basis."""
+    credits = OpportunityCredit.objects.order_by()
+    if model == FIRST_TOUCH:
+        credits = credits.filter(prospect__isnull=False)
+    rows = credits.values(key, day).annotate(**OPPORTUNITY_FIGURES)
+    CreditDay.objects.bulk_create(
+        [
+            CreditDay(
+                model=model,
+                basis=basis,
+                key="" if row[key] is None else str(row[key]),
+                day=row[day],
+                **{name: row[name] for name in OPPORTUNITY_FIGURES},
+            )
+            for row in rows.iterator(chunk_size=5000)
+        ],
+        batch_size=5000,
+    )
 
 
 def _insert_select(model, columns: list[str], rows) -> None:
@@ -155,13 +223,17 @@ class RoiRow:
     cost_source: str = ""
     no_amount: int = 0
     negative: int = 0
+    # The totals row: the won revenue of the campaigns with a cost, which its ROI weighs
+    # against their cost (revenue without a campaign, or of a free one, cost nothing to win).
+    costed_revenue: Decimal | None = None
 
     @property
     def roi(self) -> Decimal | None:
         """(won revenue − cost) / cost, as a percentage; none without a cost above zero."""
         if not self.cost or self.cost <= 0:
             return None
-        return (self.won_revenue - self.cost) / self.cost * 100
+        revenue = self.won_revenue if self.costed_revenue is None else self.costed_revenue
+        return (revenue - self.cost) / self.cost * 100
 
     @property
     def cost_per_prospect(self) -> Decimal | None:
@@ -191,6 +263,9 @@ class RoiReport:
     def __post_init__(self) -> None:
         for row in self.rows:
             self.total.add(row)
+        self.total.costed_revenue = sum(
+            (row.won_revenue for row in self.rows if row.cost and row.cost > 0), ZERO
+        )
 
 
 def _day_range(query: RoiQuery, name: str) -> Q:
@@ -202,19 +277,13 @@ def _day_range(query: RoiQuery, name: str) -> Q:
     return condition
 
 
-def _credits(query: RoiQuery):
-    date_field = "prospect_created_on" if query.basis == CREATED else "close_date"
-    return OpportunityCredit.objects.filter(_day_range(query, date_field))
-
-
-OPPORTUNITY_FIGURES = {
-    "opportunities": Count("pk"),
-    "won": Count("pk", filter=Q(is_won=True)),
-    "won_revenue": Sum("amount", filter=Q(is_won=True), default=ZERO),
-    "pipeline": Sum("amount", filter=Q(is_closed=False), default=ZERO),
-    "no_amount": Count("pk", filter=Q(amount__isnull=True)),
-    "negative": Count("pk", filter=Q(amount__lt=0)),
-}
+def _credits(query: RoiQuery, model: str) -> dict[str, dict]:
+    """Campaign key ("" for none) -> the opportunity figures the query selects."""
+    days = CreditDay.objects.filter(
+        _day_range(query, "day"), model=model, basis=query.basis
+    ).order_by()
+    rows = days.values("key").annotate(**{f"sum_{name}": Sum(name) for name in OPPORTUNITY_FIGURES})
+    return {row["key"]: {name: row[f"sum_{name}"] for name in OPPORTUNITY_FIGURES} for row in rows}
 
 
 def first_touch(query: RoiQuery) -> RoiReport:
@@ -233,12 +302,7 @@ def first_touch(query: RoiQuery) -> RoiReport:
         .values("campaign_id")
         .annotate(n=Sum("prospects"), s=Sum("synced"))
     )
-    opps = (
-        _credits(query)
-        .filter(prospect__isnull=False)
-        .values("campaign_id")
-        .annotate(**OPPORTUNITY_FIGURES)
-    )
+    opps = _credits(query, FIRST_TOUCH)
     rows: dict[int | None, RoiRow] = {}
 
     def row_for(pk: int | None) -> RoiRow | None:
@@ -257,8 +321,8 @@ def first_touch(query: RoiQuery) -> RoiReport:
     for day in days:
         if (row := row_for(day["campaign_id"])) is not None:
             row.prospects, row.synced = day["n"], day["s"]
-    for figures in opps:
-        if (row := row_for(figures.pop("campaign_id"))) is not None:
+    for key, figures in opps.items():
+        if (row := row_for(int(key) if key else None)) is not None:
             for name, value in figures.items():
                 setattr(row, name, value)
     return RoiReport(rows=_ordered(row for row in rows.values() if not row.is_empty))
@@ -289,17 +353,12 @@ def _campaign_row(campaign: Campaign) -> RoiRow:
 def primary_campaign(query: RoiQuery) -> RoiReport:
     """Per Salesforce campaign, the opportunities whose primary campaign source it is."""
     campaigns = {c.sf_id: c for c in SalesforceCampaign.objects.all()}
-    opps = _credits(query).values("sf_campaign_sf_id").annotate(**OPPORTUNITY_FIGURES)
-    if query.campaign_type:
-        opps = opps.filter(
-            sf_campaign_sf_id__in=[
-                sf_id for sf_id, c in campaigns.items() if c.type == query.campaign_type
-            ]
-        )
+    opps = _credits(query, PRIMARY)
     rows: list[RoiRow] = []
-    for figures in opps:
-        sf_id = figures.pop("sf_campaign_sf_id")
+    for sf_id, figures in opps.items():
         campaign = campaigns.get(sf_id)
+        if query.campaign_type and (campaign is None or campaign.type != query.campaign_type):
+            continue
         if not sf_id:
             row = RoiRow(name="No primary campaign source", key="none")
         elif campaign is None:

@@ -57,7 +57,9 @@ def cells(row: RoiRow) -> dict:
             "text-success" if roi >= 0 else "text-danger",
             percent(roi),
         ),
-        "cost_per_prospect": money(row.cost_per_prospect),
+        "cost_per_prospect": DASH
+        if row.cost_per_prospect is None
+        else f"{row.cost_per_prospect:,.2f}",
     }
 
 
@@ -71,7 +73,9 @@ def figure(label: str) -> tables.Column:
 
 class RoiTable(tables.Table):
     name = tables.Column(
-        verbose_name="Campaign", footer="Total", attrs={"tf": {"class": "fw-semibold"}}
+        verbose_name="Campaign",
+        footer="Total",
+        attrs={"th": {"style": "min-width: 12rem"}, "tf": {"class": "fw-semibold"}},
     )
     type = tables.Column(verbose_name="Type", footer="", empty_values=())
     opportunities = figure("Opportunities")
