@@ -208,7 +208,6 @@ def seed_campaign_members(*, campaign_id: str, lead_ids: list[str], status: str 
     return {"created": len(lead_ids)}
 
 
-
 def _seed_record(org: Org, sobject: str, prefix: str, owner: str, stamp, data: dict) -> Record:
     text = format_datetime(stamp)
     record_id = ids.new_id(prefix)
