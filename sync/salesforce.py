@@ -625,9 +625,29 @@ class Client:
         pages = self.call(
             lambda sf: getattr(sf.bulk2, _sobject_of(soql)).query(soql, wait=BULK_POLL)
         )
+        broken = False
+
+        def next_page(sf) -> str:
+            # The library's pages are a generator: once a page request failed it is finished,
+            # and a retry would read that as the end of the results. Say so instead.
+            nonlocal broken
+            if broken:
+                raise SalesforceError(
+                    "BULK_QUERY_INTERRUPTED",
+                    "A Bulk API result page failed; the query must be run again.",
+                    transient=False,
+                )
+            try:
+                return next(pages)
+            except StopIteration:
+                raise
+            except Exception:
+                broken = True
+                raise
+
         while True:
             try:
-                page = self.call(lambda sf: next(pages))
+                page = self.call(next_page)
             except StopIteration:
                 return
             yield from csv.DictReader(io.StringIO(page))

@@ -85,7 +85,14 @@ class CustomObjectRecord(models.Model):
         return self.name or self.sf_id
 
     def shown_values(self) -> list[tuple[str, object]]:
-        return [(f["label"], self.values.get(f["name"])) for f in self.definition.fields]
+        """(label, value) of the chosen fields; a whole number read as a double shows as one."""
+        out = []
+        for f in self.definition.fields:
+            value = self.values.get(f["name"])
+            if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+                value = int(value)
+            out.append((f["label"], value))
+        return out
 
 
 class CustomObjectScan(models.Model):

@@ -41,12 +41,13 @@ from sync import bulk_sql
 from sync.engine.batching import typed_row
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, SyncCursor
-from sync.salesforce import Client
+from sync.salesforce import Client, SalesforceError
 
 OVERLAP = dt.timedelta(seconds=60)
 IN_LIST = 200
 BULK_IDS = 2000  # beyond this many ids, consider one Bulk query of the whole object
 SCAN_RATIO = 10  # ...when it holds at most this many records per wanted id
+WHOLE_ATTEMPTS = 3
 OPPORTUNITY_FIELDS = [
     "Id",
     "Name",
@@ -197,8 +198,15 @@ class Reader:
     def all_rows(self, sobject: str, fields: list[str]) -> list[dict]:
         if sobject not in self.whole:
             described = self.client.fields_by_name(sobject)
-            rows = self.client.bulk_query(f"SELECT {', '.join(fields)} FROM {sobject}")
-            self.whole[sobject] = [typed_row(row, described) for row in rows]
+            soql = f"SELECT {', '.join(fields)} FROM {sobject}"
+            for attempt in range(1, WHOLE_ATTEMPTS + 1):
+                try:
+                    rows = [typed_row(row, described) for row in self.client.bulk_query(soql)]
+                    break
+                except SalesforceError as exc:  # a page lost midway: run the query again
+                    if attempt == WHOLE_ATTEMPTS or exc.code != "BULK_QUERY_INTERRUPTED":
+                        raise
+            self.whole[sobject] = rows
         return self.whole[sobject]
 
 
@@ -347,7 +355,7 @@ EVENT_TYPES = {
     OpportunityEvent.Kind.WON: ActivityType.OPPORTUNITY_WON,
     OpportunityEvent.Kind.LOST: ActivityType.OPPORTUNITY_LOST,
 }
-SCORE_BATCH = 2000
+SCORE_BATCH = 10000  # record_activities per call: fewer statements, same rows
 # Every event due and not scored yet: created for each live role's prospect, won or lost once
 # the opportunity closes; inserted in one statement, returning only the rows it added (a
 # concurrent pull that got there first adds nothing: ON CONFLICT).

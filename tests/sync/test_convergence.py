@@ -37,6 +37,7 @@ from rq import SimpleWorker
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
 from api.models import create_key
+from crm.models import Opportunity, OpportunityContactRole
 from intake.imports import ImportOptions, start_import
 from intake.models import FormHandler
 from intake.received import process_received, receive
@@ -47,6 +48,7 @@ from prospects.sync_requests import SYNC_QUEUE, request_sync
 from sync import jobs, salesforce
 from sync.engine import queue
 from sync.engine.inbound import pull_changes
+from sync.engine.opportunities import score_events
 from sync.engine.outbound import finish_push, start_push
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, FieldRule, SyncCursor, SyncError
@@ -282,6 +284,25 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
         def prospect_engages(self, index, kind):
             """An activity (issue 14): score and last activity change, synced as package fields."""
             record_activities([self.prospects[index]], kind, title="convergence")
+
+        @rule(index=st.integers(0, 1), outcome=st.sampled_from(["open", "won", "lost"]))
+        def an_opportunity_is_scored(self, index, outcome):
+            """The opportunities pull scores a deal of the prospect (issue 16): created, and won
+            or lost, once each, through ``record_activities`` — a score the push must carry."""
+            number = Opportunity.objects.count()
+            opportunity = Opportunity.objects.create(
+                sf_id=f"006CONV{number:011d}",
+                name="Convergence deal",
+                is_closed=outcome != "open",
+                is_won=outcome == "won",
+            )
+            OpportunityContactRole.objects.create(
+                sf_id=f"00KCONV{number:011d}",
+                opportunity=opportunity,
+                contact_sf_id=f"003CONV{number:011d}",
+                prospect_id=self.prospects[index],
+            )
+            score_events()
 
         @rule(
             index=st.integers(0, 1),
