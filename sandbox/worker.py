@@ -52,7 +52,10 @@ def _die_with_parent() -> None:
 
 
 def start_worker_process(root: Path) -> subprocess.Popen | None:
-    """Start ``python -m sandbox.worker`` when Redis is reachable (stops with its parent)."""
+    """Start ``python -m sandbox.worker`` when Redis is reachable (stops with its parent).
+
+    The caller fails the jobs a previous run left InProgress first (``fail_interrupted_jobs``),
+    once: a worker doing it as it starts would fail the job another worker has just taken."""
     if connection() is None or os.environ.get("SANDBOX_BULK_INLINE") == "1":
         os.environ["SANDBOX_BULK_INLINE"] = "1"
         return None
@@ -69,13 +72,9 @@ def main() -> None:
 
     django.setup()
     settings.DEBUG = False  # no query log: the org serves and bulk-loads at full speed
-    # Only now: the job modules import models, which need the app registry set up.
-    from sandbox.bulk_jobs import fail_interrupted_jobs
-
     conn = connection()
     if conn is None:
         raise SystemExit(f"sandbox worker: no Redis at {settings.REDIS_URL}")
-    fail_interrupted_jobs()
     worker = SimpleWorker([Queue(queue_name(), connection=conn)], connection=conn)
     worker.work(with_scheduler=False)
 
