@@ -62,9 +62,7 @@ def test_concurrent_collections_upserts_insert_each_value_once(sandbox_org, uniq
     assert rows["totalSize"] == len(values)
 
 
-def test_a_bulk_job_and_collections_upserting_the_same_values_insert_each_once(
-    sandbox_org, unique
-):
+def test_a_bulk_job_and_collections_upserting_the_same_values_insert_each_once(sandbox_org, unique):
     """The value locks serialise writers of one value only: a bulk job (2,000-row chunks)
     and Collections upserts of the same values, side by side, still insert each value once."""
     clients = _clients(sandbox_org)
