@@ -3,8 +3,13 @@
 An id is ``prefix (3) + pod "5g" + 10 base-36 digits``; the digits come from a monotonic
 microsecond clock, so ids sort in creation order (as Salesforce's do) and never repeat in a
 process. Only upper-case letters and digits follow the prefix, so every collation sorts them alike.
+
+Several processes write one org (the server and its bulk workers, side by side): each takes only
+the microseconds that leave its slot (``SANDBOX_ID_SLOT``, 0-7; the bulk workers get 1-7 from
+``worker.start_worker_process``) modulo 8, so no two processes ever make the same id.
 """
 
+import os
 import re
 import threading
 import time
@@ -37,6 +42,8 @@ ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Za-z0-5]{3})?$")
 
 _lock = threading.Lock()
 _last = 0
+SLOTS = 8
+_slot = int(os.environ.get("SANDBOX_ID_SLOT", "0")) % SLOTS
 
 
 def checksum(id15: str) -> str:
@@ -61,10 +68,16 @@ def _base36(number: int, width: int) -> str:
     return "".join(reversed(digits))
 
 
+def _base36_value(digits: str) -> int:
+    return int(digits, 36)
+
+
 def _tick() -> int:
+    """The next microsecond of this process's slot (ahead of the clock when ids come faster)."""
     global _last
     with _lock:
-        _last = max(_last + 1, time.time_ns() // 1000)
+        now = time.time_ns() // 1000
+        _last = max(_last + SLOTS, now - now % SLOTS + _slot)
         return _last
 
 

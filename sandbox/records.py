@@ -8,11 +8,14 @@ the database and the batch itself; (2) the good ones are inserted and updated in
 
 Both phases run in one transaction that first locks the external-id and unique values it writes,
 so two concurrent upserts of one value serialise as Salesforce's do: the second one updates the
-record the first created. On PostgreSQL the locks are transaction-scoped advisory locks, one per
-hash bucket of (org, object, value); SQLite's IMMEDIATE transactions serialise writers anyway.
+record the first created, while writes of other values (two bulk jobs of different records) run
+side by side. On PostgreSQL a lock is a ``ValueLock`` row keyed on a 64-bit hash of (org,
+object, value), inserted in key order and deleted before commit; SQLite's IMMEDIATE
+transactions serialise writers anyway.
 """
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,7 +25,7 @@ from django.db.models.fields.json import KeyTransform
 
 from sandbox import faults, ids, person, rules
 from sandbox.errors import ApiError, not_found
-from sandbox.models import OrgUser, Record
+from sandbox.models import OrgUser, Record, ValueLock
 from sandbox.schema import Actor, FieldMeta, ObjectMeta
 from sandbox.values import format_datetime, now
 
@@ -34,10 +37,6 @@ ROLLED_BACK = ApiError(
     400,
     [],
 )
-# pg_advisory_xact_lock(LOCK_SPACE, bucket): values hash into LOCK_BUCKETS buckets, so a
-# 2,000-row bulk chunk takes at most that many locks (PostgreSQL's lock table is finite).
-LOCK_SPACE = 0x5F0C
-LOCK_BUCKETS = 1024
 UPDATE_COLUMNS = [
     "data",
     "owner_id",
@@ -211,8 +210,10 @@ def write_records(
 ) -> list[Result]:
     """Apply operations in order; see the module docstring for the two phases."""
     with transaction.atomic(using=DB):
-        _lock_values(actor, ops)
-        return _write(actor, ops, all_or_none, allow_duplicates, others_failed)
+        keys = _lock_values(actor, ops)
+        results = _write(actor, ops, all_or_none, allow_duplicates, others_failed)
+        _unlock_values(keys)
+        return results
 
 
 def _write(
@@ -239,11 +240,17 @@ def _write(
     return results
 
 
-def _lock_values(actor: Actor, ops: list[Op]) -> None:
-    """Lock the upserted external ids and written unique values until the transaction ends."""
+def _lock_values(actor: Actor, ops: list[Op]) -> list[int]:
+    """Lock the upserted external ids and written unique values until the transaction ends.
+
+    One ``ValueLock`` row per value: a writer of the same value waits on the row until this
+    transaction ends (an uncommitted insert blocks the same key even once deleted). Keys go in
+    ascending order, so two writers never wait on each other in a cycle; a key this
+    transaction already holds (a Composite call's earlier subrequest) is simply kept.
+    """
     if connections[DB].vendor != "postgresql":
-        return
-    buckets = set()
+        return []
+    keys = set()
     for op in ops:
         values = [op.ext_value] if op.kind == "upsert" and op.ext_value else []
         if op.kind != "delete" and isinstance(op.body, dict):
@@ -251,14 +258,26 @@ def _lock_values(actor: Actor, ops: list[Op]) -> None:
         for value in values:
             if value:
                 key = f"{actor.org.pk}|{op.obj.name}|{str(value).lower()}".encode()
-                digest = hashlib.blake2b(key, digest_size=4).digest()
-                buckets.add(int.from_bytes(digest) % LOCK_BUCKETS)
-    if buckets:
-        # Always in ascending order, so two writers never wait on each other in a cycle.
+                keys.add(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), signed=True))
+    if not keys:
+        return []
+    ordered = sorted(keys)
+    with connections[DB].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ValueLock._meta.db_table} (key) SELECT k FROM unnest(%s::bigint[]) "
+            "WITH ORDINALITY AS t(k, n) ORDER BY n ON CONFLICT DO NOTHING",
+            [ordered],
+        )
+    return ordered
+
+
+def _unlock_values(keys: list[int]) -> None:
+    """Delete the lock rows before commit: the table stays empty, and a writer waiting on one
+    of them goes on once this transaction ends."""
+    if keys:
         with connections[DB].cursor() as cursor:
             cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int[]) AS k",
-                [LOCK_SPACE, sorted(buckets)],
+                f"DELETE FROM {ValueLock._meta.db_table} WHERE key = ANY(%s::bigint[])", [keys]
             )
 
 
@@ -361,7 +380,7 @@ def _commit(staged: list[tuple[Record, bool]]) -> None:
     with transaction.atomic(using=DB):
         new = [record for record, created in staged if created]
         if new:
-            Record.objects.using(DB).bulk_create(new)
+            _insert_rows(new)
         old = [record for record, created in staged if not created]
         if old:
             _update_rows(old)
@@ -374,6 +393,28 @@ def _follow_user_logins(users: list[Record]) -> None:
         ids_ = [u.pk for u in users if bool(u.data.get("IsActive")) is active]
         if ids_:
             OrgUser.objects.using(DB).filter(pk__in=ids_).update(is_active=active)
+
+
+def _insert_rows(records: list[Record]) -> None:
+    """INSERT new records: ``COPY`` on PostgreSQL (Django's ``bulk_create`` quotes every value
+    into its SQL in Python — a fifth of a bulk job's time), ``bulk_create`` elsewhere."""
+    connection = connections[DB]
+    if connection.vendor != "postgresql":
+        Record.objects.using(DB).bulk_create(records)
+        return
+    fields = Record._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Record._meta.db_table)
+    names = [f.attname for f in fields]
+    data = names.index("data")
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for record in records:
+            row = [getattr(record, name) for name in names]
+            row[data] = json.dumps(record.data)
+            copy.write_row(row)
 
 
 def _update_rows(records: list[Record]) -> None:

@@ -39,6 +39,7 @@ def main() -> None:
     from django.core.management import call_command
 
     # Only now: these import models, which need the app registry set up.
+    from sandbox.bulk_jobs import fail_interrupted_jobs
     from sandbox.demo import load_demo_org
     from sandbox.server import make_server
     from sandbox.worker import start_worker_process
@@ -48,8 +49,10 @@ def main() -> None:
     # Salesforce runs an org's Bulk API jobs side by side; SANDBOX_BULK_WORKERS > 1 lets the
     # sandbox do so too (several portal workers pushing at once: tests/bench/test_workers_bench.py).
     root = Path(__file__).resolve().parent.parent
-    count = max(1, int(os.environ.get("SANDBOX_BULK_WORKERS", "1")))
-    workers = [start_worker_process(root) for _ in range(count)]
+    # At most 7: each has a slot of record ids of its own (sandbox/ids.py), the server slot 0.
+    count = min(7, max(1, int(os.environ.get("SANDBOX_BULK_WORKERS", "1"))))
+    fail_interrupted_jobs()
+    workers = [start_worker_process(root, slot=1 + i) for i in range(count)]
     certs = ensure_certificates(Path(args.cert_dir))
     server = make_server(args.host, args.port, certs, args.threads)
     server.prepare()

@@ -51,16 +51,23 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
-def start_worker_process(root: Path) -> subprocess.Popen | None:
-    """Start ``python -m sandbox.worker`` when Redis is reachable (stops with its parent)."""
+def start_worker_process(root: Path, slot: int = 1) -> subprocess.Popen | None:
+    """Start ``python -m sandbox.worker`` when Redis is reachable (stops with its parent).
+
+    The caller fails the jobs a previous run left InProgress first (``fail_interrupted_jobs``),
+    once: a worker doing it as it starts would fail the job another worker has just taken.
+    Each worker beside others gets its own ``slot`` (1-7) of record ids (``sandbox/ids.py``)."""
     if connection() is None or os.environ.get("SANDBOX_BULK_INLINE") == "1":
         os.environ["SANDBOX_BULK_INLINE"] = "1"
         return None
     # A queue of its own: several sandbox servers may share one Redis (make run, make test).
     os.environ.setdefault("SANDBOX_QUEUE", f"sandbox-{os.getpid()}-{secrets.token_hex(4)}")
     return subprocess.Popen(
-        [sys.executable, "-m", "sandbox.worker"], cwd=root, preexec_fn=_die_with_parent
-    )  # noqa: PLW1509
+        [sys.executable, "-m", "sandbox.worker"],
+        cwd=root,
+        env={**os.environ, "SANDBOX_ID_SLOT": str(slot)},
+        preexec_fn=_die_with_parent,  # noqa: PLW1509
+    )
 
 
 def main() -> None:
@@ -69,13 +76,9 @@ def main() -> None:
 
     django.setup()
     settings.DEBUG = False  # no query log: the org serves and bulk-loads at full speed
-    # Only now: the job modules import models, which need the app registry set up.
-    from sandbox.bulk_jobs import fail_interrupted_jobs
-
     conn = connection()
     if conn is None:
         raise SystemExit(f"sandbox worker: no Redis at {settings.REDIS_URL}")
-    fail_interrupted_jobs()
     worker = SimpleWorker([Queue(queue_name(), connection=conn)], connection=conn)
     worker.work(with_scheduler=False)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import django_rq
 from django.utils import timezone
 from rq import Worker
+from rq.job import JobStatus
 
 from prospects.models import SyncQueueItem
 from prospects.sync_requests import SYNC_QUEUE, wake_workers
@@ -29,6 +30,8 @@ JOB_BATCHES = 5
 # The ROI report's figures (reports sits above sync: enqueued by name, never imported).
 ROI_REFRESH_JOB = "reports.jobs.refresh_roi_job"
 BULK_BATCH = 5000  # two batches in flight at most: worker memory stays flat
+SHARE_JOB_TIMEOUT = 3600  # a helper pushes until the backlog is gone
+LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 def push_pending(connector_id: int | None = None, *, max_batches: int | None = None) -> PushReport:
@@ -99,6 +102,35 @@ def worker_count() -> int:
         return Worker.count(queue=django_rq.get_queue(SYNC_QUEUE))
     except Exception:  # noqa: BLE001 - Redis down: size batches as for one worker
         return 0
+
+
+def share_the_backlog(connector: Connector) -> int:
+    """Hand a backlog to every sync worker, not just the one running the tick.
+
+    When more than a Bulk batch is claimable and other workers listen on the sync queue, each
+    of them gets a ``push_pending`` job (one per worker, waiting or running, under a fixed job
+    id); they claim disjoint batches (``queue.Lease``), sized to each worker's share
+    (``batch_size``). Returns how many jobs it enqueued.
+    """
+    helpers = worker_count() - 1
+    if helpers <= 0 or queue.claimable()[: BULK_BATCH + 1].count() <= BULK_BATCH:
+        return 0
+    sync_queue = django_rq.get_queue(SYNC_QUEUE)
+    enqueued = 0
+    for index in range(helpers):
+        job_id = f"sync-share-{connector.pk}-{index}"
+        job = sync_queue.fetch_job(job_id)
+        if job is not None and job.get_status(refresh=False) in LIVE:
+            continue
+        sync_queue.enqueue(
+            "sync.jobs.push_pending",
+            connector.pk,
+            job_id=job_id,
+            job_timeout=SHARE_JOB_TIMEOUT,
+            result_ttl=0,
+        )
+        enqueued += 1
+    return enqueued
 
 
 def _settle(claims: list[queue.Claim], run: PushRun, total: PushReport) -> None:
@@ -207,7 +239,8 @@ def tick() -> None:
     """The cron's sync tick: at each connector's interval, push what is pending and pull changes.
 
     This is also what recovers from a lost wake-up, a flushed Redis or a killed worker: the
-    pending rows are in the database and expired claims are taken again.
+    pending rows are in the database and expired claims are taken again. A backlog goes out on
+    every sync worker at once (``share_the_backlog``), not only on the one running the tick.
     """
     now = timezone.now()
     connector = Connector.objects.syncing()
@@ -218,6 +251,7 @@ def tick() -> None:
         return
     Connector.objects.filter(pk=connector.pk).update(last_pull_at=now)
     try:
+        share_the_backlog(connector)  # the other workers push beside this one
         push_pending(connector.pk)
         pull(connector.pk)
     except SalesforceError as exc:

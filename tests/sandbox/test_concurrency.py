@@ -60,3 +60,36 @@ def test_concurrent_collections_upserts_insert_each_value_once(sandbox_org, uniq
     listed = ", ".join(f"'{v}'" for v in values)
     rows = clients[0].query_all(f"SELECT Id FROM Lead WHERE {EXT} IN ({listed})")
     assert rows["totalSize"] == len(values)
+
+
+def test_a_bulk_job_and_collections_upserting_the_same_values_insert_each_once(sandbox_org, unique):
+    """The value locks serialise writers of one value only: a bulk job (2,000-row chunks)
+    and Collections upserts of the same values, side by side, still insert each value once."""
+    clients = _clients(sandbox_org)
+    values = [f"brace{unique}-{i}" for i in range(2500)]
+    rows = [{EXT: v, "LastName": "Bulk", "Company": "Race"} for v in values]
+
+    def bulk() -> None:
+        result = clients[0].bulk2.Lead.upsert(records=rows, external_id_field=EXT, wait=0.2)
+        assert sum(r["numberRecordsFailed"] for r in result) == 0
+
+    def collections(index: int) -> None:
+        chunk = values[index * 200 : (index + 1) * 200]
+        records = [
+            {"attributes": {"type": "Lead"}, EXT: v, "LastName": "Coll", "Company": "Race"}
+            for v in chunk
+        ]
+        answer = clients[1 + index].restful(
+            f"composite/sobjects/Lead/{EXT}",
+            method="PATCH",
+            json={"allOrNone": False, "records": records},
+        )
+        assert all(r["success"] for r in answer), answer
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        futures = [pool.submit(bulk)] + [pool.submit(collections, i) for i in range(4)]
+        for future in futures:
+            future.result()
+    found = clients[0].query_all(f"SELECT {EXT} FROM Lead WHERE {EXT} LIKE 'brace{unique}-%'")
+    assert found["totalSize"] == len(values)
+    assert len({r[EXT] for r in found["records"]}) == len(values)

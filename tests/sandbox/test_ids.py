@@ -24,3 +24,15 @@ def test_it_accepts_15_char_ids_and_18_char_ids_in_any_case():
     assert ids.normalize(record_id.lower()) == record_id
     assert ids.normalize("not-an-id") is None
     assert ids.normalize("00Di0000000icU") is None
+
+
+def test_processes_side_by_side_never_make_the_same_id(monkeypatch):
+    """The server and each bulk worker take the microseconds of their own slot (mod 8)."""
+    made = {}
+    for slot in range(ids.SLOTS):
+        monkeypatch.setattr(ids, "_slot", slot)
+        monkeypatch.setattr(ids, "_last", 0)
+        made[slot] = [ids.new_id("00Q") for _ in range(200)]
+    for slot, batch in made.items():
+        assert {ids._base36_value(i[5:15]) % ids.SLOTS for i in batch} == {slot}
+    assert len({i for batch in made.values() for i in batch}) == 200 * ids.SLOTS

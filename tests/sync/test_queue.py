@@ -4,8 +4,10 @@ import threading
 import time
 import uuid
 
+import django_rq
 import pytest
 from django.db import connection
+from rq import Worker
 
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
@@ -122,3 +124,54 @@ def test_the_push_now_job_pushes_requested_prospects_whatever_the_backlog(connec
 
     assert list(SyncQueueItem.objects.values_list("prospect_id", flat=True)) == ids[2:]
     assert len(leads_of(org, domain)) == 2
+
+
+@pytest.fixture
+def idle_sync_workers():
+    """Register ``count`` idle RQ workers on the sync queue (as running ``rqworker sync``s)."""
+    registered = []
+
+    def register(count: int) -> None:
+        sync_queue = django_rq.get_queue("sync")
+        for i in range(count):
+            worker = Worker(
+                [sync_queue], connection=sync_queue.connection, name=f"idle-{i}-{uuid.uuid4().hex}"
+            )
+            worker.register_birth()
+            registered.append(worker)
+
+    yield register
+    for worker in registered:
+        worker.register_death()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tick_hands_a_backlog_to_every_sync_worker(
+    connector, org, owner, run_jobs, idle_sync_workers, monkeypatch
+):
+    monkeypatch.setattr(jobs, "BULK_BATCH", 10)  # a backlog is more than one such batch
+    domain, ids = queue_prospects(owner, 25)
+    django_rq.get_queue("sync").empty()  # the request's wake-up: only the shared jobs run
+    idle_sync_workers(3)
+    assert jobs.share_the_backlog(connector) == 2  # the tick's worker pushes too
+    assert jobs.share_the_backlog(connector) == 0  # theirs still wait: not twice
+    waiting = django_rq.get_queue("sync").get_jobs()
+    assert [job.func_name for job in waiting] == ["sync.jobs.push_pending"] * 2
+    run_jobs("sync")
+    assert not SyncQueueItem.objects.filter(prospect_id__in=ids).exists()
+    leads = leads_of(org, domain)
+    assert len(leads) == 25 == len({lead["pi__Pardot_Prospect_Id__c"] for lead in leads})
+
+
+@pytest.mark.django_db
+def test_a_small_backlog_or_a_lone_worker_is_the_ticks_own(
+    connector, owner, idle_sync_workers, monkeypatch
+):
+    monkeypatch.setattr(jobs, "BULK_BATCH", 10)
+    queue_prospects(owner, 25)
+    assert jobs.share_the_backlog(connector) == 0  # no other worker listens
+    idle_sync_workers(3)
+    SyncQueueItem.objects.filter(
+        pk__in=SyncQueueItem.objects.values("pk")[:20]
+    ).delete()  # 5 left: one batch
+    assert jobs.share_the_backlog(connector) == 0

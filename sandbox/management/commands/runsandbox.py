@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from sandbox.bulk_jobs import fail_interrupted_jobs
 from sandbox.server import certificate_dir, make_server
 from sandbox.tls import ensure_certificates
 from sandbox.worker import start_worker_process
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         certs = ensure_certificates(certificate_dir())
         server = make_server(host or "127.0.0.1", int(port), certs, threads)
         self.stdout.write(f"Sandbox org on https://{host or '127.0.0.1'}:{port} (trust {certs.ca})")
+        fail_interrupted_jobs()  # a previous run's, before any worker takes a job
         worker = None if no_worker else start_worker_process(Path(settings.BASE_DIR))
         try:
             server.safe_start()
