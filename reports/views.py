@@ -47,13 +47,22 @@ def chart_data(report: RoiReport) -> dict:
     }
 
 
+def _chart(report: RoiReport) -> tuple[dict, list[str]]:
+    """The chart's figures (numbers only, in a JSON script) and its labels (campaign names: user
+    data, shown as escaped text the script reads, never inside a <script>)."""
+    data = chart_data(report)
+    return {"revenue": data["revenue"], "cost": data["cost"]}, data["labels"]
+
+
 def _tab(view: str, report: RoiReport, querystring: str) -> dict:
     table_class = FirstTouchTable if view == "first_touch" else PrimaryCampaignTable
+    chart, labels = _chart(report)
     return {
         "view": view,
         "report": report,
         "table": table_class(report),
-        "chart": chart_data(report),
+        "chart": chart,
+        "chart_labels": labels,
         "querystring": querystring,
     }
 
