@@ -71,6 +71,7 @@ AREAS = {
     "prospects:": MARKETER,
     "intake:": MARKETER,
     "crm:": MARKETER,
+    "automation:": MARKETER,
     "prospects:scoring_edit": SYNC_ADMIN,
     "prospects:scoring_recompute": SYNC_ADMIN,
     "prospects:grading_profile": SYNC_ADMIN,
@@ -193,6 +194,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "crm_campaign": sf_campaign.pk,
         "crm_membership": membership.pk,
         "crm_task": Task.objects.create(kind="campaign_add", created_by=marketer).pk,
+        "automation_task": Task.objects.create(kind="bulk_action", created_by=marketer).pk,
         "prospects": prospect.pk,
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
@@ -250,6 +252,8 @@ def _pk_for(route: Route, world: dict) -> int:
             return world[key]
     if short.startswith("data_sharing"):
         return world["data_sharing"]
+    if route.name == "automation:bulk_task":
+        return world["automation_task"]
     if route.name == "crm:account":
         return world["account"]
     if route.name.startswith("intake:handler"):
