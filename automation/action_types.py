@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from automation.columns import ColumnWrite, write_column
+from automation.columns import ColumnWrite
 from automation.context import Context
 
 
@@ -52,16 +52,17 @@ class Action:
 
 
 class ColumnAction(Action):
-    """An action that writes prospect columns: one locked, compared, history-keeping statement
-    per chunk (``automation.columns.write_column``); changed prospects are synced."""
+    """An action that writes prospect columns. ``apply_actions`` gathers a run's column actions
+    and writes them per chunk together (``automation.columns.write_columns``: one locked,
+    compared, history-keeping statement); the prospects each changed are synced."""
 
     sync_changed: ClassVar[bool] = True
 
     def write(self, ctx: Context) -> ColumnWrite:
         raise NotImplementedError
 
-    def apply(self, ctx: Context, chunk: list[int]) -> Outcome:
-        changed = set(write_column(self.write(ctx), chunk, ctx))
+    def after(self, ctx: Context, changed: set[int]) -> Outcome:
+        """What follows the write for the prospects it changed (by default: their sync)."""
         return Outcome(changed=changed, sync=changed if self.sync_changed else set())
 
 
@@ -110,9 +111,9 @@ class _Assign(ColumnAction):
     def write(self, ctx: Context) -> ColumnWrite:
         column, other, pk = self.column, self.other, self.target.pk
         if self.only_unassigned:
-            differs = ("p.assigned_user_id IS NULL AND p.assigned_queue_id IS NULL", [])
+            differs = "p.assigned_user_id IS NULL AND p.assigned_queue_id IS NULL"
         else:
-            differs = (f"p.{column} IS DISTINCT FROM %s OR p.{other} IS NOT NULL", [pk])
+            differs = f"p.{column} IS DISTINCT FROM %(pk)s OR p.{other} IS NOT NULL"
 
         def py_differs(p) -> bool:
             if self.only_unassigned:
@@ -127,9 +128,10 @@ class _Assign(ColumnAction):
         return ColumnWrite(
             field=name,
             new=str(self.target),
-            sets=[(f"{column} = %s", [pk]), (f"{other} = NULL", [])],
+            sets=[(column, "%(pk)s"), (other, "NULL")],
             differs=differs,
-            old=(_owner_label_sql(), []),
+            old=_owner_label_sql(),
+            params={"pk": pk},
             stamps=["assigned_user", "assigned_queue"],
             py_differs=py_differs,
             py_apply=py_apply,
@@ -200,9 +202,10 @@ class SetCampaign(ColumnAction):
         return ColumnWrite(
             field="campaign",
             new=str(self.campaign),
-            sets=[("campaign_id = %s", [pk])],
-            differs=("p.campaign_id IS DISTINCT FROM %s", [pk]),
-            old=(f"(SELECT c.name FROM {_table(Campaign)} c WHERE c.id = p.campaign_id)", []),
+            sets=[("campaign_id", "%(pk)s")],
+            differs="p.campaign_id IS DISTINCT FROM %(pk)s",
+            old=f"(SELECT c.name FROM {_table(Campaign)} c WHERE c.id = p.campaign_id)",
+            params={"pk": pk},
             stamps=["campaign"],
             py_differs=lambda p: p.campaign_id != pk,
             py_apply=lambda p: setattr(p, "campaign_id", pk),
@@ -265,9 +268,10 @@ class SetField(ColumnAction):
         return ColumnWrite(
             field=self.name,
             new=jsonable(value),
-            sets=[(f"{column} = %s", [db_value])],
-            differs=(f"p.{column} IS DISTINCT FROM %s", [db_value]),
-            old=(f"p.{column}", []),
+            sets=[(column, "%(value)s")],
+            differs=f"p.{column} IS DISTINCT FROM %(value)s",
+            old=f"p.{column}",
+            params={"value": db_value},
             stamps=[self.name],
             py_differs=lambda p: getattr(p, attname) != value,
             py_apply=lambda p: setattr(p, attname, value),
@@ -280,19 +284,15 @@ class SetField(ColumnAction):
 
         key = self.definition.api_name
         stored = custom_value(self.definition, self.value)
-        empty = "COALESCE(p.custom_fields, '{}'::jsonb)"
         if stored is None:
-            sets = [(f"custom_fields = {empty} - %s::text", [key])]
-            differs = (f"jsonb_exists({empty}, %s)", [key])
+            sets = [("custom_fields", "COALESCE({current}, '{}'::jsonb) - %(key)s::text")]
+            differs = "jsonb_exists(COALESCE(p.custom_fields, '{}'::jsonb), %(key)s)"
         else:
-            sets = [
-                (f"custom_fields = jsonb_set({empty}, ARRAY[%s]::text[], %s::jsonb)", [key]),
-            ]
-            sets[0][1].append(json.dumps(stored))
-            differs = (
-                "(p.custom_fields -> %s) IS DISTINCT FROM %s::jsonb",
-                [key, json.dumps(stored)],
+            template = (
+                "jsonb_set(COALESCE({current}, '{}'::jsonb), ARRAY[%(key)s], %(stored)s::jsonb)"
             )
+            sets = [("custom_fields", template)]
+            differs = "(p.custom_fields -> %(key)s) IS DISTINCT FROM %(stored)s::jsonb"
 
         def py_apply(p) -> None:
             values = {k: v for k, v in (p.custom_fields or {}).items() if k != key}
@@ -303,7 +303,8 @@ class SetField(ColumnAction):
             new=stored,
             sets=sets,
             differs=differs,
-            old=("(p.custom_fields -> %s)", [key]),
+            old="(p.custom_fields -> %(key)s)",
+            params={"key": key, "stored": json.dumps(stored)},
             stamps=[self.name],
             py_differs=lambda p: (p.custom_fields or {}).get(key) != stored,
             py_apply=py_apply,
@@ -335,15 +336,16 @@ class DoNotSync(ColumnAction):
         from prospects.models import SyncStatus
 
         value = self.value
-        sets = [("do_not_sync = %s", [value])]
+        sets = [("do_not_sync", "%(value)s")]
         if value:
-            sets.append(("sync_status = %s", [SyncStatus.DO_NOT_SYNC.value]))
+            sets.append(("sync_status", "%(status)s"))
         return ColumnWrite(
             field="do_not_sync",
             new=value,
             sets=sets,
-            differs=("p.do_not_sync IS DISTINCT FROM %s", [value]),
-            old=("p.do_not_sync", []),
+            differs="p.do_not_sync IS DISTINCT FROM %(value)s",
+            old="p.do_not_sync",
+            params={"value": value, "status": SyncStatus.DO_NOT_SYNC.value},
             stamps=["do_not_sync"],
             py_differs=lambda p: p.do_not_sync != value,
             py_apply=lambda p: (
@@ -354,13 +356,12 @@ class DoNotSync(ColumnAction):
             columns=["do_not_sync", "sync_status"],
         )
 
-    def apply(self, ctx: Context, chunk: list[int]) -> Outcome:
+    def after(self, ctx: Context, changed: set[int]) -> Outcome:
         from prospects.models import SyncQueueItem
 
-        outcome = super().apply(ctx, chunk)
-        if self.value and outcome.changed:  # never sent: off the pending queue
-            SyncQueueItem.objects.filter(prospect_id__in=outcome.changed).delete()
-        return outcome
+        if self.value and changed:  # never sent: off the pending queue
+            SyncQueueItem.objects.filter(prospect_id__in=changed).delete()
+        return super().after(ctx, changed)
 
 
 class AddToSalesforceCampaign(Action):

@@ -31,7 +31,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from automation.action_forms import ACTION_FORMS, action_form  # noqa: F401 - re-exported
-from automation.action_types import Action, ActionRefused
+from automation.action_types import Action, ActionRefused, ColumnAction, Outcome
+from automation.columns import write_columns
 from automation.context import Context, Source
 from prospects.models import Prospect, SyncReason
 from prospects.sync_requests import request_sync_many
@@ -149,8 +150,7 @@ def apply_actions(
         with transaction.atomic():
             touched: set[int] = set()
             to_sync: set[int] = set()
-            for action in live:
-                outcome = action.apply(ctx, chunk)
+            for outcome in _apply_chunk(live, ctx, chunk):
                 touched |= outcome.changed
                 to_sync |= outcome.sync
             if to_sync:
@@ -162,6 +162,14 @@ def apply_actions(
         action.finish(ctx, result)
     result.changed = len(changed)
     return result
+
+
+def _apply_chunk(actions: Sequence[Action], ctx: Context, chunk: list[int]) -> list[Outcome]:
+    """The column actions together (one statement, first), then the others in their order."""
+    columns = [a for a in actions if isinstance(a, ColumnAction)]
+    changed = write_columns([a.write(ctx) for a in columns], chunk, ctx)
+    outcomes = [a.after(ctx, ids) for a, ids in zip(columns, changed, strict=True)]
+    return outcomes + [a.apply(ctx, chunk) for a in actions if not isinstance(a, ColumnAction)]
 
 
 def _ids(prospects: QuerySet | Iterable[int]) -> list[int]:

@@ -20,6 +20,7 @@ transaction, which SQLite serialises.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,82 +36,108 @@ from prospects.models import Direction, Prospect, SyncHistory
 class ColumnWrite:
     """One field's write: SQL for PostgreSQL and the same in Python for other databases.
 
-    SQL fragments read the prospect as ``p``; each is (sql, params).
+    SQL fragments read the prospect as ``p`` and name their parameters (``%(value)s``, from
+    ``params``); a ``sets`` template names the column's value so far as ``{current}``, so several
+    writes of one column (two custom fields) compose.
     """
 
     field: str  # the field history names ("country", "custom:tier", "assigned_queue")
     new: Any  # the new value as history keeps it
-    sets: list[tuple[str, list]]  # "column = expression" assignments
-    differs: tuple[str, list]  # true where the row must change
-    old: tuple[str, list]  # the old value as history shows it
+    sets: list[tuple[str, str]]  # (column, expression template)
+    differs: str  # true where the row must change
+    old: str  # the old value as history shows it
     stamps: list[str]  # fields stamped in field_changed_at ("most recent value wins")
     py_differs: Callable[[Prospect], bool]
     py_apply: Callable[[Prospect], None]
     py_old: Callable[[Prospect], Any]
+    params: dict[str, Any] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)  # model attnames py_apply sets
-    message: str = ""
 
 
-def write_column(write: ColumnWrite, chunk: list[int], ctx: Context) -> list[int]:
-    """Write ``write`` on the chunk's prospects whose value differs; returns their ids."""
-    if not chunk:
-        return []
+def write_columns(writes: list[ColumnWrite], chunk: list[int], ctx: Context) -> list[set[int]]:
+    """Apply ``writes`` to the chunk's prospects whose values differ; returns, per write, the
+    ids it changed. PostgreSQL: one statement for all of them (one new row version and one
+    history row per changed prospect, whatever the number of fields)."""
+    if not chunk or not writes:
+        return [set() for _ in writes]
     if ctx.postgres:
-        return _write_postgresql(write, chunk, ctx)
-    return _write_orm(write, chunk, ctx)
+        return _write_postgresql(writes, chunk, ctx)
+    return [set(_write_orm(write, chunk, ctx)) for write in writes]
 
 
-def _write_postgresql(write: ColumnWrite, chunk: list[int], ctx: Context) -> list[int]:
+def _named(sql: str, prefix: str) -> str:
+    return re.sub(r"%\((\w+)\)s", lambda m: f"%({prefix}{m.group(1)})s", sql)
+
+
+def _write_postgresql(writes: list[ColumnWrite], chunk: list[int], ctx: Context) -> list[set[int]]:
     prospects = Prospect._meta.db_table
     history = SyncHistory._meta.db_table
-    differs_sql, differs_params = write.differs
-    old_sql, old_params = write.old
-    sets = ", ".join(sql for sql, _ in write.sets)
-    set_params = [param for _, params in write.sets for param in params]
     stamp = ctx.now.isoformat()
-    stamps = json.dumps(dict.fromkeys(write.stamps, stamp))
+    params: dict[str, Any] = {
+        "ids": chunk,
+        "now": ctx.now,
+        "local": Direction.LOCAL.value,
+        "operation": ctx.source.operation,
+        "reason": ctx.reason.value,
+        "done": SyncHistory.Result.DONE.value,
+        "message": ctx.label,
+        "actor": ctx.actor.pk if ctx.actor is not None else None,
+        "label": ctx.actor_label,
+    }
+    selected, any_differs, stamps, changes = [], [], [], []
+    values: dict[str, str] = {}
+    for i, write in enumerate(writes):
+        prefix = f"w{i}_"
+        params.update({prefix + key: value for key, value in write.params.items()})
+        params[prefix + "stamps"] = json.dumps(dict.fromkeys(write.stamps, stamp))
+        params[prefix + "field"] = write.field
+        params[prefix + "new"] = json.dumps(write.new)
+        differs = _named(write.differs, prefix)
+        selected.append(f"({differs}) AS d{i}, {_named(write.old, prefix)} AS old{i}")
+        any_differs.append(f"({differs})")
+        for column, template in write.sets:
+            before = values.get(column, f"p.{column}")
+            after = _named(template, prefix).replace("{current}", before)
+            values[column] = f"CASE WHEN locked.d{i} THEN {after} ELSE {before} END"
+        stamps.append(
+            f"CASE WHEN locked.d{i} THEN %({prefix}stamps)s::jsonb ELSE '{{}}'::jsonb END"
+        )
+        changes.append(
+            f"CASE WHEN d{i} THEN jsonb_build_object('field', %({prefix}field)s::text, "
+            f"'old', to_jsonb(old{i}), 'new', %({prefix}new)s::jsonb) END"
+        )
+    sets = ", ".join(f"{column} = {expr}" for column, expr in values.items())
+    flags = ", ".join(f"d{i}" for i in range(len(writes)))
     sql = f"""
         WITH locked AS (
-            SELECT p.id, {old_sql} AS old FROM {prospects} p
-            WHERE p.id = ANY(%s) AND p.archived_at IS NULL AND ({differs_sql})
+            SELECT p.id, {", ".join(selected)} FROM {prospects} p
+            WHERE p.id = ANY(%(ids)s) AND p.archived_at IS NULL AND ({" OR ".join(any_differs)})
             ORDER BY p.id FOR UPDATE OF p
         ), changed AS (
-            UPDATE {prospects} p SET {sets}, updated_at = %s,
-                field_changed_at = COALESCE(p.field_changed_at, '{{}}'::jsonb) || %s::jsonb
+            UPDATE {prospects} p SET {sets}, updated_at = %(now)s,
+                field_changed_at = COALESCE(p.field_changed_at, '{{}}'::jsonb)
+                    || {" || ".join(stamps)}
             FROM locked WHERE p.id = locked.id
-            RETURNING p.id, locked.old
+            RETURNING locked.*
         ), noted AS (
             INSERT INTO {history} (prospect_id, at, direction, operation, sobject, record_id,
                 reason, changes, result, message, actor_id, actor_label)
-            SELECT id, %s, %s, %s, '', '', %s,
-                jsonb_build_array(jsonb_build_object(
-                    'field', %s::text, 'old', to_jsonb(old), 'new', %s::jsonb)),
-                %s, %s, %s, %s
+            SELECT id, %(now)s, %(local)s, %(operation)s, '', '', %(reason)s,
+                (SELECT jsonb_agg(x) FROM unnest(ARRAY[{", ".join(changes)}]) AS x
+                 WHERE x IS NOT NULL),
+                %(done)s, %(message)s, %(actor)s, %(label)s
             FROM changed
         )
-        SELECT id FROM changed ORDER BY id
+        SELECT id, {flags} FROM changed ORDER BY id
     """
-    params = [
-        *old_params,
-        chunk,
-        *differs_params,
-        *set_params,
-        ctx.now,
-        stamps,
-        ctx.now,
-        Direction.LOCAL.value,
-        ctx.source.operation,
-        ctx.reason.value,
-        write.field,
-        json.dumps(write.new),
-        SyncHistory.Result.DONE.value,
-        write.message or ctx.label,
-        ctx.actor.pk if ctx.actor is not None else None,
-        ctx.actor_label,
-    ]
+    changed: list[set[int]] = [set() for _ in writes]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        for row in cursor.fetchall():
+            for i, flag in enumerate(row[1:]):
+                if flag:
+                    changed[i].add(row[0])
+    return changed
 
 
 def _write_orm(write: ColumnWrite, chunk: list[int], ctx: Context) -> list[int]:
@@ -134,7 +161,7 @@ def _write_orm(write: ColumnWrite, chunk: list[int], ctx: Context) -> list[int]:
                 reason=ctx.reason,
                 changes=[{"field": write.field, "old": jsonable(old), "new": write.new}],
                 result=SyncHistory.Result.DONE,
-                message=write.message or ctx.label,
+                message=ctx.label,
                 actor=ctx.actor,
                 actor_label=ctx.actor_label,
             )
