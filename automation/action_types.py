@@ -346,6 +346,7 @@ class DoNotSync(ColumnAction):
             differs="p.do_not_sync IS DISTINCT FROM %(value)s",
             old="p.do_not_sync",
             params={"value": value, "status": SyncStatus.DO_NOT_SYNC.value},
+            syncs=not value,
             stamps=["do_not_sync"],
             py_differs=lambda p: p.do_not_sync != value,
             py_apply=lambda p: (

@@ -29,7 +29,7 @@ from django.db import connection
 
 from automation.context import Context
 from prospects.edits import jsonable
-from prospects.models import Direction, Prospect, SyncHistory
+from prospects.models import Direction, Prospect, SyncHistory, SyncStatus
 
 
 @dataclass
@@ -52,6 +52,7 @@ class ColumnWrite:
     py_old: Callable[[Prospect], Any]
     params: dict[str, Any] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)  # model attnames py_apply sets
+    syncs: bool = True  # the prospects it changes are queued for a sync
 
 
 def write_columns(writes: list[ColumnWrite], chunk: list[int], ctx: Context) -> list[set[int]]:
@@ -105,6 +106,16 @@ def _write_postgresql(writes: list[ColumnWrite], chunk: list[int], ctx: Context)
         changes.append(
             f"CASE WHEN d{i} THEN jsonb_build_object('field', %({prefix}field)s::text, "
             f"'old', to_jsonb(old{i}), 'new', %({prefix}new)s::jsonb) END"
+        )
+    # Prospects a syncing write changed are marked pending here, in the same row version
+    # (``request_sync_many`` then leaves them as they are); "do not sync" ones keep their mark.
+    syncing = [f"locked.d{i}" for i, write in enumerate(writes) if write.syncs]
+    if syncing:
+        keep = values.get("sync_status", "p.sync_status")
+        skip = values.get("do_not_sync", "p.do_not_sync")
+        params["pending"] = SyncStatus.PENDING.value
+        values["sync_status"] = (
+            f"CASE WHEN ({' OR '.join(syncing)}) AND NOT {skip} THEN %(pending)s ELSE {keep} END"
         )
     sets = ", ".join(f"{column} = {expr}" for column, expr in values.items())
     flags = ", ".join(f"d{i}" for i in range(len(writes)))
