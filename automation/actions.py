@@ -7,11 +7,13 @@ to a set of prospects, chunk by chunk:
 1. Each action is checked once before anything is written (:meth:`Action.prepare`): an action
    on a Salesforce campaign deleted since it was saved is refused whole, with its message, and
    the others still run — nothing of a refused action is half applied.
-2. Per chunk of ``CHUNK`` prospects, in one transaction: every field action is one statement
-   (PostgreSQL) that locks the chunk's rows whose value differs, writes the new value, stamps
-   ``field_changed_at`` and inserts the history rows naming the actor — the comparison is made
-   in SQL under the statement's row locks, so a value changed meanwhile by someone else is
-   compared as it is now, never reverted to an older read. Unchanged rows are not touched.
+2. Per chunk of ``CHUNK`` prospects, in one transaction: the field actions together are one
+   statement (PostgreSQL; ``automation.columns``) that locks the chunk's rows whose values
+   differ, writes the new values, stamps ``field_changed_at`` and inserts one history row per
+   changed prospect naming the actor — the comparison is made in SQL under the statement's row
+   locks, so a value changed meanwhile by someone else is compared as it is now, never
+   reverted to an older read. Unchanged rows are not touched. The other actions (Salesforce
+   campaign, score, lists, sync now, notify, allow recreate) follow, in their order.
 3. The chunk's changed prospects are queued with one ``request_sync_many`` call and the
    source's ``SyncReason`` (bulk action, automation rule, completion action); syncs are queued,
    never waited for.
