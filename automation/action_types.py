@@ -403,15 +403,29 @@ class AddToSalesforceCampaign(Action):
 
     def apply(self, ctx: Context, chunk: list[int]) -> Outcome:
         from crm.memberships import add_to_campaign
-        from crm.models import CampaignMembership
 
-        unchanged = set(
-            CampaignMembership.objects.filter(
-                campaign=self.campaign, prospect_id__in=chunk, status=self.status
-            ).values_list("prospect_id", flat=True)
-        )
+        unchanged = _members_with_status(self.campaign.pk, self.status, chunk)
         add_to_campaign(chunk, self.campaign, self.status, actor=ctx.actor)
         return Outcome(changed={pk for pk in chunk if pk not in unchanged})
+
+
+def _members_with_status(campaign_id: int, status: str, chunk: list[int]) -> set[int]:
+    """The chunk's prospects already in the campaign with this status (adding changes nothing
+    for them). ``= ANY`` on PostgreSQL: one parameter, not one per id."""
+    from django.db import connection
+
+    from crm.models import CampaignMembership
+
+    members = CampaignMembership.objects.filter(campaign_id=campaign_id, status=status)
+    if connection.vendor != "postgresql":
+        return set(members.filter(prospect_id__in=chunk).values_list("prospect_id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT prospect_id FROM {_table(CampaignMembership)} "
+            "WHERE campaign_id = %s AND status = %s AND prospect_id = ANY(%s)",
+            [campaign_id, status, chunk],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 class AdjustScore(Action):

@@ -39,7 +39,7 @@ from automation.context import Context, Source
 from prospects.models import Prospect, SyncReason
 from prospects.sync_requests import request_sync_many
 
-CHUNK = 5000
+CHUNK = 10000  # prospects per transaction: a crash loses at most one chunk, applied again
 
 __all__ = [
     "ACTION_FORMS",

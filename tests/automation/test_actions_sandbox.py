@@ -62,22 +62,6 @@ def test_assign_to_queue_and_add_to_a_salesforce_campaign_reach_the_org(
     assert membership.state == MembershipState.SYNCED
 
 
-def test_assign_to_user_changes_the_leads_owner(connector, sf, owner, unique_email):
-    prospect = ProspectFactory(email=unique_email(), assigned_user=owner)
-    push_prospects(connector=connector, prospect_ids=[prospect.pk])
-    before = lead_of(sf, prospect)["OwnerId"]
-    from sync.salesforce import Client
-
-    refresh_queues(Client.for_connector(connector))
-    queue = CrmQueue.objects.get(name="Inbound Leads")
-    apply_actions(
-        parse_actions([{"type": "assign_queue", "queue": queue.pk}]), [prospect.pk], actor=owner
-    )
-    push_pending(connector.pk)
-    after = lead_of(sf, prospect)["OwnerId"]
-    assert before != after == queue.sf_id
-
-
 def test_do_not_sync_keeps_a_change_out_of_salesforce(connector, sf, owner, unique_email):
     prospect = ProspectFactory(email=unique_email(), assigned_user=owner, job_title="Before")
     push_prospects(connector=connector, prospect_ids=[prospect.pk])
