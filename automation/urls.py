@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from automation import views
 
 app_name = "automation"
-urlpatterns: list = []
+urlpatterns = [
+    path("bulk/", views.bulk_actions, name="bulk"),
+    path("bulk/tasks/<int:pk>/", views.bulk_task, name="bulk_task"),
+]

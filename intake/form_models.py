@@ -83,6 +83,14 @@ class CompletionActions(models.Model):
         related_name="+",
         verbose_name="notify user by email",
     )
+    # More actions from the action set (automation.actions): add to a Salesforce campaign, set
+    # a field, add to a list, … — JSON as the action set describes them, validated on save.
+    completion_actions = models.JSONField(
+        "more actions",
+        default=list,
+        blank=True,
+        help_text="Further actions of the action set, run after the ones above.",
+    )
 
     class Meta:
         abstract = True
@@ -95,6 +103,7 @@ class CompletionActions(models.Model):
             or self.action_campaign_id
             or self.action_score
             or self.action_notify_user_id
+            or self.completion_actions
         )
 
     def clean(self) -> None:

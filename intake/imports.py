@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -37,6 +38,8 @@ from django.db import reset_queries, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from automation.actions import InvalidActions, apply_actions, parse_actions
+from automation.context import Source as ActionSource
 from core.csv_safe import neutralise
 from core.models import Task
 from crm.memberships import CampaignError, check_campaign
@@ -79,7 +82,8 @@ class ImportOptions:
     multi-select custom field refuses values outside its predefined ones.
     ``salesforce_campaign_id``: every imported row's prospect (created, updated or unchanged)
     is added to this Salesforce campaign as ``campaign_member_status`` (blank: the campaign's
-    default, and members already in it keep their status).
+    default, and members already in it keep their status). ``actions``: the action set's
+    actions, applied to every prospect a row created or matched.
     """
 
     overwrite: bool = True
@@ -90,6 +94,9 @@ class ImportOptions:
     validate_values: bool = True
     salesforce_campaign_id: int | None = None
     campaign_member_status: str = ""
+    # The action set's actions (automation.actions JSON) for every imported prospect, created
+    # or updated: add to a Salesforce campaign or a list, set a field, adjust the score, …
+    actions: list = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -280,6 +287,11 @@ def _option_problems(options: ImportOptions) -> list[str]:
         problems.append("Assign new prospects to a user or to a queue, not both.")
     if options.campaign_id and not Campaign.objects.filter(pk=options.campaign_id).exists():
         problems.append("The campaign does not exist.")
+    if options.actions:
+        try:
+            parse_actions(options.actions)
+        except InvalidActions as exc:
+            problems += exc.errors
     return problems + _salesforce_campaign_problems(options)
 
 
@@ -456,6 +468,7 @@ class _ChunkWriter:
         self.failed = 0
         self.problems: list[ImportProblem] = []
         self.options = _write_options(run)
+        self.actions = parse_actions(ImportOptions.from_dict(run.options).actions)
         self.kept = ImportProblem.objects.filter(run=run).count()
 
     def full(self) -> bool:
@@ -498,6 +511,7 @@ class _ChunkWriter:
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         if self.rows:
             results = write_prospects(self.rows, options=self.options, actor=self.run.created_by)
+            self._act(results)
             values_of = dict(self.rows)
             for result in results:
                 if result.outcome == "failed":
@@ -518,6 +532,22 @@ class _ChunkWriter:
         # long): a worker importing for minutes would hold hundreds of MB of it.
         reset_queries()
         return Import.objects.filter(pk=self.run.pk, state=Import.State.RUNNING).exists()
+
+    def _act(self, results) -> None:
+        """The import's actions on the chunk's prospects (set-based, through the action set;
+        changed prospects are queued with the import's reason)."""
+        ids = [r.prospect_id for r in results if r.outcome != "failed" and r.prospect_id]
+        if not self.actions or not ids:
+            return
+        result = apply_actions(
+            self.actions,
+            ids,
+            actor=self.run.created_by,
+            source=ActionSource.IMPORT,
+            label=f"Import {self.run.file_name}"[:150],
+        )
+        for message in result.messages:
+            self._problem(0, None, "", message)
 
     def _save(self, counts: dict[str, int]) -> None:
         room = max(0, MAX_PROBLEMS - self.kept)

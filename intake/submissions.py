@@ -27,19 +27,27 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 
+from automation.action_types import (
+    Action,
+    AdjustScore,
+    AssignQueue,
+    AssignUser,
+    NotifyUser,
+    SetCampaign,
+)
+from automation.actions import ActionResult, InvalidActions, apply_actions, parse_actions
+from automation.context import Source as ActionSource
 from intake.form_models import Form, FormHandler, PublicEntry
 from intake.writes import WriteOptions, write_prospects
-from prospects.activities import adjust_scores, record_activities
+from prospects.activities import record_activities
 from prospects.models import (
     CUSTOM_PREFIX,
     ActivityType,
     CustomField,
-    Direction,
     Prospect,
-    SyncHistory,
     SyncReason,
 )
-from prospects.sync_requests import request_sync, request_sync_many
+from prospects.sync_requests import request_sync_many
 
 log = logging.getLogger(__name__)
 
@@ -222,54 +230,50 @@ def _cookie_match(visitor_id: int | None, email: str) -> int | None:
 # -- completion actions ----------------------------------------------------------------------
 
 
-def run_completion_actions(entry: PublicEntry, *, prospect_id: int, label: str) -> list[str]:
-    """Run ``entry``'s completion actions on the prospect; returns the fields they changed.
+def run_completion_actions(entry: PublicEntry, *, prospect_id: int, label: str) -> ActionResult:
+    """Run ``entry``'s completion actions on the prospect through the action set
+    (``automation.actions.apply_actions``, source "completion action"); returns the fields
+    what they did.
 
-    Under a row lock: assignment only when nobody is assigned (new prospects were assigned on
-    creation) and the campaign, noted in one history row; the score adjustment, on the
-    timeline (``adjust_scores``); one sync request. The notification is an email sent by a
-    worker after commit.
+    Assignment applies only when nobody is assigned (new prospects were assigned on creation);
+    the campaign replaces the prospect's; the score adjustment is on the timeline; the
+    notification is an email a worker sends after commit; then the entry's further actions
+    (add to a Salesforce campaign, set a field, add to a list, …). One history row names the
+    fields, and one sync is requested, with ``SyncReason.COMPLETION_ACTION``.
     """
     if not entry.has_completion_actions:
-        return []
-    changed: list[dict] = []
+        return ActionResult()
+    actions = completion_actions_of(entry)
     with transaction.atomic():
-        prospect = Prospect.objects.select_for_update().get(pk=prospect_id)
-        unassigned = not prospect.assigned_user_id and not prospect.assigned_queue_id
-        if unassigned and entry.action_assign_user_id:
-            changed.append(_set(prospect, "assigned_user_id", entry.action_assign_user_id))
-        elif unassigned and entry.action_assign_queue_id:
-            changed.append(_set(prospect, "assigned_queue_id", entry.action_assign_queue_id))
-        if entry.action_campaign_id and prospect.campaign_id != entry.action_campaign_id:
-            changed.append(_set(prospect, "campaign_id", entry.action_campaign_id))
-        if changed:
-            fields = [c["field"] for c in changed]
-            prospect.stamp_changes([f.removesuffix("_id") for f in fields])
-            prospect.save(update_fields=[*fields, "field_changed_at", "updated_at"])
-            SyncHistory.objects.create(
-                prospect=prospect,
-                at=prospect.updated_at,
-                direction=Direction.LOCAL,
-                operation="completion action",
-                reason=SyncReason.COMPLETION_ACTION,
-                changes=changed,
-                result=SyncHistory.Result.DONE,
-                actor_label=label[:150],
-            )
-        if entry.action_score:
-            adjust_scores([prospect_id], entry.action_score, title=label, reason=None)
-        if changed or entry.action_score:
-            request_sync(prospect, SyncReason.COMPLETION_ACTION)
-        if entry.action_notify_user_id:
-            user_id, title = entry.action_notify_user_id, label
-            transaction.on_commit(lambda: _enqueue_notification(user_id, prospect_id, title))
-    return [c["field"] for c in changed]
+        result = apply_actions(
+            actions, [prospect_id], actor=None, source=ActionSource.COMPLETION, label=label
+        )
+    for message in result.messages:
+        log.warning("completion action of %s refused: %s", label, message)
+    return result
 
 
-def _set(prospect: Prospect, attname: str, value: Any) -> dict:
-    old = getattr(prospect, attname)
-    setattr(prospect, attname, value)
-    return {"field": attname, "old": old, "new": value}
+def completion_actions_of(entry: PublicEntry) -> list[Action]:
+    """The entry's completion actions as the action set's: its own fields first (assignment
+    only of unassigned prospects, as Pardot's), then its further actions. A further action
+    whose campaign or list was deleted since is left out (and logged), the rest still run."""
+    actions: list[Action] = []
+    if entry.action_assign_user_id:
+        actions.append(AssignUser(entry.action_assign_user, only_unassigned=True))
+    elif entry.action_assign_queue_id:
+        actions.append(AssignQueue(entry.action_assign_queue, only_unassigned=True))
+    if entry.action_campaign_id:
+        actions.append(SetCampaign(entry.action_campaign))
+    if entry.action_score:
+        actions.append(AdjustScore(entry.action_score))
+    if entry.action_notify_user_id:
+        actions.append(NotifyUser(entry.action_notify_user))
+    for item in entry.completion_actions or []:
+        try:
+            actions += parse_actions([item])
+        except InvalidActions as exc:
+            log.warning("a completion action of %s no longer applies: %s", entry, exc)
+    return actions
 
 
 def _enqueue_notification(user_id: int, prospect_id: int, title: str) -> None:

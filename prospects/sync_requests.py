@@ -80,7 +80,9 @@ def _queue_many(prospect_ids: list[int], reason: SyncReason) -> int:
 
 
 def _queue_many_postgresql(prospect_ids: list[int], reason: SyncReason) -> int:
-    """One statement: queue rows created or their generation bumped, prospects marked pending."""
+    """One statement: queue rows created or their generation bumped, prospects marked pending
+    (those already pending are not rewritten: a writer that marked them in its own update, as
+    the action set does, spares the table a second row version)."""
     queue = SyncQueueItem._meta.db_table
     prospects = Prospect._meta.db_table
     with connection.cursor() as cursor:
@@ -97,12 +99,21 @@ def _queue_many_postgresql(prospect_ids: list[int], reason: SyncReason) -> int:
                     reason = EXCLUDED.reason,
                     requested_at = EXCLUDED.requested_at,
                     not_before = NULL
+            ), marked AS (
+                UPDATE {prospects} SET sync_status = %s
+                WHERE id IN (SELECT id FROM wanted) AND sync_status IS DISTINCT FROM %s
             )
-            UPDATE {prospects} SET sync_status = %s WHERE id IN (SELECT id FROM wanted)
+            SELECT count(*) FROM wanted
             """,
-            [prospect_ids, str(reason), timezone.now(), SyncStatus.PENDING.value],
+            [
+                prospect_ids,
+                str(reason),
+                timezone.now(),
+                SyncStatus.PENDING.value,
+                SyncStatus.PENDING.value,
+            ],
         )
-        return cursor.rowcount
+        return cursor.fetchone()[0]
 
 
 def _queue_many_sqlite(prospect_ids: list[int], reason: SyncReason) -> int:

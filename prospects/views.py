@@ -14,6 +14,7 @@ from prospects import edits
 from prospects.activities import record_activities
 from prospects.filters import ActivityFilter, ProspectFilter
 from prospects.forms import ProspectForm
+from prospects.list_tools import LIST_TOOLS
 from prospects.models import ActivityType, CustomField, Prospect, SyncHistory, SyncReason
 from prospects.scoring import regrade
 from prospects.sync_requests import request_sync
@@ -45,6 +46,11 @@ class ProspectListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return Prospect.objects.active().select_related("assigned_user")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["list_tools"] = LIST_TOOLS
+        return context
 
 
 class ProspectDetailView(MarketerRequiredMixin, DetailView):

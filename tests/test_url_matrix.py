@@ -77,6 +77,7 @@ AREAS = {
     "prospects:": MARKETER,
     "intake:": MARKETER,
     "crm:": MARKETER,
+    "automation:": MARKETER,
     "prospects:scoring_edit": SYNC_ADMIN,
     "prospects:scoring_recompute": SYNC_ADMIN,
     "prospects:grading_profile": SYNC_ADMIN,
@@ -200,6 +201,7 @@ def world(connector, marketer, sync_admin) -> dict:
         "crm_campaign": sf_campaign.pk,
         "crm_membership": membership.pk,
         "crm_task": Task.objects.create(kind="campaign_add", created_by=marketer).pk,
+        "automation_task": Task.objects.create(kind="bulk_action", created_by=marketer).pk,
         "prospects": prospect.pk,
         "error": error.pk,
         "errors_task": Task.objects.create(kind="errors_resync", created_by=marketer).pk,
@@ -263,6 +265,8 @@ def _pk_for(route: Route, world: dict) -> int:
         return world["data_sharing"]
     if short.startswith("custom_object"):
         return world["custom_object"]
+    if route.name == "automation:bulk_task":
+        return world["automation_task"]
     if route.name == "crm:account":
         return world["account"]
     if route.name.startswith("intake:handler"):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.forms import inlineformset_factory
 
+from automation.action_forms import ACTION_FORMS
+from automation.actions import InvalidActions, parse_actions
 from intake.form_models import (
     Form,
     FormField,
@@ -22,6 +24,7 @@ COMPLETION_FIELDS = [
     "action_campaign",
     "action_score",
     "action_notify_user",
+    "completion_actions",
 ]
 ENTRY_FIELDS = ["name", "slug", "campaign", "is_active", "honeypot_field", "allowed_origins"]
 
@@ -44,16 +47,43 @@ class Styled(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         style(self)
+        if "completion_actions" in self.fields:
+            _actions_widget(self)
 
 
-class FormHandlerForm(Styled):
+class CompletionActionsMixin:
+    """The further completion actions: JSON of the action set, each checked by its own form
+    (a deleted campaign, a refused status, a value the field cannot hold named per action)."""
+
+    def clean_completion_actions(self) -> list:
+        data = self.cleaned_data.get("completion_actions") or []
+        try:
+            return [action.to_json() for action in parse_actions(data)]
+        except InvalidActions as exc:
+            raise forms.ValidationError(exc.errors) from exc
+
+
+ACTIONS_HELP = (
+    "Further actions, as a JSON list, for example "
+    '[{"type": "add_to_sf_campaign", "campaign": 7, "status": "Responded"}, '
+    '{"type": "set_field", "field": "country", "value": "Germany"}]. Types: '
+)
+
+
+def _actions_widget(form: forms.BaseForm) -> None:
+    field = form.fields["completion_actions"]
+    field.widget = forms.Textarea(attrs={"rows": 3, "class": "form-control font-monospace"})
+    field.help_text = ACTIONS_HELP + ", ".join(sorted(ACTION_FORMS)) + "."
+
+
+class FormHandlerForm(CompletionActionsMixin, Styled):
     class Meta:
         model = FormHandler
         fields = [*ENTRY_FIELDS, "success_url", "error_url", *COMPLETION_FIELDS]
         widgets = {"allowed_origins": forms.Textarea(attrs={"rows": 2})}
 
 
-class FormForm(Styled):
+class FormForm(CompletionActionsMixin, Styled):
     class Meta:
         model = Form
         fields = [

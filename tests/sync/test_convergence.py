@@ -38,9 +38,11 @@ from simple_salesforce.exceptions import SalesforceError as LibraryError
 
 from api.models import create_key
 from crm.models import Opportunity, OpportunityContactRole
+from automation.actions import apply_actions, parse_actions
 from intake.imports import ImportOptions, start_import
 from intake.models import FormHandler
 from intake.received import process_received, receive
+from intake.submissions import run_completion_actions
 from prospects.activities import record_activities
 from prospects.factories import ProspectFactory, UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
@@ -279,6 +281,43 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
             self.handler.received.all().delete()
             self.ours[pk]["job_title"] = value
             self.last_edit[pk] = ("ours", "job_title")
+
+        @rule(
+            value=WORDS,
+            field=st.sampled_from([OURS, RECENT]),
+            both=st.booleans(),
+            points=st.integers(-5, 5),
+        )
+        def bulk_action_on_the_list(self, value, field, both, points):
+            """A marketer's bulk action (automation's action set): one field set and the score
+            adjusted for one prospect or both, set-based, racing the pushes and pulls."""
+            pks = self.prospects[:2] if both else self.prospects[:1]
+            before = dict(Prospect.objects.filter(pk__in=pks).values_list("pk", field[0]))
+            actions = [{"type": "set_field", "field": field[0], "value": value}]
+            if points:
+                actions.append({"type": "adjust_score", "points": points})
+            result = apply_actions(parse_actions(actions), pks, actor=owner, source="bulk")
+            assert not result.failed, result.messages
+            for pk in pks:
+                if before[pk] != value:
+                    self.ours[pk][field[0]] = value
+                    self.last_edit[pk] = ("ours", field[0])
+
+        @rule(index=st.integers(0, 1), value=WORDS, field=st.sampled_from([OURS, RECENT]))
+        def completion_action_runs(self, index, value, field):
+            """A form handler's completion actions (the same action set) set a field and add
+            points, as after a submission."""
+            pk = self.prospects[index]
+            before = Prospect.objects.get(pk=pk).get_field(field[0])
+            self.handler.action_score = 3
+            self.handler.completion_actions = [
+                {"type": "set_field", "field": field[0], "value": value}
+            ]
+            result = run_completion_actions(self.handler, prospect_id=pk, label="Convergence")
+            assert not result.failed, result.messages
+            if before != value:
+                self.ours[pk][field[0]] = value
+                self.last_edit[pk] = ("ours", field[0])
 
         @rule(index=st.integers(0, 1), kind=st.sampled_from(["form_handler", "landing_page_view"]))
         def prospect_engages(self, index, kind):
