@@ -37,8 +37,8 @@ from rq import SimpleWorker
 from simple_salesforce.exceptions import SalesforceError as LibraryError
 
 from api.models import create_key
-from crm.models import Opportunity, OpportunityContactRole
 from automation.actions import apply_actions, parse_actions
+from crm.models import Opportunity, OpportunityContactRole
 from intake.imports import ImportOptions, start_import
 from intake.models import FormHandler
 from intake.received import process_received, receive
