@@ -42,9 +42,9 @@ from django.db.models import (
     Exists,
     F,
     Func,
-    TextField,
     OuterRef,
     Q,
+    TextField,
     Value,
     When,
 )
@@ -310,13 +310,17 @@ class References:
                 wanted[kind].update(_ints(condition.get("value")))
         return cls(
             customs={c.api_name: c for c in CustomField.objects.all()},
-            lists=set(ProspectList.objects.filter(pk__in=wanted["list"]).values_list("pk", flat=True)),
+            lists=set(
+                ProspectList.objects.filter(pk__in=wanted["list"]).values_list("pk", flat=True)
+            ),
             sf_campaigns=set(
                 SalesforceCampaign.objects.live()
                 .filter(pk__in=wanted["sf_campaign"])
                 .values_list("pk", flat=True)
             ),
-            queues=set(CrmQueue.objects.filter(pk__in=wanted["queue"]).values_list("pk", flat=True)),
+            queues=set(
+                CrmQueue.objects.filter(pk__in=wanted["queue"]).values_list("pk", flat=True)
+            ),
             users=set(
                 get_user_model().objects.filter(pk__in=wanted["user"]).values_list("pk", flat=True)
             ),
@@ -379,7 +383,9 @@ def _check_group(group: dict, refs: References, errors: list[str], *, depth: int
 def spec_for(name: str, refs: References) -> FieldSpec | None:
     if name.startswith(CUSTOM_PREFIX):
         custom = refs.customs.get(name.removeprefix(CUSTOM_PREFIX))
-        return FieldSpec(custom.label, CUSTOM_KINDS[custom.type], "Custom field") if custom else None
+        return (
+            FieldSpec(custom.label, CUSTOM_KINDS[custom.type], "Custom field") if custom else None
+        )
     return FIELDS.get(name)
 
 
@@ -435,9 +441,9 @@ def _check_value(spec: FieldSpec, op, value, condition, refs: References, own_li
             raise ValueError("give one item (without “;”).")
     elif kind in ("user", "queue", "campaign", "sf_campaign", "list"):
         _check_reference(kind, value, refs, own_list_id)
-        if kind == "sf_campaign" and condition.get("status") not in (None, ""):
-            if not isinstance(condition["status"], str):
-                raise ValueError("the member status must be text.")
+        status = condition.get("status")
+        if kind == "sf_campaign" and status not in (None, "") and not isinstance(status, str):
+            raise ValueError("the member status must be text.")
     elif kind == "activity":
         if value not in ("", "any", None) and value not in ActivityType.values:
             raise ValueError(f'unknown activity type "{value}".')
@@ -636,7 +642,9 @@ def _text_lookup(lhs, op: str, value: Any) -> Q:
 def _scalar_q(lhs, kind: str, op: str, value: Any, now, *, nullable: bool) -> Q:
     """A condition on one column (or expression) of the queried model."""
     if kind == "text":
-        return _text_lookup(Coalesce(lhs, Value(""), output_field=TextField()) if nullable else lhs, op, value)
+        return _text_lookup(
+            Coalesce(lhs, Value(""), output_field=TextField()) if nullable else lhs, op, value
+        )
     if kind == "bool":
         return Q(Exact(lhs, True)) if op == "is_true" else ~Q(Exact(Coalesce(lhs, False), True))
     if op == "is_empty":
@@ -705,7 +713,9 @@ def _custom_q(key: str, kind: str, op: str, value: Any, now) -> Q:
     text = KT(f"custom_fields__{key}")
     if kind == "bool":
         checked = Q(**{f"custom_fields__{key}": True})
-        return checked if op == "is_true" else ~checked | Q(**{f"custom_fields__{key}__isnull": True})
+        return (
+            checked if op == "is_true" else ~checked | Q(**{f"custom_fields__{key}__isnull": True})
+        )
     if kind == "multi":
         if op in ("is_empty", "is_not_empty"):
             empty = Q(Exact(Coalesce(text, Value(""), output_field=TextField()), ""))

@@ -118,7 +118,9 @@ def recompute(prospect_list: ProspectList, *, now: datetime.datetime | None = No
     """
     now = now or timezone.now()
     try:
-        match_sql, params = matching(prospect_list.criteria, now=now).values("pk").query.sql_with_params()
+        match_sql, params = (
+            matching(prospect_list.criteria, now=now).values("pk").query.sql_with_params()
+        )
     except CriteriaError as error:
         problem = f"Not recomputed: {error}"
         ProspectList.objects.filter(pk=prospect_list.pk).update(problem=problem)

@@ -10,6 +10,7 @@ NAVIGATION = [
     ("Dashboard", "portal:dashboard", False),
     ("Prospects", "prospects:list", False),
     ("Campaigns", "crm:campaigns", False),
+    ("Automation", "automation:lists", False),  # lists and rules, tabs on the pages
     ("Scoring", "prospects:scoring", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "intake:imports", False),

@@ -6,83 +6,188 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('prospects', '0010_scoring_and_grading'),
+        ("prospects", "0010_scoring_and_grading"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProspectList',
+            name="ProspectList",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('kind', models.CharField(choices=[('static', 'Static'), ('dynamic', 'Dynamic')], default='static', max_length=10)),
-                ('description', models.TextField(blank=True)),
-                ('criteria', models.JSONField(blank=True, default=dict)),
-                ('member_count', models.PositiveIntegerField(default=0)),
-                ('recomputed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("static", "Static"), ("dynamic", "Dynamic")],
+                        default="static",
+                        max_length=10,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("criteria", models.JSONField(blank=True, default=dict)),
+                ("member_count", models.PositiveIntegerField(default=0)),
+                ("recomputed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('criteria', models.JSONField(blank=True, default=dict)),
-                ('actions', models.JSONField(blank=True, default=list)),
-                ('mode', models.CharField(choices=[('once', 'Run once'), ('repeat', 'Repeat on every change')], default='once', max_length=10)),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('paused', 'Paused'), ('done', 'Ran once')], default='draft', max_length=10)),
-                ('watermark', models.DateTimeField(blank=True, null=True)),
-                ('last_run_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("criteria", models.JSONField(blank=True, default=dict)),
+                ("actions", models.JSONField(blank=True, default=list)),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("once", "Run once"), ("repeat", "Repeat on every change")],
+                        default="once",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("done", "Ran once"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("watermark", models.DateTimeField(blank=True, null=True)),
+                ("last_run_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ListMembership',
+            name="ListMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('manual', 'Added by hand'), ('import', 'Import'), ('action', 'Bulk action'), ('rule', 'Automation rule'), ('completion', 'Completion action'), ('criteria', 'Dynamic criteria'), ('api', 'API')], default='manual', max_length=12)),
-                ('added_at', models.DateTimeField()),
-                ('prospect', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='list_memberships', to='prospects.prospect')),
-                ('list', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='automation.prospectlist')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Added by hand"),
+                            ("import", "Import"),
+                            ("action", "Bulk action"),
+                            ("rule", "Automation rule"),
+                            ("completion", "Completion action"),
+                            ("criteria", "Dynamic criteria"),
+                            ("api", "API"),
+                        ],
+                        default="manual",
+                        max_length=12,
+                    ),
+                ),
+                ("added_at", models.DateTimeField()),
+                (
+                    "prospect",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="list_memberships",
+                        to="prospects.prospect",
+                    ),
+                ),
+                (
+                    "list",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="automation.prospectlist",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['prospect'], name='automation_member_prospect')],
-                'constraints': [models.UniqueConstraint(fields=('list', 'prospect'), name='automation_list_member_once')],
+                "indexes": [models.Index(fields=["prospect"], name="automation_member_prospect")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("list", "prospect"), name="automation_list_member_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RuleRun',
+            name="RuleRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('trigger', models.CharField(default='manual', max_length=20)),
-                ('matched', models.PositiveIntegerField(default=0)),
-                ('changed', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('message', models.TextField(blank=True)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='automation.rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("trigger", models.CharField(default="manual", max_length=20)),
+                ("matched", models.PositiveIntegerField(default=0)),
+                ("changed", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("message", models.TextField(blank=True)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="automation.rule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
-                'indexes': [models.Index(fields=['rule', '-started_at'], name='automation_run_rule_time')],
+                "ordering": ["-started_at"],
+                "indexes": [
+                    models.Index(fields=["rule", "-started_at"], name="automation_run_rule_time")
+                ],
             },
         ),
     ]

@@ -6,74 +6,107 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('automation', '0001_lists_and_rules'),
-        ('prospects', '0010_scoring_and_grading'),
+        ("automation", "0001_lists_and_rules"),
+        ("prospects", "0010_scoring_and_grading"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AutomationStamp',
+            name="AutomationStamp",
             fields=[
-                ('prospect', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='prospects.prospect')),
-                ('updated_at', models.DateTimeField()),
-                ('origin_at', models.DateTimeField()),
+                (
+                    "prospect",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="prospects.prospect",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField()),
+                ("origin_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='RuleTouch',
+            name="RuleTouch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('origin_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("origin_at", models.DateTimeField()),
             ],
         ),
         migrations.AddField(
-            model_name='listmembership',
-            name='added_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="listmembership",
+            name="added_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='prospectlist',
-            name='problem',
+            model_name="prospectlist",
+            name="problem",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='rule',
-            name='problem',
+            model_name="rule",
+            name="problem",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='rulerun',
-            name='skipped',
+            model_name="rulerun",
+            name="skipped",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddIndex(
-            model_name='listmembership',
-            index=models.Index(fields=['list', '-id'], name='automation_member_list_id'),
+            model_name="listmembership",
+            index=models.Index(fields=["list", "-id"], name="automation_member_list_id"),
         ),
         migrations.AddField(
-            model_name='automationstamp',
-            name='rule',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='automation.rule'),
+            model_name="automationstamp",
+            name="rule",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="automation.rule",
+            ),
         ),
         migrations.AddField(
-            model_name='ruletouch',
-            name='prospect',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='prospects.prospect'),
+            model_name="ruletouch",
+            name="prospect",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="prospects.prospect",
+            ),
         ),
         migrations.AddField(
-            model_name='ruletouch',
-            name='rule',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='automation.rule'),
+            model_name="ruletouch",
+            name="rule",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="automation.rule"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ruletouch',
-            index=models.Index(fields=['prospect'], name='automation_touch_prospect'),
+            model_name="ruletouch",
+            index=models.Index(fields=["prospect"], name="automation_touch_prospect"),
         ),
         migrations.AddConstraint(
-            model_name='ruletouch',
-            constraint=models.UniqueConstraint(fields=('rule', 'prospect'), name='automation_touch_once'),
+            model_name="ruletouch",
+            constraint=models.UniqueConstraint(
+                fields=("rule", "prospect"), name="automation_touch_once"
+            ),
         ),
     ]
