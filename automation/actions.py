@@ -1,0 +1,179 @@
+"""The action set: what bulk actions, automation rules and completion actions do to prospects.
+
+An action is JSON (``{"type": "assign_queue", "queue": 3}``), validated by its form
+(``ACTION_FORMS[type]``) into an :class:`Action`; :func:`apply_actions` applies a list of them
+to a set of prospects, chunk by chunk:
+
+1. Each action is checked once before anything is written (:meth:`Action.prepare`): an action
+   on a Salesforce campaign deleted since it was saved is refused whole, with its message, and
+   the others still run — nothing of a refused action is half applied.
+2. Per chunk of ``CHUNK`` prospects, in one transaction: every field action is one statement
+   (PostgreSQL) that locks the chunk's rows whose value differs, writes the new value, stamps
+   ``field_changed_at`` and inserts the history rows naming the actor — the comparison is made
+   in SQL under the statement's row locks, so a value changed meanwhile by someone else is
+   compared as it is now, never reverted to an older read. Unchanged rows are not touched.
+3. The chunk's changed prospects are queued with one ``request_sync_many`` call and the
+   source's ``SyncReason`` (bulk action, automation rule, completion action); syncs are queued,
+   never waited for.
+
+Archived prospects (the recycle bin) are never acted on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from automation.action_forms import ACTION_FORMS, action_form  # noqa: F401 - re-exported
+from automation.action_types import Action, ActionRefused
+from automation.context import Context, Source
+from prospects.models import Prospect, SyncReason
+from prospects.sync_requests import request_sync_many
+
+CHUNK = 5000
+
+__all__ = [
+    "ACTION_FORMS",
+    "Action",
+    "ActionRefused",
+    "ActionResult",
+    "Source",
+    "apply_actions",
+    "describe_actions",
+    "parse_actions",
+]
+
+
+@dataclass
+class ActionResult:
+    """What applying actions did: prospects matched, changed (by any action), failed (an action
+    refused for them), and messages for the user."""
+
+    matched: int = 0
+    changed: int = 0
+    failed: int = 0
+    messages: list[str] = field(default_factory=list)
+    queued: int = 0  # sync requests made
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "matched": self.matched,
+            "changed": self.changed,
+            "failed": self.failed,
+            "messages": self.messages,
+            "queued": self.queued,
+        }
+
+
+class InvalidActions(ValueError):
+    """Actions whose JSON does not validate; ``errors`` lists one message per problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def parse_actions(data: Sequence[dict] | str) -> list[Action]:
+    """Validate JSON actions into :class:`Action` objects; raises :class:`InvalidActions`
+    naming each action's problems ("Action 2 (Set a field): …")."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data or "[]")
+        except ValueError as exc:
+            raise InvalidActions([f"The actions are not valid JSON ({exc})."]) from exc
+    if not isinstance(data, list):
+        raise InvalidActions(["The actions must be a list."])
+    actions: list[Action] = []
+    errors: list[str] = []
+    for number, item in enumerate(data, start=1):
+        form = action_form(item)
+        if form.is_valid():
+            actions.append(form.action())
+        else:
+            errors.append(f"Action {number} ({form.title}): {form.error_text()}")
+    if errors:
+        raise InvalidActions(errors)
+    return actions
+
+
+def describe_actions(actions: Sequence[Action]) -> list[str]:
+    return [action.describe() for action in actions]
+
+
+def apply_actions(
+    actions: Sequence[Action | dict],
+    prospects: QuerySet | Iterable[int],
+    *,
+    actor=None,
+    source: Source | str = Source.BULK,
+    reason: SyncReason | str | None = None,
+    label: str = "",
+    progress=None,
+) -> ActionResult:
+    """Apply ``actions`` to ``prospects`` (a queryset or ids); see the module's docstring.
+
+    ``source`` says who acts (bulk action, rule, completion action, import) and gives the sync
+    reason unless ``reason`` is given; ``label`` names it in history and notifications (the
+    rule's or form's name). ``progress(done)`` is called after each chunk (a task's bar).
+    """
+    source = Source(source)
+    if any(isinstance(a, dict) for a in actions):
+        actions = parse_actions([a.to_json() if isinstance(a, Action) else a for a in actions])
+    ids = _ids(prospects)
+    ctx = Context(
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        source=source,
+        reason=SyncReason(reason or source.sync_reason),
+        label=label or source.label,
+        now=timezone.now(),
+        postgres=connection.vendor == "postgresql",
+    )
+    result = ActionResult(matched=len(ids))
+    live: list[Action] = []
+    for action in actions:
+        try:
+            action.prepare(ctx)
+            live.append(action)
+        except ActionRefused as exc:
+            result.messages.append(str(exc))
+            result.failed = len(ids)
+    changed: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        with transaction.atomic():
+            touched: set[int] = set()
+            to_sync: set[int] = set()
+            for action in live:
+                outcome = action.apply(ctx, chunk)
+                touched |= outcome.changed
+                to_sync |= outcome.sync
+            if to_sync:
+                result.queued += request_sync_many(sorted(to_sync), ctx.reason)
+        changed |= touched
+        if progress is not None:
+            progress(len(chunk))
+    for action in live:
+        action.finish(ctx, result)
+    result.changed = len(changed)
+    return result
+
+
+def _ids(prospects: QuerySet | Iterable[int]) -> list[int]:
+    """The live (not archived) prospects' ids, in id order (locks are taken in this order, so
+    two runs over overlapping sets never deadlock)."""
+    if isinstance(prospects, QuerySet):
+        query = prospects.filter(archived_at__isnull=True).order_by("pk")
+        return list(query.values_list("pk", flat=True))
+    wanted = sorted(set(prospects))
+    found: list[int] = []
+    for start in range(0, len(wanted), 20000):
+        found += Prospect.objects.filter(
+            pk__in=wanted[start : start + 20000], archived_at__isnull=True
+        ).values_list("pk", flat=True)
+    return sorted(found)
