@@ -475,7 +475,10 @@ def _check_reference(kind: str, value: Any, refs: References, own_list_id) -> No
 def _number(value: Any) -> Decimal:
     if isinstance(value, bool) or value is None or str(value).strip() == "":
         raise ValueError("give a number.")
-    number = Decimal(str(value).strip())
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("give a number.") from None
     if not number.is_finite() or abs(number) >= Decimal(10) ** 17:
         raise ValueError("give a number.")
     return number

@@ -38,7 +38,7 @@ class Recompute:
 def _ids_sql(prospect_ids: Iterable[int] | QuerySet) -> tuple[str, list]:
     """A ``SELECT id`` over the given prospects: a queryset stays SQL (no ids in Python)."""
     if isinstance(prospect_ids, QuerySet):
-        sql, params = prospect_ids.values("pk").query.sql_with_params()
+        sql, params = prospect_ids.order_by().values("id").query.sql_with_params()
         return sql, list(params)
     ids = sorted({int(i) for i in prospect_ids})
     return "SELECT id FROM prospects_prospect WHERE id = ANY(%s)", [ids]
@@ -119,7 +119,10 @@ def recompute(prospect_list: ProspectList, *, now: datetime.datetime | None = No
     now = now or timezone.now()
     try:
         match_sql, params = (
-            matching(prospect_list.criteria, now=now).values("pk").query.sql_with_params()
+            matching(prospect_list.criteria, now=now)
+            .order_by()
+            .values("id")
+            .query.sql_with_params()
         )
     except CriteriaError as error:
         problem = f"Not recomputed: {error}"

@@ -152,7 +152,7 @@ LEFT JOIN automation_ruletouch t ON t.prospect_id = p.id AND t.rule_id = %s
 
 def _run_repeat(rule: Rule, run: RuleRun, actions, candidates: QuerySet, *, label: str) -> None:
     """Act on the candidates the loop guard lets through; record touches and stamps."""
-    sql, params = candidates.values("pk").query.sql_with_params()
+    sql, params = candidates.order_by().values("id").query.sql_with_params()
     started = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS automation_candidates")
