@@ -20,8 +20,9 @@ Salesforce, anything but a rule:
 - ``RuleTouch(rule, prospect).origin_at`` remembers the origin each rule last acted for; the
   rule acts again only for a newer origin.
 So a chain of rule actions set off by one outside change is at most as long as the number of
-repeat rules, then stops; the run log says how many prospects were held back and which rule
-changed them after this one ("the two rules may be fighting over a field"). The last rule to
+repeat rules, then stops. A prospect held back because another rule changed it after this one
+acted is counted (``RuleRun.skipped``) and the run log names that rule ("the rules may be
+fighting over a field"); a prospect merely seen again (the watermark's overlap) is not. The last rule to
 act keeps its value until the next outside change, which starts a new round.
 """
 
@@ -164,9 +165,9 @@ def _run_repeat(rule: Rule, run: RuleRun, actions, candidates: QuerySet, *, labe
         origins = cursor.fetchall()
         cursor.execute(
             """
-            SELECT count(*), array_agg(DISTINCT last_rule_id) FILTER (
-                WHERE last_rule_id IS NOT NULL AND last_rule_id <> %s)
-            FROM automation_candidates WHERE touched_for >= origin_at
+            SELECT count(*), array_agg(DISTINCT last_rule_id)
+            FROM automation_candidates
+            WHERE touched_for >= origin_at AND last_rule_id IS NOT NULL AND last_rule_id <> %s
             """,
             [rule.pk],
         )

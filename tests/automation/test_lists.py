@@ -29,7 +29,9 @@ def test_static_add_and_remove_are_set_based_and_keep_the_count():
     static = ProspectList.objects.create(name="Hand picked")
     added = add_members(static, [p.pk for p in prospects[:3]] + [archived.pk, 10**9])
     assert added == sorted(p.pk for p in prospects[:3])  # archived and missing skipped
-    assert add_members(static, Prospect.objects.filter(pk__in=[prospects[0].pk, prospects[3].pk])) == [prospects[3].pk]
+    assert add_members(
+        static, Prospect.objects.filter(pk__in=[prospects[0].pk, prospects[3].pk])
+    ) == [prospects[3].pk]
     static.refresh_from_db()
     assert static.member_count == 4 == static.memberships.count()
     assert remove_members(static, [prospects[0].pk, prospects[4].pk]) == [prospects[0].pk]
@@ -66,7 +68,10 @@ def test_recompute_adds_the_new_matches_and_drops_the_old():
 def test_a_deleted_custom_field_keeps_the_members_and_says_why():
     field = CustomField.objects.create(label="Tier", api_name="tier")
     gold = ProspectFactory(custom_fields={"tier": "Gold"})
-    criteria = {"match": "all", "conditions": [{"field": "custom:tier", "op": "eq", "value": "gold"}]}
+    criteria = {
+        "match": "all",
+        "conditions": [{"field": "custom:tier", "op": "eq", "value": "gold"}],
+    }
     assert validate(criteria) == []
     dynamic = ProspectList.objects.create(name="Gold", kind="dynamic", criteria=criteria)
     recompute(dynamic)
@@ -75,7 +80,11 @@ def test_a_deleted_custom_field_keeps_the_members_and_says_why():
     assert validate(criteria) == ['The custom field "tier" no longer exists.']
     result = recompute(dynamic)
     dynamic.refresh_from_db()
-    assert result.problem == dynamic.problem == 'Not recomputed: The custom field "tier" no longer exists.'
+    assert (
+        result.problem
+        == dynamic.problem
+        == 'Not recomputed: The custom field "tier" no longer exists.'
+    )
     assert members(dynamic) == {gold.pk} and dynamic.member_count == 1
 
 
@@ -85,7 +94,10 @@ def test_a_list_read_by_another_is_recomputed_first():
     # Created first, reads the list created second: recompute_all orders them.
     reader = ProspectList.objects.create(name="Reader", kind="dynamic")
     source = ProspectList.objects.create(name="Source", kind="dynamic", criteria=GERMANS_50)
-    reader.criteria = {"match": "all", "conditions": [{"field": "list", "op": "member", "value": source.pk}]}
+    reader.criteria = {
+        "match": "all",
+        "conditions": [{"field": "list", "op": "member", "value": source.pk}],
+    }
     reader.save()
     recompute_all()
     assert members(reader) == {hot.pk}
@@ -120,7 +132,9 @@ def test_criteria_refuse_unknown_fields_and_deleted_objects_with_messages():
 def test_a_list_cannot_be_defined_by_itself():
     own = ProspectList.objects.create(name="Me", kind="dynamic")
     criteria = {"match": "all", "conditions": [{"field": "list", "op": "member", "value": own.pk}]}
-    assert validate(criteria, own_list_id=own.pk) == ["List: a list cannot be defined by its own membership."]
+    assert validate(criteria, own_list_id=own.pk) == [
+        "List: a list cannot be defined by its own membership."
+    ]
 
 
 def test_recompute_is_two_statements_whatever_the_size(django_assert_max_num_queries):
