@@ -153,8 +153,8 @@ def list_from_filter(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("automation:list_create") + "?" + request.GET.urlencode())
 
 
-@require_POST
 @marketer_required
+@require_POST
 def list_recompute(request: HttpRequest, pk: int) -> HttpResponse:
     prospect_list = get_object_or_404(ProspectList, pk=pk, kind=ProspectList.Kind.DYNAMIC)
     jobs.enqueue_recompute(prospect_list)
@@ -162,8 +162,8 @@ def list_recompute(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("automation:list_detail", pk=pk)
 
 
-@require_POST
 @marketer_required
+@require_POST
 def list_delete(request: HttpRequest, pk: int) -> HttpResponse:
     prospect_list = get_object_or_404(ProspectList, pk=pk)
     users = [
@@ -180,8 +180,8 @@ def list_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("automation:lists")
 
 
-@require_POST
 @marketer_required
+@require_POST
 def list_remove_members(request: HttpRequest, pk: int) -> HttpResponse:
     prospect_list = get_object_or_404(ProspectList, pk=pk)
     ids = [int(v) for v in request.POST.getlist("prospect") if v.isdigit()]
@@ -194,8 +194,8 @@ def list_remove_members(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("automation:list_detail", pk=pk)
 
 
-@require_POST
 @marketer_required
+@require_POST
 def prospect_lists(request: HttpRequest, pk: int) -> HttpResponse:
     """The prospect page's lists card: add to a static list, or remove from one."""
     prospect = get_object_or_404(Prospect, pk=pk)
@@ -310,8 +310,8 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _rule_form_page(request, form, rule)
 
 
-@require_POST
 @marketer_required
+@require_POST
 def rule_switch_on(request: HttpRequest, pk: int) -> HttpResponse:
     """Switch a rule on (or resume it) after its preview; matching everyone needs a confirm."""
     rule = get_object_or_404(Rule, pk=pk)
@@ -333,8 +333,8 @@ def rule_switch_on(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("automation:rule_detail", pk=pk)
 
 
-@require_POST
 @marketer_required
+@require_POST
 def rule_pause(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=pk)
     pause(rule)
@@ -342,8 +342,8 @@ def rule_pause(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("automation:rule_detail", pk=pk)
 
 
-@require_POST
 @marketer_required
+@require_POST
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=pk)
     rule.delete()
