@@ -90,7 +90,7 @@ def _list_form_page(
         "form": form,
         "list": prospect_list,
         "notes": notes or [],
-        **editor_context(form["criteria"].value()),
+        **editor_context(),
     }
     if request.method == "POST" and "preview" in request.POST and form.is_valid():
         context["preview"] = preview(form.cleaned_data["criteria"])
@@ -258,7 +258,7 @@ def _describe_actions(actions: list) -> list[str]:
 
 
 def _rule_form_page(request: HttpRequest, form: RuleForm, rule: Rule | None) -> HttpResponse:
-    context = {"form": form, "rule": rule, **editor_context(form["criteria"].value())}
+    context = {"form": form, "rule": rule, **editor_context()}
     if request.method == "POST" and "preview" in request.POST and form.is_valid():
         context["preview"] = preview(form.cleaned_data["criteria"])
     return render(request, "automation/rule_form.html", context)

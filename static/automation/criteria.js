@@ -3,12 +3,22 @@
 (function () {
   "use strict";
   var catalogue = JSON.parse(document.getElementById("criteria-catalogue").textContent);
-  var initial = JSON.parse(document.getElementById("criteria-initial").textContent) || {};
   var editor = document.querySelector(".criteria-editor");
   var target = document.getElementById(editor.dataset.target);
   var rowsBox = editor.querySelector(".criteria-rows");
+  var initial = {};
+  try { initial = JSON.parse(target.value || "{}") || {}; } catch (e) { return; }  // leave bad JSON to the form's message
+  // What marketers named comes as HTML options (escaped by the template), read as text.
+  function options(select) {
+    return select ? Array.prototype.map.call(select.options, function (o) { return [o.value, o.textContent]; }) : [];
+  }
+  var refs = { activity: catalogue.activity };
+  document.querySelectorAll("select[data-ref]").forEach(function (s) { refs[s.dataset.ref] = options(s); });
+  var statuses = {};
+  document.querySelectorAll("select[data-statuses]").forEach(function (s) { statuses[s.dataset.statuses] = options(s).map(function (o) { return o[0]; }); });
   var fields = {};
-  catalogue.fields.forEach(function (f) { fields[f.name] = f; });
+  var fieldOptions = document.getElementById("criteria-field-options");
+  Object.keys(catalogue.fields).forEach(function (name) { fields[name] = Object.assign({ name: name }, catalogue.fields[name]); });
   var NO_VALUE = ["is_empty", "is_not_empty", "is_true", "is_false"];
 
   function el(tag, attrs, text) {
@@ -27,14 +37,11 @@
     return s;
   }
   function fieldSelect(value) {
-    var s = el("select", { "class": "form-select form-select-sm", "aria-label": "Field" });
-    var groups = {};
-    catalogue.fields.forEach(function (f) {
-      if (!groups[f.group]) { groups[f.group] = el("optgroup", { label: f.group }); s.appendChild(groups[f.group]); }
-      var opt = el("option", { value: f.name }, f.label);
-      if (f.name === value) opt.selected = true;
-      groups[f.group].appendChild(opt);
-    });
+    var s = fieldOptions.cloneNode(true);
+    s.removeAttribute("id"); s.removeAttribute("hidden"); s.removeAttribute("aria-hidden");
+    s.className = "form-select form-select-sm";
+    s.setAttribute("aria-label", "Field");
+    s.value = value;
     return s;
   }
 
@@ -54,10 +61,10 @@
     if (kind === "choice" || kind === "grade") {
       input = select(field.choices, v, { "data-part": "value", "aria-label": "Value" });
       if (op === "in") { input.multiple = true; Array.prototype.forEach.call(input.options, function (o) { o.selected = Array.isArray(v) && v.indexOf(o.value) >= 0; }); }
-    } else if (catalogue.refs[kind] && kind !== "activity") {
-      input = select(catalogue.refs[kind], v, { "data-part": "value", "aria-label": "Value" });
+    } else if (refs[kind] && kind !== "activity") {
+      input = select(refs[kind], v, { "data-part": "value", "aria-label": "Value" });
     } else if (kind === "activity") {
-      input = select(catalogue.refs.activity, v || "any", { "data-part": "value", "aria-label": "Activity type" });
+      input = select(refs.activity, v || "any", { "data-part": "value", "aria-label": "Activity type" });
     } else if (kind === "date" && op.indexOf("within_days") >= 0) {
       input = el("input", { type: "number", min: "0", "class": "form-control form-control-sm", "data-part": "value", "aria-label": "Days", placeholder: "days", value: v === undefined ? "" : v });
     } else if (kind === "date") {
@@ -69,8 +76,8 @@
     }
     box.appendChild(input);
     if (kind === "sf_campaign") {
-      var statuses = (catalogue.statuses[input.value] || []).map(function (s) { return [s, s]; });
-      box.appendChild(select([["", "any status"]].concat(statuses), condition.status || "", { "data-part": "status", "aria-label": "Member status" }));
+      var choices = (statuses[input.value] || []).map(function (s) { return [s, s]; });
+      box.appendChild(select([["", "any status"]].concat(choices), condition.status || "", { "data-part": "status", "aria-label": "Member status" }));
       input.addEventListener("change", function () { valueInputs(row, field, op, { value: input.value }); });
     }
     if (kind === "activity") {

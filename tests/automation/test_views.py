@@ -183,6 +183,7 @@ def test_pause_and_resume(marketer_client):
         mode=Rule.Mode.REPEAT,
     )
     ProspectFactory(score=60, country="Germany")
+    ProspectFactory(score=10, country="Germany")
     marketer_client.post(reverse("automation:rule_pause", args=[rule.pk]))
     rule.refresh_from_db()
     assert rule.state == Rule.State.PAUSED
