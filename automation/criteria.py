@@ -1056,8 +1056,27 @@ def _describe_condition(condition: dict, catalogue) -> str:
     if spec.kind == "sf_campaign" and condition.get("status"):
         extra = f" with status “{condition['status']}”"
     if spec.kind in ("sf_campaign", "list", "user", "queue", "campaign"):
-        value = f"#{value}"
+        value = _reference_name(spec.kind, value)
+    if spec.kind == "date" and op in ("within_days", "not_within_days"):
+        words = "within the last" if op == "within_days" else "not within the last"
+        return f"{spec.label} {words} {value} days"
     return f"{spec.label} {words} “{value}”{extra}"
+
+
+def _reference_name(kind: str, value: Any) -> str:
+    """The name of the object a condition names, or "#id (deleted)"."""
+    from automation.models import ProspectList
+
+    models = {
+        "sf_campaign": SalesforceCampaign,
+        "list": ProspectList,
+        "user": get_user_model(),
+        "queue": CrmQueue,
+        "campaign": Campaign,
+    }
+    ids = _ints(value)
+    found = models[kind].objects.filter(pk__in=ids).first() if ids else None
+    return str(found) if found is not None else f"#{value} (deleted)"
 
 
 __all__ = [

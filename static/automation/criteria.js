@@ -41,6 +41,7 @@
     s.removeAttribute("id"); s.removeAttribute("hidden"); s.removeAttribute("aria-hidden");
     s.className = "form-select form-select-sm";
     s.setAttribute("aria-label", "Field");
+    s.style.flex = "0 0 16rem";
     s.value = value;
     return s;
   }
@@ -101,6 +102,7 @@
       var ops = catalogue.operators[field.kind];
       var opValue = ops[cond.op] ? cond.op : Object.keys(ops)[0];
       var os = select(Object.keys(ops).map(function (k) { return [k, ops[k]]; }), opValue, { "aria-label": "Operator" });
+      os.style.minWidth = "11rem";
       opBox.innerHTML = ""; opBox.appendChild(os);
       os.addEventListener("change", function () { valueInputs(row, field, os.value, {}); });
       valueInputs(row, field, opValue, cond);
