@@ -53,7 +53,7 @@ class ListListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
 def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
     prospect_list = get_object_or_404(ProspectList, pk=pk)
     members = MemberFilter(
-        request.GET, queryset=prospect_list.memberships.select_related("prospect").order_by("-id")
+        request.GET, queryset=prospect_list.memberships.prefetch_related("prospect").order_by("-id")
     )
     table = MemberTable(members.qs)
     if prospect_list.kind == ProspectList.Kind.DYNAMIC:
