@@ -24,6 +24,9 @@ class ProspectList(models.Model):
     criteria = models.JSONField(default=dict, blank=True)
     member_count = models.PositiveIntegerField(default=0)
     recomputed_at = models.DateTimeField(null=True, blank=True)
+    # Why the last recompute could not run (a field or list its criteria name was deleted);
+    # the members stay as they were until the criteria are fixed.
+    problem = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -53,12 +56,25 @@ class ListMembership(models.Model):
     )
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
     added_at = models.DateTimeField()
+    # No index: nobody looks members up by who added them, and a million inserts pay for each.
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["list", "prospect"], name="automation_list_member_once")
         ]
-        indexes = [models.Index(fields=["prospect"], name="automation_member_prospect")]
+        indexes = [
+            models.Index(fields=["prospect"], name="automation_member_prospect"),
+            # The members page: newest first, a page at a time.
+            models.Index(fields=["list", "-id"], name="automation_member_list_id"),
+        ]
 
 
 class Rule(models.Model):
@@ -83,6 +99,8 @@ class Rule(models.Model):
     # Repeat rules look at prospects changed after this instant (moved by each run).
     watermark = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
+    # Why the rule was paused by the system (its criteria or an action's target vanished).
+    problem = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -106,8 +124,41 @@ class RuleRun(models.Model):
     matched = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    # Matching prospects the loop guard held back (see ``automation.rules``).
+    skipped = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["rule", "-started_at"], name="automation_run_rule_time")]
+
+
+class AutomationStamp(models.Model):
+    """The last change automation made to a prospect, for the loop guard (``automation.rules``).
+
+    ``updated_at`` is the prospect's ``updated_at`` right after the rule's actions; while the
+    prospect still has it, nobody but automation changed the prospect since, and its
+    ``origin_at`` (the outside change the chain of rule actions started from) carries on.
+    """
+
+    prospect = models.OneToOneField(
+        "prospects.Prospect", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+    origin_at = models.DateTimeField()
+    rule = models.ForeignKey(Rule, null=True, on_delete=models.SET_NULL, related_name="+")
+
+
+class RuleTouch(models.Model):
+    """A repeat rule acted on a prospect for the outside change at ``origin_at``: it acts on
+    the prospect again only after a newer outside change (the loop guard)."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="+")
+    prospect = models.ForeignKey("prospects.Prospect", on_delete=models.CASCADE, related_name="+")
+    origin_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "prospect"], name="automation_touch_once")
+        ]
+        indexes = [models.Index(fields=["prospect"], name="automation_touch_prospect")]

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("Prospects", "prospects:list", False),
     ("Campaigns", "crm:campaigns", False),
     ("Reports", "reports:roi", False),
+    ("Automation", "automation:lists", False),  # lists and rules, tabs on the pages
     ("Scoring", "prospects:scoring", False),
     ("Sync Errors", "sync:errors", False),
     ("Imports", "intake:imports", False),

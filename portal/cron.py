@@ -5,6 +5,7 @@ Each ``register`` enqueues a job on an RQ queue at its interval; workers run it.
 
 from rq import cron
 
+from automation.jobs import tick as automation_tick
 from core.jobs import record_heartbeat
 from intake.received import process_received_job
 from operations.alerts import evaluate as evaluate_alerts
@@ -29,6 +30,10 @@ cron.register(decay_job, queue_name="default", interval=86400)
 
 # Form handler submissions a lost wake-up left waiting (intake/received.py), every minute.
 cron.register(process_received_job, queue_name="default", interval=60)
+
+# Automation: dynamic lists recomputed, then repeat rules run on the prospects changed since
+# their last run (automation/rules.py), every minute.
+cron.register(automation_tick, queue_name="default", interval=60)
 
 # Operations: alerts to the Sync admins and the dashboard's per-minute figures, every minute;
 # a heartbeat per worker queue, so the alerts tell a silent worker from a silent cron.

@@ -222,6 +222,8 @@ def world(connector, marketer, sync_admin) -> dict:
         "worker_key": worker.key,
         "user": marketer.pk,
         "campaign": prospect.campaign_id,
+        "automation_list": _automation_list(prospect).pk,
+        "automation_rule": _automation_rule().pk,
         "content_type": ContentType.objects.get_for_model(prospect).pk,
         "account": Account.objects.create(sf_id="001000000000009AAA", name="Matrix Inc").pk,
         "custom_object": CustomObjectDefinition.objects.create(
@@ -232,9 +234,32 @@ def world(connector, marketer, sync_admin) -> dict:
     job.delete()
 
 
+def _automation_list(prospect):
+    from automation.lists import add_members
+    from automation.models import ProspectList
+
+    static = ProspectList.objects.create(name="Matrix list")
+    add_members(static, [prospect.pk])
+    return static
+
+
+def _automation_rule():
+    from automation.models import Rule
+
+    return Rule.objects.create(
+        name="Matrix rule",
+        criteria={"match": "all", "conditions": [{"field": "score", "op": "gte", "value": 50}]},
+        actions=[{"type": "adjust_score", "points": 1}],
+    )
+
+
 def _pk_for(route: Route, world: dict) -> int:
     """The ``pk`` of a route: the object its name says it shows."""
     short = route.name.split(":", 1)[1]
+    if route.name.startswith("automation:list"):
+        return world["automation_list"]
+    if route.name.startswith("automation:rule"):
+        return world["automation_rule"]
     if route.name.startswith("crm:"):  # campaigns, memberships, the bulk add's task
         for key in ("campaign", "membership", "task"):
             if short.startswith(key):

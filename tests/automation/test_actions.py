@@ -10,7 +10,8 @@ from automation.actions import (
     apply_actions,
     parse_actions,
 )
-from automation.models import ListMembership, ProspectList
+from automation.lists import add_members
+from automation.models import ProspectList
 from crm.models import CampaignMembership
 from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
 from prospects.models import (
@@ -136,7 +137,7 @@ def test_opt_out_cannot_be_cleared_by_an_action():
 def test_campaign_adjust_score_and_lists(marketer, prospects):
     campaign = CampaignFactory()
     static = ProspectList.objects.create(name="Hot")
-    ListMembership.objects.create(list=static, prospect=prospects[0], added_at=timezone.now())
+    add_members(static, [prospects[0].pk])  # keeps member_count (a bare create would not)
     actions = parse_actions(
         [
             {"type": "set_campaign", "campaign": campaign.pk},

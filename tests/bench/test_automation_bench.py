@@ -1,0 +1,127 @@
+"""Automation (issue 17): a rule over 100,000 prospects matching 50,000, matched and applied
+≤ 5 s (the syncs queued, not waited for); a dynamic list over 1,000,000 prospects recomputed
+≤ 10 s, and its members page ≤ 200 ms.
+
+Run: `make bench BENCH=tests/bench/test_automation_bench.py` with `DATABASE_URL=postgres://…`.
+BENCH_RULE_PROSPECTS (default 100,000) and BENCH (default 1,000,000: the list's prospects) set
+the sizes. Each figure is the median of three runs, printed beside its target.
+"""
+
+import os
+import statistics
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from automation.lists import recompute
+from automation.models import ProspectList, Rule
+from automation.rules import run_rule
+from portal.fake_prospects import make_prospects
+from prospects.models import CrmQueue, Prospect, SyncQueueItem
+from tests.conftest import user_with_role
+
+RULE_N = int(os.environ.get("BENCH_RULE_PROSPECTS", "100000"))
+LIST_N = int(os.environ.get("BENCH", "1000000"))
+GERMANS_50 = {
+    "match": "all",
+    "conditions": [
+        {"field": "score", "op": "gte", "value": 50},
+        {"field": "country", "op": "eq", "value": "Germany"},
+    ],
+}
+
+
+def _prepare(n: int) -> None:
+    """``n`` prospects; half in Germany (even ids), scores 0–99 spread evenly."""
+    make_prospects(n, seed=17)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE prospects_prospect SET score = id % 100, "
+            "country = CASE WHEN id % 2 = 0 THEN 'Germany' ELSE 'France' END"
+        )
+        cursor.execute("ANALYZE prospects_prospect")
+
+
+def _report(label: str, figures: list[float], target: float, unit: str = "s") -> float:
+    median = statistics.median(figures)
+    shown = " ".join(f"{f:.3f}" for f in figures)
+    print(f"  {label:<48} median {median:7.3f} {unit}   target ≤ {target:g} {unit}   ({shown})")
+    return median
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_rule_over_100k_matching_50k():
+    _prepare(RULE_N)
+    queues = [
+        CrmQueue.objects.create(sf_id=f"00G00000000000{i}AAA", name=f"Queue {i}") for i in range(3)
+    ]
+    criteria = {
+        "match": "all",
+        "conditions": [{"field": "country", "op": "eq", "value": "Germany"}],
+    }
+    print(f"\nrule over {RULE_N:,} prospects matching {RULE_N // 2:,} on {connection.vendor}")
+    figures = []
+    for attempt, queue in enumerate(queues):
+        SyncQueueItem.objects.all().delete()
+        rule = Rule.objects.create(
+            name=f"Bench {attempt}",
+            criteria=criteria,
+            state=Rule.State.ACTIVE,
+            actions=[{"type": "assign_queue", "queue": queue.pk}],
+        )
+        started = time.perf_counter()
+        run = run_rule(rule)
+        figures.append(time.perf_counter() - started)
+        assert run.matched == RULE_N // 2 and run.changed == RULE_N // 2, run.message
+        assert SyncQueueItem.objects.count() == RULE_N // 2
+    median = _report("match + assign to a queue + queue syncs", figures, 5.0)
+    assert median <= 5.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_dynamic_list_over_1m_and_its_page():
+    _prepare(LIST_N)
+    print(
+        f"\ndynamic list “score ≥ 50 and country = Germany” over {LIST_N:,} prospects on {connection.vendor}"
+    )
+    first, steady = [], []
+    for attempt in range(3):
+        dynamic = ProspectList.objects.create(
+            name=f"Hot Germans {attempt}", kind="dynamic", criteria=GERMANS_50
+        )
+        started = time.perf_counter()
+        result = recompute(dynamic)
+        first.append(time.perf_counter() - started)
+        expected = Prospect.objects.filter(score__gte=50, country="Germany").count()
+        assert result.member_count == expected
+    # The steady state: 1% of the prospects changed since.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE prospects_prospect SET score = 100 - score WHERE id % 100 = 0")
+    for _ in range(3):
+        started = time.perf_counter()
+        result = recompute(dynamic)
+        steady.append(time.perf_counter() - started)
+    _report(f"first recompute ({result.member_count:,} members)", first, 10.0)
+    _report("recompute after 1% changed", steady, 10.0)
+    marketer = user_with_role("bench-marketer", "Marketer")
+    client = Client()
+    client.force_login(marketer)
+    url = reverse("automation:list_detail", args=[dynamic.pk])
+    pages = {}
+    for label, query in (
+        ("members page, first", ""),
+        ("members page 1,000 (50,000 deep)", "?page=1000"),
+    ):
+        client.get(url + query)  # warm
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            response = client.get(url + query)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        pages[label] = _report(label, timings, 200, "ms")
+    assert statistics.median(first) <= 10.0 and statistics.median(steady) <= 10.0
+    assert max(pages.values()) <= 200
