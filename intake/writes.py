@@ -32,12 +32,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.core.validators import (
+    EmailValidator,
+    MaxLengthValidator,
+    ProhibitNullCharactersValidator,
+    validate_email,
+)
 from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -165,10 +170,10 @@ class _Cleaner:
         if name == "score":
             extra += SCORE_VALIDATORS
         slow = _remembered(partial(_clean_standard, model_field, form_field, extra))
-        fast = _plain_text_check(model_field, form_field)
-        if fast is None:
+        checks = _text_checks(model_field, form_field)
+        if checks is None:
             return slow
-        return partial(_clean_plain_text, fast, slow)
+        return partial(_clean_text, *checks, form_field.required, slow)
 
     def _clean_custom(self, api_name: str, raw: Any) -> Any:
         definition = self.definitions.get(api_name)
@@ -229,32 +234,60 @@ def _clean_standard(
     return value
 
 
-# The validators a plain text column runs (form and model field alike): their checks, done
-# inline below, accept exactly what they accept.
-_PLAIN_VALIDATORS = (MaxLengthValidator, ProhibitNullCharactersValidator)
-
-
-def _plain_text_check(model_field: models.Field, form_field: Any) -> int | None:
-    """For a plain, optional text column (a CharField form field that strips, validated only
-    for length and NUL characters): its maximum length (0: none). Else None."""
-    if type(form_field) is not forms.CharField or not form_field.strip or form_field.required:
+def _text_checks(model_field: models.Field, form_field: Any) -> tuple[int, bool] | None:
+    """For a text column whose form field only strips (a CharField or an EmailField) and whose
+    validators, form's and model's, are a length, no NUL characters and Django's email check:
+    ``(maximum length or 0, whether an email)``, checked inline by ``_clean_text``. Else None:
+    that column always takes ``_clean_standard``."""
+    if type(form_field) not in (forms.CharField, forms.EmailField):
         return None
-    if form_field.empty_value != "":
+    if not form_field.strip or form_field.empty_value != "":
         return None
-    validators = [*form_field.validators, *model_field.validators]
-    if not all(type(v) in _PLAIN_VALIDATORS for v in validators):
-        return None
-    return model_field.max_length or 0
+    max_length, email = 0, False
+    for validator in [*form_field.validators, *model_field.validators]:
+        if type(validator) is MaxLengthValidator and isinstance(validator.limit_value, int):
+            limit = validator.limit_value
+            max_length = min(max_length, limit) if max_length else limit
+        elif type(validator) is EmailValidator and validator == validate_email:
+            email = True
+        elif type(validator) is not ProhibitNullCharactersValidator:
+            return None
+    return max_length, email
 
 
-def _clean_plain_text(max_length: int, slow: Callable[[Any], Any], raw: Any) -> Any:
-    """What ``_clean_standard`` returns for a plain text column, without its machinery; any
-    value it might refuse goes through it, for the very same messages."""
+def _clean_text(
+    max_length: int, email: bool, required: bool, slow: Callable[[Any], Any], raw: Any
+) -> Any:
+    """What ``_clean_standard`` returns for such a column, without its machinery: the same
+    checks, each once, an email's domain checked once per domain. A value any check refuses
+    goes through ``_clean_standard``, for the very same messages."""
     if type(raw) is str:
         value = raw.strip()
-        if (not max_length or len(value) <= max_length) and "\x00" not in value:
+        if not value:
+            if not required:
+                return value
+        elif (
+            (not max_length or len(value) <= max_length)
+            and "\x00" not in value
+            and (not email or _is_email(value))
+        ):
             return value
     return slow(raw)
+
+
+def _is_email(value: str) -> bool:
+    """``validate_email`` (django.core.validators.EmailValidator) as a yes or no."""
+    if "@" not in value or len(value) > 320:
+        return False
+    user_part, domain_part = value.rsplit("@", 1)
+    return bool(validate_email.user_regex.match(user_part)) and _is_email_domain(domain_part)
+
+
+@lru_cache(maxsize=4096)
+def _is_email_domain(domain_part: str) -> bool:
+    return domain_part in validate_email.domain_allowlist or validate_email.validate_domain_part(
+        domain_part
+    )
 
 
 def _clean_bool(raw: Any) -> bool:
