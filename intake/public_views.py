@@ -213,9 +213,7 @@ def landing_page_view(request: HttpRequest, slug: str) -> HttpResponse:
 def _first_view_in_a_while(page_id: int, prospect_id: int) -> bool:
     key = f"leadbridge:lpview:{page_id}:{prospect_id}"
     try:
-        return bool(
-            protection.redis_connection().set(key, 1, nx=True, ex=VIEW_DEDUPE_SECONDS)
-        )
+        return bool(protection.redis_connection().set(key, 1, nx=True, ex=VIEW_DEDUPE_SECONDS))
     except Exception:  # noqa: BLE001 - without Redis every view counts
         return True
 
