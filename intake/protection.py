@@ -13,6 +13,7 @@ accept is what any visitor may type in. What guards them instead:
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 import django_rq
 from django.conf import settings
 from django.http import HttpRequest
+from redis import Redis
 
 from core.http import client_ip
 
@@ -68,6 +70,14 @@ def body_too_large(request: HttpRequest) -> bool:
     return False
 
 
+@functools.cache
+def redis_connection() -> Redis:
+    """One Redis client per process for the public endpoints, its pool's connections kept:
+    ``django_rq.get_connection`` makes a new client, so a new TCP connection, every call —
+    more than the rest of a form post costs. (redis-py's pool starts again after a fork.)"""
+    return django_rq.get_connection("default")
+
+
 def rate_limited(request: HttpRequest, *, scope: str = "form") -> bool:
     """Whether this client went over FORM_RATE_LIMIT posts in the current minute.
 
@@ -80,8 +90,7 @@ def rate_limited(request: HttpRequest, *, scope: str = "form") -> bool:
         return False
     key = f"leadbridge:rate:{scope}:{client_ip(request)}:{int(time.time() // 60)}"
     try:
-        redis = django_rq.get_connection("default")
-        with redis.pipeline() as pipe:
+        with redis_connection().pipeline() as pipe:
             pipe.set(key, 0, ex=61, nx=True)
             pipe.incr(key)
             _, count = pipe.execute()

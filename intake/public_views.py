@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import django_rq
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -214,9 +213,7 @@ def landing_page_view(request: HttpRequest, slug: str) -> HttpResponse:
 def _first_view_in_a_while(page_id: int, prospect_id: int) -> bool:
     key = f"leadbridge:lpview:{page_id}:{prospect_id}"
     try:
-        return bool(
-            django_rq.get_connection("default").set(key, 1, nx=True, ex=VIEW_DEDUPE_SECONDS)
-        )
+        return bool(protection.redis_connection().set(key, 1, nx=True, ex=VIEW_DEDUPE_SECONDS))
     except Exception:  # noqa: BLE001 - without Redis every view counts
         return True
 

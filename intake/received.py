@@ -33,6 +33,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from intake.form_models import FormHandler, ReceivedSubmission
+from intake.protection import redis_connection
 from intake.submissions import (
     DETAIL_VALUE_LIMIT,
     FORM_HANDLER,
@@ -93,8 +94,7 @@ def wake_worker() -> None:
     """Enqueue the worker's job unless one was asked for in the last WAKE_SECONDS (the job
     clears the mark when it starts, so what arrives while it runs wakes the next one)."""
     try:
-        redis = django_rq.get_connection("default")
-        if redis.set(WAKE_KEY, 1, nx=True, ex=WAKE_SECONDS):
+        if redis_connection().set(WAKE_KEY, 1, nx=True, ex=WAKE_SECONDS):
             django_rq.get_queue("default").enqueue("intake.received.process_received_job")
     except Exception:  # noqa: BLE001 - Redis down: the cron finds the waiting rows
         log.warning("could not wake the submissions worker; the cron will", exc_info=True)

@@ -62,8 +62,11 @@ def _db(variable: str, default: str, *, application_name: str) -> dict:
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
+            "timeout": 30,  # seconds a writer waits for another's lock (busy_timeout)
         }
+        # Each web thread keeps its connection: closing the last one checkpoints the WAL, which
+        # cost a form post more than its INSERT.
+        config.setdefault("CONN_MAX_AGE", 60)
     else:
         config.setdefault("CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True

@@ -18,6 +18,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
+from core.bulk import clone
 from prospects.models import Activity, ActivityType, Prospect, ScoringRule, SyncReason
 from prospects.models.scoring import SCORE_MAX, SCORE_MIN, UNRULED_TYPES
 from prospects.scoring import regrade
@@ -75,17 +76,16 @@ def record_activities(
     type = ActivityType(type)  # noqa: A001
     when = occurred_at or timezone.now()
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    # One built by the constructor, the rest cloned from it (see core.bulk).
+    template = Activity(type=type, occurred_at=when, title=title[:255], actor=user)
     rows = []
     for item in items:
         prospect_id, own = item if isinstance(item, tuple) else (item, None)
         rows.append(
-            Activity(
+            clone(
+                template,
                 prospect_id=prospect_id,
-                type=type,
-                occurred_at=when,
-                title=title[:255],
                 details=dict(own if own is not None else details or {}),
-                actor=user,
             )
         )
     changed = add_activities(rows, points=points, insert=insert)

@@ -7,6 +7,9 @@ what lands is what Django would have written.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import uuid
 from collections.abc import Iterable, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
@@ -47,24 +50,53 @@ def any_of(field: str, values: Iterable) -> AnyOf:
     return AnyOf(F(field), list(values))
 
 
+# On PostgreSQL also: aware datetimes and UUIDs (psycopg adapts them itself).
+_AS_IS_POSTGRESQL = (
+    ((models.DateTimeField,), frozenset({dt.datetime, type(None)})),
+    ((models.UUIDField,), frozenset({uuid.UUID, type(None)})),
+)
+
+
 def _prepared(objs: Sequence[models.Model], fields: list[models.Field]) -> list[list]:
     """Each object's values as Django would write them (``get_db_prep_save``), skipping the
-    call where it changes nothing: text, integers, booleans and nulls of plain fields."""
+    call where it changes nothing: text, integers, booleans and nulls of plain fields; on
+    PostgreSQL aware datetimes and UUIDs too (a naive datetime goes through Django, which
+    makes it aware)."""
     db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
-    plans = [(f, f.attname, _as_is(f)) for f in fields]
+    copying = db.vendor == "postgresql"  # every caller on PostgreSQL sends the rows by COPY
+    plans = [(f, f.attname, _as_is(f, db.vendor), copying and _plain_json(f)) for f in fields]
     rows = []
     for obj in objs:
         row = []
-        for f, attname, as_is in plans:
-            value = getattr(obj, attname)
-            row.append(value if type(value) in as_is else f.get_db_prep_save(value, db))
+        loaded = (
+            obj.__dict__
+        )  # a field's value, without its descriptor (a foreign key's id has one)
+        for f, attname, as_is, json_text in plans:
+            value = loaded[attname] if attname in loaded else getattr(obj, attname)
+            kind = type(value)
+            if kind in as_is and (kind is not dt.datetime or value.tzinfo is not None):
+                row.append(value)
+            elif json_text and kind in _JSON_TYPES:
+                # COPY reads a jsonb column's text: the JSON itself, without psycopg's wrapper.
+                row.append("{}" if kind is dict and not value else json.dumps(value))
+            else:
+                row.append(f.get_db_prep_save(value, db))
         rows.append(row)
     return rows
 
 
-def _as_is(field: models.Field) -> frozenset:
-    for kinds, types in _AS_IS:
-        if isinstance(field, kinds):
+_JSON_TYPES = frozenset({dict, list, str, int, float, bool})
+
+
+def _plain_json(field: models.Field) -> bool:
+    """A JSONField that Django would write as ``json.dumps`` of its value."""
+    return isinstance(field, models.JSONField) and field.encoder is None
+
+
+def _as_is(field: models.Field, vendor: str) -> frozenset:
+    kinds = _AS_IS + (_AS_IS_POSTGRESQL if vendor == "postgresql" else ())
+    for classes, types in kinds:
+        if isinstance(field, classes):
             return types
     return frozenset()
 
@@ -79,6 +111,45 @@ def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for start in range(0, len(objs), CHUNK):
+            for row in _prepared(objs[start : start + CHUNK], fields):
+                copy.write_row(row)
+
+
+def create(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """``bulk_create`` for rows whose ids the caller needs: on PostgreSQL the ids are taken
+    from the table's sequence in one query, set on the objects, and the rows go by ``COPY``.
+    ``auto_now``/``auto_now_add`` fields are stamped as ``save`` would."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=500)
+        return
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
+    stamped = [
+        f
+        for f in meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        for f in stamped:
+            f.pre_save(obj, True)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    fields = list(meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(meta.db_table)
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,

@@ -1,4 +1,4 @@
-"""Bulk actions on the prospect list (automation/views.py): pick, count, confirm, apply; large
+"""Bulk actions on the prospect list (automation/bulk_views.py): pick, count, confirm, apply; large
 ones as a task with a progress bar and a report."""
 
 import json

@@ -6,11 +6,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
+from django.test import Client
+from django.test.client import ClientHandler
 from django.utils import timezone
 
 from intake.models import ReceivedSubmission
 from intake.received import process_received, process_received_job
 from intake.visitor import COOKIE
+from portal.wsgi import load_public_middleware
 from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
 from prospects.models import (
     Activity,
@@ -25,6 +28,21 @@ from tests.intake.conftest import make_handler
 pytestmark = pytest.mark.django_db
 
 URL = "/fh/contact-us/"
+
+
+class PublicClientHandler(ClientHandler):
+    """The test client's handler with the middleware production runs ``/fh/`` through
+    (``portal.wsgi.PUBLIC_MIDDLEWARE``): every test here posts as gunicorn serves the post."""
+
+    def load_middleware(self, is_async=False):
+        load_public_middleware(self)
+
+
+@pytest.fixture
+def client():
+    public = Client()
+    public.handler = PublicClientHandler(enforce_csrf_checks=True)
+    return public
 
 
 def post(client, data, **headers):
