@@ -7,10 +7,14 @@ what lands is what Django would have written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import F, Lookup
+from django.db.models.base import ModelState
+from django.db.models.fields import NOT_PROVIDED
 
 CHUNK = 5000
 # Values a field's get_db_prep_save returns unchanged (it costs ~1 µs a call, per value).
@@ -47,19 +51,81 @@ def any_of(field: str, values: Iterable) -> AnyOf:
     return AnyOf(F(field), list(values))
 
 
+def new(model: type[models.Model], /, **values: Any) -> models.Model:
+    """An unsaved instance of ``model`` for :func:`insert`, built without ``Model.__init__``.
+
+    ``__init__`` walks every field and sends ``pre_init``/``post_init`` for each row: for the
+    engine's history and activity rows that costs more than writing them. Here the fields'
+    defaults are copied (callables called, as ``__init__`` would) and ``values`` set on top;
+    they are given by attribute name (``prospect_id``, not ``prospect``).
+    """
+    static, made, names = _DEFAULTS.get(model) or _defaults(model)
+    unknown = values.keys() - names
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    obj = model.__new__(model)
+    state = obj.__dict__
+    state["_state"] = ModelState()
+    state.update(static)
+    for attname, default in made:
+        if attname not in values:
+            state[attname] = default()
+    state.update(values)
+    return obj
+
+
+_DEFAULTS: dict[type, tuple[dict, list[tuple[str, Callable]], frozenset]] = {}
+
+
+def _defaults(model: type[models.Model]) -> tuple[dict, list[tuple[str, Callable]], frozenset]:
+    static, made = {}, []
+    for f in model._meta.concrete_fields:
+        if f.default is not NOT_PROVIDED and callable(f.default):
+            made.append((f.attname, f.default))
+        else:
+            static[f.attname] = f.get_default()
+    plan = (static, made, frozenset(f.attname for f in model._meta.concrete_fields))
+    _DEFAULTS[model] = plan
+    return plan
+
+
 def _prepared(objs: Sequence[models.Model], fields: list[models.Field]) -> list[list]:
     """Each object's values as Django would write them (``get_db_prep_save``), skipping the
-    call where it changes nothing: text, integers, booleans and nulls of plain fields."""
+    call where it changes nothing: text, integers, booleans and nulls of plain fields. On
+    PostgreSQL a JSON value is encoded here by orjson (``COPY`` takes its text as ``jsonb``)."""
     db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
-    plans = [(f, f.attname, _as_is(f)) for f in fields]
+    fast_json = db.vendor == "postgresql"
+    plans = [(f, f.attname, _as_is(f), fast_json and _plain_json(f)) for f in fields]
     rows = []
     for obj in objs:
         row = []
-        for f, attname, as_is in plans:
+        for f, attname, as_is, as_json in plans:
             value = getattr(obj, attname)
-            row.append(value if type(value) in as_is else f.get_db_prep_save(value, db))
+            if type(value) in as_is:
+                row.append(value)
+            elif as_json:
+                row.append(_json_text(value, f, db))
+            else:
+                row.append(f.get_db_prep_save(value, db))
         rows.append(row)
     return rows
+
+
+def _plain_json(field: models.Field) -> bool:
+    """A JSON field encoded by the standard ``json.dumps`` (no encoder of its own)."""
+    return isinstance(field, models.JSONField) and field.encoder is None
+
+
+def _json_text(value: Any, field: models.Field, db) -> Any:
+    """A JSON field's value as ``jsonb`` text for ``COPY``: orjson, ~10× faster than the
+    ``json.dumps`` Django uses, same document. What orjson refuses (an integer beyond 64 bits)
+    goes Django's way."""
+    if value is None:
+        return None  # SQL NULL, as get_db_prep_save makes it
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return field.get_db_prep_save(value, db)
 
 
 def _as_is(field: models.Field) -> frozenset:

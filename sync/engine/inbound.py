@@ -106,7 +106,8 @@ class Writes:
         self.columns.update(names)
 
     def log(self, prospect: Prospect, operation: str, **values) -> SyncHistory:
-        entry = SyncHistory(
+        entry = bulk_sql.new(
+            SyncHistory,
             prospect_id=prospect.pk,
             at=timezone.now(),
             direction=Direction.INBOUND,

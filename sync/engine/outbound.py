@@ -232,7 +232,8 @@ class Pusher:
             bulk_sql.insert(
                 SyncHistory,
                 [
-                    SyncHistory(
+                    bulk_sql.new(
+                        SyncHistory,
                         prospect_id=prospect.pk,
                         at=now,
                         direction=Direction.OUTBOUND,
@@ -326,7 +327,8 @@ class Pusher:
         prospect.sync_status = SyncStatus.SYNCED
 
     def _history(self, target, record_id, operation, payload, changes, now) -> SyncHistory:
-        return SyncHistory(
+        return bulk_sql.new(
+            SyncHistory,
             prospect_id=target.prospect.pk,
             at=now,
             direction=Direction.OUTBOUND,
@@ -622,7 +624,8 @@ def note_created(created: list[tuple[Target, str]], now) -> None:
         return
     changed = add_activities(
         [
-            Activity(
+            bulk_sql.new(
+                Activity,
                 prospect_id=target.prospect.pk,
                 type=ActivityType.CRM_CREATED,
                 occurred_at=now,
