@@ -7,6 +7,7 @@ what lands is what Django would have written.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -94,17 +95,29 @@ def _prepared(objs: Sequence[models.Model], fields: list[models.Field]) -> list[
     call where it changes nothing: text, integers, booleans and nulls of plain fields. On
     PostgreSQL a JSON value is encoded here by orjson (``COPY`` takes its text as ``jsonb``)."""
     db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
-    fast_json = db.vendor == "postgresql"
-    plans = [(f, f.attname, _as_is(f), fast_json and _plain_json(f)) for f in fields]
+    postgresql = db.vendor == "postgresql"
+    plans = [
+        (
+            f,
+            f.attname,
+            _as_is(f),
+            postgresql and _plain_json(f),
+            # psycopg takes an aware datetime as it is: skip get_prep_value's settings lookups.
+            postgresql and type(f) is models.DateTimeField,
+        )
+        for f in fields
+    ]
     rows = []
     for obj in objs:
         row = []
-        for f, attname, as_is, as_json in plans:
+        for f, attname, as_is, as_json, as_datetime in plans:
             value = getattr(obj, attname)
             if type(value) in as_is:
                 row.append(value)
             elif as_json:
                 row.append(_json_text(value, f, db))
+            elif as_datetime and type(value) is dt.datetime and value.tzinfo is not None:
+                row.append(value)
             else:
                 row.append(f.get_db_prep_save(value, db))
         rows.append(row)
