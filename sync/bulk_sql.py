@@ -8,12 +8,15 @@ what lands is what Django would have written.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import F, Lookup
+from django.db.models.base import ModelState
+from django.db.models.fields import NOT_PROVIDED
 
 CHUNK = 5000
 # Values a field's get_db_prep_save returns unchanged (it costs ~1 µs a call, per value).
@@ -50,6 +53,44 @@ def any_of(field: str, values: Iterable) -> AnyOf:
     return AnyOf(F(field), list(values))
 
 
+def new(model: type[models.Model], /, **values: Any) -> models.Model:
+    """An unsaved instance of ``model`` for :func:`insert`, built without ``Model.__init__``.
+
+    ``__init__`` walks every field and sends ``pre_init``/``post_init`` for each row: for the
+    engine's history and activity rows that costs more than writing them. Here the fields'
+    defaults are copied (callables called, as ``__init__`` would) and ``values`` set on top;
+    they are given by attribute name (``prospect_id``, not ``prospect``).
+    """
+    static, made, names = _DEFAULTS.get(model) or _defaults(model)
+    unknown = values.keys() - names
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    obj = model.__new__(model)
+    state = obj.__dict__
+    state["_state"] = ModelState()
+    state.update(static)
+    for attname, default in made:
+        if attname not in values:
+            state[attname] = default()
+    state.update(values)
+    return obj
+
+
+_DEFAULTS: dict[type, tuple[dict, list[tuple[str, Callable]], frozenset]] = {}
+
+
+def _defaults(model: type[models.Model]) -> tuple[dict, list[tuple[str, Callable]], frozenset]:
+    static, made = {}, []
+    for f in model._meta.concrete_fields:
+        if f.default is not NOT_PROVIDED and callable(f.default):
+            made.append((f.attname, f.default))
+        else:
+            static[f.attname] = f.get_default()
+    plan = (static, made, frozenset(f.attname for f in model._meta.concrete_fields))
+    _DEFAULTS[model] = plan
+    return plan
+
+
 # On PostgreSQL also: aware datetimes and UUIDs (psycopg adapts them itself).
 _AS_IS_POSTGRESQL = (
     ((models.DateTimeField,), frozenset({dt.datetime, type(None)})),
@@ -78,7 +119,7 @@ def _prepared(objs: Sequence[models.Model], fields: list[models.Field]) -> list[
                 row.append(value)
             elif json_text and kind in _JSON_TYPES:
                 # COPY reads a jsonb column's text: the JSON itself, without psycopg's wrapper.
-                row.append("{}" if kind is dict and not value else json.dumps(value))
+                row.append("{}" if kind is dict and not value else _json_text(value, f, db))
             else:
                 row.append(f.get_db_prep_save(value, db))
         rows.append(row)
@@ -91,6 +132,18 @@ _JSON_TYPES = frozenset({dict, list, str, int, float, bool})
 def _plain_json(field: models.Field) -> bool:
     """A JSONField that Django would write as ``json.dumps`` of its value."""
     return isinstance(field, models.JSONField) and field.encoder is None
+
+
+def _json_text(value: Any, field: models.Field, db) -> Any:
+    """A JSON field's value as ``jsonb`` text for ``COPY``: orjson, ~10× faster than the
+    ``json.dumps`` Django uses, same document. What orjson refuses (an integer beyond 64 bits)
+    goes Django's way."""
+    if value is None:
+        return None  # SQL NULL, as get_db_prep_save makes it
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return field.get_db_prep_save(value, db)
 
 
 def _as_is(field: models.Field, vendor: str) -> frozenset:

@@ -68,6 +68,18 @@ TRANSIENT_CODES = frozenset(
 )
 
 
+def csv_rows(text: str) -> Iterator[dict[str, str]]:
+    """A Bulk API CSV page as dicts, header → value: ``csv.DictReader`` without its per-row
+    Python bookkeeping (Salesforce's rows always have the header's columns; blank lines are
+    skipped, as DictReader skips them)."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if header:
+        for row in rows:
+            if row:
+                yield dict(zip(header, row, strict=False))
+
+
 class SalesforceError(Exception):
     """Any failure talking to Salesforce, in Salesforce's terms."""
 
@@ -365,6 +377,9 @@ class Client:
             session_id=self._token.access_token,
             session=self.session,
             version=self.credentials.api_version,
+            # Plain dicts: json's C decoder builds them itself; simple-salesforce's default
+            # OrderedDict hook costs a Python call per JSON object of every response.
+            object_pairs_hook=None,
         )
         return self._token
 
@@ -650,7 +665,7 @@ class Client:
                 page = self.call(next_page)
             except StopIteration:
                 return
-            yield from csv.DictReader(io.StringIO(page))
+            yield from csv_rows(page)
 
     def bulk_upsert_start(
         self, sobject: str, records: Sequence[dict], *, external_id: str
@@ -738,13 +753,13 @@ class Client:
         ids: dict[str, str] = {}
         errors: dict[str, SalesforceError] = {}
         done = self.call(lambda sf: ingest(sf).get_ingest_results(job.job_id, "successfulResults"))
-        for row in csv.DictReader(io.StringIO(done)):
+        for row in csv_rows(done):
             ids[job.key_of(row)] = row["sf__Id"]
         if int(info.get("numberRecordsFailed") or 0):
             failed = self.call(
                 lambda sf: ingest(sf).get_ingest_results(job.job_id, "failedResults")
             )
-            for row in csv.DictReader(io.StringIO(failed)):
+            for row in csv_rows(failed):
                 errors[job.key_of(row)] = parse_bulk_error(row["sf__Error"])
         return ids, errors
 

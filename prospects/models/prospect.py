@@ -177,12 +177,14 @@ class Prospect(models.Model):
     do_not_sync = models.BooleanField(
         default=False, help_text="Never send this prospect to Salesforce."
     )
+    # Indexed by prospect_assigned_idx (assigned_user first).
     assigned_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_prospects",
+        db_index=False,
     )
     # Assigned to a Salesforce queue instead of a user (Pardot's "assign to queue").
     assigned_queue = models.ForeignKey(

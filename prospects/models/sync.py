@@ -127,8 +127,12 @@ class SyncHistory(models.Model):
         SKIPPED = "skipped", "Skipped"
         DONE = "done", "Done"
 
+    # Indexed by synchistory_prospect_at (prospect first): a second index on it only costs writes.
     prospect = models.ForeignKey(
-        "prospects.Prospect", on_delete=models.CASCADE, related_name="sync_history"
+        "prospects.Prospect",
+        on_delete=models.CASCADE,
+        related_name="sync_history",
+        db_index=False,
     )
     at = models.DateTimeField(db_index=True)
     direction = models.CharField(max_length=10, choices=Direction.choices)

@@ -52,7 +52,7 @@ from prospects.validators import web_link
 from sync import bulk_sql
 from sync.engine import campaigns
 from sync.engine.batching import chunked, in_transaction, read_ahead, typed_row
-from sync.engine.rules import OWNER_FIELD, Change, reconcile
+from sync.engine.rules import OWNER_FIELD, Change, plan, reconcile
 from sync.engine.users import OwnerMap, owner_query
 from sync.engine.values import parse_sf_datetime, write_prospect
 from sync.models import Connector, DataSharingRule, FieldRule, SyncCursor
@@ -106,7 +106,8 @@ class Writes:
         self.columns.update(names)
 
     def log(self, prospect: Prospect, operation: str, **values) -> SyncHistory:
-        entry = SyncHistory(
+        entry = bulk_sql.new(
+            SyncHistory,
             prospect_id=prospect.pk,
             at=timezone.now(),
             direction=Direction.INBOUND,
@@ -235,6 +236,7 @@ class Puller:
             ]
             for sobject in OBJECTS
         }
+        self.plans = {sobject: plan(rules, sobject) for sobject, rules in self.moving.items()}
         self.owner_map = OwnerMap(connector)
         # Users the mirror holds (read here: ``ask_owners`` runs in a thread without the DB).
         self._mirrored_users = set(SalesforceUser.objects.values_list("sf_id", flat=True))
@@ -358,7 +360,7 @@ class Puller:
     def update_from(self, prospect: Prospect, sobject: str, record: dict, writes: Writes) -> None:
         modified = parse_sf_datetime(record.get("LastModifiedDate"))
         decided = reconcile(
-            prospect, record, self.moving[sobject], sobject=sobject, record_modified_at=modified
+            prospect, record, self.plans[sobject], sobject=sobject, record_modified_at=modified
         )
         # Each field moves one way only, so taking Salesforce's values leaves the rest as decided.
         changes = [c for c in decided if not c.to_salesforce]

@@ -40,7 +40,7 @@ from sync import bulk_sql
 from sync import describe as describes
 from sync.engine import package
 from sync.engine.routing import Router, Target
-from sync.engine.rules import Change, create_payload, reconcile
+from sync.engine.rules import Change, Plan, create_payload, plan, reconcile
 from sync.engine.values import normal, parse_sf_datetime, to_salesforce, write_prospect
 from sync.errors import records as error_log
 from sync.models import Connector, FieldRule, SyncError
@@ -146,6 +146,7 @@ class Pusher:
         self._jobs: list[tuple[BulkJob, dict[str, tuple[Target, dict]]]] = []
         self._new_accounts: dict[str, int] = {}  # person account id -> prospect id
         self.read: dict[int, dict] = {}  # prospect id -> its guarded fields when loaded
+        self._plans: dict[str, Plan] = {}
 
     def route(self, prospects: Sequence[Prospect]) -> list[Target]:
         """Route the batch; note the prospects that go nowhere, and why."""
@@ -158,12 +159,19 @@ class Pusher:
         return routed.targets
 
     # -- payloads -----------------------------------------------------------------------------
+    def plan(self, sobject: str) -> Plan:
+        """The field rules for ``sobject``, compiled once per push (not once per record)."""
+        compiled = self._plans.get(sobject)
+        if compiled is None:
+            compiled = self._plans[sobject] = plan(self.rules, sobject)
+        return compiled
+
     def update_payload(self, target: Target) -> tuple[dict, list[Change]]:
         modified = parse_sf_datetime(target.record.get("LastModifiedDate"))
         changes = reconcile(
             target.prospect,
             target.record,
-            self.rules,
+            self.plan(target.sobject),
             sobject=target.sobject,
             record_modified_at=modified,
         )
@@ -185,7 +193,7 @@ class Pusher:
         payload = {
             name: to_salesforce(value, fields.get(name))
             for name, value in create_payload(
-                target.prospect, self.rules, sobject=target.sobject
+                target.prospect, self.plan(target.sobject), sobject=target.sobject
             ).items()
             if name in fields
         }
@@ -232,7 +240,8 @@ class Pusher:
             bulk_sql.insert(
                 SyncHistory,
                 [
-                    SyncHistory(
+                    bulk_sql.new(
+                        SyncHistory,
                         prospect_id=prospect.pk,
                         at=now,
                         direction=Direction.OUTBOUND,
@@ -326,7 +335,8 @@ class Pusher:
         prospect.sync_status = SyncStatus.SYNCED
 
     def _history(self, target, record_id, operation, payload, changes, now) -> SyncHistory:
-        return SyncHistory(
+        return bulk_sql.new(
+            SyncHistory,
             prospect_id=target.prospect.pk,
             at=now,
             direction=Direction.OUTBOUND,
@@ -622,7 +632,8 @@ def note_created(created: list[tuple[Target, str]], now) -> None:
         return
     changed = add_activities(
         [
-            Activity(
+            bulk_sql.new(
+                Activity,
                 prospect_id=target.prospect.pk,
                 type=ActivityType.CRM_CREATED,
                 occurred_at=now,

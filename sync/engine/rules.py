@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from prospects.models import Prospect
-from sync.engine.values import normal, read_prospect
+from sync.engine.values import normal, plain_attribute, read_prospect
 from sync.models import RULE_COLUMNS, FieldRule
 
 Behaviour = FieldRule.Behaviour
@@ -89,25 +89,85 @@ def decide(
     return ("leadbridge", theirs) if theirs is not None else ("salesforce", ours)
 
 
+@dataclass(frozen=True)
+class Step:
+    """One rule as a batch applies it to an object: looked up once, not once per record."""
+
+    rule: FieldRule
+    sf_field: str
+    prospect_field: str
+    attribute: str | None  # read as it is (plain_attribute), else through read_prospect
+    most_recent: bool
+
+    def ours(self, prospect: Prospect) -> Any:
+        if self.attribute:
+            return normal(getattr(prospect, self.attribute))
+        return read_prospect(prospect, self.prospect_field)
+
+
+class Plan(list):
+    """The rules that map a field of one object, compiled (:func:`plan`)."""
+
+    def __init__(self, steps: Iterable[Step], sobject: str) -> None:
+        super().__init__(steps)
+        self.sobject = sobject
+
+
+def plan(rules: Iterable[FieldRule], sobject: str) -> Plan:
+    """The rules mapping a field of ``sobject``, but the owner (Leadbridge handles it), compiled
+    for :func:`reconcile` and :func:`create_payload` over a whole batch."""
+    column = RULE_COLUMNS.get(sobject)
+    steps = []
+    for rule in rules:
+        sf_field = getattr(rule, column) if column else ""  # rule.target_field, inlined
+        if not sf_field or rule.prospect_field == OWNER_FIELD:
+            continue
+        steps.append(
+            Step(
+                rule,
+                sf_field,
+                rule.prospect_field,
+                plain_attribute(rule.prospect_field),
+                rule.behaviour == Behaviour.MOST_RECENT,
+            )
+        )
+    return Plan(steps, sobject)
+
+
+def _plan_of(rules: Iterable[FieldRule] | Plan, sobject: str) -> Plan:
+    if isinstance(rules, Plan):
+        if rules.sobject != sobject:
+            raise ValueError(f"a plan for {rules.sobject} applied to {sobject}")
+        return rules
+    return plan(rules, sobject)
+
+
 def reconcile(
     prospect: Prospect,
     record: dict,
-    rules: Iterable[FieldRule],
+    rules: Iterable[FieldRule] | Plan,
     *,
     sobject: str,
     record_modified_at: dt.datetime | None,
 ) -> list[Change]:
-    """Every field that must move between ``prospect`` and Salesforce ``record``."""
+    """Every field that must move between ``prospect`` and Salesforce ``record``.
+
+    ``rules`` may be a :func:`plan` of them for ``sobject``, made once for a batch."""
     changes = []
-    column = RULE_COLUMNS.get(sobject)
-    for rule in rules:
-        sf_field = getattr(rule, column) if column else ""  # rule.target_field, inlined: hot
-        if not sf_field or rule.prospect_field == OWNER_FIELD or sf_field not in record:
+    for step in _plan_of(rules, sobject):
+        sf_field = step.sf_field
+        if sf_field not in record:
             continue
-        ours = read_prospect(prospect, rule.prospect_field)
-        theirs = normal(record.get(sf_field))
+        attribute = step.attribute  # step.ours(prospect), inlined: hot
+        ours = (
+            normal(getattr(prospect, attribute))
+            if attribute
+            else read_prospect(prospect, step.prospect_field)
+        )
+        theirs = normal(record[sf_field])
         if ours == theirs:  # decide's first rule: nothing moves (most fields, most of the time)
             continue
+        rule = step.rule
         decision = decide(
             rule,
             ours=ours,
@@ -115,7 +175,7 @@ def reconcile(
             # Only "most recently updated" compares the times; parsing a stamp costs more than
             # the rest of the decision.
             ours_changed_at=_changed_at(prospect, rule.prospect_field)
-            if rule.behaviour == Behaviour.MOST_RECENT
+            if step.most_recent
             else None,
             theirs_changed_at=record_modified_at,
         )
@@ -135,17 +195,13 @@ def reconcile(
     return changes
 
 
-def create_payload(prospect: Prospect, rules: Iterable[FieldRule], *, sobject: str) -> dict:
+def create_payload(prospect: Prospect, rules: Iterable[FieldRule] | Plan, *, sobject: str) -> dict:
     """Every mapped, non-blank prospect value for a record Salesforce does not have yet."""
     payload = {}
-    column = RULE_COLUMNS.get(sobject)
-    for rule in rules:
-        sf_field = getattr(rule, column) if column else ""  # rule.target_field, inlined: hot
-        if not sf_field or rule.behaviour == Behaviour.DONT_SYNC:
+    for step in _plan_of(rules, sobject):
+        if step.rule.behaviour == Behaviour.DONT_SYNC:
             continue
-        if rule.prospect_field == OWNER_FIELD:
-            continue
-        value = read_prospect(prospect, rule.prospect_field)
+        value = step.ours(prospect)
         if value is not None:
-            payload[sf_field] = value
+            payload[step.sf_field] = value
     return payload

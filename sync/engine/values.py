@@ -15,15 +15,19 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
-from prospects.models import CustomField, Prospect
+from prospects.models import CUSTOM_PREFIX, CustomField, Prospect
 
 _NUMERIC_SF_TYPES = {"double", "currency", "percent", "int", "long"}
 
 
 def normal(value: Any) -> Any:
     """The comparable form of a value from either side."""
-    if value is None:
-        return None
+    kind = type(value)
+    if kind is str:  # most values, by far: no isinstance chain
+        value = value.strip()
+        return value or None
+    if value is None or kind is bool:
+        return value
     if isinstance(value, str):
         value = value.strip()
         return value or None
@@ -42,6 +46,14 @@ def normal(value: Any) -> Any:
     if isinstance(value, list):
         return ";".join(str(v) for v in value) or None
     return str(value)
+
+
+def plain_attribute(field: str) -> str | None:
+    """The attribute :func:`read_prospect` reads as it is for ``field`` (``None`` for the
+    fields it reads another way), so a loop over many prospects can read it directly."""
+    if field in ("campaign", "assigned_user") or field.startswith(CUSTOM_PREFIX):
+        return None
+    return field
 
 
 def read_prospect(prospect: Prospect, field: str) -> Any:

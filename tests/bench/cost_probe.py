@@ -30,6 +30,7 @@ def main() -> None:
     from sync.models import Connector
 
     connection.ensure_connection()
+    sql_cost = SqlCost(connection) if os.environ.get("BENCH_COST_SQL") else None
     answer({"ready": os.getpid()})
     for line in sys.stdin:
         command = json.loads(line)
@@ -42,7 +43,40 @@ def main() -> None:
             connector = Connector.objects.get(pk=command["connector"])
             report = pull_changes(connector=connector)
             result = {"seen": report.seen, "updated": report.updated, "calls": report.api_calls}
+        if sql_cost:
+            result["sql"] = sql_cost.top()
         answer(result)
+
+
+class SqlCost:
+    """``BENCH_COST_SQL=1``: the database backend's CPU around each statement the worker sends
+    through Django, summed by statement shape (``COPY`` goes around Django: it is in what the
+    shapes leave of the DB figure). Ticks are 10 ms, so a figure is a sample sum."""
+
+    def __init__(self, connection) -> None:
+        from collections import Counter
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.stat = f"/proc/{cursor.fetchone()[0]}/stat"
+        self.spent: Counter = Counter()
+        connection.execute_wrappers.append(self)
+
+    def cpu(self) -> float:
+        with open(self.stat) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __call__(self, execute, sql, params, many, context):
+        before = self.cpu()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.spent[" ".join(sql.split())[:110]] += self.cpu() - before
+
+    def top(self) -> list:
+        spent, self.spent = self.spent, type(self.spent)()
+        return [(round(cpu, 2), sql) for sql, cpu in spent.most_common(12)]
 
 
 def answer(message: dict) -> None:

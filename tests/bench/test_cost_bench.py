@@ -4,7 +4,8 @@ Run with ``DATABASE_URL=postgres://… make bench BENCH=tests/bench/test_cost_be
 (``SANDBOX_DATABASE_URL=postgres://…`` puts the sandbox org on PostgreSQL too). BENCH_COST_N
 sets the record count (default 20,000); BENCH_COST_PROFILE=<dir> samples the worker with py-spy
 during each measure (its CPU only: idle and waiting threads are left out), keeps the collapsed
-stacks there and prints the top 10 functions by own CPU time.
+stacks there and prints the top 10 functions by own CPU time; BENCH_COST_SQL=1 prints the
+portal database's CPU by statement.
 
 Against a real org, Salesforce's work happens on Salesforce's machines; what Leadbridge pays
 for is its worker and its database. Each is measured by per-process accounting from ``/proc``
@@ -238,8 +239,14 @@ def test_bench_cost_per_record(connector, sandbox_org):
         print(
             f"{cost.name:>13} {cost.records:>8,} {cost.wall:>7.1f} {cost.worker:>9.2f} "
             f"{cost.portal_db:>11.2f} {cost.per_1k():>11.3f} {'<= ' + str(target):>7} "
-            f"{cost.sandbox:>9.2f}  {mark} {cost.result}"
+            f"{cost.sandbox:>9.2f}  {mark} "
+            f"{ {k: v for k, v in cost.result.items() if k != 'sql'} }"
         )
+    for cost in costs:  # BENCH_COST_SQL=1: the portal DB's CPU by statement (cost_probe.py)
+        if cost.result.get("sql"):
+            print(f"\n--- {cost.name}: portal DB CPU by statement (COPY not included) ---")
+            for cpu, sql in cost.result["sql"]:
+                print(f"{cpu:6.2f} s  {sql}")
     if PROFILE_DIR:
         print("(sampled by py-spy: the worker's figures include its small overhead)")
         for cost in costs:
