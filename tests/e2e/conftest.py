@@ -87,3 +87,20 @@ def browser_page(chromium, live_server):
         page.set_default_timeout(20_000)
         yield page
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _empty_job_queues():
+    """Each browser test starts with empty RQ queues: a worker it starts must not first work
+    through jobs the suite's earlier tests (or an earlier run on the same Redis) left behind."""
+    import django_rq
+    from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+    for name in ("default", "sync", "imports"):
+        queue = django_rq.get_queue(name)
+        queue.empty()
+        for registry in (ScheduledJobRegistry, DeferredJobRegistry, StartedJobRegistry):
+            found = registry(queue=queue)
+            for job_id in found.get_job_ids():
+                found.remove(job_id, delete_job=True)
+    yield
