@@ -77,7 +77,7 @@ def test_a_visitor_becomes_a_lead_once_a_marketer_assigns_them(
         page.select_option("select[name=assigned_user]", str(owner.pk))
         page.click("button:has-text('Save')")
         # 3. Within seconds the worker creates the Lead; the page shows it without a reload.
-        page.wait_for_selector("[data-testid=sync-status]:has-text('Synced')", timeout=30_000)
+        page.wait_for_selector("[data-testid=sync-status]:has-text('Synced')", timeout=60_000)
         page.screenshot(path=SHOTS / "forms-prospect-synced.png", full_page=True)
     finally:
         worker.terminate()
