@@ -364,7 +364,7 @@ INSERT INTO crm_opportunityevent (opportunity_id, prospect_id, kind, recorded_at
 SELECT DISTINCT r.opportunity_id, r.prospect_id, k.kind, %(now)s
 FROM crm_opportunitycontactrole r
 JOIN crm_opportunity o ON o.id = r.opportunity_id
-CROSS JOIN (VALUES ('created'), ('won'), ('lost')) AS k(kind)
+CROSS JOIN (SELECT 'created' AS kind UNION ALL SELECT 'won' UNION ALL SELECT 'lost') AS k
 WHERE r.prospect_id IS NOT NULL AND NOT r.deleted AND o.deleted_at IS NULL
   AND (k.kind = 'created' OR (k.kind = 'won' AND o.is_closed AND o.is_won)
        OR (k.kind = 'lost' AND o.is_closed AND NOT o.is_won))
