@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from automation.actions import InvalidActions, apply_actions, parse_actions
 from automation.criteria import CriteriaError, iter_conditions, matching
-from automation.models import ListMembership, Rule, RuleRun
+from automation.models import AutomationStamp, ListMembership, Rule, RuleRun, RuleTouch
 from prospects.models import Prospect
 
 SAMPLE_SIZE = 20
@@ -86,6 +86,10 @@ def run_rule(
     rule: Rule, *, trigger: str = "manual", now: datetime.datetime | None = None
 ) -> RuleRun | None:
     """One run of a rule (see the module's docstring); ``None`` when another run holds it."""
+    if connection.vendor != "postgresql":
+        # SQLite (make run: one worker, writes serialised by the database): no advisory locks.
+        rule.refresh_from_db()
+        return _run(rule, trigger=trigger, now=now or timezone.now())
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, rule.pk])
         if not cursor.fetchone()[0]:
@@ -189,6 +193,9 @@ def _record(rule: Rule, origins: list[tuple[int, datetime.datetime]], started) -
     the prospects its actions changed (``updated_at`` moved since the run started)."""
     if not origins:
         return
+    if connection.vendor != "postgresql":
+        _record_orm(rule, origins, started)
+        return
     ids = [pk for pk, _ in origins]
     stamps = [origin for _, origin in origins]
     with transaction.atomic(), connection.cursor() as cursor:
@@ -210,6 +217,30 @@ def _record(rule: Rule, origins: list[tuple[int, datetime.datetime]], started) -
                 origin_at = EXCLUDED.origin_at, rule_id = EXCLUDED.rule_id
             """,
             [rule.pk, ids, stamps, started],
+        )
+
+
+def _record_orm(rule: Rule, origins: list[tuple[int, datetime.datetime]], started) -> None:
+    """``_record`` on SQLite (``make run``'s database): the same two upserts through the ORM."""
+    origin_of = dict(origins)
+    changed = Prospect.objects.filter(pk__in=origin_of, updated_at__gte=started)
+    with transaction.atomic():
+        RuleTouch.objects.bulk_create(
+            [RuleTouch(rule=rule, prospect_id=pk, origin_at=at) for pk, at in origins],
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["rule", "prospect"],
+            update_fields=["origin_at"],
+        )
+        AutomationStamp.objects.bulk_create(
+            [
+                AutomationStamp(prospect_id=pk, updated_at=at, origin_at=origin_of[pk], rule=rule)
+                for pk, at in changed.values_list("pk", "updated_at")
+            ],
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["prospect"],
+            update_fields=["updated_at", "origin_at", "rule"],
         )
 
 
