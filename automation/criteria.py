@@ -666,7 +666,7 @@ def _numeric(number: Decimal) -> Value:
 
 
 class Numeric(Func):
-    template = "(%(expressions)s)::numeric"
+    template = "CAST(%(expressions)s AS NUMERIC)"
     output_field = DecimalField()
 
 
@@ -741,12 +741,24 @@ def _custom_q(key: str, kind: str, op: str, value: Any, now) -> Q:
     lhs = Case(
         When(
             Q(**{f"custom_fields__{key}__regex": ISO_DATE_TEXT}),
-            then=Collate(Substr(text, 1, 10), "C"),
+            then=Bytewise(Substr(text, 1, 10)),
         ),
         default=None,
         output_field=CharField(),
     )
     return _day_q(lhs, op, value, now)
+
+
+class Bytewise(Collate):
+    """Text compared byte by byte: PostgreSQL's "C" collation, SQLite's (default) BINARY."""
+
+    def __init__(self, expression) -> None:
+        super().__init__(expression, "C")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return Collate(self.get_source_expressions()[0], "BINARY").as_sql(
+            compiler, connection, **extra_context
+        )
 
 
 def _day_q(lhs, op: str, value: Any, now) -> Q:

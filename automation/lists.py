@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 from collections.abc import Iterable
 
 from django.db import connection, transaction
@@ -41,7 +42,10 @@ def _ids_sql(prospect_ids: Iterable[int] | QuerySet) -> tuple[str, list]:
         sql, params = prospect_ids.order_by().values("id").query.sql_with_params()
         return sql, list(params)
     ids = sorted({int(i) for i in prospect_ids})
-    return "SELECT id FROM prospects_prospect WHERE id = ANY(%s)", [ids]
+    if connection.vendor == "postgresql":
+        return "SELECT id FROM prospects_prospect WHERE id = ANY(%s)", [ids]
+    # SQLite: one JSON parameter, whatever the number of ids (no host-parameter limit).
+    return "SELECT value FROM json_each(%s)", [json.dumps(ids)]
 
 
 def add_members(
@@ -135,15 +139,16 @@ def recompute(prospect_list: ProspectList, *, now: datetime.datetime | None = No
             raise ListError(f"“{locked.name}” is static: it has no criteria to recompute.")
         with connection.cursor() as cursor:
             # The matching set is computed once into a temporary table both statements read.
+            # (PostgreSQL drops it at commit; SQLite, make run's database, by the last DROP.)
+            drop = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
             cursor.execute("DROP TABLE IF EXISTS automation_matched")
-            cursor.execute(
-                f"CREATE TEMP TABLE automation_matched ON COMMIT DROP AS {match_sql}", params
-            )
+            cursor.execute(f"CREATE TEMP TABLE automation_matched{drop} AS {match_sql}", params)
             cursor.execute("ANALYZE automation_matched")
             cursor.execute(
                 """
-                DELETE FROM automation_listmembership m WHERE m.list_id = %s
-                AND NOT EXISTS (SELECT 1 FROM automation_matched s WHERE s.id = m.prospect_id)
+                DELETE FROM automation_listmembership WHERE list_id = %s
+                AND NOT EXISTS (SELECT 1 FROM automation_matched s
+                                WHERE s.id = automation_listmembership.prospect_id)
                 """,
                 [locked.pk],
             )
@@ -151,12 +156,14 @@ def recompute(prospect_list: ProspectList, *, now: datetime.datetime | None = No
             cursor.execute(
                 """
                 INSERT INTO automation_listmembership (list_id, prospect_id, source, added_at)
-                SELECT %s, s.id, %s, %s FROM automation_matched s
+                SELECT %s, s.id, %s, %s FROM automation_matched s WHERE true
                 ON CONFLICT (list_id, prospect_id) DO NOTHING
                 """,
                 [locked.pk, Source.CRITERIA, now],
             )
             added = cursor.rowcount
+            if not drop:
+                cursor.execute("DROP TABLE automation_matched")
         locked.member_count = max(0, locked.member_count + added - removed)
         ProspectList.objects.filter(pk=locked.pk).update(
             member_count=locked.member_count, recomputed_at=now, problem=""

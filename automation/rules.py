@@ -143,7 +143,7 @@ def _changed_since(rule: Rule, matched: QuerySet) -> QuerySet:
 
 
 GUARD_SQL = """
-CREATE TEMP TABLE automation_candidates ON COMMIT DROP AS
+CREATE TEMP TABLE automation_candidates AS
 SELECT p.id,
        CASE WHEN s.updated_at = p.updated_at THEN s.origin_at ELSE p.updated_at END AS origin_at,
        t.origin_at AS touched_for,
@@ -169,13 +169,15 @@ def _run_repeat(rule: Rule, run: RuleRun, actions, candidates: QuerySet, *, labe
         origins = cursor.fetchall()
         cursor.execute(
             """
-            SELECT count(*), array_agg(DISTINCT last_rule_id)
+            SELECT count(*), {rule_ids}
             FROM automation_candidates
             WHERE touched_for >= origin_at AND last_rule_id IS NOT NULL AND last_rule_id <> %s
-            """,
+            """.format(rule_ids=_distinct_ids_sql("last_rule_id")),
             [rule.pk],
         )
         held, other_rules = cursor.fetchone()
+        if isinstance(other_rules, str):  # SQLite's group_concat
+            other_rules = [int(pk) for pk in other_rules.split(",")]
         cursor.execute("DROP TABLE automation_candidates")
     eligible = [pk for pk, _ in origins]
     result = apply_actions(actions, eligible, source="rule", label=label)
@@ -186,6 +188,14 @@ def _run_repeat(rule: Rule, run: RuleRun, actions, candidates: QuerySet, *, labe
     if held:
         messages.append(_guard_message(held, other_rules or []))
     run.message = " ".join(messages)
+
+
+def _distinct_ids_sql(column: str) -> str:
+    """The distinct values of an id column as one value: an array on PostgreSQL, a
+    comma-separated text on SQLite (``make run``'s database)."""
+    if connection.vendor == "postgresql":
+        return f"array_agg(DISTINCT {column})"
+    return f"group_concat(DISTINCT {column})"
 
 
 def _record(rule: Rule, origins: list[tuple[int, datetime.datetime]], started) -> None:
