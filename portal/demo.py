@@ -341,8 +341,52 @@ def load_demo(*, prospects: int = DEMO_PROSPECTS, seed: int = 2026) -> int:
         request_sync_many(
             list(Prospect.objects.values_list("pk", flat=True)), SyncReason.INITIAL_SYNC
         )
+    load_demo_automation(users[-1] if users else None)  # the marketer
     refresh_figures()  # the ROI report's, at once rather than at the cron's next refresh
     return len(built)
+
+
+def load_demo_automation(owner=None) -> None:
+    """Two lists and a draft rule, so the Automation pages show what they are for: a dynamic
+    list of engaged prospects (recomputed now, then by the cron every minute), a static list
+    of webinar registrants, and a rule, left as a draft, that would notify a marketer about
+    hot prospects once someone previews and switches it on."""
+    from automation.lists import add_members, recompute
+    from automation.models import ProspectList, Rule
+
+    engaged = {"match": "all", "conditions": [{"field": "score", "op": "gte", "value": 50}]}
+    dynamic, created = ProspectList.objects.get_or_create(
+        name="Engaged prospects (score ≥ 50)",
+        defaults={"kind": ProspectList.Kind.DYNAMIC, "criteria": engaged, "created_by": owner},
+    )
+    if created:
+        recompute(dynamic)
+    static, created = ProspectList.objects.get_or_create(
+        name="Webinar registrants",
+        defaults={
+            "kind": ProspectList.Kind.STATIC,
+            "description": "Added by hand, by import or by the webinar form's completion action.",
+            "created_by": owner,
+        },
+    )
+    if created:
+        webinar = [ActivityType.FORM, ActivityType.LANDING_PAGE]
+        registrants = Prospect.objects.filter(activities__type__in=webinar).order_by("pk")
+        add_members(static, list(registrants.values_list("pk", flat=True).distinct()[:25]))
+    if owner is not None:
+        Rule.objects.get_or_create(
+            name="Tell me about hot prospects",
+            defaults={
+                "description": "A draft: preview it, then switch it on.",
+                "criteria": {
+                    "match": "all",
+                    "conditions": [{"field": "score", "op": "gte", "value": 100}],
+                },
+                "actions": [{"type": "notify_user", "user": owner.pk}],
+                "mode": Rule.Mode.REPEAT,
+                "created_by": owner,
+            },
+        )
 
 
 def load_demo_forms() -> None:

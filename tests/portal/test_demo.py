@@ -55,3 +55,25 @@ def test_demo_prospects_carry_weeks_of_activities_that_explain_their_scores():
     newest = Activity.objects.filter(type="form_handler").aggregate(Max("occurred_at"))
     assert newest["occurred_at__max"] is not None
     assert Prospect.objects.exclude(grade="").count() == Prospect.objects.count()
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_what_automation_is_for():
+    """A dynamic list already holding its matches, a static list of webinar registrants and a
+    draft rule: the Automation pages are not empty after ``make run``, and nothing runs until
+    a marketer switches the rule on."""
+    from automation.models import ProspectList, Rule
+    from portal.demo import load_demo
+    from prospects.models import Prospect
+
+    ensure_roles()
+    load_demo(prospects=60)
+    engaged = ProspectList.objects.get(kind=ProspectList.Kind.DYNAMIC)
+    assert engaged.member_count == Prospect.objects.filter(score__gte=50).count() > 0
+    assert engaged.memberships.count() == engaged.member_count
+    registrants = ProspectList.objects.get(kind=ProspectList.Kind.STATIC)
+    assert 0 < registrants.member_count == registrants.memberships.count() <= 25
+    rule = Rule.objects.get()
+    assert rule.state == Rule.State.DRAFT and not rule.runs.exists()
+    load_demo(prospects=60)  # idempotent
+    assert ProspectList.objects.count() == 2 and Rule.objects.count() == 1
