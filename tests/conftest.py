@@ -63,3 +63,21 @@ def marketer_client(client, marketer):
 def admin_client_(client, sync_admin):
     client.force_login(sync_admin)
     return client
+
+
+@pytest.fixture
+def _no_session_renewal(monkeypatch):
+    """The idle timeout renews a session at most once a minute (``portal.idle_timeout``): one
+    extra query on whichever request crosses the minute. A test that counts a page's queries
+    on a slow machine could cross it between two counts, so counting tests switch it off."""
+    monkeypatch.setattr("portal.idle_timeout.RENEW_EVERY", 10**9)
+
+
+@pytest.fixture
+def django_assert_num_queries(_no_session_renewal, django_assert_num_queries):
+    return django_assert_num_queries
+
+
+@pytest.fixture
+def django_assert_max_num_queries(_no_session_renewal, django_assert_max_num_queries):
+    return django_assert_max_num_queries
