@@ -377,7 +377,8 @@ def load_demo_automation(owner=None) -> None:
         Rule.objects.get_or_create(
             name="Tell me about hot prospects",
             defaults={
-                "description": "A draft: preview it, then switch it on.",
+                "description": "Emails the marketer about prospects scoring 100 or more. "
+                "Left as a draft: preview it, then switch it on.",
                 "criteria": {
                     "match": "all",
                     "conditions": [{"field": "score", "op": "gte", "value": 100}],
