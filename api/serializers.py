@@ -19,7 +19,7 @@ from api.campaigns import (
 from api.fields import FIELD_MAPPING, StrictRegexField
 from intake.models import Import
 from intake.writes import WRITABLE
-from prospects.forms import custom_form_field
+from prospects.forms import assignable_users, custom_form_field
 from prospects.models import (
     CUSTOM_PREFIX,
     SCORE_VALIDATORS,
@@ -348,6 +348,35 @@ class DetailSerializer(serializers.Serializer):
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     id = serializers.IntegerField(help_text="The prospect that has the email.")
+
+
+class AssignableUserField(IdField):
+    """A user a prospect can be assigned to, as the prospect page offers them (read when a
+    request is validated: the exclusions may read the database)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(queryset=get_user_model().objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return assignable_users()
+
+
+class AssignSerializer(StrictMixin, serializers.Serializer):
+    """Whom to assign a prospect to: a user or a Salesforce queue, exactly one."""
+
+    user = AssignableUserField(
+        required=False, help_text="A portal user with a role (Marketer or Sync admin), active."
+    )
+    queue = IdField(
+        queryset=CrmQueue.objects.filter(is_active=True),
+        required=False,
+        help_text="Or a Salesforce lead queue, active in Salesforce.",
+    )
+
+    def validate(self, data: dict) -> dict:
+        if ("user" in data) == ("queue" in data):
+            raise serializers.ValidationError("Send either “user” or “queue”: one of them.")
+        return data
 
 
 class SyncRequestSerializer(serializers.Serializer):

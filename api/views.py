@@ -32,6 +32,7 @@ from crm.memberships import CampaignError, add_to_campaign
 from crm.models import SalesforceCampaign
 from intake.imports import ImportOptions, ImportRefused, cancel_import, report_lines, start_import
 from intake.models import Import
+from prospects.assignment import assign
 from prospects.models import Campaign, Prospect, SyncHistory, SyncReason
 from prospects.sync_requests import request_sync
 from sync.models import SyncError
@@ -223,6 +224,33 @@ class ProspectViewSet(
         membership = prospect.campaign_memberships.select_related("campaign").get(campaign=campaign)
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(MembershipSerializer(membership).data, status=code)
+
+    @extend_schema(request=s.AssignSerializer, responses={200: s.ProspectSerializer})
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        """Assign the prospect to a user or a Salesforce queue (``{"user": id}`` or
+        ``{"queue": id}``), as the prospect page does: saved under its row lock when it
+        changes, on its timeline and history with your name, and synced. Without a Salesforce
+        record it gets one at the next push; with one, Salesforce keeps its record's owner."""
+        prospect = self.get_object()
+        serializer = s.AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assign(
+            prospect.pk,
+            user=serializer.validated_data.get("user"),
+            queue=serializer.validated_data.get("queue"),
+            actor=request.user,
+            operation="api",
+        )
+        return self._answer(prospect.pk, status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={200: s.ProspectSerializer})
+    @action(detail=True, methods=["post"])
+    def unassign(self, request: Request, pk: str) -> Response:
+        """Take the prospect's assignment away (it stays in Salesforce if it is there)."""
+        prospect = self.get_object()
+        assign(prospect.pk, actor=request.user, operation="api")
+        return self._answer(prospect.pk, status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={202: s.SyncRequestSerializer})
     @action(detail=True, methods=["post"])
