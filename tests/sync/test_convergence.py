@@ -366,6 +366,23 @@ def run_machine(connector, sf, owner, org: Org, django_settings, kind: str, seen
                 self.ours[pk][field[0]] = value
                 self.last_edit[pk] = ("ours", field[0])
 
+        @rule(index=st.integers(0, 1), whom=st.sampled_from(["colleague", "owner", "nobody"]))
+        def assign_through_the_api(self, index, whom):
+            """A script reassigns the prospect, or takes its assignment away, through
+            ``POST …/assign/`` and ``…/unassign/`` (``prospects.assignment``): a row-locked
+            write of the assignment alone, racing the pushes and pulls; Salesforce keeps the
+            Lead's owner, and the fields converge as before."""
+            pk = self.prospects[index]
+            user = user_with_role("api-script", "Marketer")
+            api = APIClient(HTTP_AUTHORIZATION=f"Bearer {create_key(user=user, name='conv')[1]}")
+            if whom == "nobody":
+                response = api.post(f"/api/v1/prospects/{pk}/unassign/")
+            else:
+                target = owner if whom == "owner" else user_with_role("colleague", "Marketer")
+                body = {"user": target.pk}
+                response = api.post(f"/api/v1/prospects/{pk}/assign/", body, format="json")
+            assert (response.status_code, response.json()["id"]) == (200, pk), response.json()
+
         @rule(index=st.integers(0, 1), value=WORDS, field=FIELDS)
         def edit_in_salesforce(self, index, value, field):
             """A person edits the lead; under faults the save may fail (and then did nothing:
