@@ -43,7 +43,7 @@ def _ids_sql(prospect_ids: Iterable[int] | QuerySet) -> tuple[str, list]:
         return sql, list(params)
     ids = sorted({int(i) for i in prospect_ids})
     if connection.vendor == "postgresql":
-        return "SELECT id FROM prospects_prospect WHERE id = ANY(%s)", [ids]
+        return "SELECT id FROM prospects_prospect WHERE id = ANY(%s::bigint[])", [ids]
     # SQLite: one JSON parameter, whatever the number of ids (no host-parameter limit).
     return "SELECT value FROM json_each(%s)", [json.dumps(ids)]
 

@@ -89,7 +89,7 @@ def _queue_many_postgresql(prospect_ids: list[int], reason: SyncReason) -> int:
         cursor.execute(
             f"""
             WITH wanted AS (
-                SELECT id FROM {prospects} WHERE id = ANY(%s) AND NOT do_not_sync
+                SELECT id FROM {prospects} WHERE id = ANY(%s::bigint[]) AND NOT do_not_sync
             ), queued AS (
                 INSERT INTO {queue}
                     (prospect_id, reason, requested_at, generation, attempts, claimed_by)
