@@ -150,6 +150,8 @@ def apply_actions(
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         with transaction.atomic():
+            if ctx.postgres:
+                _without_jit()
             touched: set[int] = set()
             to_sync: set[int] = set()
             for outcome in _apply_chunk(live, ctx, chunk):
@@ -164,6 +166,13 @@ def apply_actions(
         action.finish(ctx, result)
     result.changed = len(changed)
     return result
+
+
+def _without_jit() -> None:
+    """Switch PostgreSQL's JIT off for the chunk's transaction: a 10,000-id ``= ANY`` estimates
+    far above ``jit_above_cost`` and compiling took ~0.25 s per chunk, more than it saved."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
 
 
 def _apply_chunk(actions: Sequence[Action], ctx: Context, chunk: list[int]) -> list[Outcome]:

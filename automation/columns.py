@@ -122,20 +122,19 @@ def _write_postgresql(writes: list[ColumnWrite], chunk: list[int], ctx: Context)
     sql = f"""
         WITH locked AS (
             SELECT p.id, {", ".join(selected)} FROM {prospects} p
-            WHERE p.id = ANY(%(ids)s) AND p.archived_at IS NULL AND ({" OR ".join(any_differs)})
+            WHERE p.id = ANY(%(ids)s::bigint[]) AND p.archived_at IS NULL AND ({" OR ".join(any_differs)})
             ORDER BY p.id FOR UPDATE OF p
         ), changed AS (
             UPDATE {prospects} p SET {sets}, updated_at = %(now)s,
                 field_changed_at = COALESCE(p.field_changed_at, '{{}}'::jsonb)
                     || {" || ".join(stamps)}
-            FROM locked WHERE p.id = locked.id
+            FROM locked WHERE p.id = ANY(%(ids)s::bigint[]) AND p.id = locked.id
             RETURNING locked.*
         ), noted AS (
             INSERT INTO {history} (prospect_id, at, direction, operation, sobject, record_id,
                 reason, changes, result, message, actor_id, actor_label)
             SELECT id, %(now)s, %(local)s, %(operation)s, '', '', %(reason)s,
-                (SELECT jsonb_agg(x) FROM unnest(ARRAY[{", ".join(changes)}]) AS x
-                 WHERE x IS NOT NULL),
+                {_changes_sql(changes)},
                 %(done)s, %(message)s, %(actor)s, %(label)s
             FROM changed
         )
@@ -149,6 +148,16 @@ def _write_postgresql(writes: list[ColumnWrite], chunk: list[int], ctx: Context)
                 if flag:
                     changed[i].add(row[0])
     return changed
+
+
+def _changes_sql(changes: list[str]) -> str:
+    """History's ``changes``: the fields each row changed, as a JSON array. One write changed
+    every row it returns, so its entry is the array; several are gathered per row."""
+    if len(changes) == 1:
+        return f"jsonb_build_array({changes[0]})"
+    return (
+        f"(SELECT jsonb_agg(x) FROM unnest(ARRAY[{', '.join(changes)}]) AS x WHERE x IS NOT NULL)"
+    )
 
 
 def _write_orm(write: ColumnWrite, chunk: list[int], ctx: Context) -> list[int]:

@@ -50,9 +50,17 @@ class ListMembership(models.Model):
         CRITERIA = "criteria", "Dynamic criteria"
         API = "api", "API"
 
-    list = models.ForeignKey(ProspectList, on_delete=models.CASCADE, related_name="memberships")
+    # No single-column indexes of their own: "automation_list_member_once" (list, prospect)
+    # serves lookups by list and "automation_member_prospect" those by prospect; a duplicate
+    # index costs every one of a dynamic list's million inserts an index write.
+    list = models.ForeignKey(
+        ProspectList, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     prospect = models.ForeignKey(
-        "prospects.Prospect", on_delete=models.CASCADE, related_name="list_memberships"
+        "prospects.Prospect",
+        on_delete=models.CASCADE,
+        related_name="list_memberships",
+        db_index=False,
     )
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
     added_at = models.DateTimeField()
@@ -153,8 +161,12 @@ class RuleTouch(models.Model):
     """A repeat rule acted on a prospect for the outside change at ``origin_at``: it acts on
     the prospect again only after a newer outside change (the loop guard)."""
 
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="+")
-    prospect = models.ForeignKey("prospects.Prospect", on_delete=models.CASCADE, related_name="+")
+    # Indexed by "automation_touch_once" (rule, prospect) and "automation_touch_prospect" only:
+    # a repeat rule upserts one touch per prospect it acts on.
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="+", db_index=False)
+    prospect = models.ForeignKey(
+        "prospects.Prospect", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     origin_at = models.DateTimeField()
 
     class Meta:

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 SYNC_QUEUE = "sync"
 MEMBER_PUSH_JOB = "sync.engine.campaigns.push_memberships_job"
-CHUNK = 1000
+CHUNK = 1000  # prospects per transaction on SQLite (its ORM path binds one parameter per id)
+CHUNK_POSTGRESQL = 10000  # one array parameter: the statement's cost, not its size, limits it
 
 
 class CampaignError(ValueError):
@@ -69,6 +70,7 @@ def add_to_campaign(
     *,
     actor=None,
     update_existing: bool = True,
+    settle: bool = True,
 ) -> int:
     """Add these prospects to ``campaign`` with ``status``; returns how many were added or
     changed. Raises :class:`CampaignError` for a campaign or status Salesforce would refuse.
@@ -76,21 +78,29 @@ def add_to_campaign(
     1. New memberships are created ``pending``; existing ones take the new status (unless
        ``update_existing`` is off) and go back to pending with a new generation.
     2. Each prospect's history notes it, with the acting user.
-    3. After commit, the engine's member push is woken (it sends only what can go: members of
-       prospects not yet in Salesforce wait for their sync).
+    3. The campaign's counts are refreshed and, after commit, the engine's member push is woken
+       (it sends only what can go: members of prospects not yet in Salesforce wait for their
+       sync). ``settle=False`` leaves both to a caller adding chunk after chunk, which calls
+       :func:`settle_campaign` once at the end (counting a campaign costs its whole size).
     """
     status = check_campaign(campaign, status)
     responded = _responded(campaign, status)
     ids = list(dict.fromkeys(prospect_ids))
+    size = CHUNK_POSTGRESQL if connection.vendor == "postgresql" else CHUNK
     touched = 0
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
         with transaction.atomic():
             touched += _add_chunk(chunk, campaign, status, responded, actor, update_existing)
-    if touched:
-        refresh_counts([campaign.pk])
-        wake_member_push()
+    if touched and settle:
+        settle_campaign(campaign)
     return touched
+
+
+def settle_campaign(campaign: SalesforceCampaign) -> None:
+    """After memberships changed: the campaign's counts refreshed, the member push woken."""
+    refresh_counts([campaign.pk])
+    wake_member_push()
 
 
 def _add_chunk(
@@ -129,7 +139,7 @@ def _add_chunk_postgresql(
     """
     sql = f"""
         WITH wanted AS (
-            SELECT id FROM {Prospect._meta.db_table} WHERE id = ANY(%(ids)s)
+            SELECT id FROM {Prospect._meta.db_table} WHERE id = ANY(%(ids)s::bigint[])
         ), inserted AS (
             INSERT INTO {memberships} (prospect_id, campaign_id, status, has_responded,
                 sf_member_id, state, generation, attempts, error_message, added_by_id,
@@ -143,7 +153,7 @@ def _add_chunk_postgresql(
             UPDATE {memberships} SET status = %(status)s, has_responded = %(responded)s,
                 state = %(pending)s, generation = generation + 1, attempts = 0,
                 error_message = '', updated_at = %(now)s
-            WHERE campaign_id = %(campaign)s AND prospect_id = ANY(%(ids)s)
+            WHERE campaign_id = %(campaign)s AND prospect_id = ANY(%(ids)s::bigint[])
                 AND status IS DISTINCT FROM %(status)s AND %(update_existing)s
             RETURNING prospect_id
         ), noted_new AS (

@@ -81,15 +81,16 @@ def _queue_many(prospect_ids: list[int], reason: SyncReason) -> int:
 
 def _queue_many_postgresql(prospect_ids: list[int], reason: SyncReason) -> int:
     """One statement: queue rows created or their generation bumped, prospects marked pending
-    (those already pending are not rewritten: a writer that marked them in its own update, as
-    the action set does, spares the table a second row version)."""
+    (those already pending are not rewritten, nor looked up again: a writer that marked them
+    in its own update, as the action set does, spares the table a second row version)."""
     queue = SyncQueueItem._meta.db_table
     prospects = Prospect._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH wanted AS (
-                SELECT id FROM {prospects} WHERE id = ANY(%s) AND NOT do_not_sync
+                SELECT id, sync_status IS DISTINCT FROM %s AS stale FROM {prospects}
+                WHERE id = ANY(%s::bigint[]) AND NOT do_not_sync
             ), queued AS (
                 INSERT INTO {queue}
                     (prospect_id, reason, requested_at, generation, attempts, claimed_by)
@@ -101,11 +102,13 @@ def _queue_many_postgresql(prospect_ids: list[int], reason: SyncReason) -> int:
                     not_before = NULL
             ), marked AS (
                 UPDATE {prospects} SET sync_status = %s
-                WHERE id IN (SELECT id FROM wanted) AND sync_status IS DISTINCT FROM %s
+                WHERE id IN (SELECT id FROM wanted WHERE stale)
+                    AND sync_status IS DISTINCT FROM %s
             )
             SELECT count(*) FROM wanted
             """,
             [
+                SyncStatus.PENDING.value,
                 prospect_ids,
                 str(reason),
                 timezone.now(),

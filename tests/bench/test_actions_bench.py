@@ -13,7 +13,6 @@ prospect count (default 100,000; half match).
 
 import os
 import statistics
-import time
 import uuid
 
 import pytest
@@ -22,6 +21,7 @@ from django.db import connection
 from automation.actions import Source, apply_actions, parse_actions
 from crm.models import CampaignMembership
 from prospects.models import CrmQueue, Prospect, SyncHistory, SyncQueueItem
+from tests.bench.test_automation_bench import _measured
 from tests.conftest import user_with_role
 from tests.crm.factories import SalesforceCampaignFactory
 
@@ -63,16 +63,22 @@ def test_bench_rule_actions_over_half_of_100k():
                 {"type": "add_to_sf_campaign", "campaign": campaign.pk, "status": "Sent"},
             ]
         )
-        started = time.perf_counter()
-        matched = Prospect.objects.filter(score__gte=50)
-        result = apply_actions(
-            actions, matched, actor=marketer, source=Source.RULE, label="Rule “bench”"
+        result, elapsed, cpu, db = _measured(
+            lambda actions=actions: apply_actions(
+                actions,
+                Prospect.objects.filter(score__gte=50),
+                actor=marketer,
+                source=Source.RULE,
+                label="Rule “bench”",
+            )
         )
-        elapsed = time.perf_counter() - started
         figures.append(elapsed)
         assert result.matched == N // 2 and result.changed == N // 2 and not result.failed
         assert CampaignMembership.objects.filter(campaign=campaign).count() == N // 2
-        print(f"\n  round {round_ + 1}: {elapsed:.2f} s")
+        print(
+            f"\n  round {round_ + 1}: {elapsed:.2f} s wall, {cpu:.2f} s Python CPU, "
+            f"{db:.2f} s database CPU"
+        )
     assert Prospect.objects.filter(assigned_queue__name="Queue 2").count() == N // 2
     assert SyncQueueItem.objects.count() == N // 2
     assert (
