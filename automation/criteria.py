@@ -35,6 +35,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -51,19 +52,24 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Collate, Substr
 from django.db.models.lookups import (
+    Contains,
+    EndsWith,
     Exact,
     GreaterThan,
     GreaterThanOrEqual,
     IContains,
     IEndsWith,
     IExact,
+    In,
     IsNull,
     IStartsWith,
     LessThan,
     LessThanOrEqual,
+    StartsWith,
 )
 from django.utils import timezone
 
+from core.sqlite import UPPER
 from crm.models import (
     Account,
     CampaignMembership,
@@ -620,6 +626,8 @@ def _grade_q(op: str, value: Any) -> Q:
 
 
 def _text_lookup(lhs, op: str, value: Any) -> Q:
+    if connection.vendor == "sqlite" and op not in ("is_empty", "is_not_empty"):
+        return _folded_lookup(lhs, op, value)
     if op == "eq":
         return Q(IExact(lhs, str(value)))
     if op == "ne":
@@ -640,6 +648,27 @@ def _text_lookup(lhs, op: str, value: Any) -> Q:
     if op == "is_empty":
         return Q(Exact(lhs, ""))
     return ~Q(Exact(lhs, ""))
+
+
+def _folded_lookup(lhs, op: str, value: Any) -> Q:
+    """``_text_lookup`` on SQLite: both sides in Unicode upper case (``core.sqlite``'s
+    ``LB_UPPER``, the Python evaluator's ``_fold``), compared exactly; SQLite's own case-blind
+    ``LIKE`` knows ASCII letters only."""
+    folded = Func(lhs, function=UPPER, output_field=TextField())
+    if op == "in":
+        return (
+            Q(In(folded, sorted({_fold(str(item)) for item in value}))) if value else Q(pk__in=[])
+        )
+    lookup = {
+        "eq": Exact,
+        "ne": Exact,
+        "contains": Contains,
+        "not_contains": Contains,
+        "starts_with": StartsWith,
+        "ends_with": EndsWith,
+    }[op]
+    q = Q(lookup(folded, _fold(str(value))))
+    return ~q if op in ("ne", "not_contains") else q
 
 
 def _scalar_q(lhs, kind: str, op: str, value: Any, now, *, nullable: bool) -> Q:

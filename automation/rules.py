@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from automation.actions import InvalidActions, apply_actions, parse_actions
 from automation.criteria import CriteriaError, iter_conditions, matching
@@ -232,8 +233,18 @@ def _record(rule: Rule, origins: list[tuple[int, datetime.datetime]], started) -
 
 def _record_orm(rule: Rule, origins: list[tuple[int, datetime.datetime]], started) -> None:
     """``_record`` on SQLite (``make run``'s database): the same two upserts through the ORM."""
+    # The temporary table's computed column comes back as SQLite stores datetimes: naive UTC
+    # text. Read it as the aware datetime it is.
+    origins = [(pk, _aware_utc(at)) for pk, at in origins]
     origin_of = dict(origins)
-    changed = Prospect.objects.filter(pk__in=origin_of, updated_at__gte=started)
+    ids = list(origin_of)
+    changed = [
+        row
+        for start in range(0, len(ids), 10000)  # under SQLite's limit on query parameters
+        for row in Prospect.objects.filter(
+            pk__in=ids[start : start + 10000], updated_at__gte=started
+        ).values_list("pk", "updated_at")
+    ]
     with transaction.atomic():
         RuleTouch.objects.bulk_create(
             [RuleTouch(rule=rule, prospect_id=pk, origin_at=at) for pk, at in origins],
@@ -245,13 +256,21 @@ def _record_orm(rule: Rule, origins: list[tuple[int, datetime.datetime]], starte
         AutomationStamp.objects.bulk_create(
             [
                 AutomationStamp(prospect_id=pk, updated_at=at, origin_at=origin_of[pk], rule=rule)
-                for pk, at in changed.values_list("pk", "updated_at")
+                for pk, at in changed
             ],
             batch_size=500,
             update_conflicts=True,
             unique_fields=["prospect"],
             update_fields=["updated_at", "origin_at", "rule"],
         )
+
+
+def _aware_utc(value) -> datetime.datetime:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
 
 
 def _guard_message(held: int, other_rule_ids: list[int]) -> str:
