@@ -4,7 +4,8 @@ A form handler takes posts from the customer's site at whatever rate its visitor
 campaign launch) send them. The request does only what the visitor must hear about at once —
 the honeypot, the required fields, an email that cannot be an address — and stores the rest
 as one ``ReceivedSubmission`` row (the database is the source of truth: a lost wake-up or a
-dead worker loses nothing). A worker then applies the waiting rows up to a thousand at a time:
+dead worker loses nothing). A worker then applies the waiting rows up to a thousand at a time,
+waiting GATHER_SECONDS between batches so a stream of posts makes few write transactions:
 
 1. rows are locked (skipping those another worker holds) in one transaction;
 2. each is mapped and matched as ``intake.submissions`` says (the visitor cookie, else AMPSEA

@@ -1,12 +1,15 @@
-"""Form handler throughput on the web setup of `make run` (issue 14): gunicorn, 2 workers ×
-4 threads (the Procfile's web line), on its own port, the rate limit off.
+"""Form handler throughput on the web setup of `make run` (issue 14): the Procfile's own web
+line (gunicorn, its workers and threads, read from the Procfile) on its own port, the rate
+limit off, and the Procfile's worker line.
 
 Run: `make bench BENCH=tests/bench/test_form_handler_bench.py` (SQLite), or with
 `DATABASE_URL=postgres://…`. Target: sustained ≥ 200 submissions/s, p95 ≤ 100 ms; every
 submission creates or updates a prospect, is an activity, and its prospect is queued for sync.
-The request stores the submission; the `make run` worker (an `rqworker default`, started here)
-applies them in batches while the load runs: the bench reports both rates, and waits for the
-worker to finish before it counts prospects, activities and queued syncs.
+The request stores the submission; the `make run` worker (started here, and waited for before
+the load starts, as it is up before any visitor comes) applies them in batches while the load
+runs: the bench reports both rates, the batches, the CPU of each process (the load generator's
+too: it shares the two cores) and the load average, and waits for the worker to finish before
+it counts prospects, activities and queued syncs.
 BENCH_FH_N sets the submissions (default 4,000; half update existing prospects, a few of them
 sharing an email), BENCH_FH_CLIENTS the concurrent clients (default 8).
 """
