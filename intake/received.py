@@ -65,6 +65,10 @@ GATHER_SECONDS = 0.2
 # enqueued (or not yet started) at that wake-up applies the rows committed since, because its
 # last look comes at least GATHER_SECONDS after it started.
 WAKE_AGAIN_SECONDS = GATHER_SECONDS / 2
+# A job ends after this long even while posts keep coming (well within the default queue's
+# 360 s job timeout, which would roll a batch back): the wake-up mark it cleared at its start
+# makes the next post enqueue the next job.
+JOB_SECONDS = 60
 
 # slug → (id, updated_at as the database returns it, the handler): see active_handler.
 _handlers: dict[str, tuple[int, Any, FormHandler]] = {}
@@ -178,15 +182,20 @@ def process_received_job() -> int:
     """RQ job (and cron): apply every waiting submission, and those arriving meanwhile.
 
     After a batch smaller than BATCH it waits GATHER_SECONDS, so what arrives meanwhile is
-    applied as one batch; it ends when a look after such a wait finds nothing (so its last look
-    comes at least GATHER_SECONDS after it started: what ``wake_worker`` counts on).
+    applied as one batch; it ends when a look after such a wait finds nothing, or after
+    JOB_SECONDS (either way its last look comes at least GATHER_SECONDS after it started: what
+    ``wake_worker`` counts on).
     """
     with contextlib.suppress(Exception):  # Redis down: the mark expires by itself
         django_rq.get_connection("default").delete(WAKE_KEY)
     total, idle = 0, False
+    started = time.monotonic()
     while True:
+        looked = time.monotonic()
         done = process_received(limit=BATCH)
         total += done
+        if looked - started > JOB_SECONDS:
+            return total
         if done >= BATCH:
             continue
         if idle and not done:
