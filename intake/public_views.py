@@ -9,16 +9,18 @@ but what the visitor typed or the preferences of the person a signed link names.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from intake import preferences, protection, received, submissions
-from intake.form_models import Form, FormHandler, LandingPage, PublicEntry
+from intake.form_models import Form, LandingPage, PublicEntry
 from intake.forms import PublicForm
 from intake.visitor import remember, visitor_id
 from prospects.activities import record_activities
@@ -57,11 +59,15 @@ def form_handler(request: HttpRequest, slug: str) -> HttpResponse:
     """``POST /fh/<slug>/``: checked and stored at once, applied by a worker within a moment
     (``intake.received``). Success → the success redirect (or a thank-you page); missing or
     bad fields → the error redirect with ``errors`` and one ``error_<field>`` per reason."""
-    handler = get_object_or_404(FormHandler, slug=slug, is_active=True)
+    found = received.active_handler(slug)
+    if found is None:
+        raise Http404("No such form handler.")
+    handler, mapping = found
     if refusal := _refusal(request, handler, scope="fh"):
         return refusal
     result = received.receive(
         handler=handler,
+        mapping=mapping,
         posted=_posted(request),
         visitor_id=visitor_id(request),
         details={"referer": request.headers.get("Referer", "")[:500]},
@@ -73,10 +79,16 @@ def form_handler(request: HttpRequest, slug: str) -> HttpResponse:
     if handler.success_url:
         response: HttpResponse = HttpResponseRedirect(handler.success_url)
     else:
-        response = render(request, "intake/public/thanks.html", {"message": ""})
+        response = HttpResponse(_thanks_page())
     if result.receipt:
         remember(request, response, f"s{result.receipt}")
     return response
+
+
+@functools.cache
+def _thanks_page() -> str:
+    """A form handler's thank-you page: the same for everyone, rendered once per process."""
+    return render_to_string("intake/public/thanks.html", {"message": ""})
 
 
 def _error_query(result: submissions.Submission) -> dict[str, str]:

@@ -571,7 +571,7 @@ class _Writer:
         for columns, prospects in groups.items():
             for prospect in prospects:
                 prospect.updated_at = self.now
-            _update_many(prospects, sorted(columns | {"field_changed_at", "updated_at"}))
+            update_many(prospects, sorted(columns | {"field_changed_at", "updated_at"}))
         if self.new:
             bulk_sql.create(Prospect, self.new)
             for prospect in self.new:
@@ -595,7 +595,7 @@ class _Writer:
             common, operation="create", message=f"Created by {options.operation}", changes=[]
         )
         history += [clone(created, prospect_id=prospect.pk, changes=[]) for prospect in self.new]
-        _insert_many(SyncHistory, history)
+        insert_many(SyncHistory, history)
         self._record_activities(user)
         changed_ids = [p.pk for p in updated] + [p.pk for p in self.new]
         if changed_ids:
@@ -622,7 +622,7 @@ class _Writer:
             actor=user,
             occurred_at=self.now,
             reason=options.reason,
-            insert=_insert_many,
+            insert=insert_many,
         )
 
 
@@ -633,7 +633,7 @@ class _Writer:
 # values prepared by each field as Django would save them.
 
 
-def _update_many(objs: Sequence[models.Model], names: Sequence[str]) -> None:
+def update_many(objs: Sequence[models.Model], names: Sequence[str]) -> None:
     """``UPDATE … SET <names> WHERE pk = …`` for each object (``bulk_update`` without CASE)."""
     if not objs:
         return
@@ -650,7 +650,7 @@ def _update_many(objs: Sequence[models.Model], names: Sequence[str]) -> None:
         cursor.executemany(sql, params)
 
 
-def _insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     """``INSERT`` each object (``bulk_create`` for rows whose ids nobody needs back); ``COPY``
     on PostgreSQL."""
     if not objs:
@@ -675,5 +675,7 @@ __all__ = [
     "FieldProblem",
     "RowResult",
     "WriteOptions",
+    "insert_many",
+    "update_many",
     "write_prospects",
 ]

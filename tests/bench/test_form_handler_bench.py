@@ -1,20 +1,25 @@
-"""Form handler throughput on the web setup of `make run` (issue 14): gunicorn, 2 workers ×
-4 threads (the Procfile's web line), on its own port, the rate limit off.
+"""Form handler throughput on the web setup of `make run` (issue 14): the Procfile's own web
+line (gunicorn, its workers and threads, read from the Procfile) on its own port, the rate
+limit off, and the Procfile's worker line.
 
 Run: `make bench BENCH=tests/bench/test_form_handler_bench.py` (SQLite), or with
 `DATABASE_URL=postgres://…`. Target: sustained ≥ 200 submissions/s, p95 ≤ 100 ms; every
 submission creates or updates a prospect, is an activity, and its prospect is queued for sync.
-The request stores the submission; the `make run` worker (an `rqworker default`, started here)
-applies them in batches while the load runs: the bench reports both rates, and waits for the
-worker to finish before it counts prospects, activities and queued syncs.
+The request stores the submission; the `make run` worker (started here, and waited for before
+the load starts, as it is up before any visitor comes) applies them in batches while the load
+runs: the bench reports both rates, the batches, the CPU of each process (the load generator's
+too: it shares the two cores) and the load average, and waits for the worker to finish before
+it counts prospects, activities and queued syncs.
 BENCH_FH_N sets the submissions (default 4,000; half update existing prospects, a few of them
 sharing an email), BENCH_FH_CLIENTS the concurrent clients (default 8).
 """
 
 import http.client
 import os
+import shlex
 import socket
 import statistics
+import string
 import subprocess
 import sys
 import threading
@@ -25,6 +30,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 from django.db import connection
+from django.db.models import Count
 
 from intake.models import FormHandler, ReceivedSubmission
 from prospects.factories import ProspectFactory
@@ -44,18 +50,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def procfile_command(process: str, **values: str) -> list[str]:
+    """A process's command line as the Procfile has it, its variables filled in: the bench
+    runs exactly what `make run` runs."""
+    values = {"VIRTUAL_ENV_BIN": str(Path(sys.executable).parent), **values}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return [string.Template(word).substitute(values) for word in shlex.split(command)]
+    raise LookupError(f"no {process} process in the Procfile")
+
+
 def start_worker() -> subprocess.Popen:
-    """The Procfile's worker for the default queue (it applies stored submissions)."""
+    """The Procfile's worker (default and sync queues: it applies stored submissions)."""
     env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "true"}
     return subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "rqworker",
-            "default",
-            "--worker-class",
-            "rq.worker.SimpleWorker",
-        ],
+        procfile_command("worker"),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -71,10 +81,8 @@ def start_gunicorn(port: int) -> subprocess.Popen:
         "DEBUG": "true",
         "FORM_RATE_LIMIT": "0",
     }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(
-        [str(gunicorn), "portal.wsgi", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "2", "--threads", "4"],
+        procfile_command("web", WEB_PORT=str(port)),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -145,7 +153,12 @@ def test_bench_form_handler():
         conn.close()
 
     try:
-        client(emails[:20])  # warm both workers
+        client(emails[:20])  # warm both web workers
+        # make run's worker is up before any visitor comes: wait until it applied the warm-up.
+        waiting = ReceivedSubmission.objects.filter(processed_at__isnull=True)
+        deadline = time.monotonic() + 120
+        while waiting.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
         threads = [
             threading.Thread(target=client, args=(emails[20 + k :: CLIENTS],))
             for k in range(CLIENTS)
@@ -160,7 +173,6 @@ def test_bench_form_handler():
         wall = time.perf_counter() - started
         server_cpu = spent(server_cpu, tree_cpu(server.pid))
         client_cpu = process_cpu(os.getpid()) - client_cpu
-        waiting = ReceivedSubmission.objects.filter(processed_at__isnull=True)
         deadline = time.monotonic() + 600
         while waiting.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -185,9 +197,16 @@ def test_bench_form_handler():
     queued = SyncQueueItem.objects.filter(
         prospect_id__in=touched, reason=SyncReason.FORM_HANDLER
     ).count()
+    # Each batch the worker applies stamps its rows with one processed_at.
+    sizes = list(
+        ReceivedSubmission.objects.values("processed_at")
+        .annotate(size=Count("pk"))
+        .values_list("size", flat=True)
+    )
+    web = " ".join(procfile_command("web", WEB_PORT="…")[1:])
     print(
-        f"\nform handler, {len(emails):,} submissions by {CLIENTS} clients, gunicorn 2×4, "
-        f"{connection.vendor}"
+        f"\nform handler, {len(emails):,} submissions by {CLIENTS} clients, {connection.vendor}, "
+        f"the Procfile's web ({web}) and worker"
     )
     print(f"  throughput {rate:8.0f} submissions/s   (target ≥ {TARGET_RATE})")
     print(
@@ -203,7 +222,11 @@ def test_bench_form_handler():
     )
     print(
         f"  applied    all {len(emails):,} by the worker {drained:5.1f} s after the start "
-        f"({len(emails) / drained:.0f}/s; requests took {wall:5.1f} s)"
+        f"({len(emails) / drained:.0f}/s; requests took {wall:5.1f} s), "
+        f"in {len(sizes):,} batches (largest {max(sizes):,})"
+    )
+    print(
+        f"  machine    load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} after the run"
     )
     print(
         f"  outcome    {created:,} created, {len(touched) - created:,} updated, "

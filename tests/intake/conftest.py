@@ -1,7 +1,7 @@
 import django_rq
 import pytest
 
-from intake import imports
+from intake import imports, received
 from intake.models import Form, FormField, FormHandler, FormHandlerField, LandingPage
 
 
@@ -11,6 +11,13 @@ def fresh_rate_limits():
     redis = django_rq.get_connection("default")
     for key in redis.scan_iter("leadbridge:*"):
         redis.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def fresh_wake_up(monkeypatch):
+    """Every test's first submission wakes the worker (a process asks Redis once per
+    WAKE_AGAIN_SECONDS, which a previous test may have just done)."""
+    monkeypatch.setattr(received, "_last_wake", 0.0)
 
 
 def make_handler(slug: str = "contact-us", **extra) -> FormHandler:

@@ -4,6 +4,7 @@ import datetime as dt
 import subprocess
 from urllib.parse import parse_qs, urlsplit
 
+import django_rq
 import pytest
 from django.core import mail
 from django.test import Client
@@ -351,3 +352,29 @@ def test_a_batch_applies_many_submissions_and_the_same_new_email_twice_makes_one
     assert Prospect.objects.get(email="b3@example.com").first_name == "B23"
     assert Activity.objects.filter(type=ActivityType.FORM_HANDLER).count() == 30
     assert SyncQueueItem.objects.filter(reason=SyncReason.FORM_HANDLER).count() == 20
+
+
+def test_a_change_to_the_handler_or_its_mapping_applies_to_the_next_post(client, handler):
+    assert post(client, {"email": "first@example.com"}).status_code == 302
+    handler.fields.filter(external_name="company").update(required=True)
+    refused = client.post(URL, {"email": "second@example.com"})
+    assert "error_company" in parse_qs(urlsplit(refused["Location"]).query)
+    handler.success_url = "https://www.acme.example/merci"
+    handler.save()
+    moved = client.post(URL, {"email": "third@example.com", "company": "Acme"})
+    assert moved["Location"] == "https://www.acme.example/merci"
+    handler.is_active = False
+    handler.save()
+    assert client.post(URL, {"email": "fourth@example.com"}).status_code == 404
+
+
+def test_a_stream_of_posts_wakes_the_worker_once_and_its_job_applies_them_all(
+    client, handler, run_jobs, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(5):
+            client.post(URL, {"email": f"stream{i}@example.com"})
+    assert django_rq.get_queue("default").count == 1
+    run_jobs("default")
+    assert Prospect.objects.filter(email__startswith="stream").count() == 5
+    assert not ReceivedSubmission.objects.filter(processed_at__isnull=True).exists()
