@@ -171,9 +171,12 @@ def soql_ids(ids: Iterable[str]) -> str:
     return ", ".join(f"'{i}'" for i in ids)
 
 
+_PLAIN = frozenset({str, bool, int, float, type(None)})
+
+
 def jsonable(record: dict) -> dict:
     return {
-        k: v if v is None or isinstance(v, str | bool | int | float) else str(v)
+        k: v if type(v) in _PLAIN or isinstance(v, str | bool | int | float) else str(v)
         for k, v in record.items()
     }
 
@@ -331,12 +334,12 @@ class Puller:
         if sobject == "Lead":
             query = query.filter(crm_contact_id="")
         if any(r.prospect_field == "campaign" for r in self.moving[sobject]):
-            query = query.select_related("campaign")  # its name is compared
+            query = query.prefetch_related("campaign")  # its name is compared
         query = query.order_by("pk")
         if lock:  # in pk order, as every locker should, so two pulls never deadlock
             query = query.select_for_update(of=("self",))
         linked: dict[str, list[Prospect]] = {}
-        for prospect in query:
+        for prospect in bulk_sql.load(query):
             linked.setdefault(getattr(prospect, id_field), []).append(prospect)
         return linked
 

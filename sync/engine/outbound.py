@@ -660,13 +660,13 @@ def guarded(prospect: Prospect) -> dict:
 
 def locked_guarded(prospect_ids: list[int]) -> dict[int, dict]:
     """The guarded fields of these prospects as they are now, rows locked till commit."""
-    rows = (
+    rows = bulk_sql.values(
         Prospect.objects.select_for_update()
         .filter(bulk_sql.any_of("pk", prospect_ids))
-        .order_by("pk")
-        .values("pk", *GUARDED_FIELDS)
+        .order_by("pk"),
+        ["pk", *GUARDED_FIELDS],
     )
-    return {row.pop("pk"): row for row in rows}
+    return {pk: dict(zip(GUARDED_FIELDS, row, strict=True)) for pk, *row in rows}
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -726,7 +726,7 @@ def start_push(
     client = client or Client.for_connector(connector)
     describes.prime_client(client, connector)
     pusher = Pusher(connector, client)
-    prospects = list(
+    prospects = bulk_sql.load(
         # Prefetched, not joined: the few users, queues and campaigns of a batch are read once
         # and shared, instead of three model instances built for every prospect.
         Prospect.objects.filter(bulk_sql.any_of("pk", prospect_ids)).prefetch_related(

@@ -81,6 +81,10 @@ class Lease:
     def __init__(self, worker: str = WORKER_ID) -> None:
         self.token = f"{worker[:80]}/{uuid.uuid4().hex[:12]}"
         self._renewed = time.monotonic()
+        # Rows this lease claimed and, at its last renewal, still held: a renewal looks them
+        # up by primary key (``claimed_by`` has no index, and a scan of a long queue for it at
+        # every renewal costs more than the claims).
+        self._held: set[int] = set()
 
     def claim(
         self, *, limit: int | None = None, prospect_ids: Sequence[int] | None = None
@@ -102,12 +106,25 @@ class Lease:
                     claimed_at=now, claimed_by=self.token
                 )
         self._renewed = time.monotonic()
+        self._held.update(r["pk"] for r in taken)
         return [Claim(r["pk"], r["prospect_id"], r["generation"], r["attempts"]) for r in taken]
 
     def renew(self) -> int:
-        """Move every claim this lease still holds to now; returns how many it holds."""
+        """Move every claim this lease still holds to now; returns how many it holds.
+
+        Rows settled since (deleted, or released to another worker) are left out, and are
+        forgotten: only this lease's own claims are looked at, by primary key."""
         self._renewed = time.monotonic()
-        return SyncQueueItem.objects.filter(claimed_by=self.token).update(claimed_at=timezone.now())
+        if not self._held:
+            return 0
+        now = timezone.now()
+        held: set[int] = set()
+        for chunk in _chunks(sorted(self._held)):
+            mine = SyncQueueItem.objects.filter(bulk_sql.any_of("pk", chunk), claimed_by=self.token)
+            mine.update(claimed_at=now)
+            held.update(mine.values_list("pk", flat=True))
+        self._held = held
+        return len(held)
 
     def keep_alive(self) -> None:
         """``renew``, at most a few times per claim timeout (``Client.before_call`` calls it

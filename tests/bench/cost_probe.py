@@ -49,18 +49,52 @@ def main() -> None:
 
 
 class SqlCost:
-    """``BENCH_COST_SQL=1``: the database backend's CPU around each statement the worker sends
-    through Django, summed by statement shape (``COPY`` goes around Django: it is in what the
-    shapes leave of the DB figure). Ticks are 10 ms, so a figure is a sample sum."""
+    """``BENCH_COST_SQL=1``: the database backend's CPU around each statement the worker sends,
+    summed by statement shape: those through Django, each ``COPY`` (by its table) and each
+    commit (deferred foreign-key checks run there). Ticks are 10 ms, so a figure is a sample
+    sum; what no statement holds (the backend's own work between them) is the last line."""
 
     def __init__(self, connection) -> None:
         from collections import Counter
+
+        import psycopg
 
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             self.stat = f"/proc/{cursor.fetchone()[0]}/stat"
         self.spent: Counter = Counter()
+        self.started = self.cpu()
         connection.execute_wrappers.append(self)
+        self._wrap_copy(psycopg.Cursor)
+        self._wrap_commit(psycopg.Connection)
+
+    def _wrap_copy(self, cursor_class) -> None:
+        import contextlib
+
+        copy, cost = cursor_class.copy, self
+
+        @contextlib.contextmanager
+        def measured(cursor, statement, *args, **kwargs):
+            before = cost.cpu()
+            try:
+                with copy(cursor, statement, *args, **kwargs) as stream:
+                    yield stream
+            finally:
+                cost.spent[" ".join(str(statement).split()[:2])] += cost.cpu() - before
+
+        cursor_class.copy = measured
+
+    def _wrap_commit(self, connection_class) -> None:
+        commit, cost = connection_class.commit, self
+
+        def measured(connection):
+            before = cost.cpu()
+            try:
+                return commit(connection)
+            finally:
+                cost.spent["COMMIT (deferred foreign-key checks)"] += cost.cpu() - before
+
+        connection_class.commit = measured
 
     def cpu(self) -> float:
         with open(self.stat) as f:
@@ -76,7 +110,9 @@ class SqlCost:
 
     def top(self) -> list:
         spent, self.spent = self.spent, type(self.spent)()
-        return [(round(cpu, 2), sql) for sql, cpu in spent.most_common(12)]
+        now, started, self.started = self.cpu(), self.started, self.cpu()
+        rows = [(round(cpu, 2), sql) for sql, cpu in spent.most_common(14)]
+        return [*rows, (round(now - started - sum(spent.values()), 2), "(between statements)")]
 
 
 def answer(message: dict) -> None:

@@ -244,7 +244,7 @@ def test_bench_cost_per_record(connector, sandbox_org):
         )
     for cost in costs:  # BENCH_COST_SQL=1: the portal DB's CPU by statement (cost_probe.py)
         if cost.result.get("sql"):
-            print(f"\n--- {cost.name}: portal DB CPU by statement (COPY not included) ---")
+            print(f"\n--- {cost.name}: portal DB CPU by statement ---")
             for cpu, sql in cost.result["sql"]:
                 print(f"{cpu:6.2f} s  {sql}")
     if PROFILE_DIR:

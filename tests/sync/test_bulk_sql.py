@@ -80,3 +80,42 @@ def test_update_writes_json_columns():
     prospect.crm_values = {}
     bulk_sql.update(Prospect, [prospect], ["crm_values"])
     assert Prospect.objects.get(pk=prospect.pk).crm_values == {}
+
+
+def test_load_gives_the_instances_django_would():
+    """Every field, JSON columns included (orjson on PostgreSQL; an integer beyond 64 bits goes
+    Django's way), the prefetched relations, and a saved instance's state."""
+    first = ProspectFactory(custom_fields={"Region__c": "EMEA ✓"}, crm_values={"n": 2**70})
+    second = ProspectFactory(field_changed_at={"city": "2026-11-30T10:00:00+00:00"})
+    query = Prospect.objects.filter(bulk_sql.any_of("pk", [first.pk, second.pk]))
+    expected = list(query.prefetch_related("campaign", "assigned_user"))
+    loaded = bulk_sql.load(query.prefetch_related("campaign", "assigned_user"))
+    assert [p.pk for p in loaded] == [p.pk for p in expected]
+    for fast, django in zip(loaded, expected, strict=True):
+        for field in Prospect._meta.concrete_fields:
+            assert getattr(fast, field.attname) == getattr(django, field.attname), field.name
+        assert fast.campaign == django.campaign and fast.assigned_user == django.assigned_user
+        assert not fast._state.adding and fast._state.db == "default"
+    assert loaded[[p.pk for p in loaded].index(first.pk)].crm_values == {"n": 2**70}
+    loaded[0].job_title = "Changed"
+    loaded[0].save(update_fields=["job_title"])
+    assert Prospect.objects.get(pk=loaded[0].pk).job_title == "Changed"
+
+
+def test_values_reads_json_columns_as_django_does():
+    prospect = ProspectFactory(crm_values={"Email": "a@b.example", "Score": 1.5, "X": None})
+    query = Prospect.objects.filter(pk=prospect.pk)
+    assert bulk_sql.values(query, ["pk", "crm_values", "email"]) == list(
+        query.values_list("pk", "crm_values", "email")
+    )
+
+
+def test_update_touches_only_its_rows():
+    """The staged rows are found by primary key (the ids go along as an array), and no other
+    row changes."""
+    prospects = ProspectFactory.create_batch(3, job_title="Before")
+    for prospect in prospects[:2]:
+        prospect.job_title = "After"
+    bulk_sql.update(Prospect, prospects[:2], ["job_title"])
+    titles = dict(Prospect.objects.values_list("pk", "job_title"))
+    assert [titles[p.pk] for p in prospects] == ["After", "After", "Before"]

@@ -175,3 +175,19 @@ def test_a_small_backlog_or_a_lone_worker_is_the_ticks_own(
         pk__in=SyncQueueItem.objects.values("pk")[:20]
     ).delete()  # 5 left: one batch
     assert jobs.share_the_backlog(connector) == 0
+
+
+@pytest.mark.django_db
+def test_a_renewal_moves_only_the_claims_the_lease_still_holds(owner):
+    """Renewed by primary key: the lease's live claims move, a row it settled is forgotten and
+    a row another worker took over (after the claim expired) is left to that worker."""
+    _, ids = queue_prospects(owner, 3)
+    lease = queue.Lease("renewing-worker")
+    claims = lease.claim(prospect_ids=ids)
+    queue.settle_done(claims[:1])
+    SyncQueueItem.objects.filter(pk=claims[1].item_id).update(claimed_by="another-worker/1")
+    SyncQueueItem.objects.update(claimed_at=None)
+    assert lease.renew() == 1
+    held = SyncQueueItem.objects.filter(claimed_at__isnull=False)
+    assert list(held.values_list("pk", flat=True)) == [claims[2].item_id]
+    assert lease.renew() == 1
