@@ -19,8 +19,11 @@ one without contact roles is never mirrored.
    opportunity Salesforce does not return is kept as "not visible" (``deleted_at``).
 4. Scoring: each linked prospect earns the "Opportunity created" activity once per opportunity,
    and "Opportunity won" / "Opportunity lost" once when it closes (``crm.OpportunityEvent``
-   remembers what was scored, so a re-pull scores nothing twice), through
-   ``prospects.activities.record_activities`` — a few statements per thousand prospects.
+   remembers what was scored, so a re-pull scores nothing twice). On PostgreSQL the events, their
+   activities and the scores are written set-based, whatever the count: one statement inserts
+   the new events, one more the activities and scores
+   (``prospects.activities.record_activities_select``), one queues the syncs; elsewhere
+   through ``record_activities``.
 """
 
 from __future__ import annotations
@@ -125,7 +128,7 @@ def pull_opportunities(
     report.contacts = len(new_contacts)
     reader = Reader(client)
     roles = reader.by_key("OpportunityContactRole", ROLE_FIELDS, "ContactId", new_contacts)
-    known = set(Opportunity.objects.values_list("sf_id", flat=True))
+    known = set(Opportunity.objects.order_by().values_list("sf_id", flat=True))
     changed_opps: list[dict] = []
     gone_roles: set[str] = set()
     gone_opps: set[str] = set()
@@ -332,7 +335,9 @@ def store_roles(records: Iterable[dict], contacts: dict[str, int], gone: set[str
     latest = {r["Id"]: r for r in records if r["Id"] not in gone}
     wanted = {r["OpportunityId"] for r in latest.values()}
     opp_ids = dict(
-        Opportunity.objects.filter(bulk_sql.any_of("sf_id", wanted)).values_list("sf_id", "pk")
+        Opportunity.objects.filter(bulk_sql.any_of("sf_id", wanted))
+        .order_by()
+        .values_list("sf_id", "pk")
     )
     rows = [
         (
