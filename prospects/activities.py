@@ -13,13 +13,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from core.bulk import clone
-from prospects.models import Activity, ActivityType, Prospect, ScoringRule, SyncReason
+from prospects.models import (
+    Activity,
+    ActivityType,
+    Prospect,
+    ScoringRule,
+    SyncReason,
+    SyncStatus,
+)
 from prospects.models.scoring import SCORE_MAX, SCORE_MIN, UNRULED_TYPES
 from prospects.scoring import regrade
 from prospects.sync_requests import request_sync_many
@@ -170,6 +177,74 @@ def _latest(when: dt.datetime):
     """``last_activity_at`` moved to ``when`` unless it is already later (never backwards)."""
     later = Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=when)
     return Case(When(later, then=Value(when)), default=F("last_activity_at"))
+
+
+def record_activities_select(
+    rows_sql: str,
+    params: Sequence[Any],
+    *,
+    types: Sequence[ActivityType],
+    occurred_at: dt.datetime,
+    reason: SyncReason | str = SyncReason.SCORE_CHANGE,
+) -> int:
+    """``record_activities`` for the rows of a query, without the rows leaving PostgreSQL:
+    ``rows_sql`` selects ``prospect_id, type, title, details`` (``details`` as ``jsonb``), one
+    activity each, every ``type`` among ``types``. Returns how many were recorded.
+
+    1. One statement inserts the activities, priced by the types' scoring rules, and adds
+       each prospect's points to its score (clamped to the score's range), marking it pending
+       as ``request_sync_many`` would ("Do not sync" prospects excepted) in the same update.
+    2. The prospects whose score moved are queued for a sync with ``reason``.
+
+    For what happens to a prospect (an opportunity's events, a sync event), not engagement:
+    ``last_activity_at`` stays, and nothing graded changes, so nobody is regraded. Call it
+    inside the caller's transaction, on PostgreSQL only (elsewhere, ``record_activities``).
+    """
+    if any(ActivityType(t) in ENGAGEMENT_TYPES for t in types):
+        raise ValueError("engagement moves last_activity_at: use record_activities")
+    prices = ScoringRule.points_by_type()
+    points = " ".join(
+        f"WHEN %s THEN {int(prices.get(t, 0))}" for t in types if t not in UNRULED_TYPES
+    )
+    activity, prospect = Activity._meta.db_table, Prospect._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH wanted AS ({rows_sql}),
+            added AS (
+                INSERT INTO {activity}
+                    (prospect_id, type, occurred_at, title, details, points, actor_id)
+                SELECT prospect_id, type, %s, left(title, 255), details,
+                       CASE type {points} ELSE 0 END, NULL
+                FROM wanted
+                RETURNING prospect_id, points
+            ), totals AS (
+                SELECT prospect_id, sum(points) AS total, count(*) AS added FROM added
+                GROUP BY prospect_id
+            ), scored AS (
+                UPDATE {prospect} p
+                SET score = GREATEST(%s, LEAST(%s, p.score + t.total)),
+                    -- As request_sync_many marks it, below: one row version, not two.
+                    sync_status = CASE WHEN p.do_not_sync THEN p.sync_status ELSE %s END
+                FROM totals t
+                WHERE p.id = t.prospect_id AND t.total <> 0
+                RETURNING p.id
+            )
+            SELECT (SELECT coalesce(sum(added), 0) FROM totals), (SELECT array_agg(id) FROM scored)
+            """,
+            [
+                *params,
+                occurred_at,
+                *(str(t) for t in types if t not in UNRULED_TYPES),
+                SCORE_MIN,
+                SCORE_MAX,
+                SyncStatus.PENDING.value,
+            ],
+        )
+        recorded, changed = cursor.fetchone()
+    if changed:
+        request_sync_many(sorted(changed), reason)
+    return recorded
 
 
 def adjust_scores(

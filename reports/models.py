@@ -34,17 +34,30 @@ class OpportunityCredit(models.Model):
     campaign's name and cost come from ``crm.SalesforceCampaign`` when it is mirrored).
     """
 
+    # A derived table, rebuilt whole by each refresh (one transaction) from rows that exist: no
+    # foreign key constraints for PostgreSQL to check on its 100,000 rows at commit, and only
+    # the indexes a deletion's lookups need (the page sums CreditDay, never these rows).
     opportunity = models.OneToOneField(
-        "crm.Opportunity", on_delete=models.CASCADE, related_name="roi_credit"
+        "crm.Opportunity", on_delete=models.CASCADE, related_name="roi_credit", db_constraint=False
     )
     prospect = models.ForeignKey(
-        "prospects.Prospect", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "prospects.Prospect",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     campaign = models.ForeignKey(
-        "prospects.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "prospects.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     sf_campaign_sf_id = models.CharField(
-        "primary campaign's Salesforce id", max_length=18, blank=True, db_index=True
+        "primary campaign's Salesforce id", max_length=18, blank=True
     )
     # The credited prospect's creation day (portal time zone): the "created" date basis.
     prospect_created_on = models.DateField(null=True, blank=True)
@@ -52,12 +65,6 @@ class OpportunityCredit(models.Model):
     amount = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
     is_won = models.BooleanField(default=False)
     is_closed = models.BooleanField(default=False)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["prospect_created_on"], name="roi_credit_created_idx"),
-            models.Index(fields=["close_date"], name="roi_credit_closed_idx"),
-        ]
 
 
 class Refresh(models.Model):

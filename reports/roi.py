@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import CharField, Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from crm.models import Opportunity, OpportunityContactRole, SalesforceCampaign
@@ -56,32 +56,24 @@ OPPORTUNITY_FIGURES = {
 }
 
 
-def refresh_figures() -> Refresh:
-    """Rebuild the per-campaign-day prospect counts and the opportunity credits from scratch.
+def refresh_figures(*, prospects: bool = True) -> Refresh:
+    """Rebuild the pre-aggregated figures; ``prospects=False`` rebuilds only the opportunity
+    credits (what an opportunities pull changes), leaving the per-day prospect counts.
 
     1. Serialise refreshes (on PostgreSQL an advisory lock held to the end of the transaction).
-    2. Prospects grouped by first-touch campaign and creation day (portal time zone).
+    2. Prospects grouped by first-touch campaign and creation day (portal time zone): the
+       scan of every prospect, so the cron's refresh only.
     3. Each live opportunity with its earliest-created linked prospect.
-    Each step is one ``INSERT … SELECT`` compiled from the ORM, so the rows never leave the
-    database.
+    4. The credits summed per campaign and day, for each model and date basis.
+    Each step is one ``INSERT … SELECT``, so the rows never leave the database.
     """
     started = time.monotonic()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
-        CampaignDay.objects.all().delete()
-        _insert_select(
-            CampaignDay,
-            ["campaign_id", "day", "prospects", "synced"],
-            Prospect.objects.order_by()
-            .annotate(day=TruncDate("created_at"))
-            .values("campaign_id", "day")
-            .annotate(
-                n=Count("pk"),
-                s=Count("pk", filter=~Q(crm_lead_id="") | ~Q(crm_contact_id="")),
-            ),
-        )
+        if prospects:
+            _count_prospects()
         OpportunityCredit.objects.all().delete()
         _credit_opportunities()
         CreditDay.objects.all().delete()
@@ -91,6 +83,21 @@ def refresh_figures() -> Refresh:
         took = round((time.monotonic() - started) * 1000)
         Refresh.objects.all().delete()
         return Refresh.objects.create(refreshed_at=timezone.now(), took_ms=took)
+
+
+def _count_prospects() -> None:
+    CampaignDay.objects.all().delete()
+    _insert_select(
+        CampaignDay,
+        ["campaign_id", "day", "prospects", "synced"],
+        Prospect.objects.order_by()
+        .annotate(day=TruncDate("created_at"))
+        .values("campaign_id", "day")
+        .annotate(
+            n=Count("pk"),
+            s=Count("pk", filter=~Q(crm_lead_id="") | ~Q(crm_contact_id="")),
+        ),
+    )
 
 
 MODELS = {FIRST_TOUCH: "campaign_id", PRIMARY: "sf_campaign_sf_id"}
@@ -163,24 +170,23 @@ def _credit_opportunities() -> None:
 
 
 def _sum_credits(model: str, key: str, basis: str, day: str) -> None:
-    """The credits of one model summed per campaign and day of one basis."""
+    """The credits of one model summed per campaign and day of one basis, in one
+    ``INSERT … SELECT`` (the key as text: a Leadbridge campaign id or a Salesforce id)."""
     credits = OpportunityCredit.objects.order_by()
     if model == FIRST_TOUCH:
         credits = credits.filter(prospect__isnull=False)
-    rows = credits.values(key, day).annotate(**OPPORTUNITY_FIGURES)
-    CreditDay.objects.bulk_create(
-        [
-            CreditDay(
-                model=model,
-                basis=basis,
-                key="" if row[key] is None else str(row[key]),
-                day=row[day],
-                **{name: row[name] for name in OPPORTUNITY_FIGURES},
-            )
-            for row in rows.iterator(chunk_size=5000)
-        ],
-        batch_size=5000,
+    rows = (
+        credits.annotate(
+            m=Value(model),
+            b=Value(basis),
+            k=Coalesce(Cast(key, CharField()), Value("")),
+            d=F(day),
+        )
+        .values("m", "b", "k", "d")
+        .annotate(**OPPORTUNITY_FIGURES)
+        .values("m", "b", "k", "d", *OPPORTUNITY_FIGURES)
     )
+    _insert_select(CreditDay, ["model", "basis", "key", "day", *OPPORTUNITY_FIGURES], rows)
 
 
 def _insert_select(model, columns: list[str], rows) -> None:

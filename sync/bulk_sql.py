@@ -367,3 +367,43 @@ def upsert(
             f"ON CONFLICT ({key}) DO UPDATE SET {assignments}"
         )
         cursor.execute(f"DROP TABLE {staging}")
+
+
+def upsert_rows(
+    model: type[models.Model], names: list[str], rows: Sequence[Sequence], *, unique: str
+) -> None:
+    """:func:`upsert` for plain value rows, in the order of ``names`` (attribute names, the
+    ``unique`` one among them): no model instance is built. The values must be what the
+    columns take as they are — text, numbers, ``Decimal``, dates, aware datetimes, None."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [new(model, **dict(zip(names, row, strict=True))) for row in rows],
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=[unique],
+            update_fields=[n for n in names if n != unique],
+        )
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = [meta.get_field(n).column for n in names]  # by attname too: "prospect_id"
+    quoted = ", ".join(quote(c) for c in columns)
+    key = quote(meta.get_field(unique).column)
+    assignments = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if quote(c) != key)
+    table = quote(meta.db_table)
+    staging = quote(f"upsert_{meta.db_table}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+            f"SELECT {quoted} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {staging} "
+            f"ON CONFLICT ({key}) DO UPDATE SET {assignments}"
+        )
+        cursor.execute(f"DROP TABLE {staging}")

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000  # five Collections writes of 200: one Composite call
 JOB_BATCHES = 5
 # The ROI report's figures (reports sits above sync: enqueued by name, never imported).
-ROI_REFRESH_JOB = "reports.jobs.refresh_roi_job"
+ROI_REFRESH_JOB = "reports.jobs.refresh_roi_credits_job"
 BULK_BATCH = 5000  # two batches in flight at most: worker memory stays flat
 SHARE_JOB_TIMEOUT = 3600  # a helper pushes until the backlog is gone
 LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}

@@ -19,8 +19,11 @@ one without contact roles is never mirrored.
    opportunity Salesforce does not return is kept as "not visible" (``deleted_at``).
 4. Scoring: each linked prospect earns the "Opportunity created" activity once per opportunity,
    and "Opportunity won" / "Opportunity lost" once when it closes (``crm.OpportunityEvent``
-   remembers what was scored, so a re-pull scores nothing twice), through
-   ``prospects.activities.record_activities`` — a few statements per thousand prospects.
+   remembers what was scored, so a re-pull scores nothing twice). On PostgreSQL the events, their
+   activities and the scores are written set-based, whatever the count: one statement inserts
+   the new events, one more the activities and scores
+   (``prospects.activities.record_activities_select``), one queues the syncs; elsewhere
+   through ``record_activities``.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from crm.models import ContactRoleScan, Opportunity, OpportunityContactRole, OpportunityEvent
-from prospects.activities import record_activities
+from prospects.activities import record_activities, record_activities_select
 from prospects.models import ActivityType, Prospect
 from sync import bulk_sql
 from sync.engine.batching import typed_row
@@ -64,6 +67,7 @@ OPPORTUNITY_FIELDS = [
 ]
 ROLE_FIELDS = ["Id", "OpportunityId", "ContactId", "Role", "IsPrimary", "SystemModstamp"]
 OPPORTUNITY_COLUMNS = [
+    "sf_id",
     "name",
     "stage",
     "amount",
@@ -78,7 +82,16 @@ OPPORTUNITY_COLUMNS = [
     "refreshed_at",
     "deleted_at",
 ]
-ROLE_COLUMNS = ["opportunity", "contact_sf_id", "prospect", "role", "is_primary", "deleted"]
+ROLE_COLUMNS = [
+    "sf_id",
+    "opportunity_id",
+    "contact_sf_id",
+    "prospect_id",
+    "role",
+    "is_primary",
+    "deleted",
+    "sf_modified_at",
+]
 # The largest amount the column holds (20 digits, 2 decimals); larger ones are kept out, not cut.
 AMOUNT_LIMIT = Decimal(10) ** 18
 
@@ -115,7 +128,7 @@ def pull_opportunities(
     report.contacts = len(new_contacts)
     reader = Reader(client)
     roles = reader.by_key("OpportunityContactRole", ROLE_FIELDS, "ContactId", new_contacts)
-    known = set(Opportunity.objects.values_list("sf_id", flat=True))
+    known = set(Opportunity.objects.order_by().values_list("sf_id", flat=True))
     changed_opps: list[dict] = []
     gone_roles: set[str] = set()
     gone_opps: set[str] = set()
@@ -150,22 +163,25 @@ def pull_opportunities(
         report.deleted = mark_deleted(invisible | gone_opps)
         report.roles = store_roles(roles, contacts, gone_roles)
         OpportunityContactRole.objects.filter(sf_id__in=sorted(gone_roles)).update(deleted=True)
-        ContactRoleScan.objects.bulk_create(
-            [ContactRoleScan(contact_sf_id=c, scanned_at=started) for c in new_contacts],
-            batch_size=500,
-            ignore_conflicts=True,
-        )
+        mark_scanned(new_contacts, started)
         link_roles()
         report.scored = score_events()
-        newest = max(
-            [parse_sf_datetime(r.get("SystemModstamp")) or started for r in changed_opps + roles]
-            + [cursor.watermark or started],
-        )
         SyncCursor.objects.filter(pk=cursor.pk).update(
-            watermark=min(newest, started) if cursor.watermark else started,
+            watermark=next_watermark(cursor.watermark, changed_opps + roles, started),
             last_run_at=timezone.now(),
         )
     return report
+
+
+def next_watermark(
+    watermark: dt.datetime | None, records: list[dict], started: dt.datetime
+) -> dt.datetime:
+    """The first pull starts the cursor at its own start; later ones move it to the newest
+    change read, never past the pull's start."""
+    if watermark is None:
+        return started
+    stamps = [parse_sf_datetime(r.get("SystemModstamp")) or started for r in records]
+    return min(max([*stamps, watermark]), started)
 
 
 def synced_contacts() -> dict[str, int]:
@@ -259,37 +275,39 @@ def close_date(value: object) -> dt.date | None:
         return None
 
 
-def opportunity_row(record: dict, now: dt.datetime) -> Opportunity:
+def opportunity_row(record: dict, now: dt.datetime) -> tuple:
+    """An Opportunity record as the mirror row's values, in ``OPPORTUNITY_COLUMNS`` order."""
+
     def text(name: str, length: int) -> str:
         return str(record.get(name) or "")[:length]
 
-    return Opportunity(
-        sf_id=record["Id"],
-        name=text("Name", 120),
-        stage=text("StageName", 255),
-        amount=amount(record.get("Amount")),
-        close_date=close_date(record.get("CloseDate")),
-        probability=probability(record.get("Probability")),
-        type=text("Type", 255),
-        is_won=bool(record.get("IsWon")),
-        is_closed=bool(record.get("IsClosed")),
-        campaign_sf_id=text("CampaignId", 18),
-        account_sf_id=text("AccountId", 18),
-        sf_modified_at=parse_sf_datetime(record.get("SystemModstamp")),
-        refreshed_at=now,
-        deleted_at=None,
+    return (
+        record["Id"],
+        text("Name", 120),
+        text("StageName", 255),
+        amount(record.get("Amount")),
+        close_date(record.get("CloseDate")),
+        probability(record.get("Probability")),
+        text("Type", 255),
+        bool(record.get("IsWon")),
+        bool(record.get("IsClosed")),
+        text("CampaignId", 18),
+        text("AccountId", 18),
+        parse_sf_datetime(record.get("SystemModstamp")),
+        now,
+        None,
     )
 
 
 def store_opportunities(records: list[dict]) -> int:
-    """Insert or refresh mirror rows in one statement per 500."""
+    """Insert or refresh mirror rows: one ``COPY`` and one upsert on PostgreSQL."""
     now = timezone.now()
     latest = {r["Id"]: r for r in records}  # a record read twice: the later read wins
-    bulk_sql.upsert(
+    bulk_sql.upsert_rows(
         Opportunity,
+        OPPORTUNITY_COLUMNS,
         [opportunity_row(r, now) for r in latest.values()],
         unique="sf_id",
-        names=OPPORTUNITY_COLUMNS,
     )
     return len(latest)
 
@@ -317,26 +335,37 @@ def store_roles(records: Iterable[dict], contacts: dict[str, int], gone: set[str
     latest = {r["Id"]: r for r in records if r["Id"] not in gone}
     wanted = {r["OpportunityId"] for r in latest.values()}
     opp_ids = dict(
-        Opportunity.objects.filter(bulk_sql.any_of("sf_id", wanted)).values_list("sf_id", "pk")
+        Opportunity.objects.filter(bulk_sql.any_of("sf_id", wanted))
+        .order_by()
+        .values_list("sf_id", "pk")
     )
     rows = [
-        OpportunityContactRole(
-            sf_id=r["Id"],
-            opportunity_id=opp_ids[r["OpportunityId"]],
-            contact_sf_id=str(r.get("ContactId") or "")[:18],
-            prospect_id=contacts.get(r.get("ContactId") or ""),
-            role=str(r.get("Role") or "")[:40],
-            is_primary=bool(r.get("IsPrimary")),
-            deleted=False,
-            sf_modified_at=parse_sf_datetime(r.get("SystemModstamp")),
+        (
+            r["Id"],
+            opp_ids[r["OpportunityId"]],
+            str(r.get("ContactId") or "")[:18],
+            contacts.get(r.get("ContactId") or ""),
+            str(r.get("Role") or "")[:40],
+            bool(r.get("IsPrimary")),
+            False,
+            parse_sf_datetime(r.get("SystemModstamp")),
         )
         for r in latest.values()
         if r["OpportunityId"] in opp_ids
     ]
-    bulk_sql.upsert(
-        OpportunityContactRole, rows, unique="sf_id", names=[*ROLE_COLUMNS, "sf_modified_at"]
-    )
+    bulk_sql.upsert_rows(OpportunityContactRole, ROLE_COLUMNS, rows, unique="sf_id")
     return len(rows)
+
+
+def mark_scanned(contacts: list[str], when: dt.datetime) -> None:
+    """Remember the contacts whose roles were read (one read by a concurrent pull too: the
+    later time)."""
+    bulk_sql.upsert_rows(
+        ContactRoleScan,
+        ["contact_sf_id", "scanned_at"],
+        [(c, when) for c in contacts],
+        unique="contact_sf_id",
+    )
 
 
 def link_roles() -> None:
@@ -355,7 +384,7 @@ EVENT_TYPES = {
     OpportunityEvent.Kind.WON: ActivityType.OPPORTUNITY_WON,
     OpportunityEvent.Kind.LOST: ActivityType.OPPORTUNITY_LOST,
 }
-SCORE_BATCH = 10000  # record_activities per call: fewer statements, same rows
+SCORE_BATCH = 10000  # record_activities per call (SQLite): fewer statements, same rows
 # Every event due and not scored yet: created for each live role's prospect, won or lost once
 # the opportunity closes; inserted in one statement, returning only the rows it added (a
 # concurrent pull that got there first adds nothing: ON CONFLICT).
@@ -373,14 +402,33 @@ WHERE r.prospect_id IS NOT NULL AND NOT r.deleted AND o.deleted_at IS NULL
     WHERE e.opportunity_id = r.opportunity_id AND e.prospect_id = r.prospect_id
       AND e.kind = k.kind)
 ON CONFLICT (opportunity_id, prospect_id, kind) DO NOTHING
-RETURNING opportunity_id, prospect_id, kind
+RETURNING id, opportunity_id, prospect_id, kind
 """
+# The activities of those events (PostgreSQL): the details as the Python path writes them
+# (the amount with thousands separators and cents, as f"{amount:,.2f}").
+EVENT_ACTIVITIES_SQL = """
+SELECT e.prospect_id,
+       CASE e.kind WHEN 'created' THEN %s WHEN 'won' THEN %s ELSE %s END AS type,
+       CASE e.kind WHEN 'created' THEN %s WHEN 'won' THEN %s ELSE %s END AS title,
+       jsonb_build_object(
+           'Opportunity', coalesce(nullif(o.name, ''), o.sf_id),
+           'Stage', o.stage,
+           'Amount', coalesce(
+               to_char(o.amount, 'FM999,999,999,999,999,999,990.00'), ''),
+           'Salesforce id', o.sf_id) AS details
+FROM crm_opportunityevent e
+JOIN crm_opportunity o ON o.id = e.opportunity_id
+WHERE e.id = ANY(%s)
+"""
+KINDS = list(OpportunityEvent.Kind)  # created, won, lost: EVENT_ACTIVITIES_SQL's order
 
 
 def score_events() -> int:
     """Record (and so score) every opportunity event not scored yet; returns how many.
 
-    Runs inside the pull's transaction: the events and their activities commit together.
+    Runs inside the pull's transaction: the events and their activities commit together. On
+    PostgreSQL the activities are inserted and scored from the new events in one statement
+    (``record_activities_select``); elsewhere through ``record_activities``.
     """
     now = timezone.now()
     with connection.cursor() as cursor:
@@ -388,14 +436,32 @@ def score_events() -> int:
         new = cursor.fetchall()
     if not new:
         return 0
+    if connection.vendor == "postgresql":
+        record_activities_select(
+            EVENT_ACTIVITIES_SQL,
+            [
+                *(str(EVENT_TYPES[k]) for k in KINDS),
+                *(str(k.label) for k in KINDS),
+                [event_id for event_id, _, _, _ in new],
+            ],
+            types=[EVENT_TYPES[k] for k in KINDS],
+            occurred_at=now,
+        )
+    else:
+        record_each(new, now)
+    return len(new)
+
+
+def record_each(new: list[tuple], now: dt.datetime) -> None:
+    """The events' activities through ``record_activities``, a batch per kind (SQLite)."""
     opportunities = {
         o.pk: o
-        for o in Opportunity.objects.filter(pk__in={opp for opp, _, _ in new}).only(
+        for o in Opportunity.objects.filter(pk__in={opp for _, opp, _, _ in new}).only(
             "sf_id", "name", "stage", "amount"
         )
     }
     by_kind: dict[str, list[tuple[int, dict]]] = {}
-    for opp_id, prospect_id, kind in new:
+    for _, opp_id, prospect_id, kind in new:
         opportunity = opportunities[opp_id]
         details = {
             "Opportunity": opportunity.name or opportunity.sf_id,
@@ -413,4 +479,3 @@ def score_events() -> int:
                 occurred_at=now,
                 insert=bulk_sql.insert,
             )
-    return len(new)

@@ -5,7 +5,9 @@ every linked prospect earns "Opportunity created", and "won"/"lost" where closed
 Run with `make bench BENCH=tests/bench/test_opportunities_bench.py` (PostgreSQL: set
 DATABASE_URL and SANDBOX_DATABASE_URL). BENCH_OPPS_N sets N (default 100,000), BENCH_OPPS_REPEATS
 how many runs (median shown; each run seeds its own org data), BENCH_OPPS_PROFILE a folder for a
-cProfile of each pull.
+cProfile of each pull. Beside the wall clock, the CPU each party spent on the pull: this process
+(the worker), its PostgreSQL backend, and the sandbox org (its processes and backends) — on a
+shared machine the CPU, not the wall clock, says what a change saved.
 Target: 100,000 opportunities and 200,000 contact roles pulled in <= 90 s.
 """
 
@@ -18,12 +20,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from django.db import connection
 
 from crm.models import ContactRoleScan, Opportunity, OpportunityContactRole, OpportunityEvent
 from prospects.factories import ProspectFactory
 from prospects.models import Activity, Prospect, SyncQueueItem
 from sync.engine.opportunities import pull_opportunities
 from sync.models import SyncCursor
+from tests.bench.cpu import SANDBOX_APPLICATION, backends, process_cpu, spent, tree_cpu
 
 N = int(os.environ.get("BENCH_OPPS_N", "100000"))
 REPEATS = int(os.environ.get("BENCH_OPPS_REPEATS", "1"))
@@ -75,6 +79,34 @@ def seed(sandbox_org, n: int) -> None:
         )
 
 
+def own_backend() -> dict[int, float]:
+    """The CPU of this process's PostgreSQL backend (none on SQLite: it works in-process)."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    return {pid: process_cpu(pid)}
+
+
+def cpu_snapshot(sandbox_pid: int) -> tuple:
+    return (
+        time.process_time(),
+        own_backend(),
+        tree_cpu(sandbox_pid),
+        backends(SANDBOX_APPLICATION),
+    )
+
+
+def cpu_spent(before: tuple, after: tuple) -> tuple[float, float, float]:
+    """Seconds of CPU: the worker, its database backend, the sandbox org (processes + DB)."""
+    return (
+        after[0] - before[0],
+        spent(before[1], after[1]),
+        spent(before[2], after[2]) + spent(before[3], after[3]),
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_bench_pull_opportunities(connector, sandbox_org):
     sandbox_org.control("set_org", daily_api_limit=10_000_000)
@@ -82,15 +114,17 @@ def test_bench_pull_opportunities(connector, sandbox_org):
     for index in range(REPEATS):
         fresh_mirror()
         seed(sandbox_org, N)
+        before = cpu_snapshot(sandbox_org.pid)
         with profiled(str(index)):
             started = time.perf_counter()
             report = pull_opportunities(connector=connector)
             elapsed = time.perf_counter() - started
+        cpu = cpu_spent(before, cpu_snapshot(sandbox_org.pid))
         # Earlier runs' seeds stay in the org but no prospect syncs with their contacts.
         assert report.opportunities == N
         assert report.roles >= 2 * N
         assert OpportunityContactRole.objects.filter(prospect__isnull=False).count() == 2 * N
-        runs.append((elapsed, report))
+        runs.append((elapsed, report, cpu))
     median = statistics.median(r[0] for r in runs)
     report = runs[-1][1]
     anchor = TARGET_S * N / TARGET_N
@@ -100,6 +134,11 @@ def test_bench_pull_opportunities(connector, sandbox_org):
         f"{N:>8,} {report.roles:>8,} {len(runs):>4} {median:>9.1f} {report.scored:>8,}"
         f"   <= {anchor:.0f} s"
     )
+    for elapsed, _, (worker, database, org) in runs:
+        print(
+            f"  run {elapsed:6.1f} s wall; CPU: worker {worker:6.1f} s, its database "
+            f"{database:6.1f} s, sandbox org {org:6.1f} s; load {os.getloadavg()[0]:.1f}"
+        )
     print(
         f"target: {TARGET_N:,} opportunities and {2 * TARGET_N:,} contact roles pulled in "
         f"<= {TARGET_S} s (issue 16); runs: {', '.join(f'{r[0]:.1f}' for r in runs)} s"

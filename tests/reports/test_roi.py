@@ -76,6 +76,19 @@ def test_an_opportunity_of_several_prospects_counts_once_for_the_earliest_prospe
     assert (rows["Webinar"].prospects, rows["Ads"].prospects) == (1, 1)
 
 
+def test_the_pulls_refresh_moves_the_credits_and_leaves_the_prospect_counts_to_the_cron():
+    campaign = CampaignFactory(name="Webinar")
+    someone = prospect(campaign)
+    refresh_figures()
+    prospect(campaign)  # a new prospect: the cron's whole refresh counts it
+    deal(someone, value="400")  # a pulled opportunity: the pull's credits refresh shows it
+    refresh_figures(prospects=False)
+    row = rows_by_name(first_touch(RoiQuery()))["Webinar"]
+    assert (row.prospects, row.opportunities, row.won_revenue) == (1, 1, Decimal("400"))
+    refresh_figures()
+    assert rows_by_name(first_touch(RoiQuery()))["Webinar"].prospects == 2
+
+
 def test_odd_amounts_have_defined_outcomes():
     campaign = CampaignFactory(name="Trade show")
     someone = prospect(campaign)

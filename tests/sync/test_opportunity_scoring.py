@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from crm.models import OpportunityEvent
 from prospects.factories import ProspectFactory
-from prospects.models import Activity, ActivityType, ScoringRule
+from prospects.models import Activity, ActivityType, ScoringRule, SyncQueueItem
 from sync.engine.opportunities import pull_opportunities
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +105,27 @@ def test_the_list_filters_by_stage_and_outcome(connector, sf, deal, marketer_cli
     assert prospect.email in listed(opportunity_outcome="lost")
     assert prospect.email not in listed(opportunity_outcome="open")
     assert prospect.email not in listed(opportunity_stage="Qualification")
+
+
+def test_a_do_not_sync_prospect_scores_but_is_not_queued(connector, sf, deal):
+    prospect = ProspectFactory(crm_contact_id=deal["contact"], score=0, do_not_sync=True)
+    status = prospect.sync_status
+    pull_opportunities(connector=connector)
+    prospect.refresh_from_db()
+    assert prospect.score == 50
+    assert prospect.sync_status == status
+    assert not SyncQueueItem.objects.filter(prospect=prospect).exists()
+
+
+def test_the_activity_shows_the_amount_as_the_timeline_writes_it(connector, sf, deal):
+    prospect = ProspectFactory(crm_contact_id=deal["contact"], score=0)
+    sf.Opportunity.update(deal["opportunity"], {"Amount": -1234567.5})
+    pull_opportunities(connector=connector)
+    [created] = activities(prospect, ActivityType.OPPORTUNITY_CREATED)
+    assert created.title == "Opportunity created"
+    assert created.details == {
+        "Opportunity": "Scoring <i>deal</i>",
+        "Stage": "Qualification",
+        "Amount": "-1,234,567.50",
+        "Salesforce id": deal["opportunity"],
+    }
