@@ -24,6 +24,9 @@ from prospects.models import Prospect
 Source = ListMembership.Source
 
 
+ANALYZE_AFTER = 10000  # members added or removed by one recompute that call for fresh statistics
+
+
 class ListError(ValueError):
     """A membership change the list refuses (a dynamic list's members come from its criteria)."""
 
@@ -168,6 +171,11 @@ def recompute(prospect_list: ProspectList, *, now: datetime.datetime | None = No
             added = cursor.rowcount
             if not drop:
                 cursor.execute("DROP TABLE automation_matched")
+            elif added + removed > max(ANALYZE_AFTER, locked.member_count // 10):
+                # A big change (a new list's first recompute) before autovacuum has seen it:
+                # fresh statistics, or the members page plans a sort of every member instead
+                # of walking the (list, -id) index (258 ms for a page at 1,000,000, 15 after).
+                cursor.execute("ANALYZE automation_listmembership")
         locked.member_count = max(0, locked.member_count + added - removed)
         ProspectList.objects.filter(pk=locked.pk).update(
             member_count=locked.member_count, recomputed_at=now, problem=""
