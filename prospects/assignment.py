@@ -26,6 +26,18 @@ class Assigned:
     changed: bool
 
 
+def note_assignment(prospect_id: int, owner, *, actor) -> None:
+    """The timeline's "Assigned to …" (or "Unassigned") activity; the caller's own sync
+    request carries the reason."""
+    record_activities(
+        [prospect_id],
+        ActivityType.ASSIGNED,
+        title=f"Assigned to {owner}" if owner else "Unassigned",
+        actor=actor,
+        reason=None,
+    )
+
+
 def assign(prospect_id: int, *, user=None, queue: CrmQueue | None = None, actor, operation: str):
     """Assign the prospect to ``user`` or ``queue`` (at most one; neither unassigns it)."""
     if user is not None and queue is not None:
@@ -50,13 +62,6 @@ def assign(prospect_id: int, *, user=None, queue: CrmQueue | None = None, actor,
             operation=operation,
             reason=SyncReason.ASSIGNMENT_CHANGE,
         )
-        owner = user or queue
-        record_activities(
-            [prospect.pk],
-            ActivityType.ASSIGNED,
-            title=f"Assigned to {owner}" if owner else "Unassigned",
-            actor=actor,
-            reason=None,  # the request below carries the reason
-        )
+        note_assignment(prospect.pk, user or queue, actor=actor)
         request_sync(prospect, SyncReason.ASSIGNMENT_CHANGE)
     return Assigned(prospect, changed=True)

@@ -11,11 +11,11 @@ from django_tables2 import SingleTableMixin
 
 from core.roles import MarketerRequiredMixin, marketer_required
 from prospects import edits
-from prospects.activities import record_activities
+from prospects.assignment import note_assignment
 from prospects.filters import ActivityFilter, ProspectFilter
 from prospects.forms import ProspectForm
 from prospects.list_tools import LIST_TOOLS
-from prospects.models import ActivityType, CustomField, Prospect, SyncHistory, SyncReason
+from prospects.models import CustomField, Prospect, SyncHistory, SyncReason
 from prospects.scoring import regrade
 from prospects.sync_requests import request_sync
 from prospects.tables import ProspectTable
@@ -160,14 +160,7 @@ def save_edit(*, form: ProspectForm, actor) -> list[str]:
         regrade(prospect_ids=[form.prospect.pk])
     if reason == SyncReason.ASSIGNMENT_CHANGE:
         prospect = form.prospect
-        owner = prospect.assigned_user or prospect.assigned_queue
-        record_activities(
-            [prospect.pk],
-            ActivityType.ASSIGNED,
-            title=f"Assigned to {owner}" if owner else "Unassigned",
-            actor=actor,
-            reason=None,  # the edit's own sync request below carries it
-        )
+        note_assignment(prospect.pk, prospect.assigned_user or prospect.assigned_queue, actor=actor)
     request_sync(form.prospect, reason)
     return list(values)
 
