@@ -67,10 +67,22 @@ def admin_client_(client, sync_admin):
 
 @pytest.fixture
 def _no_session_renewal(monkeypatch):
-    """The idle timeout renews a session at most once a minute (``portal.idle_timeout``): one
-    extra query on whichever request crosses the minute. A test that counts a page's queries
-    on a slow machine could cross it between two counts, so counting tests switch it off."""
+    """Counting tests hold still what expires with the clock, or a slow machine crossing a
+    deadline between two counts adds a query to one of them:
+
+    - the idle timeout renews a session at most once a minute (``portal.idle_timeout``);
+    - the open Sync Errors badge and tabs are cached for 5 seconds (``sync.errors.records``):
+      they start empty here and, once filled, stay for the test.
+    """
+    from django.core.cache import cache
+
+    from sync.errors import records
+
     monkeypatch.setattr("portal.idle_timeout.RENEW_EVERY", 10**9)
+    monkeypatch.setattr(records, "COUNT_CACHE_SECONDS", 10**6)
+    cache.delete_many([records.COUNT_CACHE_KEY, records.CATEGORY_CACHE_KEY])
+    yield
+    cache.delete_many([records.COUNT_CACHE_KEY, records.CATEGORY_CACHE_KEY])
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ def test_filtered_page_stays_within_the_query_budget(
     ProspectFactory.create_batch(30, assigned_user=owner, score=50)
     ProspectFactory.create_batch(30, score=5)
     url = reverse("prospects:list") + f"?assigned_user={owner.pk}&score_min=10&score_max=100"
-    with django_assert_max_num_queries(10):
+    # 11 with the navigation's open-errors badge, which counting tests always start uncached.
+    with django_assert_max_num_queries(11):
         response = marketer_client.get(url)
     assert response.context["table"].paginator.count == 30
 
