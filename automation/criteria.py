@@ -1087,6 +1087,17 @@ def _describe_condition(condition: dict, catalogue) -> str:
     if op in NO_VALUE_OPS:
         return f"{spec.label} {words}"
     value = condition.get("value")
+    if spec.choices and spec.kind != "activity":  # the label picked, not the stored code
+        labels = dict(spec.choices)
+        value = (
+            [labels.get(v, v) for v in value]
+            if isinstance(value, list)
+            else labels.get(value, value)
+        )
+    if spec.kind == "number":  # numbers read as numbers: Score ≥ 50, Score between 10 and 50
+        if isinstance(value, list):
+            return f"{spec.label} {words} " + " and ".join(str(v) for v in value)
+        return f"{spec.label} {words} {value}"
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     extra = ""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from automation.criteria import CriteriaError, compile_q, validate
+from automation.criteria import CriteriaError, compile_q, describe, validate
 from automation.lists import ListError, add_members, recompute, recompute_all, remove_members
 from automation.models import ListMembership, ProspectList
 from prospects.factories import ProspectFactory
@@ -143,3 +143,21 @@ def test_recompute_is_two_statements_whatever_the_size(django_assert_max_num_que
     with django_assert_max_num_queries(12):
         recompute(dynamic)
     assert ListMembership.objects.filter(list=dynamic).count() == 30
+
+
+def test_criteria_read_as_a_marketer_wrote_them():
+    criteria = {
+        "match": "all",
+        "conditions": [
+            *GERMANS_50["conditions"],
+            {"field": "score", "op": "between", "value": [10, 40]},
+            {"field": "crm_status", "op": "in", "value": ["lead", "contact"]},
+            {"field": "activity", "op": "has", "value": "form", "days": 7},
+        ],
+    }
+
+    assert describe(criteria) == (
+        "Score ≥ 50 and Country is “Germany” and Score between 10 and 40"
+        " and CRM status is one of “Lead, Contact”"
+        " and Activity has “Form submission” in the last 7 days"
+    )
