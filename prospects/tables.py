@@ -49,6 +49,12 @@ class ProspectTable(tables.Table):
         attrs = {"class": "table table-hover align-middle mb-0"}
         empty_text = "No prospects match these filters."
 
+    def render_email(self, value: str) -> str:
+        """A long address may wrap before its "@" rather than push the last columns off the
+        card (the whole address stays one link, escaped)."""
+        local, at, domain = value.partition("@")
+        return format_html('<a href="mailto:{}">{}<wbr>{}{}</a>', value, local, at, domain)
+
     def render_name(self, record: Prospect, value: str) -> str:
         return value or "(no name)"
 
