@@ -32,9 +32,11 @@ def navigation(request: HttpRequest) -> dict:
         return {"nav_items": []}
     admin = is_sync_admin(user)
     context = {
-        "nav_items": [
-            (label, name) for label, name, admin_only in NAVIGATION if admin or not admin_only
-        ],
+        "nav_items": [(label, name) for label, name, admin_only in NAVIGATION if not admin_only],
+        # A Sync admin's settings pages sit in one menu, so the bar keeps to one line.
+        "settings_items": [(label, name) for label, name, admin_only in NAVIGATION if admin_only]
+        if admin
+        else [],
         "user_is_sync_admin": admin,
         "open_error_count": open_error_count(),
     }
