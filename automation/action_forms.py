@@ -48,6 +48,16 @@ class ActionForm(forms.Form):
         return " ".join(message for errors in self.errors.values() for message in errors)
 
 
+def styled(form: forms.Form) -> forms.Form:
+    """Bootstrap classes on every widget of an action form (the bulk page and the editor)."""
+    for field in form.fields.values():
+        css = {"CheckboxInput": "form-check-input", "Select": "form-select"}.get(
+            type(field.widget).__name__, "form-control"
+        )
+        field.widget.attrs.setdefault("class", css)
+    return form
+
+
 def _gone(what: str) -> dict[str, str]:
     return {"invalid_choice": f"That {what} no longer exists (it was deleted); pick another."}
 

@@ -9,21 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from automation.action_forms import ACTION_FORMS
+from automation.action_forms import ACTION_FORMS, styled
 from automation.actions import InvalidActions, parse_actions
 from automation.bulk import TASK_KIND, Scope, actions_json, allowed_types, run_bulk, summary
 from core.models import Task
 from core.roles import marketer_required
-
-
-def _styled(form):
-    for field in form.fields.values():
-        css = {
-            "CheckboxInput": "form-check-input",
-            "Select": "form-select",
-        }.get(type(field.widget).__name__, "form-control")
-        field.widget.attrs.setdefault("class", css)
-    return form
 
 
 @marketer_required
@@ -48,7 +38,7 @@ def bulk_actions(request: HttpRequest) -> HttpResponse:
     }
     if not kind:
         return render(request, "automation/bulk_actions.html", context)
-    form = _styled(ACTION_FORMS[kind](data=request.POST if request.method == "POST" else None))
+    form = styled(ACTION_FORMS[kind](data=request.POST if request.method == "POST" else None))
     context["form"] = form
     context["title"] = form.title
     if request.method != "POST":

@@ -190,3 +190,15 @@ def test_pause_and_resume(marketer_client):
     marketer_client.post(reverse("automation:rule_switch_on", args=[rule.pk]))
     rule.refresh_from_db()
     assert rule.state == Rule.State.ACTIVE
+
+
+def test_the_rule_page_offers_each_action_by_name_and_escapes_the_names(marketer_client):
+    CrmQueue.objects.create(sf_id="00G000000000001AAA", name="<b>Inbound</b>")
+
+    page = marketer_client.get(reverse("automation:rule_create")).content.decode()
+
+    assert 'data-testid="add-action"' in page and '<template data-action="assign_queue">' in page
+    assert "&lt;b&gt;Inbound&lt;/b&gt;" in page and "<b>Inbound</b>" not in page
+    # A marketer is not offered the Sync admin's "allow a deleted record to be recreated".
+    assert 'data-action="allow_recreate"' not in page
+    assert '<option value="true">Mark “do not sync”</option>' in page

@@ -3,7 +3,6 @@ country = Germany"), previews and switches on a rule that assigns its members to
 adds them to a Salesforce campaign; within a minute the sandbox org shows the leads owned by the
 queue and the campaign members."""
 
-import json
 import os
 import subprocess
 import sys
@@ -89,13 +88,20 @@ def test_a_dynamic_list_and_a_rule_put_leads_in_a_queue_and_a_campaign(
         # 2. The rule on the list: assign to the queue, add to the Salesforce campaign.
         page.click("text=New rule on this list")
         page.fill("input[name=name]", "Germany to Inbound Leads")
-        actions = [
-            {"type": "assign_queue", "queue": queue.pk},
-            {"type": "add_to_sf_campaign", "campaign": campaign.pk, "status": "Sent"},
-        ]
-        page.fill("textarea[name=actions]", json.dumps(actions))
+        # The actions in the action editor, picked by name (no ids, no JSON).
+        page.select_option("[data-testid=add-action]", label="Assign to a queue")
+        page.select_option("[data-type=assign_queue] select[aria-label=Queue]", label=queue.name)
+        page.select_option("[data-testid=add-action]", label="Add to a Salesforce campaign")
+        row = page.locator("[data-type=add_to_sf_campaign]")
+        row.locator("select[aria-label='Salesforce campaign']").select_option(label=campaign_name)
+        row.locator("input[aria-label=Status]").fill("Sent")
+        page.screenshot(path=SHOTS / "automation-rule-actions.png", full_page=True)
         page.click("button[name=save]")
         page.wait_for_url("**/automation/rules/*/")
+        assert Rule.objects.get().actions == [
+            {"type": "assign_queue", "queue": queue.pk, "only_unassigned": False},
+            {"type": "add_to_sf_campaign", "campaign": campaign.pk, "status": "Sent"},
+        ]
         assert page.inner_text("[data-testid=preview-count]") == "3"
         page.screenshot(path=SHOTS / "automation-rule-preview.png", full_page=True)
         switched_on = time.monotonic()

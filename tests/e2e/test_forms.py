@@ -89,3 +89,34 @@ def test_a_visitor_becomes_a_lead_once_a_marketer_assigns_them(
         "Navy Labs",
         "<b>Hopper</b>",
     )
+
+
+def test_a_marketer_adds_completion_actions_by_name(browser_page, live_server):
+    from intake.form_models import FormHandler
+
+    page = browser_page
+    load_demo_forms()
+    handler = FormHandler.objects.get(slug="demo-contact-us")
+    handler.completion_actions = [{"type": "adjust_score", "points": 5}]
+    handler.save(update_fields=["completion_actions"])
+    log_in_as_marketer(page, live_server)
+
+    page.goto(f"{live_server.url}/intake/form-handlers/{handler.pk}/")
+    # The stored action is shown as a row; one more is added and one value changed.
+    assert page.locator("[data-type=adjust_score] input[aria-label=Points]").input_value() == "5"
+    page.fill("[data-type=adjust_score] input[aria-label=Points]", "15")
+    page.select_option("[data-testid=add-action]", label="Set a field")
+    row = page.locator("[data-type=set_field]")
+    row.locator("select[aria-label=Field]").select_option(label="Country")
+    row.locator("input[aria-label=Value]").fill("Germany")
+    page.screenshot(path=SHOTS / "forms-completion-actions.png", full_page=True)
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("text=saved.")
+
+    handler.refresh_from_db()
+    assert handler.completion_actions == [
+        {"type": "adjust_score", "points": 15},
+        {"type": "set_field", "field": "country", "value": "Germany"},
+    ]
+    # The row's inputs are not the page's own fields: the handler's campaign is untouched.
+    assert handler.campaign_id is None
