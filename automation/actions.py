@@ -156,8 +156,10 @@ def apply_actions(
             result.messages.append(str(exc))
             result.failed = len(ids)
     changed: set[int] = set()
-    chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
-    for chunk, (touched, queued) in zip(chunks, _apply_chunks(live, ctx, chunks), strict=True):
+    parallel = _in_parallel(live, ctx, len(ids))
+    chunks = _chunks(ids, WORKERS if parallel else 1)
+    applied = _apply_chunks(live, ctx, chunks, parallel=parallel)
+    for chunk, (touched, queued) in zip(chunks, applied, strict=True):
         changed |= touched
         result.queued += queued
         if progress is not None:
@@ -168,12 +170,31 @@ def apply_actions(
     return result
 
 
+def _in_parallel(actions: Sequence[Action], ctx: Context, count: int) -> bool:
+    """Whether ``count`` prospects are applied on ``WORKERS`` connections (module docstring)."""
+    return (
+        ctx.postgres
+        and count > CHUNK
+        and not connection.in_atomic_block  # an outer transaction must see every write
+        and all(isinstance(a, ColumnAction) for a in actions)  # the others keep counts
+    )
+
+
+def _chunks(ids: list[int], workers: int) -> list[list[int]]:
+    """``ids`` in chunks of at most ``CHUNK``, in number a multiple of ``workers`` and of equal
+    size, so each connection gets the same share (50,000: six of 8,334, not five of 10,000)."""
+    count = -(-len(ids) // CHUNK)
+    count = -(-count // workers) * workers
+    size = -(-len(ids) // count) if ids else CHUNK
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
 def _apply_chunks(
-    actions: Sequence[Action], ctx: Context, chunks: list[list[int]]
+    actions: Sequence[Action], ctx: Context, chunks: list[list[int]], *, parallel: bool
 ) -> Iterator[tuple[set[int], int]]:
     """Each chunk applied in its own transaction: (prospects changed, syncs queued), in the
-    chunks' order; on ``WORKERS`` connections at once when that is safe (module docstring)."""
-    if not _in_parallel(actions, ctx, chunks):
+    chunks' order; on ``WORKERS`` connections at once when ``parallel``."""
+    if not parallel:
         for chunk in chunks:
             yield _apply_in_transaction(actions, ctx, chunk)
         return
@@ -184,15 +205,6 @@ def _apply_chunks(
             yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _in_parallel(actions: Sequence[Action], ctx: Context, chunks: list[list[int]]) -> bool:
-    return (
-        ctx.postgres
-        and len(chunks) > 1
-        and not connection.in_atomic_block  # an outer transaction must see every write
-        and all(isinstance(a, ColumnAction) for a in actions)  # the others keep counts
-    )
 
 
 def _apply_on_own_connection(
