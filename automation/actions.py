@@ -7,8 +7,8 @@ to a set of prospects, chunk by chunk:
 1. Each action is checked once before anything is written (:meth:`Action.prepare`): an action
    on a Salesforce campaign deleted since it was saved is refused whole, with its message, and
    the others still run — nothing of a refused action is half applied.
-2. Per chunk of ``CHUNK`` prospects, in one transaction: the field actions together are one
-   statement (PostgreSQL; ``automation.columns``) that locks the chunk's rows whose values
+2. Per chunk of at most ``CHUNK`` prospects, in one transaction: the field actions together
+   are one statement (PostgreSQL; ``automation.columns``) that locks the chunk's rows whose values
    differ, writes the new values, stamps ``field_changed_at`` and inserts one history row per
    changed prospect naming the actor — the comparison is made in SQL under the statement's row
    locks, so a value changed meanwhile by someone else is compared as it is now, never
