@@ -7,8 +7,8 @@ to a set of prospects, chunk by chunk:
 1. Each action is checked once before anything is written (:meth:`Action.prepare`): an action
    on a Salesforce campaign deleted since it was saved is refused whole, with its message, and
    the others still run — nothing of a refused action is half applied.
-2. Per chunk of ``CHUNK`` prospects, in one transaction: the field actions together are one
-   statement (PostgreSQL; ``automation.columns``) that locks the chunk's rows whose values
+2. Per chunk of at most ``CHUNK`` prospects, in one transaction: the field actions together
+   are one statement (PostgreSQL; ``automation.columns``) that locks the chunk's rows whose values
    differ, writes the new values, stamps ``field_changed_at`` and inserts one history row per
    changed prospect naming the actor — the comparison is made in SQL under the statement's row
    locks, so a value changed meanwhile by someone else is compared as it is now, never
@@ -18,13 +18,21 @@ to a set of prospects, chunk by chunk:
    source's ``SyncReason`` (bulk action, automation rule, completion action); syncs are queued,
    never waited for.
 
+A run of several chunks whose actions are all column actions is applied on ``WORKERS``
+database connections at once (PostgreSQL, outside an outer transaction): nearly all its time is
+the database writing row versions and index entries, one core per connection. The chunks are
+disjoint and each locks its rows in id order, so they never wait on each other; each still
+commits alone. A chunk that fails stops the run as it would one at a time: chunks not yet begun
+are not started, the error propagates (one begun on the other connection finishes).
+
 Archived prospects (the recycle bin) are never acted on.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +48,7 @@ from prospects.models import Prospect, SyncReason
 from prospects.sync_requests import request_sync_many
 
 CHUNK = 10000  # prospects per transaction: a crash loses at most one chunk, applied again
+WORKERS = 2  # connections a large run of column actions is applied on (the machine's cores)
 
 __all__ = [
     "ACTION_FORMS",
@@ -147,25 +156,81 @@ def apply_actions(
             result.messages.append(str(exc))
             result.failed = len(ids)
     changed: set[int] = set()
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        with transaction.atomic():
-            if ctx.postgres:
-                _without_jit()
-            touched: set[int] = set()
-            to_sync: set[int] = set()
-            for outcome in _apply_chunk(live, ctx, chunk):
-                touched |= outcome.changed
-                to_sync |= outcome.sync
-            if to_sync:
-                result.queued += request_sync_many(sorted(to_sync), ctx.reason)
+    parallel = _in_parallel(live, ctx, len(ids))
+    chunks = _chunks(ids, WORKERS if parallel else 1)
+    applied = _apply_chunks(live, ctx, chunks, parallel=parallel)
+    for chunk, (touched, queued) in zip(chunks, applied, strict=True):
         changed |= touched
+        result.queued += queued
         if progress is not None:
             progress(len(chunk))
     for action in live:
         action.finish(ctx, result)
     result.changed = len(changed)
     return result
+
+
+def _in_parallel(actions: Sequence[Action], ctx: Context, count: int) -> bool:
+    """Whether ``count`` prospects are applied on ``WORKERS`` connections (module docstring)."""
+    return (
+        ctx.postgres
+        and count > CHUNK
+        and not connection.in_atomic_block  # an outer transaction must see every write
+        and all(isinstance(a, ColumnAction) for a in actions)  # the others keep counts
+    )
+
+
+def _chunks(ids: list[int], workers: int) -> list[list[int]]:
+    """``ids`` in chunks of at most ``CHUNK``, in number a multiple of ``workers`` and of equal
+    size, so each connection gets the same share (50,000: six of 8,334, not five of 10,000)."""
+    count = -(-len(ids) // CHUNK)
+    count = -(-count // workers) * workers
+    size = -(-len(ids) // count) if ids else CHUNK
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def _apply_chunks(
+    actions: Sequence[Action], ctx: Context, chunks: list[list[int]], *, parallel: bool
+) -> Iterator[tuple[set[int], int]]:
+    """Each chunk applied in its own transaction: (prospects changed, syncs queued), in the
+    chunks' order; on ``WORKERS`` connections at once when ``parallel``."""
+    if not parallel:
+        for chunk in chunks:
+            yield _apply_in_transaction(actions, ctx, chunk)
+        return
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="apply-actions")
+    try:
+        futures = [pool.submit(_apply_on_own_connection, actions, ctx, c) for c in chunks]
+        for future in futures:
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _apply_on_own_connection(
+    actions: Sequence[Action], ctx: Context, chunk: list[int]
+) -> tuple[set[int], int]:
+    """``_apply_in_transaction`` in a worker thread, on the thread's own connection."""
+    try:
+        return _apply_in_transaction(actions, ctx, chunk)
+    finally:
+        connection.close()
+
+
+def _apply_in_transaction(
+    actions: Sequence[Action], ctx: Context, chunk: list[int]
+) -> tuple[set[int], int]:
+    """One chunk in one transaction: its actions, then its changed prospects' syncs queued."""
+    with transaction.atomic():
+        if ctx.postgres:
+            _without_jit()
+        touched: set[int] = set()
+        to_sync: set[int] = set()
+        for outcome in _apply_chunk(actions, ctx, chunk):
+            touched |= outcome.changed
+            to_sync |= outcome.sync
+        queued = request_sync_many(sorted(to_sync), ctx.reason) if to_sync else 0
+    return touched, queued
 
 
 def _without_jit() -> None:
