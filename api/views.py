@@ -5,6 +5,7 @@ from collections import Counter
 
 from django.db import transaction
 from django.db.models import Prefetch
+from django.db.models.functions import Lower
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -124,7 +125,13 @@ class ProspectViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"]
-        existing = Prospect.objects.active().filter(email__iexact=email).order_by("-pk").first()
+        existing = (  # lower(email) = …: the case-blind email index answers (iexact is UPPER)
+            Prospect.objects.active()
+            .annotate(email_ci=Lower("email"))
+            .filter(email_ci=email.lower())
+            .order_by("-pk")
+            .first()
+        )
         if existing is not None:
             return Response(
                 {
