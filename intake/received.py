@@ -9,13 +9,13 @@ stores it (``intake.buffer`` says why and how nothing is lost). A worker then ap
 waiting rows up to a thousand at a time, waiting GATHER_SECONDS between batches so a stream of
 posts makes few write transactions:
 
-0. what the buffer holds is stored, in a transaction of its own;
-1. rows are locked (skipping those another worker holds) in one transaction;
-2. each is mapped and matched as ``intake.submissions`` says (the visitor cookie, else AMPSEA
+1. what the buffer holds is stored, in a transaction of its own;
+2. rows are locked (skipping those another worker holds) in one transaction;
+3. each is mapped and matched as ``intake.submissions`` says (the visitor cookie, else AMPSEA
    by email, else a new prospect) and written with one ``write_prospects`` call per handler;
-3. one activity per submission (its values, the fields nobody mapped), scores and last
+4. one activity per submission (its values, the fields nobody mapped), scores and last
    activity in a few statements, one sync request for the lot;
-4. each row records its outcome and prospect, then the completion actions run.
+5. each row records its outcome and prospect, then the completion actions run.
 
 A crash part way rolls the batch back; the rows are still waiting and the next run applies
 them (matching by email, so nothing is created twice).
