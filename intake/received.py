@@ -225,14 +225,19 @@ def _store(item: ReceivedSubmission) -> int:
 
 
 def wake_worker() -> None:
-    """Enqueue the worker's job unless one was asked for in the last WAKE_SECONDS (the job
-    clears the mark when it starts, so what arrives while it runs wakes the next one), and
-    unless this process asked less than WAKE_AGAIN_SECONDS ago (see there)."""
+    """Enqueue the worker's job (``_enqueue``) unless this process asked less than
+    WAKE_AGAIN_SECONDS ago (see there)."""
     global _last_wake
     now = time.monotonic()
     if now - _last_wake < WAKE_AGAIN_SECONDS:
         return
     _last_wake = now
+    _enqueue()
+
+
+def _enqueue() -> None:
+    """Enqueue the worker's job unless one was asked for in the last WAKE_SECONDS (the job
+    clears the mark when it starts, so what arrives while it runs wakes the next one)."""
     try:
         if protection.redis_connection().set(WAKE_KEY, 1, nx=True, ex=WAKE_SECONDS):
             django_rq.get_queue("default").enqueue("intake.received.process_received_job")
@@ -245,7 +250,8 @@ def process_received_job() -> int:
 
     After a batch smaller than BATCH (SQLITE_BATCH on SQLite) it waits GATHER_SECONDS, so what
     arrives meanwhile is applied as one batch; it ends when a look after such a wait finds
-    nothing, or after JOB_SECONDS (either way its last look comes at least GATHER_SECONDS after it started: what
+    nothing, or after JOB_SECONDS, enqueuing the next job if its last look found something
+    (either way its last look comes at least GATHER_SECONDS after it started: what
     ``wake_worker`` counts on).
     """
     with contextlib.suppress(Exception):  # Redis down: the mark expires by itself
@@ -258,6 +264,8 @@ def process_received_job() -> int:
         done = process_received(limit=batch)
         total += done
         if looked - started > JOB_SECONDS:
+            if done:  # more may wait, and no post may come to ask: the next job takes it
+                _enqueue()
             return total
         if done >= batch:
             continue

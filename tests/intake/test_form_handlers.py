@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.client import ClientHandler
 from django.utils import timezone
 
-from intake import buffer
+from intake import buffer, received
 from intake.models import ReceivedSubmission
 from intake.received import process_received, process_received_job
 from intake.visitor import COOKIE
@@ -391,3 +391,18 @@ def test_a_stream_of_posts_wakes_the_worker_once_and_its_job_applies_them_all(
     run_jobs("default")
     assert Prospect.objects.filter(email__startswith="stream").count() == 5
     assert not ReceivedSubmission.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_a_job_out_of_time_leaves_what_waits_to_the_next_job(
+    client, handler, run_jobs, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.FORM_RATE_LIMIT = 0
+    for i in range(3):
+        client.post(URL, {"email": f"late{i}@example.com"})
+    for name, value in [("BATCH", 2), ("SQLITE_BATCH", 2), ("JOB_SECONDS", -1)]:
+        monkeypatch.setattr(received, name, value)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert process_received_job() == 2
+    assert django_rq.get_queue("default").count == 1  # no post will come to ask for it
+    run_jobs("default")
+    assert Prospect.objects.filter(email__startswith="late").count() == 3
