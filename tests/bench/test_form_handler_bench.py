@@ -137,6 +137,7 @@ def test_bench_form_handler():
     worker = start_worker()
     path = "/fh/bench-contact-us/"
     latencies: list[float] = []
+    overslept: list[float] = []
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -154,6 +155,8 @@ def test_bench_form_handler():
                 due = start_at + (i * CLIENTS + offset) / RATE
                 if due > started:
                     time.sleep(due - started)
+                    # Woken late by a busy machine, not by the server: said apart below.
+                    overslept.append((time.perf_counter() - due) * 1000)
                 started = due
             conn.request("POST", path, body, headers)
             response = conn.getresponse()
@@ -233,6 +236,16 @@ def test_bench_form_handler():
         f"  latency    p50 {statistics.median(measured):6.1f} ms   p95 {p95:6.1f} ms"
         f"   (target p95 ≤ {TARGET_P95_MS} ms)"
     )
+    over = sum(ms > TARGET_P95_MS for ms in measured) / len(measured)
+    print(
+        f"  tail       p99 {statistics.quantiles(measured, n=100)[98]:6.1f} ms   max "
+        f"{max(measured):6.1f} ms   {over:.1%} over {TARGET_P95_MS} ms"
+    )
+    if len(overslept) > 20:  # the generator's own lateness is in the paced latencies
+        print(
+            f"  generator  woke p95 {statistics.quantiles(overslept, n=20)[18]:6.1f} ms, max "
+            f"{max(overslept):6.1f} ms after a request was due (the machine's load, not the server)"
+        )
     sent = len(measured)
     print(
         f"  CPU        gunicorn {server_cpu / sent * 1000:.2f} ms, worker "
