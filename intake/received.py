@@ -76,8 +76,9 @@ GATHER_SECONDS = 0.2
 # last look comes at least GATHER_SECONDS after it started.
 WAKE_AGAIN_SECONDS = GATHER_SECONDS / 2
 # A job ends after this long even while posts keep coming: the worker also serves the default
-# and sync queues' other jobs, which wait meanwhile. The wake-up mark it cleared at its start
-# makes the next post enqueue the next job, behind those.
+# and sync queues' other jobs, which wait meanwhile. The next job goes behind those: enqueued
+# by the next post (the job cleared the wake-up mark at its start), or by the job itself when
+# its last look still found submissions.
 JOB_SECONDS = 5
 
 # slug → (id, updated_at as the database returns it, the handler): see active_handler.
