@@ -76,10 +76,10 @@ GATHER_SECONDS = 0.2
 # enqueued (or not yet started) at that wake-up applies the rows committed since, because its
 # last look comes at least GATHER_SECONDS after it started.
 WAKE_AGAIN_SECONDS = GATHER_SECONDS / 2
-# A job ends after this long even while posts keep coming: the worker also serves the default
-# and sync queues' other jobs, which wait meanwhile. The next job goes behind those: enqueued
-# by the next post (the job cleared the wake-up mark at its start), or by the job itself when
-# its last look still found submissions.
+# A job ends after this long even while posts keep coming: the default queue's other jobs wait
+# meanwhile. The next job goes behind them: enqueued by the next post (the job cleared the
+# wake-up mark at its start), or by the job itself when its last look still found submissions.
+# (The worker takes the sync queue's jobs only when the default queue is empty: RQ's order.)
 JOB_SECONDS = 5
 
 # slug → (id, updated_at as the database returns it, the handler): see active_handler.
