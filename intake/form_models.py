@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 # Prospect fields a visitor may not set from a public form: scoring, and the marketer's switch.
 NOT_PUBLIC = frozenset({"score", "grade", "do_not_sync", "notes"})
@@ -273,8 +274,9 @@ class LandingPage(models.Model):
 class ReceivedSubmission(models.Model):
     """A form handler POST, kept as received until a worker applies it (``intake.received``).
 
-    The web request only checks and stores it — one INSERT — so a burst of submissions costs
-    the site's visitors nothing; the worker applies them a thousand at a time through the same
+    The web request only checks and stores it — one INSERT, or on SQLite one push to the Redis
+    buffer the worker stores from (``intake.buffer``) — so a burst of submissions costs the
+    site's visitors nothing; the worker applies them a thousand at a time through the same
     write path as everything else. The row then says what became of it.
     """
 
@@ -285,11 +287,15 @@ class ReceivedSubmission(models.Model):
         UNCHANGED = "unchanged", "Matched a prospect, nothing to change"
         FAILED = "failed", "Refused"
 
+    # Given by the request (the visitor cookie names it): a submission the Redis buffer
+    # hands over twice is stored once (``intake.buffer``). Rows from before it have none.
+    key = models.UUIDField(unique=True, null=True, editable=False)
     handler = models.ForeignKey(FormHandler, on_delete=models.CASCADE, related_name="received")
     posted = models.JSONField(help_text="Field name → list of values, as posted.")
     visitor_id = models.BigIntegerField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
+    # When the post came, not when the worker stored it from the buffer.
+    received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
     prospect_id = models.BigIntegerField(null=True, blank=True)

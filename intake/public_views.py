@@ -81,7 +81,7 @@ def form_handler(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         response = HttpResponse(_thanks_page())
     if result.receipt:
-        remember(request, response, f"s{result.receipt}")
+        remember(request, response, f"r{result.receipt}")
     return response
 
 

@@ -82,12 +82,12 @@ class Submission:
     """What became of a submission. ``spam`` ones changed nothing and look like successes."""
 
     # "created" | "updated" | "unchanged" | "failed" | "spam", or "received": stored for the
-    # worker (a form handler's, ``intake.received``; ``receipt`` is the stored row's id)
+    # worker (a form handler's, ``intake.received``; ``receipt`` is its key)
     outcome: str
     prospect_id: int | None = None
     errors: dict[str, str] = field(default_factory=dict)  # posted field name → reason
     unknown: list[str] = field(default_factory=list)
-    receipt: int | None = None
+    receipt: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -3,11 +3,13 @@
 ``lb_visitor`` holds a prospect id signed with the secret key (``set_signed_cookie``): a
 visitor cannot name another prospect by editing it. Set on every successful submission, read
 by the next one and by the landing page's view beacon. A form handler's submission is applied
-by a worker after the response, so its cookie names the stored submission (``s<id>``), which
-names its prospect once applied.
+by a worker after the response, so its cookie names the submission (``r<key>``; ``s<id>`` from
+before keys), which names its prospect once applied.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
@@ -22,19 +24,29 @@ def visitor_id(request: HttpRequest) -> int | None:
         value = request.get_signed_cookie(COOKIE, salt=SALT, max_age=MAX_AGE)
     except (KeyError, signing.BadSignature):
         return None
-    if value.startswith("s") and value[1:].isdigit():
-        from intake.form_models import ReceivedSubmission
-
-        return (
-            ReceivedSubmission.objects.filter(pk=int(value[1:]))
-            .values_list("prospect_id", flat=True)
-            .first()
-        )
+    if value.startswith(("r", "s")):
+        return _submission_prospect(value)
     return int(value) if value.isdigit() else None
 
 
+def _submission_prospect(value: str) -> int | None:
+    """The prospect a submission named by the cookie became; None while it waits."""
+    from intake.form_models import ReceivedSubmission
+
+    if value.startswith("s") and value[1:].isdigit():
+        found = ReceivedSubmission.objects.filter(pk=int(value[1:]))
+    elif value.startswith("r"):
+        try:
+            found = ReceivedSubmission.objects.filter(key=uuid.UUID(hex=value[1:]))
+        except ValueError:
+            return None
+    else:
+        return None
+    return found.values_list("prospect_id", flat=True).first()
+
+
 def remember(request: HttpRequest, response: HttpResponse, prospect_id: int | str) -> None:
-    """Set the cookie (a prospect id, or ``s<id>`` for a stored submission). A form handler is posted from another site: only a ``SameSite=None;
+    """Set the cookie (a prospect id, or ``r<key>`` for a received submission). A form handler is posted from another site: only a ``SameSite=None;
     Secure`` cookie is sent back with such a POST, and browsers accept that only over HTTPS,
     so over plain HTTP (local use) it is ``Lax``."""
     secure = request.is_secure()

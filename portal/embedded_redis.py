@@ -50,7 +50,11 @@ def start_server(name: str) -> tuple[subprocess.Popen | None, Path]:
         "--dir", str(VAR_REDIS),
         "--dbfilename", f"{name}.rdb",
         "--save", "60 100" if name == "redis" else "",
-        "--appendonly", "no",
+        # make run's Redis holds form handler posts on their way to SQLite (intake.buffer):
+        # every write reaches its append-only file before the reply, as a commit reaches the WAL.
+        "--appendonly", "yes" if name == "redis" else "no",
+        "--appendfilename", f"{name}.aof",
+        "--appendfsync", "everysec",
         "--daemonize", "no",
         "--loglevel", "warning",
         "--logfile", str(VAR_REDIS / f"{name}.log"),

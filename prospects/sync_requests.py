@@ -8,6 +8,7 @@ the queue in batches at the connector's interval.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
@@ -15,6 +16,7 @@ import django_rq
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from rq import Queue
 
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 
@@ -175,9 +177,17 @@ def wake_workers() -> None:
     the pending rows.
     """
     try:
-        queue = django_rq.get_queue(SYNC_QUEUE)
+        queue = _sync_queue()
         if queue.count >= MAX_WAITING_WAKEUPS:
             return
         queue.enqueue(WAKE_UP_JOB, job_timeout=1800)
     except Exception:  # noqa: BLE001 - Redis down: the cron recovers from the DB
         log.warning("could not wake a sync worker; the next cron tick will push", exc_info=True)
+
+
+@functools.cache
+def _sync_queue() -> Queue:
+    """One per process, its Redis client's connections kept: ``django_rq.get_queue`` makes a
+    new client, so a new connection, every call — and the form handler worker asks after every
+    batch. (redis-py's pool starts again after a fork.)"""
+    return django_rq.get_queue(SYNC_QUEUE)

@@ -5,7 +5,8 @@ limit off, and the Procfile's worker line.
 Run: `make bench BENCH=tests/bench/test_form_handler_bench.py` (SQLite), or with
 `DATABASE_URL=postgres://…`. Target: sustained ≥ 200 submissions/s, p95 ≤ 100 ms; every
 submission creates or updates a prospect, is an activity, and its prospect is queued for sync.
-The request stores the submission; the `make run` worker (started here, and waited for before
+The request stores the submission (on SQLite: pushes it to the Redis buffer the worker stores
+from, intake.buffer); the `make run` worker (started here, and waited for before
 the load starts, as it is up before any visitor comes) applies them in batches while the load
 runs: the bench reports both rates, the batches, the CPU of each process (the load generator's
 too: it shares the two cores) and the load average, and waits for the worker to finish before
@@ -38,6 +39,7 @@ import requests
 from django.db import connection
 from django.db.models import Count
 
+from intake import buffer
 from intake.models import FormHandler, ReceivedSubmission
 from prospects.factories import ProspectFactory
 from prospects.models import Activity, ActivityType, Prospect, SyncQueueItem, SyncReason
@@ -135,6 +137,7 @@ def test_bench_form_handler():
     worker = start_worker()
     path = "/fh/bench-contact-us/"
     latencies: list[float] = []
+    overslept: list[float] = []
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -152,6 +155,8 @@ def test_bench_form_handler():
                 due = start_at + (i * CLIENTS + offset) / RATE
                 if due > started:
                     time.sleep(due - started)
+                    # Woken late by a busy machine, not by the server: said apart below.
+                    overslept.append((time.perf_counter() - due) * 1000)
                 started = due
             conn.request("POST", path, body, headers)
             response = conn.getresponse()
@@ -167,9 +172,13 @@ def test_bench_form_handler():
     try:
         client(emails[:20])  # warm both web workers
         # make run's worker is up before any visitor comes: wait until it applied the warm-up.
-        waiting = ReceivedSubmission.objects.filter(processed_at__isnull=True)
+        unapplied = ReceivedSubmission.objects.filter(processed_at__isnull=True)
+
+        def waiting() -> bool:  # in the Redis buffer (SQLite), or stored and not yet applied
+            return bool(buffer.waiting()) or unapplied.exists()
+
         deadline = time.monotonic() + 120
-        while waiting.exists() and time.monotonic() < deadline:
+        while waiting() and time.monotonic() < deadline:
             time.sleep(0.2)
         start_at = time.perf_counter() + 0.5 if RATE else None
         threads = [
@@ -187,7 +196,7 @@ def test_bench_form_handler():
         server_cpu = spent(server_cpu, tree_cpu(server.pid))
         client_cpu = process_cpu(os.getpid()) - client_cpu
         deadline = time.monotonic() + 600
-        while waiting.exists() and time.monotonic() < deadline:
+        while waiting() and time.monotonic() < deadline:
             time.sleep(0.2)
         drained = time.perf_counter() - started
         worker_cpu = process_cpu(worker.pid) - worker_cpu
@@ -227,6 +236,16 @@ def test_bench_form_handler():
         f"  latency    p50 {statistics.median(measured):6.1f} ms   p95 {p95:6.1f} ms"
         f"   (target p95 ≤ {TARGET_P95_MS} ms)"
     )
+    over = sum(ms > TARGET_P95_MS for ms in measured) / len(measured)
+    print(
+        f"  tail       p99 {statistics.quantiles(measured, n=100)[98]:6.1f} ms   max "
+        f"{max(measured):6.1f} ms   {over:.1%} over {TARGET_P95_MS} ms"
+    )
+    if len(overslept) > 20:  # the generator's own lateness is in the paced latencies
+        print(
+            f"  generator  woke p95 {statistics.quantiles(overslept, n=20)[18]:6.1f} ms, max "
+            f"{max(overslept):6.1f} ms after a request was due (the machine's load, not the server)"
+        )
     sent = len(measured)
     print(
         f"  CPU        gunicorn {server_cpu / sent * 1000:.2f} ms, worker "

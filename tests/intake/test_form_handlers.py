@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.client import ClientHandler
 from django.utils import timezone
 
+from intake import buffer, received
 from intake.models import ReceivedSubmission
 from intake.received import process_received, process_received_job
 from intake.visitor import COOKIE
@@ -37,6 +38,14 @@ class PublicClientHandler(ClientHandler):
 
     def load_middleware(self, is_async=False):
         load_public_middleware(self)
+
+
+@pytest.fixture(autouse=True, params=["buffered", "direct"])
+def path(request, monkeypatch) -> str:
+    """Every test on both ways a post reaches the table: through the Redis buffer (SQLite's),
+    and stored by the request itself (PostgreSQL's, and SQLite's when Redis is down)."""
+    monkeypatch.setattr(buffer, "in_use", lambda: request.param == "buffered")
+    return request.param
 
 
 @pytest.fixture
@@ -327,15 +336,19 @@ def test_curl_posts_to_a_live_server_as_ampsea_says(live_server):
 
 
 def test_the_request_only_stores_the_submission_and_a_worker_applies_it(
-    client, handler, run_jobs, django_capture_on_commit_callbacks
+    client, handler, path, run_jobs, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, {"email": "later@example.com", "first_name": "Lou"})
     assert response.status_code == 302
-    stored = ReceivedSubmission.objects.get()
-    assert stored.outcome == "pending" and not Prospect.objects.exists()
+    assert not Prospect.objects.exists()
+    if path == "buffered":
+        assert buffer.waiting() == 1 and not ReceivedSubmission.objects.exists()
+    else:
+        assert ReceivedSubmission.objects.get().outcome == "pending"
     run_jobs("default")  # the wake-up job the request enqueued
-    stored.refresh_from_db()
+    stored = ReceivedSubmission.objects.get()
+    assert buffer.waiting() == 0
     prospect = Prospect.objects.get(email="later@example.com")
     assert (stored.outcome, stored.prospect_id) == ("created", prospect.pk)
     assert stored.processed_at is not None
@@ -378,3 +391,18 @@ def test_a_stream_of_posts_wakes_the_worker_once_and_its_job_applies_them_all(
     run_jobs("default")
     assert Prospect.objects.filter(email__startswith="stream").count() == 5
     assert not ReceivedSubmission.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_a_job_out_of_time_leaves_what_waits_to_the_next_job(
+    client, handler, run_jobs, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.FORM_RATE_LIMIT = 0
+    for i in range(3):
+        client.post(URL, {"email": f"late{i}@example.com"})
+    for name, value in [("BATCH", 2), ("SQLITE_BATCH", 2), ("JOB_SECONDS", -1)]:
+        monkeypatch.setattr(received, name, value)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert process_received_job() == 2
+    assert django_rq.get_queue("default").count == 1  # no post will come to ask for it
+    run_jobs("default")
+    assert Prospect.objects.filter(email__startswith="late").count() == 3
