@@ -79,7 +79,8 @@ WAKE_AGAIN_SECONDS = GATHER_SECONDS / 2
 # A job ends after this long even while posts keep coming: the default queue's other jobs wait
 # meanwhile. The next job goes behind them: enqueued by the next post (the job cleared the
 # wake-up mark at its start), or by the job itself when its last look still found submissions.
-# (The worker takes the sync queue's jobs only when the default queue is empty: RQ's order.)
+# (The worker, core.worker.Worker, takes its queues in turn, so the sync queue's jobs run
+# between them.)
 JOB_SECONDS = 5
 
 # slug → (id, updated_at as the database returns it, the handler): see active_handler.

@@ -35,3 +35,22 @@ def test_the_next_job_reconnects_after_the_connection_was_killed(worker_class, r
 
     assert (after.get_status() == JobStatus.FINISHED) is recovers
     connection.close()  # the plain worker left it dead; the rest of the suite needs it
+
+
+def note(name: str) -> str:
+    return name
+
+
+def test_the_worker_takes_its_queues_in_turn():
+    """A stream of jobs on the first queue (form handler posts on ``default``) does not hold
+    back the second (``sync``): the Procfile's worker alternates, RQ's default would not."""
+    redis = django_rq.get_connection("default")
+    first, second = Queue("turn-first", connection=redis), Queue("turn-second", connection=redis)
+    for queue in (first, second):
+        queue.empty()
+    jobs = [first.enqueue(note, "a1"), first.enqueue(note, "a2"), second.enqueue(note, "b1")]
+
+    Worker([first, second], connection=redis).work(burst=True)
+
+    ended = sorted(jobs, key=lambda job: job.refresh() or job.ended_at)
+    assert [job.return_value() for job in ended] == ["a1", "b1", "a2"]
