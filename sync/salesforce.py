@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
+import orjson
 import requests
 import simple_salesforce
 from django.conf import settings
@@ -78,6 +79,17 @@ def csv_rows(text: str) -> Iterator[dict[str, str]]:
         for row in rows:
             if row:
                 yield dict(zip(header, row, strict=False))
+
+
+class _Salesforce(simple_salesforce.Salesforce):
+    """simple-salesforce with REST answers (queries, Composite, Collections) parsed by orjson:
+    a lookup of thousands of records parses a few times faster, into the same plain dicts."""
+
+    def parse_result_to_json(self, result: requests.Response):
+        try:
+            return orjson.loads(result.content)
+        except orjson.JSONDecodeError:  # an integer beyond 64 bits, NaN: json's way
+            return super().parse_result_to_json(result)
 
 
 class SalesforceError(Exception):
@@ -372,7 +384,7 @@ class Client:
         self._token = with_retries(
             lambda: obtain_token(self.credentials, self.session), attempts=self.retry_attempts
         )
-        self._sf = simple_salesforce.Salesforce(
+        self._sf = _Salesforce(
             instance_url=self._token.instance_url,
             session_id=self._token.access_token,
             session=self.session,
