@@ -21,6 +21,7 @@ import io
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,15 +82,23 @@ def csv_rows(text: str) -> Iterator[dict[str, str]]:
                 yield dict(zip(header, row, strict=False))
 
 
+# 19 digits in a row: maybe an integer beyond 64 bits, which orjson would read as a float.
+LONG_DIGITS = re.compile(b"[0-9]{19}")
+
+
 class _Salesforce(simple_salesforce.Salesforce):
     """simple-salesforce with REST answers (queries, Composite, Collections) parsed by orjson:
-    a lookup of thousands of records parses a few times faster, into the same plain dicts."""
+    a lookup of thousands of records parses a few times faster, into the same plain dicts.
+    An answer that may hold an integer beyond 64 bits is read by json, which keeps it exact."""
 
     def parse_result_to_json(self, result: requests.Response):
-        try:
-            return orjson.loads(result.content)
-        except orjson.JSONDecodeError:  # an integer beyond 64 bits, NaN: json's way
-            return super().parse_result_to_json(result)
+        content = result.content
+        if not LONG_DIGITS.search(content):
+            try:
+                return orjson.loads(content)
+            except orjson.JSONDecodeError:  # NaN, or no JSON at all: json's way
+                pass
+        return super().parse_result_to_json(result)
 
 
 class SalesforceError(Exception):
