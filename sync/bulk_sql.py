@@ -10,7 +10,6 @@ the queryset would, without ``Model.__init__`` and with JSON columns parsed by o
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -136,23 +135,13 @@ def _timestamps_in_c(cursor, db) -> None:
         cursor.adapters.register_loader(TIMESTAMPTZ_OID, _TIMESTAMPTZ_LOADER)
 
 
-# 19 digits in a row: maybe an integer beyond 64 bits, which orjson would read as a float.
-LONG_DIGITS = re.compile("[0-9]{19}")
-
-
 def _json_value(text: str | None, field: models.JSONField) -> Any:
-    """A JSON column's text as its field would give it (``from_db_value``), parsed by orjson.
-    Text that may hold an integer beyond 64 bits goes the field's way, which keeps it exact."""
-    if (
-        text is None
-        or field.decoder is not None
-        or type(text) is not str
-        or LONG_DIGITS.search(text)
-    ):
+    """A JSON column's text as its field would give it (``from_db_value``), parsed by orjson."""
+    if text is None or field.decoder is not None or type(text) is not str:
         return field.from_db_value(text, None, connection)
     try:
         return orjson.loads(text)
-    except orjson.JSONDecodeError:  # NaN, say
+    except orjson.JSONDecodeError:  # an integer beyond 64 bits, say
         return field.from_db_value(text, None, connection)
 
 

@@ -21,7 +21,6 @@ import io
 import json
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -82,8 +81,10 @@ def csv_rows(text: str) -> Iterator[dict[str, str]]:
                 yield dict(zip(header, row, strict=False))
 
 
-# 19 digits in a row: maybe an integer beyond 64 bits, which orjson would read as a float.
-LONG_DIGITS = re.compile(b"[0-9]{19}")
+# 19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float: seen
+# by turning every digit into "0" (bytes.translate, C speed) and looking for 19 of them.
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_NUMBER = b"0" * 19
 
 
 class _Salesforce(simple_salesforce.Salesforce):
@@ -93,7 +94,7 @@ class _Salesforce(simple_salesforce.Salesforce):
 
     def parse_result_to_json(self, result: requests.Response):
         content = result.content
-        if not LONG_DIGITS.search(content):
+        if _LONG_NUMBER not in content.translate(_DIGITS_AS_ZERO):
             try:
                 return orjson.loads(content)
             except orjson.JSONDecodeError:  # NaN, or no JSON at all: json's way
