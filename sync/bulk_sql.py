@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import F, Lookup, QuerySet, prefetch_related_objects
 from django.db.models.base import ModelState
 from django.db.models.fields import NOT_PROVIDED
 from django.db.models.query import ModelIterable
+from psycopg.pq import Format
 
 CHUNK = 5000
 # Values a field's get_db_prep_save returns unchanged (it costs ~1 µs a call, per value).
@@ -106,7 +108,9 @@ def values(queryset: QuerySet, names: Sequence[str]) -> list[tuple]:
         if isinstance(field, models.JSONField):
             json_columns.append((i, field))
     sql, params = rows.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
+    db = connections[queryset.db]
+    with db.cursor() as cursor:
+        _timestamps_in_c(cursor.cursor, db)
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     if not json_columns:
@@ -117,6 +121,18 @@ def values(queryset: QuerySet, names: Sequence[str]) -> list[tuple]:
             row[i] = _json_value(row[i], field)
         fetched[n] = tuple(row)
     return fetched
+
+
+TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
+_TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+
+
+def _timestamps_in_c(cursor, db) -> None:
+    """Django reads ``timestamptz`` through a Python loader that sets its time zone on every
+    value; with the session in UTC, psycopg's own (C) loader already gives those datetimes
+    (``tzinfo`` ``datetime.UTC``), at a fraction of the cost for a batch's thousands."""
+    if db.timezone is dt.UTC and cursor.connection.pgconn.parameter_status(b"TimeZone") == b"UTC":
+        cursor.adapters.register_loader(TIMESTAMPTZ_OID, _TIMESTAMPTZ_LOADER)
 
 
 def _json_value(text: str | None, field: models.JSONField) -> Any:

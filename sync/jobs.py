@@ -14,6 +14,7 @@ from prospects.models import SyncQueueItem
 from prospects.sync_requests import SYNC_QUEUE, wake_workers
 from sync.engine import budget, queue
 from sync.engine.accounts import pull_accounts
+from sync.engine.batching import collecting_for_batches
 from sync.engine.campaigns import push_memberships
 from sync.engine.custom_objects import pull_custom_objects
 from sync.engine.inbound import pull_changes
@@ -42,6 +43,11 @@ def push_pending(connector_id: int | None = None, *, max_batches: int | None = N
     so no other worker takes live work. Batches are settled through the queue protocol
     (``queue.settle``). The report keeps counts only, so memory stays flat.
     """
+    with collecting_for_batches():
+        return _push_pending(connector_id, max_batches=max_batches)
+
+
+def _push_pending(connector_id: int | None, *, max_batches: int | None) -> PushReport:
     total = PushReport()
     connector = Connector.objects.syncing(connector_id)
     if connector is None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
+import orjson
 import requests
 import simple_salesforce
 from django.conf import settings
@@ -78,6 +79,27 @@ def csv_rows(text: str) -> Iterator[dict[str, str]]:
         for row in rows:
             if row:
                 yield dict(zip(header, row, strict=False))
+
+
+# 19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float: seen
+# by turning every digit into "0" (bytes.translate, C speed) and looking for 19 of them.
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_NUMBER = b"0" * 19
+
+
+class _Salesforce(simple_salesforce.Salesforce):
+    """simple-salesforce with REST answers (queries, Composite, Collections) parsed by orjson:
+    a lookup of thousands of records parses a few times faster, into the same plain dicts.
+    An answer that may hold an integer beyond 64 bits is read by json, which keeps it exact."""
+
+    def parse_result_to_json(self, result: requests.Response):
+        content = result.content
+        if _LONG_NUMBER not in content.translate(_DIGITS_AS_ZERO):
+            try:
+                return orjson.loads(content)
+            except orjson.JSONDecodeError:  # NaN, or no JSON at all: json's way
+                pass
+        return super().parse_result_to_json(result)
 
 
 class SalesforceError(Exception):
@@ -372,7 +394,7 @@ class Client:
         self._token = with_retries(
             lambda: obtain_token(self.credentials, self.session), attempts=self.retry_attempts
         )
-        self._sf = simple_salesforce.Salesforce(
+        self._sf = _Salesforce(
             instance_url=self._token.instance_url,
             session_id=self._token.access_token,
             session=self.session,
@@ -697,7 +719,11 @@ class Client:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([_csv_value(record.get(c)) for c in columns] for record in records)
+        writer.writerows(
+            # Most values are text already: no call for them (a job holds 100,000s of cells).
+            [v if type(v) is str else _csv_value(v) for v in map(record.get, columns)]
+            for record in records
+        )
         data = out.getvalue()
 
         def ingest(sf):

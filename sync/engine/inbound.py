@@ -51,7 +51,13 @@ from prospects.sync_requests import request_sync, request_sync_many
 from prospects.validators import web_link
 from sync import bulk_sql
 from sync.engine import campaigns
-from sync.engine.batching import chunked, in_transaction, read_ahead, typed_row
+from sync.engine.batching import (
+    chunked,
+    collecting_for_batches,
+    in_transaction,
+    read_ahead,
+    typed_row,
+)
 from sync.engine.rules import OWNER_FIELD, Change, plan, reconcile
 from sync.engine.users import OwnerMap, owner_query
 from sync.engine.values import parse_sf_datetime, write_prospect
@@ -663,7 +669,11 @@ class Puller:
 
 def pull_changes(*, connector: Connector, client: Client | None = None) -> PullReport:
     """Apply Salesforce's changes since the last pull; advance the watermarks."""
-    client = client or Client.for_connector(connector)
+    with collecting_for_batches():
+        return _pull_changes(connector, client or Client.for_connector(connector))
+
+
+def _pull_changes(connector: Connector, client: Client) -> PullReport:
     puller = Puller(connector, client)
     for sobject in OBJECTS:
         puller.pull_object(sobject)

@@ -330,7 +330,9 @@ class Pusher:
             prospect.crm_lead_id = record_id
         snapshot = {k: v for k, v in (target.record or {}).items() if k != "attributes"}
         snapshot.update(payload)
-        prospect.crm_values = {k: _plain(v) for k, v in snapshot.items()}
+        prospect.crm_values = {
+            k: v if type(v) in _PLAIN else _plain(v) for k, v in snapshot.items()
+        }
         prospect.crm_owner_id = snapshot.get("OwnerId") or prospect.crm_owner_id
         prospect.sync_status = SyncStatus.SYNCED
 

@@ -98,6 +98,7 @@ class Step:
     prospect_field: str
     attribute: str | None  # read as it is (plain_attribute), else through read_prospect
     most_recent: bool
+    dont_sync: bool
 
     def ours(self, prospect: Prospect) -> Any:
         if self.attribute:
@@ -129,6 +130,7 @@ def plan(rules: Iterable[FieldRule], sobject: str) -> Plan:
                 rule.prospect_field,
                 plain_attribute(rule.prospect_field),
                 rule.behaviour == Behaviour.MOST_RECENT,
+                rule.behaviour == Behaviour.DONT_SYNC,
             )
         )
     return Plan(steps, sobject)
@@ -198,10 +200,16 @@ def reconcile(
 def create_payload(prospect: Prospect, rules: Iterable[FieldRule] | Plan, *, sobject: str) -> dict:
     """Every mapped, non-blank prospect value for a record Salesforce does not have yet."""
     payload = {}
+    values = prospect.__dict__  # plain attributes read at once: this runs for every field
     for step in _plan_of(rules, sobject):
-        if step.rule.behaviour == Behaviour.DONT_SYNC:
+        if step.dont_sync:
             continue
-        value = step.ours(prospect)
+        attribute = step.attribute
+        value = (
+            normal(values[attribute] if attribute in values else getattr(prospect, attribute))
+            if attribute
+            else read_prospect(prospect, step.prospect_field)
+        )
         if value is not None:
             payload[step.sf_field] = value
     return payload

@@ -28,6 +28,8 @@ def normal(value: Any) -> Any:
         return value or None
     if value is None or kind is bool:
         return value
+    if kind is int:  # the next most common: without str() and the isinstance chain
+        return Decimal(value).normalize()
     if isinstance(value, str):
         value = value.strip()
         return value or None
@@ -84,16 +86,24 @@ def to_salesforce(value: Any, sf_field: dict | None = None) -> Any:
     """A normal-form value as Salesforce's JSON wants it (numbers as numbers, blanks as null)."""
     if value is None:
         return None
+    field_type = sf_field.get("type") if sf_field else None
+    if type(value) is str:  # most values: one look at the field's type
+        if field_type in _NUMERIC_SF_TYPES:
+            try:
+                return float(value)
+            except ValueError:
+                return value
+        return bool(value) if field_type == "boolean" else value
     if isinstance(value, Decimal):
-        if sf_field and sf_field.get("type") in {"int", "long"}:
+        if field_type in {"int", "long"}:
             return int(value)
         return float(value) if value != value.to_integral() else int(value)
-    if sf_field and sf_field.get("type") in _NUMERIC_SF_TYPES and isinstance(value, str):
+    if field_type in _NUMERIC_SF_TYPES and isinstance(value, str):  # a str subclass
         try:
             return float(value)
         except ValueError:
             return value
-    if sf_field and sf_field.get("type") == "boolean":
+    if field_type == "boolean":
         return bool(value)
     return value
 

@@ -161,7 +161,7 @@ class Spy:
         self.path = os.path.join(PROFILE_DIR, f"{name.replace(' ', '-')}.txt")
         spy = Path(sys.executable).with_name("py-spy")
         self.process = subprocess.Popen(
-            [spy, "record", "--pid", str(pid), "--rate", "100", "--function"]
+            [spy, "record", "--pid", str(pid), "--rate", "100", "--function", "--gil"]
             + ["--format", "raw", "--output", self.path],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -110,6 +110,16 @@ def test_values_reads_json_columns_as_django_does():
     )
 
 
+def test_values_reads_timestamps_as_django_does():
+    """Same datetimes, same time zone object (psycopg's C loader on PostgreSQL)."""
+    prospect = ProspectFactory(last_synced_at=timezone.now(), archived_at=None)
+    query = Prospect.objects.filter(pk=prospect.pk)
+    names = ["created_at", "last_synced_at", "archived_at"]
+    fast, django = bulk_sql.values(query, names), list(query.values_list(*names))
+    assert fast == django
+    assert [v and v.tzinfo for v in fast[0]] == [v and v.tzinfo for v in django[0]]
+
+
 def test_update_touches_only_its_rows():
     """The staged rows are found by primary key (the ids go along as an array), and no other
     row changes."""

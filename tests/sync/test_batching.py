@@ -1,0 +1,41 @@
+"""``sync.engine.batching``: the collector paced for a run is put back as it was."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from sync.engine.batching import BATCH_GC_THRESHOLD, collecting_for_batches
+
+
+@pytest.fixture
+def default_collector():
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield
+    gc.set_threshold(*before)
+
+
+def test_a_run_paces_the_collector_and_restores_it(default_collector):
+    with collecting_for_batches():
+        assert gc.get_threshold() == (BATCH_GC_THRESHOLD, 10, 10)
+        assert gc.get_freeze_count() > 0  # the heap the run started with is left out
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
+
+
+def test_overlapping_runs_restore_it_when_the_last_ends(default_collector):
+    with collecting_for_batches():
+        with collecting_for_batches():
+            pass
+        assert gc.get_threshold()[0] == BATCH_GC_THRESHOLD
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_failed_run_restores_it_too(default_collector):
+    with pytest.raises(RuntimeError), collecting_for_batches():
+        raise RuntimeError("the org went away")
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
