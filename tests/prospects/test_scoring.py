@@ -143,9 +143,11 @@ def _sync_state() -> tuple[dict, dict]:
 
 
 @pytest.mark.django_db
-def test_recompute_queues_exactly_what_request_sync_many_would():
-    """The recompute marks and queues its changed prospects in its own statements: the queue
-    and the statuses must come out as rescoring, then ``request_sync_many``, left them."""
+@pytest.mark.parametrize("named", [False, True], ids=["every prospect", "named prospects"])
+def test_scoring_queues_exactly_what_request_sync_many_would(named):
+    """Scoring marks and queues its changed prospects in its own statements (every prospect:
+    the recompute), or asks request_sync_many (named ones): the queue and the statuses must
+    come out as rescoring, then ``request_sync_many``, left them."""
     _profile({"field": Field.INDUSTRY, "match": Match.IS, "values": ["Retail"], "weight": 1})
     later = timezone.now() + dt.timedelta(hours=1)
 
@@ -183,7 +185,16 @@ def test_recompute_queues_exactly_what_request_sync_many_would():
         expected = _sync_state()
         transaction.set_rollback(True)
 
-    report = recompute_scores()
+    if named:
+        ids = Prospect.objects.values_list("pk", flat=True)
+        report = apply_scores(
+            points=ScoringRule.points_by_type(),
+            profiles=profiles,
+            prospect_ids=ids,
+            sync_reason=SyncReason.SCORE_CHANGE,
+        )
+    else:
+        report = recompute_scores()
 
     assert _sync_state() == expected
     queue, statuses = expected
