@@ -253,6 +253,9 @@ def _update_all(
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {changes}")
         cursor.execute(f"CREATE TEMPORARY TABLE {changes} AS {source}", params)
+        # Without statistics PostgreSQL guesses 200 distinct ids and walks the primary key
+        # once per change (a nested loop) where hashing the table is many times faster.
+        cursor.execute(f"ANALYZE {changes}")
         cursor.execute(
             f"UPDATE {table} SET score = {score}, grade = s.new_grade{marked} "
             f"FROM {changes} AS s WHERE {table}.id = s.id"
