@@ -14,7 +14,7 @@ def recompute_job(task_id: int) -> None:
     task = Task.objects.get(pk=task_id)
     if not task.start():
         return  # another worker took it
-    task.set_total(2)
+    task.set_total(1)
     try:
         report = recompute_scores(
             progress=lambda done, total: task.advance(done=1) if done else None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import django_rq
 from django.db import IntegrityError, connection, transaction
@@ -25,6 +27,10 @@ log = logging.getLogger(__name__)
 SYNC_QUEUE = "sync"
 WAKE_UP_JOB = "sync.jobs.push_some"  # by name: the engine sits above the prospects
 MAX_WAITING_WAKEUPS = 2
+# How request_sync_many marks a prospect, for an UPDATE of prospects that marks its own rows.
+PENDING_UNLESS_DO_NOT_SYNC = (
+    f"sync_status = CASE WHEN do_not_sync THEN sync_status ELSE '{SyncStatus.PENDING.value}' END"
+)
 
 
 def request_sync(prospect: Prospect, reason: SyncReason | str) -> None:
@@ -56,6 +62,42 @@ def request_sync_many(prospect_ids: list[int], reason: SyncReason | str) -> int:
         count = _queue_many(list(prospect_ids), reason)
     transaction.on_commit(wake_workers)
     return count
+
+
+def request_sync_select(ids_sql: str, params: Sequence[Any], reason: SyncReason | str) -> int:
+    """``request_sync_many`` for the prospects a query selects (``ids_sql`` selects their
+    ``id``), the ids never leaving the database; returns how many were queued.
+
+    1. One upsert creates their queue rows or bumps them ("Do not sync" prospects skipped).
+    2. Those not yet pending are marked so. A caller that marked them in its own update
+       (``PENDING_UNLESS_DO_NOT_SYNC``) spares each row a second version: nothing is rewritten.
+    Call it inside the caller's transaction (PostgreSQL and SQLite).
+    """
+    queue = SyncQueueItem._meta.db_table
+    prospects = Prospect._meta.db_table
+    wanted = f"id IN ({ids_sql}) AND NOT do_not_sync"
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {queue}
+                (prospect_id, reason, requested_at, generation, attempts, claimed_by)
+            SELECT id, %s, %s, 1, 0, '' FROM {prospects} WHERE {wanted}
+            ON CONFLICT (prospect_id) DO UPDATE SET
+                generation = {queue}.generation + 1,
+                reason = excluded.reason,
+                requested_at = excluded.requested_at,
+                not_before = NULL
+            """,
+            [str(SyncReason(reason)), now, *params],
+        )
+        queued = cursor.rowcount
+        cursor.execute(
+            f"UPDATE {prospects} SET sync_status = %s WHERE {wanted} AND sync_status <> %s",
+            [SyncStatus.PENDING.value, *params, SyncStatus.PENDING.value],
+        )
+    transaction.on_commit(wake_workers)
+    return queued
 
 
 def _queue_many(prospect_ids: list[int], reason: SyncReason) -> int:

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,8 +18,10 @@ from prospects.models import (
     ScoringSettings,
     SyncQueueItem,
     SyncReason,
+    SyncStatus,
 )
 from prospects.scoring import (
+    apply_scores,
     decay_scores,
     grade_for,
     recompute_scores,
@@ -26,6 +29,7 @@ from prospects.scoring import (
     rescore,
     rescored,
 )
+from prospects.sync_requests import request_sync_many
 
 Field, Match = GradingCriterion.Field, GradingCriterion.Match
 
@@ -127,6 +131,81 @@ def test_recompute_queues_only_changed_prospects_for_a_score_sync():
     assert SyncQueueItem.objects.get().prospect_id == changed.pk
     assert SyncQueueItem.objects.get().reason == SyncReason.SCORE_CHANGE
     assert not SyncQueueItem.objects.filter(prospect=same).exists()
+
+
+def _sync_state() -> tuple[dict, dict]:
+    """Who is queued (reason, generation, attempts, backoff) and every prospect's status."""
+    queue = {
+        q.prospect_id: (q.reason, q.generation, q.attempts, q.not_before)
+        for q in SyncQueueItem.objects.all()
+    }
+    return queue, dict(Prospect.objects.values_list("pk", "sync_status"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("named", [False, True], ids=["every prospect", "named prospects"])
+def test_scoring_queues_exactly_what_request_sync_many_would(named):
+    """Scoring marks and queues its changed prospects in its own statements (every prospect:
+    the recompute), or asks request_sync_many (named ones): the queue and the statuses must
+    come out as rescoring, then ``request_sync_many``, left them."""
+    _profile({"field": Field.INDUSTRY, "match": Match.IS, "values": ["Retail"], "weight": 1})
+    later = timezone.now() + dt.timedelta(hours=1)
+
+    def make(**fields) -> Prospect:
+        prospect = ProspectFactory(industry="", grade="", score=50, **fields)
+        Activity.objects.create(prospect=prospect, type=ActivityType.FORM, points=50)
+        return prospect
+
+    plain = make(sync_status=SyncStatus.SYNCED)
+    quiet = make(do_not_sync=True, sync_status=SyncStatus.DO_NOT_SYNC)
+    archived = make(archived_at=timezone.now())
+    failing = make(sync_status=SyncStatus.ERROR)
+    waiting = make(sync_status=SyncStatus.PENDING)
+    regraded = ProspectFactory(industry="Retail", grade="", sync_status=SyncStatus.SYNCED)
+    unchanged = ProspectFactory(industry="", grade="", sync_status=SyncStatus.SYNCED)
+    SyncQueueItem.objects.all().delete()
+    SyncQueueItem.objects.create(
+        prospect=waiting,
+        reason=SyncReason.MANUAL,
+        requested_at=timezone.now(),
+        generation=3,
+        attempts=2,
+        not_before=later,
+    )
+    SyncQueueItem.objects.create(
+        prospect=unchanged, reason=SyncReason.MANUAL, requested_at=timezone.now()
+    )
+    ScoringRule.objects.create(activity_type=ActivityType.FORM, points=20)
+    with transaction.atomic():  # the reference: the old two passes, then forgotten
+        profiles = list(GradingProfile.objects.prefetch_related("criteria"))
+        applied = apply_scores(points=ScoringRule.points_by_type(), profiles=profiles)
+        request_sync_many(
+            sorted(set(applied.rescored) | set(applied.regraded)), SyncReason.SCORE_CHANGE
+        )
+        expected = _sync_state()
+        transaction.set_rollback(True)
+
+    if named:
+        ids = Prospect.objects.values_list("pk", flat=True)
+        report = apply_scores(
+            points=ScoringRule.points_by_type(),
+            profiles=profiles,
+            prospect_ids=ids,
+            sync_reason=SyncReason.SCORE_CHANGE,
+        )
+    else:
+        report = recompute_scores()
+
+    assert _sync_state() == expected
+    queue, statuses = expected
+    changed = [plain, archived, failing, waiting, regraded]
+    assert report.queued == len(changed) and set(queue) == {p.pk for p in [*changed, unchanged]}
+    assert {queue[p.pk][0] for p in changed} == {SyncReason.SCORE_CHANGE}
+    assert queue[waiting.pk] == (SyncReason.SCORE_CHANGE, 4, 2, None)  # bumped, backoff lifted
+    assert queue[unchanged.pk][:2] == (SyncReason.MANUAL, 1)
+    assert {statuses[p.pk] for p in changed} == {SyncStatus.PENDING}
+    assert statuses[quiet.pk] == SyncStatus.DO_NOT_SYNC
+    assert statuses[unchanged.pk] == SyncStatus.SYNCED
 
 
 # -- decay ----------------------------------------------------------------------------------
