@@ -50,19 +50,26 @@ def test_sigkill_mid_batch_and_flushed_redis_converge_without_duplicates(
     queue.enqueue("sync.jobs.push_pending", connector.pk)
 
     log = tmp_path / "worker.log"
-    worker = start_worker(log)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        done = SyncHistory.objects.filter(prospect_id__in=ids).count()
-        if done > 0 or worker.poll() is not None:
-            break
-        time.sleep(0.05)
-    assert worker.poll() is None, f"the worker ended on its own:\n{log.read_text()[-3000:]}"
-    # SIGKILL the worker and the work horse RQ forked to run the job, as when a machine dies.
-    tree = psutil.Process(worker.pid)
-    for process in [*tree.children(recursive=True), tree]:
-        process.send_signal(signal.SIGKILL)
-    worker.wait()
+    # The org answers each call after 300 ms, as a distant one does: the second batch's
+    # Composite call is still out when the kill lands. (Without it a fast worker could write
+    # the second batch between two looks at the history, and the kill would come too late.)
+    sandbox_org.control("set_faults", latency_ms=300)
+    try:
+        worker = start_worker(log)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            done = SyncHistory.objects.filter(prospect_id__in=ids).count()
+            if done > 0 or worker.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert worker.poll() is None, f"the worker ended on its own:\n{log.read_text()[-3000:]}"
+        # SIGKILL the worker and the work horse RQ forked to run the job, as when a machine dies.
+        tree = psutil.Process(worker.pid)
+        for process in [*tree.children(recursive=True), tree]:
+            process.send_signal(signal.SIGKILL)
+        worker.wait()
+    finally:
+        sandbox_org.control("clear_faults")
     drop_dead_connections()
     synced_before_kill = Prospect.objects.filter(pk__in=ids, sync_status=SyncStatus.SYNCED).count()
     assert 0 < synced_before_kill < TOTAL, "the kill must land mid-run"

@@ -128,7 +128,12 @@ def test_the_push_now_job_pushes_requested_prospects_whatever_the_backlog(connec
 
 @pytest.fixture
 def idle_sync_workers():
-    """Register ``count`` idle RQ workers on the sync queue (as running ``rqworker sync``s)."""
+    """Register ``count`` idle RQ workers on the sync queue (as running ``rqworker sync``s).
+
+    Starts from none: a worker another test SIGKILLed stays registered until its TTL runs out
+    (minutes), and would count as one more listener here."""
+    for stale in Worker.all(queue=django_rq.get_queue("sync")):
+        stale.register_death()
     registered = []
 
     def register(count: int) -> None:
