@@ -2,8 +2,9 @@
 
 The pending row in the database is the source of truth; Redis only carries a wake-up so a worker
 starts at once. While the pending queue is at or under the connector's batch threshold (400 by
-default, as in the guide) each request wakes a worker immediately; above it, the RQ cron pushes
-the queue in batches at the connector's interval.
+default, as in the guide) changes go out as they come; above it, the wake-up starts the backlog
+in batches on every sync worker at once (``sync.jobs.push_some``). The cron's tick pushes
+whatever a lost wake-up left.
 """
 
 from __future__ import annotations
@@ -213,9 +214,9 @@ def _mark_pending(prospect_id: int, reason: SyncReason) -> None:
 def wake_workers() -> None:
     """Ping the sync workers: enqueue the engine's wake-up job, by name, unless two already wait.
 
-    The job itself decides whether to push (``sync.jobs.push_some``: not while the connector is
-    paused, nor above its batch threshold, where the cron pushes in batches), so asking for a
-    sync needs nothing from the connector. A failure to reach Redis loses nothing: the cron finds
+    The job itself decides whether and how to push (``sync.jobs.push_some``: not while the
+    connector is paused; in batches on every sync worker above its batch threshold), so asking
+    for a sync needs nothing from the connector. A failure to reach Redis loses nothing: the cron finds
     the pending rows.
     """
     try:

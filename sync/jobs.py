@@ -150,17 +150,19 @@ def push_some(connector_id: int | None = None) -> None:
     """The wake-up job (``request_sync`` enqueues it): a few batches, then hand over to a fresh
     job if more is pending.
 
-    It pushes only while the connector syncs and the queue is at or under the connector's batch
-    threshold (400 by default, as in the guide); above it, the cron pushes the queue in batches
-    at the connector's interval. Short jobs let a worker stop promptly (a warm shutdown waits
-    for the current job) and let several workers share a long queue.
+    It pushes while the connector syncs, whatever the backlog. Above the connector's batch
+    threshold (400 by default, as in the guide) the queue is a backlog: it goes out in batches
+    (Bulk API 2.0 above ``BULK_MIN`` rows), starting now and handed to every listening sync
+    worker (``share_the_backlog``), instead of waiting for the cron's tick, up to the
+    connector's interval later. Short jobs let a worker stop promptly (a warm shutdown waits for
+    the current job) and let several workers share a long queue.
     """
     connector = Connector.objects.syncing(connector_id)
     if connector is None:
         return  # paused: changes queue and go out after resume
     threshold = connector.batch_threshold
     if SyncQueueItem.objects.all()[: threshold + 1].count() > threshold:  # counts no further
-        return
+        share_the_backlog(connector)
     push_pending(connector.pk, max_batches=JOB_BATCHES)
     if queue.claimable().exists():
         wake_workers()

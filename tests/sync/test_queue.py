@@ -116,7 +116,7 @@ def test_push_now_pushes_what_no_worker_holds_and_settles_it(connector, org, own
 
 @pytest.mark.django_db
 def test_the_push_now_job_pushes_requested_prospects_whatever_the_backlog(connector, org, owner):
-    connector.batch_threshold = 1  # batch mode: wake-ups wait for the cron, this job does not
+    connector.batch_threshold = 1  # a backlog: this job still pushes only what it was asked
     connector.save()
     domain, ids = queue_prospects(owner, 3)
 
@@ -164,6 +164,30 @@ def test_the_tick_hands_a_backlog_to_every_sync_worker(
     assert [job.func_name for job in waiting] == ["sync.jobs.push_pending"] * 2
     run_jobs("sync")
     assert not SyncQueueItem.objects.filter(prospect_id__in=ids).exists()
+    leads = leads_of(org, domain)
+    assert len(leads) == 25 == len({lead["pi__Pardot_Prospect_Id__c"] for lead in leads})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backlog_above_the_threshold_starts_at_once_on_every_sync_worker(
+    connector, org, owner, run_jobs, idle_sync_workers, monkeypatch
+):
+    """Above the batch threshold the wake-up job does not leave the backlog to the cron's tick
+    (up to the connector's interval later): it pushes it in batches now and hands it to the
+    other sync workers too."""
+    monkeypatch.setattr(jobs, "BULK_BATCH", 10)
+    connector.batch_threshold = 5
+    connector.save()
+    domain, ids = queue_prospects(owner, 25)
+    django_rq.get_queue("sync").empty()  # the request's own wake-up, run by hand below
+    idle_sync_workers(2)
+
+    jobs.push_some(connector.pk)
+
+    shared = django_rq.get_queue("sync").get_jobs()
+    assert [job.func_name for job in shared] == ["sync.jobs.push_pending"]  # the other worker's
+    assert not SyncQueueItem.objects.filter(prospect_id__in=ids).exists()  # pushed by this job
+    run_jobs("sync")  # the other worker finds nothing left: no lead twice
     leads = leads_of(org, domain)
     assert len(leads) == 25 == len({lead["pi__Pardot_Prospect_Id__c"] for lead in leads})
 

@@ -101,17 +101,11 @@ def test_a_request_wakes_the_workers_after_commit_with_at_most_two_wake_ups_wait
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("why", ["paused", "above the batch threshold"])
-def test_the_wake_up_job_leaves_the_queue_to_the_cron_when_paused_or_above_the_threshold(
-    active_connector, why
-):
+def test_the_wake_up_job_leaves_the_queue_alone_while_paused(active_connector):
     """Asking for a sync needs nothing from the connector: the wake-up job decides. Paused, the
-    changes wait for resume; above the threshold, the cron pushes them in batches. (Were it to
-    push, it would fail to reach this connector's org and count an attempt.)"""
-    if why == "paused":
-        active_connector.state = Connector.State.PAUSED
-    else:
-        active_connector.batch_threshold = 1
+    changes wait for resume. (Were it to push, it would fail to reach this connector's org and
+    count an attempt.)"""
+    active_connector.state = Connector.State.PAUSED
     active_connector.save()
     request_sync_many([ProspectFactory().pk, ProspectFactory().pk], SyncReason.FIELD_UPDATE)
 
