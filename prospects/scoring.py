@@ -45,6 +45,7 @@ from prospects.models import (
     ScoringRule,
     ScoringSettings,
     SyncReason,
+    SyncStatus,
 )
 from prospects.models.scoring import RULED_TYPES, SCORE_MAX, SCORE_MIN, START_LEVEL
 from prospects.sync_requests import (
@@ -54,6 +55,10 @@ from prospects.sync_requests import (
 )
 
 CHUNK = 5000
+# ``PENDING_UNLESS_DO_NOT_SYNC`` for the ORM's update().
+PENDING_UNLESS_DO_NOT_SYNC_EXPR = Case(
+    When(do_not_sync=True, then=F("sync_status")), default=Value(SyncStatus.PENDING.value)
+)
 # Every grade in a two-character slot, so a level picks its grade with SUBSTR and TRIM.
 GRADE_SLOTS = "".join(f"{grade:<2}" for grade in GRADE_LEVELS)
 TOP_LEVEL = len(GRADE_LEVELS) - 1
@@ -322,13 +327,17 @@ def rescored(
     return max(SCORE_MIN, min(SCORE_MAX, total)), new
 
 
-def decay_scores(*, now: dt.datetime | None = None) -> list[int]:
+def decay_scores(
+    *, now: dt.datetime | None = None, sync_reason: SyncReason | None = None
+) -> list[int]:
     """Take ``decay_percent`` of the score of prospects idle for ``decay_after_days`` (no
     engagement, and no decay yet, within the period); returns the prospects it lowered.
 
     Each decay is a "Score decayed" activity carrying the points taken, so the timeline says
     why the score fell and a rescore leaves it alone. Run daily by the cron; running it twice
-    in a period changes nothing the second time.
+    in a period changes nothing the second time. With ``sync_reason`` the lowered prospects are
+    queued for a sync in the same transaction, marked pending by the decay's own ``UPDATE``: one
+    row version each, not a second for the status.
     """
     options = ScoringSettings.load()
     if not options.decay_enabled:
@@ -368,9 +377,13 @@ def decay_scores(*, now: dt.datetime | None = None) -> list[int]:
                 prospect=OuterRef("pk"), type=ActivityType.SCORE_DECAYED, occurred_at=now
             ).values("points")[:1]
             ids = [pk for pk, _ in chunk]
+            marked = {"sync_status": PENDING_UNLESS_DO_NOT_SYNC_EXPR} if sync_reason else {}
             Prospect.objects.filter(pk__in=ids).update(
-                score=F("score") + Coalesce(Subquery(taken, output_field=IntegerField()), 0)
+                score=F("score") + Coalesce(Subquery(taken, output_field=IntegerField()), 0),
+                **marked,
             )
+            if sync_reason:
+                request_sync_many(ids, sync_reason)  # already pending: the rows are not rewritten
             lowered += ids
     return lowered
 
@@ -403,7 +416,4 @@ def recompute_scores(*, progress: Callable[[int, int], None] | None = None) -> R
 
 def decay_and_sync(*, now: dt.datetime | None = None) -> int:
     """The cron's daily decay: lower idle prospects' scores and queue them for a sync."""
-    lowered = decay_scores(now=now)
-    for start in range(0, len(lowered), CHUNK):
-        request_sync_many(lowered[start : start + CHUNK], SyncReason.SCORE_CHANGE)
-    return len(lowered)
+    return len(decay_scores(now=now, sync_reason=SyncReason.SCORE_CHANGE))

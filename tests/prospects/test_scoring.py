@@ -1,7 +1,7 @@
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +22,7 @@ from prospects.models import (
 )
 from prospects.scoring import (
     apply_scores,
+    decay_and_sync,
     decay_scores,
     grade_for,
     recompute_scores,
@@ -228,6 +229,40 @@ def test_decay_takes_its_share_once_per_idle_period():
     decays = Activity.objects.filter(prospect=idle, type=ActivityType.SCORE_DECAYED)
     assert sorted(decays.values_list("points", flat=True)) == [-25, -18]
     assert Prospect.objects.get(pk=idle.pk).last_activity_at < now  # a decay is no engagement
+
+
+@pytest.mark.django_db
+def test_the_daily_decay_queues_what_it_lowered_with_one_write_each():
+    """The decay marks its prospects pending in its own UPDATE, so queueing them rewrites no
+    row (on PostgreSQL a second write is a second row version in every index)."""
+    ScoringSettings.objects.create(pk=1, decay_enabled=True, decay_percent=25, decay_after_days=30)
+    long_ago = timezone.now() - dt.timedelta(days=40)
+    idle = ProspectFactory.create_batch(3, score=100, last_activity_at=long_ago)
+    quiet = ProspectFactory(score=100, last_activity_at=long_ago, do_not_sync=True)
+    updates = _prospect_updates_in_this_transaction()
+
+    assert decay_and_sync() == 4
+
+    queued = dict(SyncQueueItem.objects.values_list("prospect_id", "reason"))
+    assert queued == {p.pk: SyncReason.SCORE_CHANGE for p in idle}
+    statuses = dict(Prospect.objects.values_list("pk", "sync_status"))
+    assert {statuses[p.pk] for p in idle} == {SyncStatus.PENDING}
+    assert statuses[quiet.pk] == quiet.sync_status  # lowered, never queued nor marked
+    assert Prospect.objects.get(pk=quiet.pk).score == 75
+    if updates is not None:
+        assert _prospect_updates_in_this_transaction() - updates == 4
+
+
+def _prospect_updates_in_this_transaction() -> int | None:
+    """Rows of prospects updated so far by this (test's) transaction; PostgreSQL only."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = %s",
+            [Prospect._meta.db_table],
+        )
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.django_db
