@@ -245,7 +245,14 @@ class Puller:
             ]
             for sobject in OBJECTS
         }
-        self.plans = {sobject: plan(rules, sobject) for sobject, rules in self.moving.items()}
+        self.plans = {
+            sobject: plan(rules, sobject, custom=self.custom)
+            for sobject, rules in self.moving.items()
+        }
+        # Every mapped rule, for a prospect the pull creates (its create fills every field).
+        self.creating = {
+            sobject: plan(self.rules, sobject, custom=self.custom) for sobject in OBJECTS
+        }
         self.owner_map = OwnerMap(connector)
         # Users the mirror holds (read here: ``ask_owners`` runs in a thread without the DB).
         self._mirrored_users = set(SalesforceUser.objects.values_list("sf_id", flat=True))
@@ -560,7 +567,11 @@ class Puller:
         changes = [
             c
             for c in reconcile(
-                prospect, record, self.rules, sobject=sobject, record_modified_at=modified
+                prospect,
+                record,
+                self.creating[sobject],
+                sobject=sobject,
+                record_modified_at=modified,
             )
             if not c.to_salesforce
         ]

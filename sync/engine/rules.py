@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.dateparse import parse_datetime
 
-from prospects.models import Prospect
+from prospects.models import CUSTOM_PREFIX, CustomField, Prospect
 from sync.engine.values import normal, plain_attribute, read_prospect
 from sync.models import RULE_COLUMNS, FieldRule
 
@@ -99,6 +100,7 @@ class Step:
     attribute: str | None  # read as it is (plain_attribute), else through read_prospect
     most_recent: bool
     dont_sync: bool
+    limit: int | None = None  # the longest text the prospect field holds
 
     def ours(self, prospect: Prospect) -> Any:
         if self.attribute:
@@ -114,26 +116,69 @@ class Plan(list):
         self.sobject = sobject
 
 
-def plan(rules: Iterable[FieldRule], sobject: str) -> Plan:
+def plan(
+    rules: Iterable[FieldRule],
+    sobject: str,
+    *,
+    custom: dict[str, CustomField] | None = None,
+) -> Plan:
     """The rules mapping a field of ``sobject``, but the owner (Leadbridge handles it), compiled
-    for :func:`reconcile` and :func:`create_payload` over a whole batch."""
+    for :func:`reconcile` and :func:`create_payload` over a whole batch. ``custom`` (api name →
+    definition) spares the query for the custom fields' lengths."""
     column = RULE_COLUMNS.get(sobject)
-    steps = []
+    mapped = []
     for rule in rules:
         sf_field = getattr(rule, column) if column else ""  # rule.target_field, inlined
-        if not sf_field or rule.prospect_field == OWNER_FIELD:
-            continue
-        steps.append(
-            Step(
-                rule,
-                sf_field,
-                rule.prospect_field,
-                plain_attribute(rule.prospect_field),
-                rule.behaviour == Behaviour.MOST_RECENT,
-                rule.behaviour == Behaviour.DONT_SYNC,
-            )
+        if sf_field and rule.prospect_field != OWNER_FIELD:
+            mapped.append((rule, sf_field))
+    limits = _limits([rule.prospect_field for rule, _ in mapped], custom)
+    steps = [
+        Step(
+            rule,
+            sf_field,
+            rule.prospect_field,
+            plain_attribute(rule.prospect_field),
+            rule.behaviour == Behaviour.MOST_RECENT,
+            rule.behaviour == Behaviour.DONT_SYNC,
+            limits.get(rule.prospect_field),
         )
+        for rule, sf_field in mapped
+    ]
     return Plan(steps, sobject)
+
+
+def _limits(fields: list[str], custom: dict[str, CustomField] | None) -> dict[str, int]:
+    """The longest text each of these prospect fields holds (text fields only)."""
+    keys = [f.removeprefix(CUSTOM_PREFIX) for f in fields if f.startswith(CUSTOM_PREFIX)]
+    if keys and custom is None:
+        custom = CustomField.objects.in_bulk(keys, field_name="api_name")
+    limits = {}
+    for field in fields:
+        if field.startswith(CUSTOM_PREFIX):
+            definition = custom.get(field.removeprefix(CUSTOM_PREFIX))
+            limit = definition.max_length if definition else None
+        else:
+            try:
+                model_field = Prospect._meta.get_field(field)
+            except FieldDoesNotExist:
+                continue
+            text = model_field.get_internal_type() in ("CharField", "TextField")
+            limit = model_field.max_length if text else None
+        if limit:
+            limits[field] = limit
+    return limits
+
+
+def _cut_to_fit(ours: Any, theirs: Any, limit: int) -> bool:
+    """Ours is Salesforce's text cut to the longest the prospect field holds (as a pull stores
+    it): not a change. Sending it back would cut the text in Salesforce too; taking theirs
+    again would store the same cut value."""
+    return (
+        isinstance(ours, str)
+        and isinstance(theirs, str)
+        and len(theirs) > limit
+        and normal(theirs[:limit]) == ours
+    )
 
 
 def _plan_of(rules: Iterable[FieldRule] | Plan, sobject: str) -> Plan:
@@ -168,6 +213,8 @@ def reconcile(
         )
         theirs = normal(record[sf_field])
         if ours == theirs:  # decide's first rule: nothing moves (most fields, most of the time)
+            continue
+        if step.limit and _cut_to_fit(ours, theirs, step.limit):
             continue
         rule = step.rule
         decision = decide(

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
-from prospects.models import CrmQueue, Prospect
+from prospects.models import CrmQueue, CustomField, Prospect
 from sync.engine.inbound import pull_changes
 from sync.engine.outbound import push_prospects
 from sync.models import DataSharingRule, FieldRule, SyncCursor
@@ -285,3 +285,39 @@ def test_owners_are_looked_up_once_per_chunk_not_per_record(
     owners = Prospect.objects.filter(pk__in=[p.pk for p in prospects])
     assert set(owners.values_list("assigned_user", flat=True)) == {bella.pk}
     assert len([soql for soql in asked if "FROM User" in soql]) == 1
+
+
+@pytest.mark.parametrize(
+    "behaviour", [FieldRule.Behaviour.LEADBRIDGE, FieldRule.Behaviour.MOST_RECENT]
+)
+def test_a_value_cut_to_fit_here_is_never_sent_back_cut(connector, sf, synced, behaviour):
+    """Salesforce's text longer than the prospect field holds is stored cut (a pull cannot
+    refuse it); the cut value is no change of ours, so a later push leaves Salesforce's whole
+    text alone, whoever wins the field."""
+    CustomField.objects.create(label="Notes", api_name="notes", type=CustomField.Type.TEXT)
+    FieldRule.objects.filter(connector=connector, lead_field="Description").update(lead_field="")
+    FieldRule.objects.create(
+        connector=connector,
+        prospect_field="custom:notes",
+        lead_field="Description",
+        behaviour=behaviour,
+    )
+    whole = "A long note from sales. " * 20  # 480 characters; the field holds 255
+    sf.Lead.update(synced.crm_lead_id, {"Description": whole})
+    pull_changes(connector=connector)
+    synced.refresh_from_db()
+    assert synced.custom_fields["notes"] == whole[:255]
+    pulled = synced.sync_history.count()
+
+    synced.job_title = "Head of Widgets"  # a marketer's later edit of another field
+    synced.stamp_changes(["job_title"])
+    synced.save()
+    push_prospects(connector=connector, prospect_ids=[synced.pk])
+
+    record = sf.Lead.get(synced.crm_lead_id)
+    assert record["Description"] == whole and record["Title"] == "Head of Widgets"
+    sent = synced.sync_history.all()[: synced.sync_history.count() - pulled]
+    assert [c["field"] for entry in sent for c in entry.changes] == ["job_title"]
+    pull_changes(connector=connector)  # and the next pull finds nothing to change here
+    synced.refresh_from_db()
+    assert synced.custom_fields["notes"] == whole[:255]

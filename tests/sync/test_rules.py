@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from sync.engine.rules import decide
+from sync.engine.rules import _cut_to_fit, decide
 from sync.models import FieldRule
 
 B = FieldRule.Behaviour
@@ -78,3 +78,18 @@ def test_most_recent_blank_is_filled_by_the_older_value():
         "Globex",
     )
     assert run(B.MOST_RECENT, "Acme", None, ours_at=OLD, theirs_at=NEW) == ("salesforce", "Acme")
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "cut"),
+    [
+        ("abcde", "abcdefgh", True),  # cut to the field's 5
+        ("ab c", "ab cdefgh", True),  # cut at a space, stored without it
+        ("abcde", "abcde", False),  # equal: decide's own rule
+        ("abcdX", "abcdefgh", False),  # edited here: a real change
+        ("abc", "abcdefgh", False),  # shorter than the field holds: edited here
+        (None, "abcdefgh", False),  # blank here: filled as usual
+    ],
+)
+def test_a_value_cut_to_the_field_is_no_change(ours, theirs, cut):
+    assert _cut_to_fit(ours, theirs, 5) is cut
