@@ -84,7 +84,7 @@ def test_most_recent_blank_is_filled_by_the_older_value():
     ("ours", "theirs", "cut"),
     [
         ("abcde", "abcdefgh", True),  # cut to the field's 5
-        ("ab c", "ab cdefgh", True),  # cut at a space, stored without it
+        ("abcd", "abcd efgh", True),  # cut at a space, stored without it
         ("abcde", "abcde", False),  # equal: decide's own rule
         ("abcdX", "abcdefgh", False),  # edited here: a real change
         ("abc", "abcdefgh", False),  # shorter than the field holds: edited here
