@@ -167,6 +167,24 @@ def test_an_untouched_multi_line_comment_is_no_edit(marketer_client):
     assert (prospect.comments, prospect.company) == ("Rewritten in Salesforce.", "Globex")
 
 
+def test_an_untouched_bare_domain_website_is_no_edit(marketer_client):
+    """Salesforce holds websites without a scheme ("acme.example"); the form's field would read
+    the untouched value as "https://acme.example", a change nobody made, sent back to Salesforce
+    at the next push. Typed anew, a bare domain still gains https://."""
+    prospect = ProspectFactory(website="acme.example", company="Initech")
+    shown = open_form(marketer_client, prospect)
+    assert shown["website"] == ["acme.example"]
+    response = marketer_client.post(edit_url(prospect), with_changes(shown, company="Globex"))
+    assert response.status_code == 302
+    prospect.refresh_from_db()
+    assert (prospect.website, prospect.company) == ("acme.example", "Globex")
+    assert "website" not in (prospect.field_changed_at or {})
+    shown = open_form(marketer_client, prospect)
+    marketer_client.post(edit_url(prospect), with_changes(shown, website="globex.example"))
+    prospect.refresh_from_db()
+    assert prospect.website == "https://globex.example"
+
+
 def test_custom_fields_changed_underneath_survive_an_edit(marketer_client):
     from prospects.models import CustomField
 
