@@ -15,7 +15,8 @@ push a few prospects now (:func:`push_now`)::
    before every Salesforce call (bulk polls included); a killed worker's claims simply expire
    and are taken again.
 3. Settling: a row pushed at its current generation is deleted; one a newer request bumped
-   meanwhile goes back to pending. A transient failure comes back after an exponential
+   meanwhile goes back to pending. A push settles only the rows it still holds: a row another
+   worker took over after this claim expired is that worker's to settle. A transient failure comes back after an exponential
    backoff with jitter; on the last of ``SYNC_MAX_ATTEMPTS`` it becomes a Sync Error (except a
    broken connection, which waits for the connector to be fixed).
 """
@@ -64,6 +65,7 @@ class Claim:
     prospect_id: int
     generation: int
     attempts: int
+    token: str  # the lease's: settling touches the row only while this push still holds it
 
 
 def claimable(now: dt.datetime | None = None) -> QuerySet[SyncQueueItem]:
@@ -107,7 +109,10 @@ class Lease:
                 )
         self._renewed = time.monotonic()
         self._held.update(r["pk"] for r in taken)
-        return [Claim(r["pk"], r["prospect_id"], r["generation"], r["attempts"]) for r in taken]
+        return [
+            Claim(r["pk"], r["prospect_id"], r["generation"], r["attempts"], self.token)
+            for r in taken
+        ]
 
     def renew(self) -> int:
         """Move every claim this lease still holds to now; returns how many it holds.
@@ -165,37 +170,39 @@ def settle_done(claims: Sequence[Claim]) -> None:
     """Delete pushed rows — unless a newer request arrived meanwhile (then release them).
 
     A few statements for any number of claims: one DELETE per generation and chunk, then
-    whatever a newer request kept is released, its prospect shown pending again.
+    whatever a newer request kept is released, its prospect shown pending again. Rows another
+    worker holds now are left to it.
     """
-    by_generation: dict[int, list[int]] = defaultdict(list)
+    by_generation: dict[tuple[int, str], list[int]] = defaultdict(list)
     for claim in claims:
-        by_generation[claim.generation].append(claim.item_id)
+        by_generation[claim.generation, claim.token].append(claim.item_id)
     with transaction.atomic():
-        for generation, item_ids in by_generation.items():
+        for (generation, token), item_ids in by_generation.items():
             for chunk in _chunks(item_ids):
                 SyncQueueItem.objects.filter(
-                    bulk_sql.any_of("pk", chunk), generation=generation
+                    bulk_sql.any_of("pk", chunk), generation=generation, claimed_by=token
                 ).delete()
-        for chunk in _chunks([claim.item_id for claim in claims]):
-            kept = SyncQueueItem.objects.filter(bulk_sql.any_of("pk", chunk))
-            # The push wrote "synced" (or "error") over the newer request's "pending".
-            Prospect.objects.filter(pk__in=kept.values("prospect_id")).update(
-                sync_status=SyncStatus.PENDING
-            )
-            kept.update(claimed_at=None, claimed_by="")
+        for token, item_ids in _by_token(claims).items():
+            for chunk in _chunks(item_ids):
+                kept = SyncQueueItem.objects.filter(bulk_sql.any_of("pk", chunk), claimed_by=token)
+                # The push wrote "synced" (or "error") over the newer request's "pending".
+                Prospect.objects.filter(pk__in=kept.values("prospect_id")).update(
+                    sync_status=SyncStatus.PENDING
+                )
+                kept.update(claimed_at=None, claimed_by="")
 
 
 def settle_retry(claims: Sequence[Claim], *, base_seconds: float = 2.0) -> None:
     """Put rows back after an exponential backoff with jitter (a transient failure): one
     statement per attempt count and chunk, so a failed batch comes back together."""
     now = timezone.now()
-    by_attempts: dict[int, list[int]] = defaultdict(list)
+    by_attempts: dict[tuple[int, str], list[int]] = defaultdict(list)
     for claim in claims:
-        by_attempts[claim.attempts].append(claim.item_id)
-    for attempts, item_ids in by_attempts.items():
+        by_attempts[claim.attempts, claim.token].append(claim.item_id)
+    for (attempts, token), item_ids in by_attempts.items():
         for chunk in _chunks(item_ids):
             delay = min(600.0, base_seconds * 2**attempts) * random.uniform(0.5, 1.5)
-            SyncQueueItem.objects.filter(pk__in=chunk).update(
+            SyncQueueItem.objects.filter(pk__in=chunk, claimed_by=token).update(
                 claimed_at=None,
                 claimed_by="",
                 attempts=F("attempts") + 1,
@@ -204,9 +211,12 @@ def settle_retry(claims: Sequence[Claim], *, base_seconds: float = 2.0) -> None:
 
 
 def release(claims: Sequence[Claim]) -> None:
-    """Give rows back untouched (claimable at once)."""
-    for chunk in _chunks([c.item_id for c in claims]):
-        SyncQueueItem.objects.filter(pk__in=chunk).update(claimed_at=None, claimed_by="")
+    """Give rows back untouched (claimable at once), those this push still holds."""
+    for token, item_ids in _by_token(claims).items():
+        for chunk in _chunks(item_ids):
+            SyncQueueItem.objects.filter(pk__in=chunk, claimed_by=token).update(
+                claimed_at=None, claimed_by=""
+            )
 
 
 def push_now(
@@ -229,6 +239,13 @@ def push_now(
     )
     settle(claims, report, connector=connector)
     return report
+
+
+def _by_token(claims: Sequence[Claim]) -> dict[str, list[int]]:
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for claim in claims:
+        grouped[claim.token].append(claim.item_id)
+    return grouped
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:

@@ -60,6 +60,30 @@ def test_a_change_during_a_push_is_not_lost():
 
 
 @pytest.mark.django_db
+def test_a_push_whose_claim_expired_settles_nothing_another_worker_took_over(settings):
+    """A stalled push (its claims expired, another worker took the rows) must not delete,
+    back off or release rows the other worker is pushing: they are its to settle."""
+    done, retried, released = ProspectFactory.create_batch(3)
+    request_sync_many([done.pk, retried.pk, released.pk], SyncReason.FIELD_UPDATE)
+    stalled = queue.Lease("stalled-worker").claim(limit=10)
+    settings.SYNC_CLAIM_TIMEOUT = -1  # its claims expire
+    other = queue.Lease("other-worker")
+    taken = other.claim(limit=10)
+    settings.SYNC_CLAIM_TIMEOUT = 300
+    by_prospect = {claim.prospect_id: claim for claim in stalled}
+
+    queue.settle_done([by_prospect[done.pk]])
+    queue.settle_retry([by_prospect[retried.pk]])
+    queue.release([by_prospect[released.pk]])
+
+    rows = SyncQueueItem.objects.all()
+    assert [row.claimed_by for row in rows] == [other.token] * 3  # all still the other's
+    assert {(row.attempts, row.not_before) for row in rows} == {(0, None)}
+    queue.settle_done(taken)
+    assert not SyncQueueItem.objects.exists()
+
+
+@pytest.mark.django_db
 def test_claimed_rows_are_not_claimed_twice_until_the_claim_expires(settings):
     ProspectFactory.create_batch(3)
     request_sync_many(list(SyncQueueItem.objects.none()), SyncReason.MANUAL)
