@@ -558,6 +558,8 @@ def _condition_q(condition: dict, refs: References, now) -> Q:
     kind = spec.kind
     if kind == "choice" and name == "crm_status":
         return _crm_status_q(op, value)
+    if kind == "choice":
+        return _choice_q(name, op, value)
     if kind in ("user", "queue", "campaign"):
         return _reference_q(name, op, value)
     if kind == "sf_campaign":
@@ -598,6 +600,14 @@ def _crm_status_q(op: str, value: Any) -> Q:
             q |= one(status)
         return q
     return one(value) if op == "eq" else ~one(value)
+
+
+def _choice_q(name: str, op: str, value: Any) -> Q:
+    """A stored choice (the sync status): is, is not, is one of."""
+    if op == "in":
+        return Q(**{f"{name}__in": list(value)})
+    q = Q(**{name: value})
+    return q if op == "eq" else ~q
 
 
 def _reference_q(name: str, op: str, value: Any) -> Q:

@@ -161,15 +161,22 @@ class Prospect(models.Model):
     score = models.IntegerField(default=0)
     grade = models.CharField(max_length=2, choices=Grade.choices, blank=True)
     # The profile that grades this prospect; empty, the default profile does.
+    # Indexed by prospect_grading_profile_idx (set ones only), as campaign and assigned_queue.
     grading_profile = models.ForeignKey(
         "prospects.GradingProfile",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="prospects",
+        db_index=False,
     )
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="prospects"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="prospects",
+        db_index=False,
     )
     opted_out = models.BooleanField(default=False)
     do_not_email = models.BooleanField(default=False)
@@ -177,7 +184,7 @@ class Prospect(models.Model):
     do_not_sync = models.BooleanField(
         default=False, help_text="Never send this prospect to Salesforce."
     )
-    # Indexed by prospect_assigned_idx (assigned_user first).
+    # Indexed by prospect_assigned_user_idx (assigned_user first).
     assigned_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -193,6 +200,7 @@ class Prospect(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="prospects",
+        db_index=False,
     )
     # Admin-defined custom fields, keyed by the custom field's API name.
     custom_fields = models.JSONField(default=dict, blank=True)
@@ -231,7 +239,31 @@ class Prospect(models.Model):
             models.Index(fields=["last_name", "first_name"], name="prospect_name_idx"),
             models.Index(fields=["company"], name="prospect_company_idx"),
             models.Index(fields=["score"], name="prospect_score_idx"),
-            models.Index(fields=["assigned_user", "-created_at"], name="prospect_assigned_idx"),
+            # Every push and pull rewrites the row, and as the update moves sync_status (never
+            # a HOT update) it adds an entry to each index whose condition the row meets. The
+            # optional links, NULL on most rows, are indexed only where set: every lookup by
+            # one (=, IN, a join, the foreign-key checks) implies IS NOT NULL. Only a list
+            # criterion "is empty" asks for NULL, and it matches most rows: a table scan anyway.
+            models.Index(
+                fields=["assigned_user", "-created_at"],
+                condition=Q(assigned_user__isnull=False),
+                name="prospect_assigned_user_idx",
+            ),
+            models.Index(
+                fields=["assigned_queue"],
+                condition=Q(assigned_queue__isnull=False),
+                name="prospect_assigned_queue_idx",
+            ),
+            models.Index(
+                fields=["campaign"],
+                condition=Q(campaign__isnull=False),
+                name="prospect_campaign_idx",
+            ),
+            models.Index(
+                fields=["grading_profile"],
+                condition=Q(grading_profile__isnull=False),
+                name="prospect_grading_profile_idx",
+            ),
             # Intake matches emails without regard to case (Pardot's rule), and member lists
             # filter by an email's start: one index on lower(email) answers both (=, LIKE 'x%').
             PrefixIndex(Lower("email"), name="prospect_email_ci_prefix_idx"),

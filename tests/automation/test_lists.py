@@ -161,3 +161,19 @@ def test_criteria_read_as_a_marketer_wrote_them():
         " and CRM status is one of “Lead, Contact”"
         " and Activity has “Form submission” in the last 7 days"
     )
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "expected"),
+    [
+        ("eq", "pending", {"pending"}),
+        ("ne", "synced", {"pending", "error"}),
+        ("in", ["error", "synced"], {"error", "synced"}),
+    ],
+)
+def test_a_list_selects_by_sync_status(op, value, expected):
+    for status in ("pending", "synced", "error"):
+        ProspectFactory(sync_status=status)
+    criteria = {"conditions": [{"field": "sync_status", "op": op, "value": value}]}
+    matched = Prospect.objects.filter(compile_q(criteria)).values_list("sync_status", flat=True)
+    assert set(matched) == expected
