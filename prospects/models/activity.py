@@ -58,8 +58,15 @@ ICONS = {
 
 class Activity(models.Model):
     # Indexed by activity_timeline (prospect first): a second index on it only costs writes.
+    # No database constraint, as SyncHistory.prospect: a timeline written in bulk (a push's
+    # "Created in Salesforce" per record), whose check at commit locked each prospect row the
+    # transaction had just updated; Django's CASCADE still deletes a prospect's activities.
     prospect = models.ForeignKey(
-        "prospects.Prospect", on_delete=models.CASCADE, related_name="activities", db_index=False
+        "prospects.Prospect",
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,
+        db_constraint=False,
     )
     type = models.CharField(max_length=30, choices=ActivityType.choices)
     occurred_at = models.DateTimeField(default=timezone.now)

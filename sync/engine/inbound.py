@@ -343,7 +343,7 @@ class Puller:
         self, sobject: str, record_ids: list[str], *, lock: bool = False
     ) -> dict[str, list[Prospect]]:
         id_field = ID_FIELD[sobject]
-        query = Prospect.objects.filter(**{f"{id_field}__in": record_ids})
+        query = Prospect.objects.filter(bulk_sql.any_of(id_field, record_ids))
         if sobject == "Lead":
             query = query.filter(crm_contact_id="")
         if any(r.prospect_field == "campaign" for r in self.moving[sobject]):

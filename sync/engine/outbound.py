@@ -345,10 +345,11 @@ class Pusher:
             operation=operation,
             sobject=target.sobject,
             record_id=record_id,
+            # A create lists every field it sent, all outbound as the row says: no "direction"
+            # in each (a third of the text), so the row stays under PostgreSQL's 2 KB TOAST
+            # threshold and is stored without compressing it.
             changes=[c.as_history() for c in changes]
-            or [
-                {"field": k, "new": _plain(v), "direction": "outbound"} for k, v in payload.items()
-            ],
+            or [{"field": k, "new": _plain(v)} for k, v in payload.items()],
             result=SyncHistory.Result.OK
             if payload or operation == "link" or changes
             else SyncHistory.Result.NOTHING,
@@ -391,9 +392,13 @@ class Pusher:
             bulk_sql.update(Prospect, theirs, list(OUTCOME_FIELDS))
             self.save_inbound(inbound, now)
             error_log.resolve_errors(prospect_ids=[t.prospect.pk for t, *_ in done], at=now)
-            bulk_sql.insert(
+            bulk_sql.insert(  # prospects deleted meanwhile get none (history has no constraint)
                 SyncHistory,
-                [self._history(t, rid, op, pay, ch, now) for t, rid, op, pay, ch in done],
+                [
+                    self._history(t, rid, op, pay, ch, now)
+                    for t, rid, op, pay, ch in done
+                    if t.prospect.pk in current
+                ],
             )
             note_created(
                 [
