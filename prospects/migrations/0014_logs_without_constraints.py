@@ -30,7 +30,7 @@ def queue_fillfactor_reset(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("prospects", "0012_drop_redundant_indexes"),
+        ("prospects", "0013_partial_link_indexes"),
     ]
 
     operations = [
