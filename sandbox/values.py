@@ -5,6 +5,7 @@ as text, so stored values compare correctly without parsing.
 """
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -26,6 +27,9 @@ def now() -> dt.datetime:
     return dt.datetime.now(UTC)
 
 
+# A bulk job writes one stamp on thousands of rows and reads the same few values back: both
+# conversions are pure, and were a tenth of the bulk worker's CPU.
+@functools.lru_cache(maxsize=4096)
 def format_datetime(value: dt.datetime) -> str:
     value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
@@ -33,7 +37,14 @@ def format_datetime(value: dt.datetime) -> str:
 
 def parse_datetime(text: str) -> dt.datetime:
     """Parse any datetime form Salesforce accepts (and its own output form)."""
-    match = DATETIME_RE.match(text.strip()) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise BadValue(text)
+    return _parse_datetime(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_datetime(text: str) -> dt.datetime:
+    match = DATETIME_RE.match(text.strip())
     if not match:
         raise BadValue(text)
     year, month, day, hour, minute, second, frac, zone = match.groups()
