@@ -61,7 +61,7 @@ def resolve_fields(
     """Map the body's keys to fields, rejecting unknown, invisible and read-only ones."""
     resolved, read_only = [], []
     for key, value in body.items():
-        if key == "attributes" or key.lower() in ignore:
+        if key == "attributes" or (ignore and key.lower() in ignore):
             continue
         fmeta = actor.visible_field(obj, key)
         if fmeta is None:

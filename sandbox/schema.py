@@ -264,6 +264,10 @@ class Actor:
     _queue_ids: set[str] | None = None
     # Users this request has looked up by id (an ingest job names the same owners on every row).
     users_seen: dict = field(default_factory=dict)
+    # Field lookups and field-level security by (object, name): the schema and profile above
+    # never change for an actor, and an ingest job asks the same few on every row.
+    _visible: dict = field(default_factory=dict)
+    _editable: dict = field(default_factory=dict)
 
     # -- object and field permissions --------------------------------------------------
     def object_perm(self, obj: ObjectMeta) -> tuple[bool, bool, bool, bool]:
@@ -277,17 +281,28 @@ class Actor:
         return self.profile.field_perms.get((obj.name.lower(), fmeta.name.lower()), (True,))[0]
 
     def can_edit_field(self, obj: ObjectMeta, fmeta: FieldMeta) -> bool:
-        perm = self.profile.field_perms.get((obj.name.lower(), fmeta.name.lower()), (True, True))
-        return perm[0] and perm[1]
+        key = (obj.name, fmeta.name)
+        editable = self._editable.get(key)
+        if editable is None:
+            perm = self.profile.field_perms.get(
+                (obj.name.lower(), fmeta.name.lower()), (True, True)
+            )
+            editable = self._editable[key] = perm[0] and perm[1]
+        return editable
 
     def readable_fields(self, obj: ObjectMeta) -> list[FieldMeta]:
         return [f for f in obj.fields.values() if self.can_read_field(obj, f)]
 
     def visible_field(self, obj: ObjectMeta, name: str) -> FieldMeta | None:
-        fmeta = obj.field(name)
-        if fmeta is None or not self.can_read_field(obj, fmeta):
-            return None
-        return fmeta
+        key = (obj.name, name)
+        try:
+            return self._visible[key]
+        except KeyError:
+            fmeta = obj.field(name)
+            if fmeta is not None and not self.can_read_field(obj, fmeta):
+                fmeta = None
+            self._visible[key] = fmeta
+            return fmeta
 
     # -- record sharing ------------------------------------------------------------------
     @property
