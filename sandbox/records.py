@@ -19,9 +19,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import psycopg
 from django.db import connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Lookup, QuerySet
+from django.db.models.base import ModelState
 from django.db.models.fields.json import KeyTransform
+from psycopg.types.json import Jsonb
 
 from sandbox import faults, ids, person, rules
 from sandbox.errors import ApiError, not_found
@@ -103,6 +106,28 @@ class Batch:
         if self.record_types is None:
             self.record_types = person.record_types(org_id)
         return self.record_types
+
+
+class AnyOf(Lookup):
+    """``column = ANY(%s)`` (PostgreSQL), the values sent as one array: ``__in`` makes a parameter
+    of each value, which Django compiles and psycopg quotes into the SQL one by one — a tenth of a
+    bulk job's CPU for its 2,000-value look-ups of ids, emails and external ids."""
+
+    lookup_name = "any"
+    prepare_rhs = False  # the values are the column's own (text), not one value to convert
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*params, list(self.rhs))
+
+
+for _column in ("id", "email", "ext_id"):
+    Record._meta.get_field(_column).register_lookup(AnyOf)
+
+
+def one_of(column: str) -> str:
+    """The lookup "``column`` is one of these values": ``any`` on PostgreSQL, else ``in``."""
+    return f"{column}__any" if connections[DB].vendor == "postgresql" else f"{column}__in"
 
 
 def where_field(queryset: QuerySet, name: str, lookup: str, value: object) -> QuerySet:
@@ -307,7 +332,7 @@ def _prefetch_holders(actor: Actor, ops: list[Op], batch: Batch) -> None:
     for (obj_name, column), values in wanted.items():
         found: dict[str, list[str]] = {value: [] for value in values}
         rows = Record.objects.using(DB).filter(
-            org_id=actor.org.pk, sobject=obj_name, is_deleted=False, **{f"{column}__in": values}
+            org_id=actor.org.pk, sobject=obj_name, is_deleted=False, **{one_of(column): values}
         )
         for record_id, value in rows.values_list("id", column):
             found.setdefault(value, []).append(record_id)
@@ -352,7 +377,7 @@ def _load_records(actor: Actor, wanted: set[str], batch: Batch) -> None:
     wanted = sorted(wanted - batch.records.keys())
     for start in range(0, len(wanted), 1000):
         chunk = wanted[start : start + 1000]
-        found = Record.objects.using(DB).filter(org_id=actor.org.pk, pk__in=chunk)
+        found = Record.objects.using(DB).filter(org_id=actor.org.pk, **{one_of("id"): chunk})
         batch.records.update({record.pk: record for record in found})
         for record_id in chunk:
             batch.records.setdefault(record_id, None)
@@ -371,7 +396,7 @@ def _prefetch_targets(actor: Actor, ops: list[Op], batch: Batch) -> None:
                     wanted.add(normalized)
     if not wanted:
         return
-    rows = Record.objects.using(DB).filter(org_id=actor.org.pk, pk__in=wanted)
+    rows = Record.objects.using(DB).filter(org_id=actor.org.pk, **{one_of("id"): wanted})
     batch.targets = {record_id: None for record_id in wanted}
     for row in rows.values("id", "sobject", "owner_id", "is_deleted"):
         batch.targets[row["id"]] = row
@@ -422,18 +447,33 @@ def _update_rows(records: list[Record]) -> None:
     """One parameterised UPDATE per record, sent as a batch (``executemany``).
 
     Django's ``bulk_update`` builds a CASE expression per column over the whole batch: seconds of
-    Python per 2,000 rows, and a quadratic CASE for PostgreSQL to evaluate.
+    Python per 2,000 rows, and a quadratic CASE for PostgreSQL to evaluate. On PostgreSQL the
+    values are bound server-side: Django's cursor quotes each one into the SQL text in Python,
+    a quarter of a bulk update's CPU. They are the values Django would send (``data`` as
+    ``Jsonb``, the rest as they are: text, a boolean and aware datetimes).
     """
     connection = connections[DB]
     fields = [Record._meta.get_field(name) for name in UPDATE_COLUMNS]
     table = connection.ops.quote_name(Record._meta.db_table)
     assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"
+    if connection.vendor == "postgresql":
+        names = [f.attname for f in fields]
+        params = [
+            [Jsonb(record.data) if name == "data" else getattr(record, name) for name in names]
+            + [record.pk]
+            for record in records
+        ]
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.executemany(sql, params)
+        return
     params = [
         [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields] + [record.pk]
         for record in records
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", params)
+        cursor.executemany(sql, params)
 
 
 def _stage(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
@@ -935,21 +975,18 @@ def _check_unique(
         batch.claimed[key] = merged["Id"]
 
 
+# Every column of a new Record before ``_to_record`` fills it: the fields' defaults (constants).
+_BLANK = {f.attname: f.get_default() for f in Record._meta.concrete_fields}
+
+
 def _new_record(record_id: str, org_id: str, sobject: str) -> Record:
-    """An unsaved record for ``_to_record`` to fill. Every column is passed, which spares Django
-    a ``Field.get_default()`` per column and record (a bulk job makes thousands a chunk)."""
-    return Record(
-        id=record_id,
-        org_id=org_id,
-        sobject=sobject,
-        data=None,
-        owner_id="",
-        email="",
-        ext_id="",
-        is_deleted=False,
-        system_modstamp=None,
-        deleted_at=None,
-    )
+    """An unsaved record for ``_to_record`` to fill, made as ``Record(...)`` would make it but
+    without ``Model.__init__``: that walks every field for its default and sends ``pre_init``
+    and ``post_init`` (no receivers here), a twentieth of a bulk job's CPU."""
+    record = Record.__new__(Record)
+    record.__dict__.update(_BLANK, id=record_id, org_id=org_id, sobject=sobject)
+    record._state = ModelState()
+    return record
 
 
 def _to_record(obj: ObjectMeta, record: Record, merged: dict, stamp) -> Record:

@@ -12,7 +12,7 @@ import re
 from sandbox import ids, metadata, person
 from sandbox.errors import ApiError
 from sandbox.schema import Actor, FieldMeta, ObjectMeta
-from sandbox.values import EMAIL_RE, BadValue, coerce, display
+from sandbox.values import CONVERTED_TYPES, EMAIL_RE, BadValue, coerce, display
 
 TEXT_TYPES = {
     "string",
@@ -103,6 +103,8 @@ def type_error(fmeta: FieldMeta, value: object) -> ApiError:
 
 def coerce_value(fmeta: FieldMeta, value: object, *, from_csv: bool = False) -> object:
     """The stored value, or the type error Salesforce gives for it."""
+    if type(value) is str and fmeta.type not in CONVERTED_TYPES:
+        return value or None  # what the general path below gives text: stored as sent
     if value is None or (isinstance(value, str) and value == "" and fmeta.type not in TEXT_TYPES):
         return None
     if isinstance(value, dict | list) and not from_csv:
