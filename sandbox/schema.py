@@ -50,7 +50,7 @@ class FieldMeta:
     name_field: bool
     pk: int = 0
 
-    @property
+    @cached_property
     def values(self) -> set[str]:
         return {entry["value"] for entry in self.picklist_values if entry.get("active", True)}
 
@@ -74,7 +74,13 @@ class ObjectMeta:
     duplicate_rules: list = field(default_factory=list)
 
     def field(self, name: str) -> FieldMeta | None:
-        return self.fields.get(name.lower())
+        found = self.by_name.get(name)  # most callers give the field's own spelling
+        return found if found is not None else self.fields.get(name.lower())
+
+    @cached_property
+    def by_name(self) -> dict[str, FieldMeta]:
+        """The fields by their exact names (each one ``fields`` holds)."""
+        return {f.name: f for f in self.fields.values()}
 
     @cached_property
     def indexed_ext_field(self) -> str | None:
@@ -268,6 +274,7 @@ class Actor:
     # never change for an actor, and an ingest job asks the same few on every row.
     _visible: dict = field(default_factory=dict)
     _editable: dict = field(default_factory=dict)
+    _writable: dict = field(default_factory=dict)
 
     # -- object and field permissions --------------------------------------------------
     def object_perm(self, obj: ObjectMeta) -> tuple[bool, bool, bool, bool]:
@@ -303,6 +310,25 @@ class Actor:
                 fmeta = None
             self._visible[key] = fmeta
             return fmeta
+
+    def writable_field(
+        self, obj: ObjectMeta, name: str, *, creating: bool
+    ) -> tuple[FieldMeta | None, bool]:
+        """``visible_field``, and whether the actor may set it on create (or update): the field
+        is createable (updateable), not calculated, and editable under field-level security."""
+        key = (obj.name, name, creating)
+        try:
+            return self._writable[key]
+        except KeyError:
+            fmeta = self.visible_field(obj, name)
+            writable = (
+                fmeta is not None
+                and (fmeta.createable if creating else fmeta.updateable)
+                and not fmeta.calculated
+                and self.can_edit_field(obj, fmeta)
+            )
+            self._writable[key] = (fmeta, writable)
+            return fmeta, writable
 
     # -- record sharing ------------------------------------------------------------------
     @property

@@ -88,8 +88,11 @@ def _number(value: object, integral: bool) -> int | float:
     if isinstance(value, int | float):
         number = value
     elif isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 15:
+            return int(text)  # below 2**53: what the general path gives, integral or not
         try:
-            number = Decimal(value.strip())
+            number = Decimal(text)
         except InvalidOperation as exc:
             raise BadValue(value) from exc
         if not number.is_finite():
