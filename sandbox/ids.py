@@ -46,13 +46,25 @@ SLOTS = 8
 _slot = int(os.environ.get("SANDBOX_ID_SLOT", "0")) % SLOTS
 
 
+class _UpperBits(dict):
+    """``str.translate`` table: "1" for an upper-case letter, "0" for any other character."""
+
+    def __missing__(self, key: int) -> str:
+        return "0"
+
+
+_UPPER_BITS = _UpperBits({ord(c): "1" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
 def checksum(id15: str) -> str:
-    """The three-character case-safe suffix of a 15-character id."""
-    out = []
-    for start in (0, 5, 10):
-        chunk = id15[start : start + 5]
-        out.append(CHECKSUM_ALPHABET[sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")])
-    return "".join(out)
+    """The three-character case-safe suffix of a 15-character id: for each block of five
+    characters, the letter whose index has bit i set when character i is upper-case."""
+    bits = id15.translate(_UPPER_BITS)
+    return (
+        CHECKSUM_ALPHABET[int(bits[4::-1], 2)]
+        + CHECKSUM_ALPHABET[int(bits[9:4:-1], 2)]
+        + CHECKSUM_ALPHABET[int(bits[14:9:-1], 2)]
+    )
 
 
 def to18(id15: str) -> str:

@@ -14,13 +14,15 @@ object, value), inserted in key order and deleted before commit; SQLite's IMMEDI
 transactions serialise writers anyway.
 """
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Lookup, QuerySet
+from django.db.models.base import ModelState
 from django.db.models.fields.json import KeyTransform
 
 from sandbox import faults, ids, person, rules
@@ -58,6 +60,8 @@ class Op:
     record_id: str | None = None
     ext_field: str | None = None
     ext_value: str | None = None
+    # The body's non-empty text values by lower-case name, first one kept (see ``_sent``).
+    sent: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -103,6 +107,33 @@ class Batch:
         if self.record_types is None:
             self.record_types = person.record_types(org_id)
         return self.record_types
+
+
+class AnyOf(Lookup):
+    """``column = ANY(…)`` (PostgreSQL), the text values sent as one JSON array: ``__in`` makes a
+    parameter of each value, which Django compiles and psycopg quotes into the SQL one by one —
+    a tenth of a bulk job's CPU for its 2,000-value look-ups of ids, emails and external ids (a
+    Python list is quoted element by element too). The array is built once, so the planner still
+    answers with an index scan on the column."""
+
+    lookup_name = "any"
+    prepare_rhs = False  # the values are the column's own (text), not one value to convert
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return (
+            f"{lhs} = ANY(ARRAY(SELECT json_array_elements_text(%s::json)))",
+            (*params, json.dumps(list(self.rhs))),
+        )
+
+
+for _column in ("id", "email", "ext_id"):
+    Record._meta.get_field(_column).register_lookup(AnyOf)
+
+
+def one_of(column: str) -> str:
+    """The lookup "``column`` is one of these values": ``any`` on PostgreSQL, else ``in``."""
+    return f"{column}__any" if connections[DB].vendor == "postgresql" else f"{column}__in"
 
 
 def where_field(queryset: QuerySet, name: str, lookup: str, value: object) -> QuerySet:
@@ -254,7 +285,7 @@ def _lock_values(actor: Actor, ops: list[Op]) -> list[int]:
     for op in ops:
         values = [op.ext_value] if op.kind == "upsert" and op.ext_value else []
         if op.kind != "delete" and isinstance(op.body, dict):
-            values += [_sent_value(op.body, f.name) for f in op.obj.unique_fields]
+            values += [_sent(op, f.name) for f in op.obj.unique_fields]
         for value in values:
             if value:
                 key = f"{actor.org.pk}|{op.obj.name}|{str(value).lower()}".encode()
@@ -264,9 +295,10 @@ def _lock_values(actor: Actor, ops: list[Op]) -> list[int]:
     ordered = sorted(keys)
     with connections[DB].cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {ValueLock._meta.db_table} (key) SELECT k FROM unnest(%s::bigint[]) "
-            "WITH ORDINALITY AS t(k, n) ORDER BY n ON CONFLICT DO NOTHING",
-            [ordered],
+            f"INSERT INTO {ValueLock._meta.db_table} (key) SELECT k::bigint "
+            "FROM json_array_elements_text(%s::json) WITH ORDINALITY AS t(k, n) ORDER BY n "
+            "ON CONFLICT DO NOTHING",
+            [json.dumps(ordered)],  # one text: a list is quoted element by element
         )
     return ordered
 
@@ -277,15 +309,24 @@ def _unlock_values(keys: list[int]) -> None:
     if keys:
         with connections[DB].cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM {ValueLock._meta.db_table} WHERE key = ANY(%s::bigint[])", [keys]
+                f"DELETE FROM {ValueLock._meta.db_table} WHERE key = "
+                "ANY(ARRAY(SELECT json_array_elements_text(%s::json)::bigint))",
+                [json.dumps(keys)],
             )
 
 
-def _sent_value(body: dict, name: str) -> str | None:
-    for key, value in body.items():
-        if key.lower() == name.lower() and isinstance(value, str) and value:
-            return value.lower()
-    return None
+def _sent(op: Op, name: str) -> str | None:
+    """The first non-empty text the operation's body sends for ``name`` (any case), lower-cased.
+
+    The body is read once per operation (``Op.sent``): the lock, the holders' prefetch and the
+    person-account check each ask for a few names."""
+    if op.sent is None:
+        op.sent = {}
+        for key, value in op.body.items():
+            if isinstance(value, str) and value:
+                op.sent.setdefault(key.lower(), value)
+    value = op.sent.get(name.lower())
+    return value.lower() if value is not None else None
 
 
 def _prefetch_holders(actor: Actor, ops: list[Op], batch: Batch) -> None:
@@ -295,7 +336,7 @@ def _prefetch_holders(actor: Actor, ops: list[Op], batch: Batch) -> None:
         if op.kind == "delete" or not isinstance(op.body, dict):
             continue
         for column, name in (("email", op.obj.email_field), ("ext_id", op.obj.indexed_ext_field)):
-            value = _sent_value(op.body, name) if name else None
+            value = _sent(op, name) if name else None
             if column == "ext_id" and op.kind == "upsert" and op.ext_field == name:
                 value = (op.ext_value or "").lower() or value
             if value:
@@ -306,7 +347,7 @@ def _prefetch_holders(actor: Actor, ops: list[Op], batch: Batch) -> None:
     for (obj_name, column), values in wanted.items():
         found: dict[str, list[str]] = {value: [] for value in values}
         rows = Record.objects.using(DB).filter(
-            org_id=actor.org.pk, sobject=obj_name, is_deleted=False, **{f"{column}__in": values}
+            org_id=actor.org.pk, sobject=obj_name, is_deleted=False, **{one_of(column): values}
         )
         for record_id, value in rows.values_list("id", column):
             found.setdefault(value, []).append(record_id)
@@ -322,7 +363,7 @@ def _want_person_contact_ext(actor: Actor, op: Op, wanted: dict) -> None:
         return
     mirrored = name.removesuffix("__c") + "__pc"
     value = op.ext_value if op.kind == "upsert" and op.ext_field == mirrored else None
-    value = (value or "").lower() or _sent_value(op.body, mirrored)
+    value = (value or "").lower() or _sent(op, mirrored)
     if value:
         wanted.setdefault(("Contact", "ext_id"), set()).add(value)
 
@@ -351,8 +392,10 @@ def _load_records(actor: Actor, wanted: set[str], batch: Batch) -> None:
     wanted = sorted(wanted - batch.records.keys())
     for start in range(0, len(wanted), 1000):
         chunk = wanted[start : start + 1000]
-        found = Record.objects.using(DB).filter(org_id=actor.org.pk, pk__in=chunk)
-        batch.records.update({record.pk: record for record in found})
+        found = Record.objects.using(DB).filter(org_id=actor.org.pk, **{one_of("id"): chunk})
+        for values in found.values_list(*_COLUMNS):
+            record = _bare_record(dict(zip(_COLUMNS, values, strict=True)), loaded=True)
+            batch.records[record.pk] = record
         for record_id in chunk:
             batch.records.setdefault(record_id, None)
 
@@ -370,7 +413,7 @@ def _prefetch_targets(actor: Actor, ops: list[Op], batch: Batch) -> None:
                     wanted.add(normalized)
     if not wanted:
         return
-    rows = Record.objects.using(DB).filter(org_id=actor.org.pk, pk__in=wanted)
+    rows = Record.objects.using(DB).filter(org_id=actor.org.pk, **{one_of("id"): wanted})
     batch.targets = {record_id: None for record_id in wanted}
     for row in rows.values("id", "sobject", "owner_id", "is_deleted"):
         batch.targets[row["id"]] = row
@@ -418,14 +461,40 @@ def _insert_rows(records: list[Record]) -> None:
 
 
 def _update_rows(records: list[Record]) -> None:
-    """One parameterised UPDATE per record, sent as a batch (``executemany``).
+    """Write staged changes back: one statement per batch on PostgreSQL, else an UPDATE per
+    record sent as a batch (``executemany``).
 
     Django's ``bulk_update`` builds a CASE expression per column over the whole batch: seconds of
-    Python per 2,000 rows, and a quadratic CASE for PostgreSQL to evaluate.
+    Python per 2,000 rows, and a quadratic CASE for PostgreSQL to evaluate. On PostgreSQL the
+    rows go as one JSON document that ``json_to_recordset`` turns back into typed columns: a
+    single ``json.dumps`` of the batch instead of quoting every value into an UPDATE of its own
+    (a quarter of a bulk update's CPU). A record staged twice is written once, in its last
+    state, as the last of its UPDATEs would have left it.
     """
     connection = connections[DB]
     fields = [Record._meta.get_field(name) for name in UPDATE_COLUMNS]
     table = connection.ops.quote_name(Record._meta.db_table)
+    if connection.vendor == "postgresql":
+        latest = {record.pk: record for record in records}
+        rows = [
+            {"id": pk, **{f.attname: _json_column(getattr(r, f.attname)) for f in fields}}
+            for pk, r in latest.items()
+        ]
+        columns = ", ".join(
+            f"{connection.ops.quote_name(f.attname)} {f.db_type(connection)}"
+            for f in [Record._meta.pk, *fields]
+        )
+        assignments = ", ".join(
+            f"{connection.ops.quote_name(f.column)} = v.{connection.ops.quote_name(f.attname)}"
+            for f in fields
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS r SET {assignments} FROM json_to_recordset(%s::json) "
+                f"AS v({columns}) WHERE r.id = v.id",
+                [json.dumps(rows)],
+            )
+        return
     assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
     params = [
         [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields] + [record.pk]
@@ -433,6 +502,12 @@ def _update_rows(records: list[Record]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", params)
+
+
+def _json_column(value: object) -> object:
+    """A column value inside ``_update_rows``' JSON: datetimes in ISO 8601 (offset and
+    microseconds kept), everything else (the JSON data, text, booleans, null) as it is."""
+    return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
 def _stage(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
@@ -459,7 +534,8 @@ def _stage_upsert(actor: Actor, op: Op, batch: Batch) -> tuple[Record, bool]:
             404,
             None,
         )
-    body = {k: v for k, v in op.body.items() if k.lower() != fmeta.name.lower()}
+    ext_name = fmeta.name.lower()
+    body = {k: v for k, v in op.body.items() if k.lower() != ext_name}
     matches = _upsert_matches(actor, op, fmeta, batch) if op.ext_value else []
     if len(matches) > 1:
         error = ApiError(
@@ -551,9 +627,7 @@ def _stage_create(actor: Actor, obj: ObjectMeta, body: dict, batch: Batch) -> Re
         _stage_person_contact(actor, merged, None, batch, stamp)
     if obj.name == "Campaign":
         _stage_default_member_statuses(actor, record_id, batch, stamp)
-    return _to_record(
-        obj, Record(pk=record_id, org_id=actor.org.pk, sobject=obj.name), merged, stamp
-    )
+    return _to_record(obj, _new_record(record_id, actor.org.pk, obj.name), merged, stamp)
 
 
 def _stage_default_member_statuses(actor: Actor, campaign_id: str, batch: Batch, stamp) -> None:
@@ -579,7 +653,7 @@ def _stage_default_member_statuses(actor: Actor, campaign_id: str, batch: Batch,
             "HasResponded": responded,
             "SortOrder": order,
         }
-        record = Record(pk=record_id, org_id=actor.org.pk, sobject=status_obj.name)
+        record = _new_record(record_id, actor.org.pk, status_obj.name)
         batch.companions.append((_to_record(status_obj, record, data, stamp), True))
 
 
@@ -633,7 +707,7 @@ def _stage_person_contact(
         k: v for k, v in person.contact_values(account, touched).items() if contact_obj.field(k)
     }
     if touched is None:
-        record = Record(pk=account["PersonContactId"], org_id=actor.org.pk, sobject="Contact")
+        record = _new_record(account["PersonContactId"], actor.org.pk, "Contact")
         data = {
             "Id": record.pk,
             "IsDeleted": False,
@@ -835,9 +909,9 @@ def _apply_member_status(
 def _check_duplicates(actor: Actor, obj: ObjectMeta, merged: dict, batch: Batch) -> None:
     for rule in obj.duplicate_rules:
         values = [merged.get(name) for name in rule.match_fields]
-        if not values or any(v in (None, "") for v in values):
+        if not values or None in values or "" in values:
             continue
-        key = ("dup", rule.pk, *(str(v).lower() for v in values))
+        key = ("dup", rule.pk, *[str(v).lower() for v in values])
         cached = batch.holders.get((obj.name, "email"))
         if (
             rule.match_fields == ["Email"]
@@ -934,6 +1008,28 @@ def _check_unique(
                 [],
             )
         batch.claimed[key] = merged["Id"]
+
+
+# Every column of a new Record before ``_to_record`` fills it: the fields' defaults (constants).
+_BLANK = {f.attname: f.get_default() for f in Record._meta.concrete_fields}
+_COLUMNS = list(_BLANK)
+
+
+def _bare_record(values: dict, *, loaded: bool = False) -> Record:
+    """A Record with these column values, as ``Record(...)`` (or, ``loaded``, a queryset) makes
+    it but without ``Model.__init__``: that walks every field for its default and sends
+    ``pre_init`` and ``post_init`` (no receivers here), a twentieth of a bulk job's CPU."""
+    record = Record.__new__(Record)
+    record.__dict__.update(values)
+    record._state = ModelState()
+    if loaded:
+        record._state.adding, record._state.db = False, DB
+    return record
+
+
+def _new_record(record_id: str, org_id: str, sobject: str) -> Record:
+    """An unsaved record for ``_to_record`` to fill."""
+    return _bare_record({**_BLANK, "id": record_id, "org_id": org_id, "sobject": sobject})
 
 
 def _to_record(obj: ObjectMeta, record: Record, merged: dict, stamp) -> Record:

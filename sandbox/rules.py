@@ -7,12 +7,13 @@ the database and live in ``sandbox/records.py``. The order follows Salesforce's:
 writability → type/format → length → picklist → required → integrity → validation rules.
 """
 
+import functools
 import re
 
 from sandbox import ids, metadata, person
 from sandbox.errors import ApiError
 from sandbox.schema import Actor, FieldMeta, ObjectMeta
-from sandbox.values import EMAIL_RE, BadValue, coerce, display
+from sandbox.values import CONVERTED_TYPES, EMAIL_RE, BadValue, coerce, display
 
 TEXT_TYPES = {
     "string",
@@ -39,6 +40,13 @@ ADDRESS_GROUPS: dict[str, list[str]] = {
 }
 
 
+# Per group: its State, Country, StateCode and CountryCode fields.
+ADDRESS_FIELDS: dict[str, list[tuple[str, str, str, str]]] = {
+    name: [(f"{p}State", f"{p}Country", f"{p}StateCode", f"{p}CountryCode") for p in prefixes]
+    for name, prefixes in ADDRESS_GROUPS.items()
+}
+
+
 def invalid_field(obj: ObjectMeta, name: str) -> ApiError:
     return ApiError(
         "INVALID_FIELD", f"No such column '{name}' on sobject of type {obj.name}", 400, []
@@ -61,13 +69,12 @@ def resolve_fields(
     """Map the body's keys to fields, rejecting unknown, invisible and read-only ones."""
     resolved, read_only = [], []
     for key, value in body.items():
-        if key == "attributes" or key.lower() in ignore:
+        if key == "attributes" or (ignore and key.lower() in ignore):
             continue
-        fmeta = actor.visible_field(obj, key)
+        fmeta, writable = actor.writable_field(obj, key, creating=creating)
         if fmeta is None:
             raise invalid_field(obj, key)
-        writable = fmeta.createable if creating else fmeta.updateable
-        if not writable or fmeta.calculated or not actor.can_edit_field(obj, fmeta):
+        if not writable:
             read_only.append(fmeta.name)
             continue
         resolved.append((fmeta, value))
@@ -103,6 +110,8 @@ def type_error(fmeta: FieldMeta, value: object) -> ApiError:
 
 def coerce_value(fmeta: FieldMeta, value: object, *, from_csv: bool = False) -> object:
     """The stored value, or the type error Salesforce gives for it."""
+    if type(value) is str and fmeta.type not in CONVERTED_TYPES:
+        return value or None  # what the general path below gives text: stored as sent
     if value is None or (isinstance(value, str) and value == "" and fmeta.type not in TEXT_TYPES):
         return None
     if isinstance(value, dict | list) and not from_csv:
@@ -184,6 +193,7 @@ def check_required(obj: ObjectMeta, merged: dict, *, creating: bool, touched: se
         )
 
 
+@functools.lru_cache(maxsize=1024)
 def _country_code(value: str) -> str | None:
     text = value.strip()
     for code, name in metadata.COUNTRIES.items():
@@ -192,6 +202,7 @@ def _country_code(value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _state_code(country: str, value: str) -> str | None:
     text = value.strip()
     for code, name in metadata.STATES.get(country, {}).items():
@@ -209,10 +220,8 @@ def _integrity(obj: ObjectMeta, field_name: str, message: str) -> ApiError:
 
 def apply_state_country(obj: ObjectMeta, merged: dict, touched: set[str]) -> None:
     """State/country picklists: validate State/Country and fill StateCode/CountryCode."""
-    for prefix in ADDRESS_GROUPS.get(obj.name, []):
-        state_f, country_f = f"{prefix}State", f"{prefix}Country"
-        scode_f, ccode_f = f"{prefix}StateCode", f"{prefix}CountryCode"
-        if not touched & {state_f, country_f, scode_f, ccode_f}:
+    for state_f, country_f, scode_f, ccode_f in ADDRESS_FIELDS.get(obj.name, []):
+        if touched.isdisjoint((state_f, country_f, scode_f, ccode_f)):
             continue
         _fill_from_codes(merged, state_f, country_f, scode_f, ccode_f)
         country, state = merged.get(country_f), merged.get(state_f)

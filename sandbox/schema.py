@@ -50,7 +50,7 @@ class FieldMeta:
     name_field: bool
     pk: int = 0
 
-    @property
+    @cached_property
     def values(self) -> set[str]:
         return {entry["value"] for entry in self.picklist_values if entry.get("active", True)}
 
@@ -74,7 +74,13 @@ class ObjectMeta:
     duplicate_rules: list = field(default_factory=list)
 
     def field(self, name: str) -> FieldMeta | None:
-        return self.fields.get(name.lower())
+        found = self.by_name.get(name)  # most callers give the field's own spelling
+        return found if found is not None else self.fields.get(name.lower())
+
+    @cached_property
+    def by_name(self) -> dict[str, FieldMeta]:
+        """The fields by their exact names (each one ``fields`` holds)."""
+        return {f.name: f for f in self.fields.values()}
 
     @cached_property
     def indexed_ext_field(self) -> str | None:
@@ -264,6 +270,11 @@ class Actor:
     _queue_ids: set[str] | None = None
     # Users this request has looked up by id (an ingest job names the same owners on every row).
     users_seen: dict = field(default_factory=dict)
+    # Field lookups and field-level security by (object, name): the schema and profile above
+    # never change for an actor, and an ingest job asks the same few on every row.
+    _visible: dict = field(default_factory=dict)
+    _editable: dict = field(default_factory=dict)
+    _writable: dict = field(default_factory=dict)
 
     # -- object and field permissions --------------------------------------------------
     def object_perm(self, obj: ObjectMeta) -> tuple[bool, bool, bool, bool]:
@@ -277,17 +288,47 @@ class Actor:
         return self.profile.field_perms.get((obj.name.lower(), fmeta.name.lower()), (True,))[0]
 
     def can_edit_field(self, obj: ObjectMeta, fmeta: FieldMeta) -> bool:
-        perm = self.profile.field_perms.get((obj.name.lower(), fmeta.name.lower()), (True, True))
-        return perm[0] and perm[1]
+        key = (obj.name, fmeta.name)
+        editable = self._editable.get(key)
+        if editable is None:
+            perm = self.profile.field_perms.get(
+                (obj.name.lower(), fmeta.name.lower()), (True, True)
+            )
+            editable = self._editable[key] = perm[0] and perm[1]
+        return editable
 
     def readable_fields(self, obj: ObjectMeta) -> list[FieldMeta]:
         return [f for f in obj.fields.values() if self.can_read_field(obj, f)]
 
     def visible_field(self, obj: ObjectMeta, name: str) -> FieldMeta | None:
-        fmeta = obj.field(name)
-        if fmeta is None or not self.can_read_field(obj, fmeta):
-            return None
-        return fmeta
+        key = (obj.name, name)
+        try:
+            return self._visible[key]
+        except KeyError:
+            fmeta = obj.field(name)
+            if fmeta is not None and not self.can_read_field(obj, fmeta):
+                fmeta = None
+            self._visible[key] = fmeta
+            return fmeta
+
+    def writable_field(
+        self, obj: ObjectMeta, name: str, *, creating: bool
+    ) -> tuple[FieldMeta | None, bool]:
+        """``visible_field``, and whether the actor may set it on create (or update): the field
+        is createable (updateable), not calculated, and editable under field-level security."""
+        key = (obj.name, name, creating)
+        try:
+            return self._writable[key]
+        except KeyError:
+            fmeta = self.visible_field(obj, name)
+            writable = (
+                fmeta is not None
+                and (fmeta.createable if creating else fmeta.updateable)
+                and not fmeta.calculated
+                and self.can_edit_field(obj, fmeta)
+            )
+            self._writable[key] = (fmeta, writable)
+            return fmeta, writable
 
     # -- record sharing ------------------------------------------------------------------
     @property
