@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 SYNC_QUEUE = "sync"
 WAKE_UP_JOB = "sync.jobs.push_some"  # by name: the engine sits above the prospects
 MAX_WAITING_WAKEUPS = 2
+WAKE_UP_PREFIX = "wake-up-"
 # How request_sync_many marks a prospect, for an UPDATE of prospects that marks its own rows.
 PENDING_UNLESS_DO_NOT_SYNC = (
     f"sync_status = CASE WHEN do_not_sync THEN sync_status ELSE '{SyncStatus.PENDING.value}' END"
@@ -221,9 +223,12 @@ def wake_workers() -> None:
     """
     try:
         queue = _sync_queue()
-        if queue.count >= MAX_WAITING_WAKEUPS:
+        # Only wake-ups count: the cron's jobs on this queue (its tick, verification, the
+        # heartbeat) waiting behind a slow first tick made a backlog's wake-up go unsent.
+        waiting = [i for i in queue.get_job_ids() if i.startswith(WAKE_UP_PREFIX)]
+        if len(waiting) >= MAX_WAITING_WAKEUPS:
             return
-        queue.enqueue(WAKE_UP_JOB, job_timeout=1800)
+        queue.enqueue(WAKE_UP_JOB, job_id=f"{WAKE_UP_PREFIX}{uuid.uuid4().hex}", job_timeout=1800)
     except Exception:  # noqa: BLE001 - Redis down: the cron recovers from the DB
         log.warning("could not wake a sync worker; the next cron tick will push", exc_info=True)
 

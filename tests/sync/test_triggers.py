@@ -125,6 +125,18 @@ def test_a_request_wakes_the_workers_after_commit_with_at_most_two_wake_ups_wait
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_crons_jobs_waiting_on_the_sync_queue_never_hold_a_wake_up_back(active_connector):
+    """A slow first tick keeps the cron's verification and heartbeat waiting on the sync queue;
+    a backlog queued meanwhile must still wake a worker (only wake-ups count toward the two)."""
+    q = django_rq.get_queue("sync")
+    q.empty()
+    q.enqueue("sync.verification.verify_all")
+    q.enqueue("core.jobs.record_heartbeat", name="worker:sync")
+    request_sync(ProspectFactory(), SyncReason.FIELD_UPDATE)
+    assert [job.func_name for job in q.get_jobs()][-1] == "sync.jobs.push_some"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_wake_up_job_leaves_the_queue_alone_while_paused(active_connector):
     """Asking for a sync needs nothing from the connector: the wake-up job decides. Paused, the
     changes wait for resume. (Were it to push, it would fail to reach this connector's org and
