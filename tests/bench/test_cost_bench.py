@@ -102,6 +102,8 @@ class Cost:
     portal_db: float
     sandbox: float
     result: dict
+    updated: int = 0  # prospect row updates (PostgreSQL) ...
+    hot: int = 0  # ... of which HOT
 
     @property
     def portal(self) -> float:
@@ -111,8 +113,24 @@ class Cost:
         return self.portal * 1000 / self.records
 
 
+def prospect_updates() -> tuple[int, int]:
+    """PostgreSQL's count of prospect row updates, and of those that were HOT (in place on
+    their page, no index written). A backend reports its counts within a second of going idle."""
+    if connection.vendor != "postgresql":
+        return 0, 0
+    time.sleep(2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = %s::regclass",
+            [Prospect._meta.db_table],
+        )
+        return cursor.fetchone()
+
+
 def measure(name: str, records: int, probe: Probe, sandbox_pid: int, command: dict) -> Cost:
     """Run one command in the probe; the CPU each party spent on it."""
+    updates = prospect_updates()
     snap = (tree_cpu(probe.pid), backends(probe.application_name))
     org = (tree_cpu(sandbox_pid), backends(SANDBOX_APPLICATION))
     spy = Spy(probe.pid, name) if PROFILE_DIR else None
@@ -124,7 +142,8 @@ def measure(name: str, records: int, probe: Probe, sandbox_pid: int, command: di
     worker = spent(snap[0], tree_cpu(probe.pid))
     portal_db = spent(snap[1], backends(probe.application_name))
     sandbox = spent(org[0], tree_cpu(sandbox_pid)) + spent(org[1], backends(SANDBOX_APPLICATION))
-    return Cost(name, records, wall, worker, portal_db, sandbox, result)
+    updated, hot = (b - a for a, b in zip(updates, prospect_updates(), strict=True))
+    return Cost(name, records, wall, worker, portal_db, sandbox, result, updated, hot)
 
 
 def edit_each(ids: list[int]) -> None:
@@ -241,7 +260,7 @@ def test_bench_cost_per_record(connector, sandbox_org):
     print(f"portal DB: {database}; sandbox CPU is the org's web server, bulk worker and database")
     print(
         f"{'measure':>13} {'records':>8} {'wall s':>7} {'worker s':>9} {'portal DB s':>11} "
-        f"{'portal s/1k':>11} {'target':>7} {'sandbox s':>9}  result"
+        f"{'portal s/1k':>11} {'target':>7} {'sandbox s':>9} {'HOT updates':>15}  result"
     )
     for cost in costs:
         target = TARGET_PULL if cost.name == "pull" else TARGET_PUSH
@@ -249,7 +268,7 @@ def test_bench_cost_per_record(connector, sandbox_org):
         print(
             f"{cost.name:>13} {cost.records:>8,} {cost.wall:>7.1f} {cost.worker:>9.2f} "
             f"{cost.portal_db:>11.2f} {cost.per_1k():>11.3f} {'<= ' + str(target):>7} "
-            f"{cost.sandbox:>9.2f}  {mark} "
+            f"{cost.sandbox:>9.2f} {f'{cost.hot:,}/{cost.updated:,}':>15}  {mark} "
             f"{ {k: v for k, v in cost.result.items() if k != 'sql'} }"
         )
     for cost in costs:  # BENCH_COST_SQL=1: the portal DB's CPU by statement (cost_probe.py)
