@@ -220,8 +220,10 @@ class Prospect(models.Model):
     # Written to the package's external-id field on create, so a retried create upserts the same
     # record. A UUID, not the pk: pks repeat across databases (a reset demo, a restored backup).
     sync_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Not indexed, so a push or pull that moves it (pending -> synced) can be a HOT update: see
+    # prospects/migrations/0015_hot_sync_writes.py.
     sync_status = models.CharField(
-        max_length=20, choices=SyncStatus.choices, default=SyncStatus.NOT_SYNCED, db_index=True
+        max_length=20, choices=SyncStatus.choices, default=SyncStatus.NOT_SYNCED
     )
     # What Salesforce held at the last sync (API name -> value) and when it last changed there;
     # the payload sends only what differs.
