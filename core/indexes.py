@@ -22,3 +22,22 @@ class PrefixIndex(models.Index):
             name=self.name,
         )
         return patterned.create_sql(model, schema_editor, using=using, **kwargs)
+
+
+class TrigramIndex(models.Index):
+    """A GIN trigram index (``pg_trgm``) on one text expression: it answers ``LIKE '%word%'``
+    (Django's ``contains``) without reading every row. The migration that adds one must create
+    the extension first (``TrigramExtension()``). Other databases get a plain index, which
+    their ``LIKE`` cannot use: a table scan, as before.
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        from django.contrib.postgres.indexes import GinIndex
+
+        trigrams = GinIndex(
+            *[OpClass(expression, name="gin_trgm_ops") for expression in self.expressions],
+            name=self.name,
+        )
+        return trigrams.create_sql(model, schema_editor, using=using, **kwargs)

@@ -10,11 +10,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from core.indexes import PrefixIndex
+from core.indexes import PrefixIndex, TrigramIndex
 from prospects.validators import WebsiteField
 
 # A custom field's name wherever prospect fields are named (field rules, forms, CSV columns):
@@ -60,6 +60,18 @@ class Grade(models.TextChoices):
     F = "F", "F"
 
 
+SEARCH_FIELDS = ("email", "first_name", "last_name", "company")
+
+
+def search_text() -> Lower:
+    """What a prospect search looks in: the searched fields, lower-cased and joined by spaces.
+    A word has no space, so it matches within one field, as a search of each would."""
+    joined = []
+    for name in SEARCH_FIELDS:
+        joined += [models.F(name), models.Value(" ")]
+    return Lower(Concat(*joined[:-1], output_field=models.TextField()))
+
+
 class ProspectQuerySet(models.QuerySet):
     def active(self) -> "ProspectQuerySet":
         return self.filter(archived_at__isnull=True)
@@ -74,18 +86,16 @@ class ProspectQuerySet(models.QuerySet):
         return self
 
     def search(self, text: str) -> "ProspectQuerySet":
-        text = text.strip()
-        if not text:
+        """Prospects whose email, first or last name or company contains every word (up to
+        five), in any case. On PostgreSQL a trigram index answers it (``prospect_search_idx``):
+        a search of a million prospects reads only the rows that hold its words."""
+        words = text.lower().split()[:5]
+        if not words:
             return self
         query = Q()
-        for word in text.split()[:5]:
-            query &= (
-                Q(email__icontains=word)
-                | Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(company__icontains=word)
-            )
-        return self.filter(query)
+        for word in words:
+            query &= Q(search_text__contains=word)
+        return self.alias(search_text=search_text()).filter(query)
 
 
 class Campaign(models.Model):
@@ -269,6 +279,8 @@ class Prospect(models.Model):
             # Intake matches emails without regard to case (Pardot's rule), and member lists
             # filter by an email's start: one index on lower(email) answers both (=, LIKE 'x%').
             PrefixIndex(Lower("email"), name="prospect_email_ci_prefix_idx"),
+            # The list's search box ("contains", any case) over a million prospects.
+            TrigramIndex(search_text(), name="prospect_search_idx"),
         ]
         constraints = [
             models.CheckConstraint(
