@@ -46,7 +46,7 @@ class ListListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
     table_class = ProspectListTable
     filterset_class = ProspectListFilter
     template_name = "automation/list_list.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}  # the table paginates; the view must not count twice
 
 
 @marketer_required
@@ -227,7 +227,7 @@ class RuleListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
     table_class = RuleTable
     filterset_class = RuleFilter
     template_name = "automation/rule_list.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}  # the table paginates; the view must not count twice
 
 
 @marketer_required

@@ -75,7 +75,7 @@ class RecycleBinView(MarketerRequiredMixin, SingleTableMixin, FilterView):
     table_class = RecycleBinTable
     filterset_class = RecycleBinFilter
     template_name = "operations/recycle_bin.html"
-    paginate_by = 25
+    table_pagination = {"per_page": 25}  # the table paginates; the view must not count twice
 
     def get_queryset(self):
         return archived_prospects()

@@ -42,7 +42,7 @@ class ProspectListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
     table_class = ProspectTable
     filterset_class = ProspectFilter
     template_name = "prospects/prospect_list.html"
-    paginate_by = 25
+    table_pagination = {"per_page": 25}  # the table paginates; the view must not count twice
 
     def get_queryset(self):
         return Prospect.objects.active().select_related("assigned_user")

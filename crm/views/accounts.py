@@ -35,7 +35,7 @@ class SalesforceUserListView(SingleTableMixin, FilterView):
     table_class = SalesforceUserTable
     filterset_class = SalesforceUserFilter
     template_name = "crm/users.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}  # the table paginates; the view must not count twice
 
     def get_queryset(self):
         return SalesforceUser.objects.select_related("profile", "portal_user")
@@ -108,7 +108,7 @@ class AccountListView(SingleTableMixin, FilterView):
     table_class = AccountTable
     filterset_class = AccountFilter
     template_name = "crm/accounts.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}  # the table paginates; the view must not count twice
 
     def get_queryset(self):
         return Account.objects.all()

@@ -35,7 +35,7 @@ class ImportListView(MarketerRequiredMixin, SingleTableMixin, FilterView):
     table_class = ImportTable
     filterset_class = ImportFilter
     template_name = "intake/imports.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}  # the table paginates; the view must not count twice
 
     def get_queryset(self):
         return Import.objects.visible_to(self.request.user).select_related("created_by")

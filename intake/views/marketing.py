@@ -27,7 +27,7 @@ TABS = [
 
 class _List(MarketerRequiredMixin, SingleTableMixin, FilterView):
     template_name = "intake/list.html"
-    paginate_by = 25
+    table_pagination = {"per_page": 25}  # the table paginates; the view must not count twice
     title = ""
     create_url = ""
 

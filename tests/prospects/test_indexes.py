@@ -69,3 +69,36 @@ def test_the_scoring_page_counts_each_profiles_prospects_through_its_index():
         own=Count("prospects", filter=Q(prospects__archived_at__isnull=True))
     )
     assert "prospect_grading_profile_idx" in plan(counted)
+
+
+def test_the_search_reads_the_trigram_index():
+    """A search of a million prospects reads only the rows holding its words (prospects 0016)."""
+    ProspectFactory(last_name="Smith")
+    searched = ProspectFilter({"q": "Smith acme"}, queryset=Prospect.objects.active()).qs
+    if connection.vendor == "postgresql":
+        assert "prospect_search_idx" in plan(searched)
+    assert searched.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("smith", {"ada", "bob", "cy"}),  # a last name, an email, a company
+        ("SMITH", {"ada", "bob", "cy"}),  # any case
+        ("ada smith", {"ada"}),  # every word, each in any field
+        ("ADA LOVE", set()),  # words in no field
+        ("mith", {"ada", "bob", "cy"}),  # within a word
+        ("a s", {"ada", "bob", "cy", "dee"}),  # one letter each: still "contains"
+        ("100%", {"dee"}),  # LIKE's wildcards are plain characters
+        ("o_k", set()),
+        ("ada@example.comada", set()),  # a word never spans two fields
+        ("  ", {"ada", "bob", "cy", "dee"}),
+    ],
+)
+def test_the_search_finds_each_word_in_any_field(query, found):
+    ProspectFactory(first_name="Ada", last_name="Smith", email="ada@example.com", company="Acme")
+    ProspectFactory(first_name="Bob", last_name="Jones", email="bob.smith@example.com", company="")
+    ProspectFactory(first_name="Cy", last_name="", email="cy@example.com", company="Smithson Ltd")
+    ProspectFactory(first_name="Dee", last_name="Ok", email="dee@example.com", company="100% Sales")
+    names = set(Prospect.objects.search(query).values_list("first_name", flat=True).order_by())
+    assert names == {name.title() for name in found}
