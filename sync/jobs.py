@@ -70,13 +70,13 @@ def _push_pending(connector_id: int | None, *, max_batches: int | None) -> PushR
             connector=connector, prospect_ids=[c.prospect_id for c in claims], client=client
         )
         if in_flight:
-            _settle(*in_flight, total)
+            _settle(*in_flight, total, lease)
         in_flight = (claims, run)
         budget.record_usage(connector, client)
         if budget.over_budget(connector):
             break
     if in_flight:
-        _settle(*in_flight, total)
+        _settle(*in_flight, total, lease)
     # Memberships of prospects this push linked can go now (sync/engine/campaigns.py).
     push_memberships(connector=connector, client=client)
     total.api_calls = client.api_calls
@@ -139,10 +139,11 @@ def share_the_backlog(connector: Connector) -> int:
     return enqueued
 
 
-def _settle(claims: list[queue.Claim], run: PushRun, total: PushReport) -> None:
+def _settle(claims: list[queue.Claim], run: PushRun, total: PushReport, lease: queue.Lease) -> None:
     """Wait for a batch's bulk jobs, then settle it on the queue."""
     report = finish_push(run)
     queue.settle(claims, report, connector=run.connector)
+    lease.forget(claims)
     total.absorb(report)
 
 

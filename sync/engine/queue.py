@@ -131,6 +131,11 @@ class Lease:
         self._held = held
         return len(held)
 
+    def forget(self, claims: Sequence[Claim]) -> None:
+        """Stop renewing these claims: their batch is settled (a long push holds only what it
+        has in hand, not every row it ever claimed)."""
+        self._held.difference_update(claim.item_id for claim in claims)
+
     def keep_alive(self) -> None:
         """``renew``, at most a few times per claim timeout (``Client.before_call`` calls it
         before every Salesforce call, so claims outlive no push and expire soon after one)."""
