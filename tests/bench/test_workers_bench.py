@@ -33,6 +33,7 @@ from prospects.factories import UserFactory
 from prospects.models import SyncQueueItem
 from sync.jobs import push_pending
 from tests.bench.cpu import SANDBOX_APPLICATION, backends, spent, tree_cpu
+from tests.bench.test_sync_bench import production_env
 from tests.fixtures.database import database_url
 from tests.fixtures.sandbox import start_sandbox, stop_sandbox
 
@@ -66,12 +67,7 @@ class IdleWorkers:
     """``count`` rqworker processes on the sync queue, waiting for work."""
 
     def __init__(self, count: int) -> None:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "DATABASE_APPLICATION_NAME": APPLICATION,
-            "DEBUG": "true",
-        }
+        env = {**production_env(), "DATABASE_APPLICATION_NAME": APPLICATION}
         self.processes = [
             subprocess.Popen(
                 [
