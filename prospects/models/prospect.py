@@ -259,11 +259,12 @@ class Prospect(models.Model):
                 condition=Q(archived_at__isnull=True),
                 name="prospect_active_created_idx",
             ),
-            # Every push and pull rewrites the row, and as the update moves sync_status (never
-            # a HOT update) it adds an entry to each index whose condition the row meets. The
-            # optional links, NULL on most rows, are indexed only where set: every lookup by
-            # one (=, IN, a join, the foreign-key checks) implies IS NOT NULL. Only a list
-            # criterion "is empty" asks for NULL, and it matches most rows: a table scan anyway.
+            # A push or pull of a linked prospect is a HOT update (no index written; see
+            # prospects 0015), but anything else that rewrites the row adds an entry to each
+            # index whose condition the row meets. The optional links, NULL on most rows, are
+            # indexed only where set: every lookup by one (=, IN, a join, the foreign-key
+            # checks) implies IS NOT NULL. Only a list criterion "is empty" asks for NULL, and
+            # it matches most rows: a table scan anyway.
             models.Index(
                 fields=["assigned_user", "-created_at"],
                 condition=Q(assigned_user__isnull=False),

@@ -220,3 +220,17 @@ def test_a_renewal_moves_only_the_claims_the_lease_still_holds(owner):
     held = SyncQueueItem.objects.filter(claimed_at__isnull=False)
     assert list(held.values_list("pk", flat=True)) == [claims[2].item_id]
     assert lease.renew() == 1
+
+
+@pytest.mark.django_db
+def test_a_push_forgets_the_claims_it_settled(owner):
+    """A long push settles batch after batch: its lease holds only the claims in hand, not
+    every row it ever claimed (a million ids, looked up again at each renewal)."""
+    _, ids = queue_prospects(owner, 4)
+    lease = queue.Lease("forgetting-worker")
+    first = lease.claim(prospect_ids=ids[:2])
+    second = lease.claim(prospect_ids=ids[2:])
+    queue.settle_done(first)
+    lease.forget(first)
+    assert lease._held == {claim.item_id for claim in second}
+    assert lease.renew() == 2
