@@ -13,7 +13,8 @@ from django.http import QueryDict
 
 # The prospect list's search: each word (at most five, as ``ProspectQuerySet.search``) in the
 # email, first name, last name or company.
-SEARCH_FIELDS = ("email", "first_name", "last_name", "company")
+from prospects.models.prospect import SEARCH_FIELDS
+
 ACCOUNT_PARAMS = {
     "account_name": ("account:name", "contains"),
     "account_industry": ("account:industry", "eq"),

@@ -18,6 +18,12 @@ from sandbox import trivial
 from sandbox.tls import ensure_certificates
 
 
+def bulk_workers() -> int:
+    """How many Bulk API workers the org runs (``SANDBOX_BULK_WORKERS``): at most 7, as each
+    has a slot of record ids of its own (sandbox/ids.py), the server slot 0."""
+    return min(7, max(1, int(os.environ.get("SANDBOX_BULK_WORKERS", "1"))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cert-dir", required=True)
@@ -49,8 +55,7 @@ def main() -> None:
     # Salesforce runs an org's Bulk API jobs side by side; SANDBOX_BULK_WORKERS > 1 lets the
     # sandbox do so too (several portal workers pushing at once: tests/bench/test_workers_bench.py).
     root = Path(__file__).resolve().parent.parent
-    # At most 7: each has a slot of record ids of its own (sandbox/ids.py), the server slot 0.
-    count = min(7, max(1, int(os.environ.get("SANDBOX_BULK_WORKERS", "1"))))
+    count = bulk_workers()
     fail_interrupted_jobs()
     workers = [start_worker_process(root, slot=1 + i) for i in range(count)]
     certs = ensure_certificates(Path(args.cert_dir))

@@ -47,6 +47,7 @@ from portal.fake_prospects import make_prospects
 from prospects.factories import UserFactory
 from prospects.models import Prospect, SyncQueueItem, SyncReason, SyncStatus
 from prospects.sync_requests import request_sync_many
+from sandbox.testserver import bulk_workers
 from sync import bulk_sql
 from sync.models import SyncCursor
 from tests.bench.cpu import SANDBOX_APPLICATION, backends, spent, tree_cpu
@@ -171,7 +172,7 @@ def edit_in_salesforce(sandbox_org, connector, ids: list[int]) -> None:
     )
     # One job per bulk worker the org runs (SANDBOX_BULK_WORKERS), side by side: a million
     # updates in one job is most of the million bench's setup.
-    jobs = min(7, max(1, int(os.environ.get("SANDBOX_BULK_WORKERS", "1"))))
+    jobs = bulk_workers()
     size = -(-len(leads) // jobs)
 
     def update(chunk: list[str]) -> None:
