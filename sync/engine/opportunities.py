@@ -44,13 +44,12 @@ from sync import bulk_sql
 from sync.engine.batching import typed_row
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, SyncCursor
-from sync.salesforce import Client, SalesforceError
+from sync.salesforce import Client
 
 OVERLAP = dt.timedelta(seconds=60)
 IN_LIST = 200
 BULK_IDS = 2000  # beyond this many ids, consider one Bulk query of the whole object
 SCAN_RATIO = 10  # ...when it holds at most this many records per wanted id
-WHOLE_ATTEMPTS = 3
 OPPORTUNITY_FIELDS = [
     "Id",
     "Name",
@@ -215,14 +214,10 @@ class Reader:
         if sobject not in self.whole:
             described = self.client.fields_by_name(sobject)
             soql = f"SELECT {', '.join(fields)} FROM {sobject}"
-            for attempt in range(1, WHOLE_ATTEMPTS + 1):
-                try:
-                    rows = [typed_row(row, described) for row in self.client.bulk_query(soql)]
-                    break
-                except SalesforceError as exc:  # a page lost midway: run the query again
-                    if attempt == WHOLE_ATTEMPTS or exc.code != "BULK_QUERY_INTERRUPTED":
-                        raise
-            self.whole[sobject] = rows
+            # A page lost midway is asked for again by the client (pages have locators).
+            self.whole[sobject] = [
+                typed_row(row, described) for row in self.client.bulk_query(soql)
+            ]
         return self.whole[sobject]
 
 
