@@ -47,6 +47,11 @@ class AnyOf(Lookup):
         lhs, params = self.process_lhs(compiler, conn)
         values = list(self.rhs)
         if conn.vendor == "postgresql":
+            if values and all(type(v) is int for v in values):
+                # Ids as one array literal: psycopg would dump a list element by element, in
+                # Python (a tenth of a push's own time went on its id lists).
+                literal = "{" + ",".join(map(str, values)) + "}"
+                return f"{lhs} = ANY(%s::bigint[])", [*params, literal]
             return f"{lhs} = ANY(%s)", [*params, values]
         if not values:
             return "1 = 0", params

@@ -205,14 +205,19 @@ def reconcile(
         sf_field = step.sf_field
         if sf_field not in record:
             continue
+        value = record[sf_field]
         attribute = step.attribute  # step.ours(prospect), inlined: hot
-        ours = (
-            normal(getattr(prospect, attribute))
-            if attribute
-            else read_prospect(prospect, step.prospect_field)
-        )
-        theirs = normal(record[sf_field])
-        if ours == theirs:  # decide's first rule: nothing moves (most fields, most of the time)
+        if attribute:
+            mine = getattr(prospect, attribute)
+            # The same value on both sides, or our blank against their null, has one normal
+            # form: nothing moves (most fields, most of the time), and nothing is normalised.
+            if (mine == value and type(mine) is type(value)) or (mine == "" and value is None):
+                continue
+            ours = normal(mine)
+        else:
+            ours = read_prospect(prospect, step.prospect_field)
+        theirs = normal(value)
+        if ours == theirs:  # decide's first rule: nothing moves
             continue
         if step.limit and _cut_to_fit(ours, theirs, step.limit):
             continue

@@ -129,3 +129,16 @@ def test_update_touches_only_its_rows():
     bulk_sql.update(Prospect, prospects[:2], ["job_title"])
     titles = dict(Prospect.objects.values_list("pk", "job_title"))
     assert [titles[p.pk] for p in prospects] == ["After", "After", "Before"]
+
+
+@pytest.mark.parametrize("kind", ["ids", "text", "none"])
+def test_any_of_finds_what_in_finds(kind):
+    """Ids go to PostgreSQL as one array literal, other values as an array parameter."""
+    made = [ProspectFactory(crm_lead_id=f"00Q{i:015d}") for i in range(3)]
+    field, wanted = {
+        "ids": ("pk", [made[0].pk, made[2].pk, -1]),
+        "text": ("crm_lead_id", [made[1].crm_lead_id, "00Q' OR 1=1 --"]),
+        "none": ("pk", []),
+    }[kind]
+    found = Prospect.objects.filter(bulk_sql.any_of(field, wanted)).order_by("pk")
+    assert list(found) == list(Prospect.objects.filter(**{f"{field}__in": wanted}).order_by("pk"))

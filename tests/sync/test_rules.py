@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from sync.engine.rules import _cut_to_fit, decide
+from prospects.models import Prospect
+from sync.engine.rules import _cut_to_fit, decide, reconcile
 from sync.models import FieldRule
 
 B = FieldRule.Behaviour
@@ -93,3 +94,26 @@ def test_most_recent_blank_is_filled_by_the_older_value():
 )
 def test_a_value_cut_to_the_field_is_no_change(ours, theirs, cut):
     assert _cut_to_fit(ours, theirs, 5) is cut
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "moves"),
+    [
+        ("Acme", "Acme", False),
+        ("", None, False),  # our blank, their null
+        (" Acme ", "Acme", False),  # one normal form
+        ("Acme", "Globex", True),
+        ("", "Globex", True),
+        ("Acme", None, True),
+    ],
+)
+def test_reconcile_moves_only_what_differs_in_normal_form(mine, theirs, moves):
+    prospect = Prospect(email="a@example.com", company=mine)
+    changes = reconcile(
+        prospect,
+        {"Company": theirs},
+        [rule(B.SALESFORCE, blanks=True)],
+        sobject="Lead",
+        record_modified_at=NEW,
+    )
+    assert [c.prospect_field for c in changes] == (["company"] if moves else [])
