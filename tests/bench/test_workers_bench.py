@@ -11,11 +11,13 @@ deployment's workers are already running), each given one ``push_pending`` job; 
 when the last job is done. The org is this session's own sandbox with four Bulk API workers,
 because Salesforce processes an org's bulk jobs side by side. Beside each round: the portal's
 CPU per 1,000 records (workers and their PostgreSQL backends, from ``/proc``) and the org's,
-which on a shared machine takes cores the workers would use.
+which on a shared machine takes cores the workers would use; and the rows the org's Bulk API
+ingested per second while it worked, the most any number of workers can push through it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -111,6 +113,7 @@ def push_with(count: int, connector, owner, sandbox_org) -> dict:
     queue = django_rq.get_queue("sync")
     queue.empty()  # request_sync's wake-ups: the round's jobs are enqueued below
     workers = IdleWorkers(count)
+    jobs_before = {job["id"] for job in ingest_jobs(sandbox_org)}
     try:
         cpu, db = workers.cpu(), backends(APPLICATION)
         org, org_db = tree_cpu(sandbox_org.pid), backends(SANDBOX_APPLICATION)
@@ -129,6 +132,7 @@ def push_with(count: int, connector, owner, sandbox_org) -> dict:
     finally:
         workers.stop()
     left = SyncQueueItem.objects.filter(prospect_id__in=ids).count()
+    round_jobs = [job for job in ingest_jobs(sandbox_org) if job["id"] not in jobs_before]
     leads = lead_rows(sandbox_org, domain)
     emails = {row[0] for row in leads}
     return {
@@ -142,7 +146,33 @@ def push_with(count: int, connector, owner, sandbox_org) -> dict:
         "portal_per_1k": portal * 1000 / N,
         "portal_cpu": portal,
         "org_cpu": org_cpu,
+        "org_ingest": ingest_rate(round_jobs),
     }
+
+
+def ingest_jobs(sandbox_org) -> list[dict]:
+    """The org's Bulk API ingest jobs (JobInfo, as Salesforce lists them)."""
+    return sandbox_org.admin().restful("jobs/ingest")["records"]
+
+
+def ingest_rate(jobs: list[dict]) -> tuple[float, int]:
+    """Rows the org's Bulk API processed per second while it processed any (the union of the
+    jobs' processing times), and how many jobs it ran at once at most: the org's own ceiling."""
+    spans = []
+    for job in jobs:
+        end = dt.datetime.fromisoformat(job["systemModstamp"].replace("+0000", "+00:00"))
+        spans.append((end - dt.timedelta(milliseconds=job["totalProcessingTime"]), end))
+    busy, most, reach = dt.timedelta(), 0, None
+    for start, end in sorted(spans):
+        if reach is None or start >= reach:
+            busy += end - start
+            reach = end
+        elif end > reach:
+            busy += end - reach
+            reach = end
+        most = max(most, sum(1 for s, e in spans if s <= start < e))
+    rows = sum(job["numberRecordsProcessed"] for job in jobs)
+    return (rows / busy.total_seconds() if busy else 0.0), most
 
 
 def lead_rows(sandbox_org, domain: str) -> list[tuple[str, str]]:
@@ -176,7 +206,8 @@ def test_bench_workers_add_up(connector, sandbox_org):
     )
     print(
         f"{'workers':>7} {'wall s':>7} {'rec/s':>7} {'x one':>6} {'target':>7} {'dupes':>5} "
-        f"{'missing':>7} {'queue left':>10} {'portal CPU s/1k':>15} {'org CPU s':>9}"
+        f"{'missing':>7} {'queue left':>10} {'portal CPU s/1k':>15} {'org CPU s':>9} "
+        f"{'org Bulk rows/s':>15}"
     )
     for r in rounds:
         ratio = r["rate"] / one
@@ -185,7 +216,8 @@ def test_bench_workers_add_up(connector, sandbox_org):
         print(
             f"{r['workers']:>7} {r['wall']:>7.1f} {r['rate']:>7.0f} {ratio:>6.2f} "
             f"{'>= ' + str(target) if target else '':>7} {r['duplicates']:>5} {r['missing']:>7} "
-            f"{r['left']:>10} {r['portal_per_1k']:>15.3f} {r['org_cpu']:>9.1f}  {mark}"
+            f"{r['left']:>10} {r['portal_per_1k']:>15.3f} {r['org_cpu']:>9.1f} "
+            f"{r['org_ingest'][0]:>8,.0f} ({r['org_ingest'][1]} at once)  {mark}"
         )
     # What this machine allows: one worker's round took `wall` s and needed this much CPU (the
     # portal's and the org's, which here share the cores); more workers cannot finish sooner
@@ -196,6 +228,13 @@ def test_bench_workers_add_up(connector, sandbox_org):
     print(
         f"CPU ceiling on this machine ({cores} cores, load average "
         f"{os.getloadavg()[0]:.1f}): at most {ceiling:.2f}x one worker, however many workers"
+    )
+    # And what the org allows: its Bulk API ingests so many rows a second while it works, at
+    # its best with several jobs side by side; workers cannot push faster than that.
+    best = max(r["org_ingest"][0] for r in rounds)
+    print(
+        f"Org ceiling: its Bulk API ingested at most {best:,.0f} rows/s while busy "
+        f"(shown per round), {best / one:.2f}x one worker's rate"
     )
     for r in rounds:
         assert r["duplicates"] == 0, f"{r['workers']} workers made {r['duplicates']} duplicates"
