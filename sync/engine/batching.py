@@ -30,24 +30,39 @@ def chunked[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def typed_row(row: dict[str, str], fields: dict[str, dict]) -> dict:
-    """A Bulk API CSV row as the REST API gives it: null for blanks, booleans and numbers typed,
-    so comparisons and ``crm_values`` do not depend on how the record was read."""
-    record = {}
-    for name, text in row.items():
-        kind = fields.get(name, {}).get("type")
-        if text == "":
-            record[name] = None
-        elif kind == "boolean":
-            record[name] = text == "true"
-        elif kind in {"int", "long", "double", "currency", "percent"}:
-            try:
-                record[name] = int(text) if kind in {"int", "long"} else float(text)
-            except ValueError:
-                record[name] = float(text) if _is_number(text) else text
-        else:
-            record[name] = text
-    return record
+_TYPED = frozenset({"boolean", "int", "long", "double", "currency", "percent"})
+_UNSEEN = object()
+
+
+def typed_rows(rows: Iterable[dict[str, str]], fields: dict[str, dict]) -> Iterator[dict]:
+    """Bulk API CSV rows as the REST API gives them: null for blanks, booleans and numbers
+    typed, so comparisons and ``crm_values`` do not depend on how a record was read. The
+    columns' types are looked up once per result, not once per cell."""
+    kinds: dict[str, str | None] = {}
+    for row in rows:
+        record = {}
+        for name, text in row.items():
+            if text == "":
+                record[name] = None
+                continue
+            kind = kinds.get(name, _UNSEEN)
+            if kind is _UNSEEN:
+                kind = kinds[name] = _typed_kind(fields, name)
+            if kind is None:  # text: most columns
+                record[name] = text
+            elif kind == "boolean":
+                record[name] = text == "true"
+            else:
+                try:
+                    record[name] = int(text) if kind in {"int", "long"} else float(text)
+                except ValueError:
+                    record[name] = float(text) if _is_number(text) else text
+        yield record
+
+
+def _typed_kind(fields: dict[str, dict], name: str) -> str | None:
+    kind = fields.get(name, {}).get("type")
+    return kind if kind in _TYPED else None
 
 
 def _is_number(text: str) -> bool:

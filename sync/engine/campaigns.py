@@ -43,7 +43,7 @@ from crm.models import (
 from prospects.models import Direction, Prospect, SyncHistory
 from sync import bulk_sql
 from sync import describe as describes
-from sync.engine.batching import chunked, in_transaction, typed_row
+from sync.engine.batching import chunked, in_transaction, typed_rows
 from sync.engine.values import parse_sf_datetime
 from sync.errors.records import record_sync_error, resolve_membership_errors
 from sync.models import MEMBER_SOBJECT, Connector, SyncCursor
@@ -170,7 +170,7 @@ class CampaignPuller:
         self.report.counts["bulk_jobs"] += 1
         available = self.client.fields_by_name(sobject)
         rows = self.client.bulk_query(self.bulk_soql[sobject])
-        return (typed_row(row, available) for row in rows), False
+        return typed_rows(rows, available), False
 
     def advance(self, cursor: SyncCursor, records: list[dict], mark: str = "watermark") -> None:
         stamps = [

@@ -56,7 +56,7 @@ from sync.engine.batching import (
     collecting_for_batches,
     in_transaction,
     read_ahead,
-    typed_row,
+    typed_rows,
 )
 from sync.engine.rules import OWNER_FIELD, Change, plan, reconcile
 from sync.engine.users import OwnerMap, owner_query
@@ -289,7 +289,7 @@ class Puller:
         if bulk:
             self.report.bulk_jobs += 1
             fields = self.client.fields_by_name(sobject)
-            records = (typed_row(row, fields) for row in self.client.bulk_query(select))
+            records = typed_rows(self.client.bulk_query(select), fields)
         else:
             records = self.client.query_iter(f"{select} ORDER BY SystemModstamp ASC")
         chunks = ((chunk, self.ask_owners(chunk)) for chunk in chunked(records, CHUNK))

@@ -41,7 +41,7 @@ from crm.models import ContactRoleScan, Opportunity, OpportunityContactRole, Opp
 from prospects.activities import record_activities, record_activities_select
 from prospects.models import ActivityType, Prospect
 from sync import bulk_sql
-from sync.engine.batching import typed_row
+from sync.engine.batching import typed_rows
 from sync.engine.values import parse_sf_datetime
 from sync.models import Connector, SyncCursor
 from sync.salesforce import Client
@@ -215,9 +215,7 @@ class Reader:
             described = self.client.fields_by_name(sobject)
             soql = f"SELECT {', '.join(fields)} FROM {sobject}"
             # A page lost midway is asked for again by the client (pages have locators).
-            self.whole[sobject] = [
-                typed_row(row, described) for row in self.client.bulk_query(soql)
-            ]
+            self.whole[sobject] = list(typed_rows(self.client.bulk_query(soql), described))
         return self.whole[sobject]
 
 

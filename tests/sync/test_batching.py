@@ -1,4 +1,4 @@
-"""``sync.engine.batching``: the collector paced for a run is put back as it was."""
+"""``sync.engine.batching``: the collector paced for a run is put back as it was; Bulk rows typed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from sync.engine.batching import BATCH_GC_THRESHOLD, collecting_for_batches
+from sync.engine.batching import BATCH_GC_THRESHOLD, collecting_for_batches, typed_rows
 
 
 @pytest.fixture
@@ -39,3 +39,24 @@ def test_a_failed_run_restores_it_too(default_collector):
         raise RuntimeError("the org went away")
     assert gc.get_threshold() == (700, 10, 10)
     assert gc.get_freeze_count() == 0
+
+
+def test_bulk_rows_are_typed_as_the_rest_api_types_them():
+    fields = {
+        "Name": {"type": "string"},
+        "Phone": {"type": "phone"},
+        "DoNotCall": {"type": "boolean"},
+        "NumberOfEmployees": {"type": "int"},
+        "AnnualRevenue": {"type": "currency"},
+        "Share__c": {"type": "percent"},
+    }
+    rows = [
+        {"Name": "Ada", "Phone": "0042", "DoNotCall": "true", "NumberOfEmployees": "42"},
+        {"Name": "", "Phone": "", "DoNotCall": "false", "NumberOfEmployees": "1.5"},
+        {"Name": "B", "AnnualRevenue": "1500000.5", "Share__c": "n/a", "Other": "7"},
+    ]
+    assert list(typed_rows(rows, fields)) == [
+        {"Name": "Ada", "Phone": "0042", "DoNotCall": True, "NumberOfEmployees": 42},
+        {"Name": None, "Phone": None, "DoNotCall": False, "NumberOfEmployees": 1.5},
+        {"Name": "B", "AnnualRevenue": 1500000.5, "Share__c": "n/a", "Other": "7"},
+    ]
