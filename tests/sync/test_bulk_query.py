@@ -17,13 +17,6 @@ DESCRIPTION = 500  # characters of Description per Lead: pages worth measuring
 
 
 @pytest.fixture
-def org(sandbox_org):
-    sandbox_org.control("clear_faults")
-    yield sandbox_org
-    sandbox_org.control("clear_faults")
-
-
-@pytest.fixture
 def private_tmp(tmp_path, monkeypatch):
     """The temporary files of this test, where it can see them."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

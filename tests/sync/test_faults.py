@@ -18,13 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def org(sandbox_org):
-    sandbox_org.control("clear_faults")
-    yield sandbox_org
-    sandbox_org.control("clear_faults")
-
-
-@pytest.fixture
 def batch(connector):
     owner = UserFactory(username="alice", email="alice@acme.example")
     domain = f"fault-{uuid.uuid4().hex[:8]}.example"

@@ -18,13 +18,6 @@ from sync.models import SyncError
 
 
 @pytest.fixture
-def org(sandbox_org):
-    sandbox_org.control("clear_faults")
-    yield sandbox_org
-    sandbox_org.control("clear_faults")
-
-
-@pytest.fixture
 def owner(db):
     return UserFactory(username="alice", email="alice@acme.example")
 
