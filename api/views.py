@@ -84,7 +84,7 @@ class ProspectViewSet(
     def get_queryset(self):
         prospects = Prospect.objects.all() if self.detail else Prospect.objects.active()
         # The connector's bookkeeping is not shown: not read (and its JSON not parsed).
-        bookkeeping = ("crm_values", "field_changed_at", "sync_key", "crm_modified_at")
+        bookkeeping = ("field_changed_at", "sync_key", "crm_modified_at")
         return prospects.defer(*bookkeeping).prefetch_related(open_errors())
 
     def get_serializer_class(self):

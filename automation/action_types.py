@@ -581,7 +581,6 @@ CRM_LINK = {
     "crm_account_id": "",
     "crm_owner_id": "",
     "crm_person_account": False,
-    "crm_values": {},
     "crm_modified_at": None,
 }
 

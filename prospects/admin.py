@@ -11,7 +11,6 @@ CRM_BOOKKEEPING = (
     "crm_account_id",
     "crm_owner_id",
     "crm_person_account",
-    "crm_values",
     "crm_modified_at",
     "sync_key",
     "sync_status",

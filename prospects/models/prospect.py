@@ -236,9 +236,11 @@ class Prospect(models.Model):
     sync_status = models.CharField(
         max_length=20, choices=SyncStatus.choices, default=SyncStatus.NOT_SYNCED
     )
-    # What Salesforce held at the last sync (API name -> value) and when it last changed there;
-    # the payload sends only what differs.
-    crm_values = models.JSONField(default=dict, blank=True)
+    # When the linked record last changed in Salesforce, as the last pull read it. A push
+    # compares it under the row lock to know whether a pull landed meanwhile. (No copy of the
+    # record's values is kept: every push reads the record afresh and sends only what differs,
+    # and each sync's history keeps the fields it moved, old and new. Such a copy cost a third
+    # of a pull's and an edit push's work: prospects 0017.)
     crm_modified_at = models.DateTimeField(null=True, blank=True)
     # When each prospect field last changed here (field name -> ISO timestamp), for the
     # "most recently updated value wins" rule.

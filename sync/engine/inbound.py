@@ -177,16 +177,6 @@ def soql_ids(ids: Iterable[str]) -> str:
     return ", ".join(f"'{i}'" for i in ids)
 
 
-_PLAIN = frozenset({str, bool, int, float, type(None)})
-
-
-def jsonable(record: dict) -> dict:
-    return {
-        k: v if type(v) in _PLAIN or isinstance(v, str | bool | int | float) else str(v)
-        for k, v in record.items()
-    }
-
-
 def unlinkable_note(changes: Iterable[Change]) -> str:
     """The history's word on a website from Salesforce that is not an http(s) address.
 
@@ -388,11 +378,9 @@ class Puller:
             writes.activities.append(assigned_activity(prospect, owner))
         self.follow_account(prospect, sobject, record, writes)
         self.take_changes(prospect, changes, modified, writes)
-        values = jsonable(record)
-        if values != prospect.crm_values or modified != prospect.crm_modified_at:
-            prospect.crm_values = values
+        if modified != prospect.crm_modified_at:
             prospect.crm_modified_at = modified
-            writes.touch(prospect, "crm_values", "crm_modified_at")
+            writes.touch(prospect, "crm_modified_at")
         if changes or owner:
             writes.log(
                 prospect,
@@ -579,7 +567,6 @@ class Puller:
             write_prospect(prospect, change.prospect_field, change.new, definitions=self.custom)
         note = unlinkable_note(changes)
         self.apply_owner(prospect, record, None)
-        prospect.crm_values = {k: v for k, v in record.items() if not isinstance(v, dict)}
         prospect.crm_modified_at = modified
         prospect.last_synced_at = timezone.now()
         prospect.sync_status = SyncStatus.SYNCED

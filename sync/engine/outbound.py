@@ -6,8 +6,8 @@ package's external-id field so a retried create never duplicates. Without that f
 is created: the prospects get access Sync Errors and the connector asks for attention.
 
 Results are recorded under a row lock, against what the push read when it started: a pull
-that moved a prospect to another record meanwhile (a lead converted or merged) keeps its
-links and snapshot, and the push records only its own outcome.
+that landed meanwhile (a lead converted or merged, an owner or a value changed in Salesforce)
+keeps its links and owner, and the push records only its own outcome.
 
 Only fields whose value should flow to Salesforce and differs from what it holds are sent;
 nothing to send means no API call. Lookups go five queries to a Composite call and writes five
@@ -60,11 +60,11 @@ REQUIRED_ON_CREATE = {
 BULK_MIN = 2000
 FLUSH_SIZE = 2000  # successes saved per transaction
 LINK_FIELDS = ("crm_lead_id", "crm_contact_id", "crm_account_id", "crm_person_account")
-# What a pull may write while a push is in flight: the push writes these only if they are
-# still what it read when it started.
-GUARDED_FIELDS = (*LINK_FIELDS, "crm_owner_id", "crm_values")
+# What a pull writes when it lands: a push writes its links and owner only if these are
+# still what it read when it started (``crm_modified_at`` moves with every record a pull applies).
+GUARDED_FIELDS = (*LINK_FIELDS, "crm_owner_id", "crm_modified_at")
 OUTCOME_FIELDS = ("last_synced_at", "sync_status")  # the push's own
-BOOKKEEPING_FIELDS = [*GUARDED_FIELDS, *OUTCOME_FIELDS]
+BOOKKEEPING_FIELDS = [*LINK_FIELDS, "crm_owner_id", *OUTCOME_FIELDS]
 
 
 class Result:
@@ -328,12 +328,8 @@ class Pusher:
                 prospect.crm_account_id = target.record["AccountId"]
         else:
             prospect.crm_lead_id = record_id
-        snapshot = {k: v for k, v in (target.record or {}).items() if k != "attributes"}
-        snapshot.update(payload)
-        prospect.crm_values = {
-            k: v if type(v) in _PLAIN else _plain(v) for k, v in snapshot.items()
-        }
-        prospect.crm_owner_id = snapshot.get("OwnerId") or prospect.crm_owner_id
+        owner = payload.get("OwnerId") or (target.record or {}).get("OwnerId")
+        prospect.crm_owner_id = owner or prospect.crm_owner_id
         prospect.sync_status = SyncStatus.SYNCED
 
     def _history(self, target, record_id, operation, payload, changes, now) -> SyncHistory:
@@ -357,13 +353,13 @@ class Pusher:
         )
 
     def flush(self) -> None:
-        """Save the noted successes: CRM ids and snapshot, resolved errors, history.
+        """Save the noted successes: CRM ids and owner, resolved errors, history.
 
         1. The prospects' guarded fields are re-read under a row lock (pk order, as pulls lock).
-        2. Unchanged since the push read them: the push's links, snapshot and outcome are
+        2. Unchanged since the push read them: the push's links, owner and outcome are
            written — only bookkeeping columns, so a marketer's edit made meanwhile stays.
-        3. Changed (a pull followed a conversion or a merge meanwhile): the pull's links and
-           snapshot stay; the push writes only its outcome.
+        3. Changed (a pull landed meanwhile: it followed a conversion or a merge, or applied
+           a newer record): the pull's links and owner stay; the push writes only its outcome.
         4. Values taken from Salesforce are written on the freshly read row.
         """
         done, self._done = self._done, []

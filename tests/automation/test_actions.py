@@ -222,7 +222,7 @@ def test_a_salesforce_campaign_deleted_since_the_action_was_saved_is_refused_who
 
 
 def test_allow_recreate_clears_only_links_to_deleted_records(marketer):
-    gone = ProspectFactory(crm_lead_id="00Q000000000001AAA", crm_values={"Email": "x"})
+    gone = ProspectFactory(crm_lead_id="00Q000000000001AAA", crm_modified_at=timezone.now())
     alive = ProspectFactory(crm_lead_id="00Q000000000002AAA")
     SyncError.objects.create(
         prospect=gone,
@@ -238,7 +238,7 @@ def test_allow_recreate_clears_only_links_to_deleted_records(marketer):
     assert result.changed == 1
     gone.refresh_from_db()
     alive.refresh_from_db()
-    assert gone.crm_lead_id == "" and gone.crm_values == {}
+    assert gone.crm_lead_id == "" and gone.crm_modified_at is None
     assert alive.crm_lead_id == "00Q000000000002AAA"
     assert list(SyncQueueItem.objects.values_list("prospect_id", flat=True)) == [gone.pk]
 

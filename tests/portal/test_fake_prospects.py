@@ -22,7 +22,7 @@ def test_it_creates_complete_distinct_prospects_and_queues_them():
     assert set(prospects.values_list("sync_status", flat=True)) == {SyncStatus.PENDING}
     assert SyncQueueItem.objects.filter(prospect_id__in=ids).count() == 250
     one = prospects.first()
-    assert one.custom_fields == {} and one.crm_values == {} and one.score >= 0
+    assert one.custom_fields == {} and one.crm_modified_at is None and one.score >= 0
 
 
 @pytest.mark.django_db

@@ -20,7 +20,7 @@ from sync.engine.outbound import OUTCOME_FIELDS
 pytestmark = pytest.mark.django_db
 
 # What a push of an edit or a pull writes on a linked prospect, besides the fields it takes.
-SYNC_WRITES = {*OUTCOME_FIELDS, "crm_values", "crm_owner_id", "crm_modified_at", "updated_at"}
+SYNC_WRITES = {*OUTCOME_FIELDS, "crm_owner_id", "crm_modified_at", "updated_at"}
 
 
 def indexed_columns() -> set[str]:
@@ -56,7 +56,7 @@ def test_a_push_outcome_is_written_in_place():
     prospects = ProspectFactory.create_batch(5, sync_status=SyncStatus.PENDING)
     for prospect in prospects:
         prospect.sync_status = SyncStatus.SYNCED
-        prospect.crm_values = {"Email": prospect.email, "Title": "CEO"}
+        prospect.crm_modified_at = prospect.created_at
         prospect.crm_owner_id = "005000000000001AAA"
     with connection.cursor() as cursor:
         cursor.execute(

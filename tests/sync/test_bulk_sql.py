@@ -70,22 +70,22 @@ def test_rows_made_by_new_insert_as_django_would():
 
 def test_update_writes_json_columns():
     prospect = ProspectFactory()
-    prospect.crm_values = {
-        "Email": "a@b.example",
-        "NumberOfEmployees": 7,
-        "HasOptedOutOfEmail": False,
+    prospect.custom_fields = {
+        "Region__c": "EMEA ✓",
+        "Employees__c": 7,
+        "Partner__c": False,
     }
-    bulk_sql.update(Prospect, [prospect], ["crm_values"])
-    assert Prospect.objects.get(pk=prospect.pk).crm_values == prospect.crm_values
-    prospect.crm_values = {}
-    bulk_sql.update(Prospect, [prospect], ["crm_values"])
-    assert Prospect.objects.get(pk=prospect.pk).crm_values == {}
+    bulk_sql.update(Prospect, [prospect], ["custom_fields"])
+    assert Prospect.objects.get(pk=prospect.pk).custom_fields == prospect.custom_fields
+    prospect.custom_fields = {}
+    bulk_sql.update(Prospect, [prospect], ["custom_fields"])
+    assert Prospect.objects.get(pk=prospect.pk).custom_fields == {}
 
 
 def test_load_gives_the_instances_django_would():
     """Every field, JSON columns included (orjson on PostgreSQL; an integer beyond 64 bits goes
     Django's way), the prefetched relations, and a saved instance's state."""
-    first = ProspectFactory(custom_fields={"Region__c": "EMEA ✓"}, crm_values={"n": 2**70})
+    first = ProspectFactory(custom_fields={"Region__c": "EMEA ✓", "Count__c": 2**70})
     second = ProspectFactory(field_changed_at={"city": "2026-11-30T10:00:00+00:00"})
     query = Prospect.objects.filter(bulk_sql.any_of("pk", [first.pk, second.pk]))
     expected = list(query.prefetch_related("campaign", "assigned_user"))
@@ -96,17 +96,17 @@ def test_load_gives_the_instances_django_would():
             assert getattr(fast, field.attname) == getattr(django, field.attname), field.name
         assert fast.campaign == django.campaign and fast.assigned_user == django.assigned_user
         assert not fast._state.adding and fast._state.db == "default"
-    assert loaded[[p.pk for p in loaded].index(first.pk)].crm_values == {"n": 2**70}
+    assert loaded[[p.pk for p in loaded].index(first.pk)].custom_fields["Count__c"] == 2**70
     loaded[0].job_title = "Changed"
     loaded[0].save(update_fields=["job_title"])
     assert Prospect.objects.get(pk=loaded[0].pk).job_title == "Changed"
 
 
 def test_values_reads_json_columns_as_django_does():
-    prospect = ProspectFactory(crm_values={"Email": "a@b.example", "Score": 1.5, "X": None})
+    prospect = ProspectFactory(custom_fields={"Region__c": "EMEA", "Score__c": 1.5, "X__c": None})
     query = Prospect.objects.filter(pk=prospect.pk)
-    assert bulk_sql.values(query, ["pk", "crm_values", "email"]) == list(
-        query.values_list("pk", "crm_values", "email")
+    assert bulk_sql.values(query, ["pk", "custom_fields", "email"]) == list(
+        query.values_list("pk", "custom_fields", "email")
     )
 
 

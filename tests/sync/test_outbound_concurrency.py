@@ -69,13 +69,13 @@ def test_a_conversion_pulled_while_a_push_is_in_flight_keeps_its_contact_link(
     connector, restored_org, synced, monkeypatch
 ):
     lead_id = synced.crm_lead_id
-    converted = {}
+    converted, pulled = {}, {}
 
     def convert_and_pull():
         converted.update(restored_org.control("convert_lead", lead_id=lead_id))
         pull_changes(connector=connector)
-        pulled = Prospect.objects.get(pk=synced.pk)
-        assert pulled.crm_contact_id == converted["contact"]  # the pull recorded the link
+        pulled["prospect"] = Prospect.objects.get(pk=synced.pk)
+        assert pulled["prospect"].crm_contact_id == converted["contact"]  # the pull's link
 
     while_the_answer_travels(monkeypatch, convert_and_pull)
     edit(synced, "Pushed while the lead converts")
@@ -86,7 +86,9 @@ def test_a_conversion_pulled_while_a_push_is_in_flight_keeps_its_contact_link(
     assert synced.crm_contact_id == converted["contact"]
     assert synced.crm_account_id == converted["account"]
     assert synced.crm_lead_id == lead_id  # history kept
-    assert synced.crm_values.get("Id") == converted["contact"]  # the pull's snapshot, not ours
+    # The contact's stamp and owner, as the pull read them: the push wrote only its outcome.
+    assert synced.crm_modified_at == pulled["prospect"].crm_modified_at is not None
+    assert synced.crm_owner_id == pulled["prospect"].crm_owner_id
     assert synced.sync_status != SyncStatus.ERROR
     # The next push goes to the contact.
     monkeypatch.undo()
