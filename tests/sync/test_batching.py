@@ -54,9 +54,13 @@ def test_bulk_rows_are_typed_as_the_rest_api_types_them():
         {"Name": "Ada", "Phone": "0042", "DoNotCall": "true", "NumberOfEmployees": "42"},
         {"Name": "", "Phone": "", "DoNotCall": "false", "NumberOfEmployees": "1.5"},
         {"Name": "B", "AnnualRevenue": "1500000.5", "Share__c": "n/a", "Other": "7"},
+        {"Name": "C", "AnnualRevenue": "", "Share__c": "12.5", "Other": ""},
     ]
+    read = [dict(row) for row in rows]
     assert list(typed_rows(rows, fields)) == [
         {"Name": "Ada", "Phone": "0042", "DoNotCall": True, "NumberOfEmployees": 42},
         {"Name": None, "Phone": None, "DoNotCall": False, "NumberOfEmployees": 1.5},
         {"Name": "B", "AnnualRevenue": 1500000.5, "Share__c": "n/a", "Other": "7"},
+        {"Name": "C", "AnnualRevenue": None, "Share__c": 12.5, "Other": None},
     ]
+    assert rows == read  # typed copies: the rows read are left as they were

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from prospects.factories import ProspectFactory
+from prospects.factories import CampaignFactory, ProspectFactory, UserFactory
 from prospects.models import Activity, ActivityType, Direction, Prospect, SyncHistory
 from sync import bulk_sql
 
@@ -80,6 +80,24 @@ def test_update_writes_json_columns():
     prospect.custom_fields = {}
     bulk_sql.update(Prospect, [prospect], ["custom_fields"])
     assert Prospect.objects.get(pk=prospect.pk).custom_fields == {}
+
+
+def test_load_prefetches_foreign_keys_in_a_query_each(django_assert_num_queries):
+    """A batch's users and campaigns read once each, shared, and none read again per prospect;
+    a null key is known to be empty without a query."""
+    owner, campaign = UserFactory(), CampaignFactory()
+    prospects = [
+        ProspectFactory(assigned_user=owner, campaign=campaign),
+        ProspectFactory(assigned_user=owner),
+        ProspectFactory(),
+    ]
+    query = Prospect.objects.filter(bulk_sql.any_of("pk", [p.pk for p in prospects]))
+    with django_assert_num_queries(3):
+        loaded = bulk_sql.load(query.order_by("pk").prefetch_related("assigned_user", "campaign"))
+    with django_assert_num_queries(0):
+        assert [p.assigned_user for p in loaded] == [owner, owner, None]
+        assert [p.campaign for p in loaded] == [campaign, None, None]
+        assert loaded[0].assigned_user is loaded[1].assigned_user
 
 
 def test_load_gives_the_instances_django_would():
