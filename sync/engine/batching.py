@@ -31,40 +31,38 @@ def chunked[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 _TYPED = frozenset({"boolean", "int", "long", "double", "currency", "percent"})
+_UNSEEN = object()
 
 
 def typed_rows(rows: Iterable[dict[str, str]], fields: dict[str, dict]) -> Iterator[dict]:
     """Bulk API CSV rows as the REST API gives them: null for blanks, booleans and numbers
-    typed, so comparisons do not depend on how a record was read.
-
-    Most columns are text, which needs nothing but its blanks made null: each row is copied
-    at once and only its blanks and its typed columns are visited, the typed columns found
-    once for each set of columns (a result's rows share theirs), not once per cell."""
-    typed_by_columns: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    typed, so comparisons do not depend on how a record was read. The
+    columns' types are looked up once per result, not once per cell."""
+    kinds: dict[str, str | None] = {}
     for row in rows:
-        columns = tuple(row)
-        typed = typed_by_columns.get(columns)
-        if typed is None:
-            typed = typed_by_columns[columns] = [
-                (name, fields[name]["type"])
-                for name in columns
-                if fields.get(name, {}).get("type") in _TYPED
-            ]
-        record = dict(row)
-        for name in [name for name, text in row.items() if not text]:
-            record[name] = None
-        for name, kind in typed:
-            text = record[name]
-            if text is None:
+        record = {}
+        for name, text in row.items():
+            if text == "":
+                record[name] = None
                 continue
-            if kind == "boolean":
+            kind = kinds.get(name, _UNSEEN)
+            if kind is _UNSEEN:
+                kind = kinds[name] = _typed_kind(fields, name)
+            if kind is None:  # text: most columns
+                record[name] = text
+            elif kind == "boolean":
                 record[name] = text == "true"
-                continue
-            try:
-                record[name] = int(text) if kind in {"int", "long"} else float(text)
-            except ValueError:
-                record[name] = float(text) if _is_number(text) else text
+            else:
+                try:
+                    record[name] = int(text) if kind in {"int", "long"} else float(text)
+                except ValueError:
+                    record[name] = float(text) if _is_number(text) else text
         yield record
+
+
+def _typed_kind(fields: dict[str, dict], name: str) -> str | None:
+    kind = fields.get(name, {}).get("type")
+    return kind if kind in _TYPED else None
 
 
 def _is_number(text: str) -> bool:
