@@ -36,8 +36,8 @@ _UNSEEN = object()
 
 def typed_rows(rows: Iterable[dict[str, str]], fields: dict[str, dict]) -> Iterator[dict]:
     """Bulk API CSV rows as the REST API gives them: null for blanks, booleans and numbers
-    typed, so comparisons do not depend on how a record was read. The
-    columns' types are looked up once per result, not once per cell."""
+    typed, so comparisons do not depend on how a record was read. The columns' types are
+    looked up once per result, not once per cell."""
     kinds: dict[str, str | None] = {}
     for row in rows:
         record = {}
