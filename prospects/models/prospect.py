@@ -240,7 +240,7 @@ class Prospect(models.Model):
     # compares it under the row lock to know whether a pull landed meanwhile. (No copy of the
     # record's values is kept: every push reads the record afresh and sends only what differs,
     # and each sync's history keeps the fields it moved, old and new. Such a copy cost a third
-    # of a pull's and an edit push's work: prospects 0017.)
+    # of a pull's work and over a quarter of an edit push's: prospects 0017.)
     crm_modified_at = models.DateTimeField(null=True, blank=True)
     # When each prospect field last changed here (field name -> ISO timestamp), for the
     # "most recently updated value wins" rule.
